@@ -1,0 +1,97 @@
+# allowsync - plain Makefile.  Variants are made by re-running make with one
+# variable set, e.g. `make check SANITIZE=address,undefined` or `WERROR=1`.
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+SYSCONFDIR	?= /etc
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/allowsync
+DESTDIR		?=
+
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+VERSION		:= 0.1.0
+
+PKGS		:= libcurl libcjson libnftnl libmnl
+PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS	:= $(shell $(PKG_CONFIG) --libs cmocka)
+
+CFLAGS		?= -O2 -g
+WARNFLAGS	:= -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
+		   -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+		   -Wwrite-strings -Wundef -Wnull-dereference -Wimplicit-fallthrough
+ifeq ($(CI),true)
+WERROR		?= 1
+endif
+ifeq ($(WERROR),1)
+WARNFLAGS	+= -Werror
+endif
+HARDEN		:= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ifneq ($(SANITIZE),)
+HARDEN		:= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+LDSAN		:= -fsanitize=$(SANITIZE)
+endif
+ALL_CPPFLAGS	:= -D_GNU_SOURCE -DALLOWSYNC_VERSION='"$(VERSION)"' -Isrc \
+		   $(CPPFLAGS)
+ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
+
+# Build into a directory per variant so sanitizer objects never mix.
+BUILD		:= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+comma		:= ,
+
+SRCS		:= $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS		:= $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB		:= $(BUILD)/liballowsync.a
+TESTS_SRC	:= $(wildcard tests/test_*.c)
+TESTS		:= $(TESTS_SRC:tests/%.c=$(BUILD)/%)
+
+.PHONY: all clean check unit integration demo install uninstall
+
+all: allowsync
+
+allowsync: $(BUILD)/main.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: src/%.c src/allowsync.h | $(BUILD)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD):
+	mkdir -p $@
+
+# A test may list extra link flags (e.g. -Wl,--wrap=...) in tests/NAME.ldflags.
+$(BUILD)/test_%: tests/test_%.c $(LIB) src/allowsync.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) \
+	    -o $@ $< $(LIB) $(shell cat tests/test_$*.ldflags 2>/dev/null) \
+	    $(CMOCKA_LIBS) $(PKG_LIBS)
+
+unit: $(TESTS)
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+
+integration: allowsync
+	tests/integration.sh ./allowsync
+
+check: unit integration
+
+demo: allowsync
+	tests/demo.sh ./allowsync
+
+install: allowsync
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 allowsync $(DESTDIR)$(SBINDIR)/allowsync
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/allowsync
+	test -e $(DESTDIR)$(SYSCONFDIR)/allowsync/allowsync.conf || \
+	    install -m 0644 allowsync.conf $(DESTDIR)$(SYSCONFDIR)/allowsync/allowsync.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/allowsync
+
+clean:
+	rm -rf build build-* allowsync

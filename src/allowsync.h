@@ -1,0 +1,353 @@
+/*
+ * allowsync - keep an nftables allowlist in step with a vendor's IP list.
+ *
+ * The one internal header.  Every stage of the pipeline is declared here:
+ *
+ *   config -> fetch -> parse -> validate/normalise -> nftset (read) ->
+ *   diff -> nftset (commit) -> report
+ *
+ * Data flows one way: each stage takes the previous stage's value and
+ * returns its own.  Only nftset.c includes libnftnl/libmnl and only fetch.c
+ * includes libcurl.  parse.c, prefix.c, validate.c, normalise.c and diff.c
+ * do no I/O apart from logging.
+ */
+#ifndef ALLOWSYNC_H
+#define ALLOWSYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef ALLOWSYNC_VERSION
+#define ALLOWSYNC_VERSION "0.1.0"
+#endif
+
+/*
+ * Limits.  Each is a hard bound on hostile or broken input; the ones an
+ * operator may want to change are also config keys (see config.c).
+ */
+#define DEFAULT_CONFIG_FILE	"/etc/allowsync/allowsync.conf"
+#define MAX_CONFIG_SIZE		(256 * 1024)	/* config file bytes */
+#define MAX_CONFIG_LINE		4096		/* one config line */
+#define MAX_SOURCES		64		/* url/domain/locale sources */
+#define MAX_STATIC		4096		/* static entries */
+#define MAX_URL_LEN		2048		/* any source URL */
+#define MAX_TEXT_LINE		255		/* one line of the text form */
+#define MAX_ENTRY_LEN		64		/* one address/prefix string */
+#define MAX_JSON_KEYS		16		/* json-keys list */
+#define MAX_REDIRS		5		/* HTTP redirects followed */
+#define DEFAULT_TIMEOUT		30		/* whole transfer, seconds */
+#define DEFAULT_CONNECT_TIMEOUT	10		/* TCP+TLS connect, seconds */
+#define MAX_TIMEOUT		600		/* cap for both timeouts */
+#define DEFAULT_MAX_BYTES	(1024 * 1024)	/* body bytes received */
+#define MAX_MAX_BYTES		(256 * 1024 * 1024)
+#define DEFAULT_RETRIES		2		/* extra tries per document */
+#define MAX_RETRIES		10
+#define RETRY_BASE_DELAY	1		/* first backoff, seconds */
+#define MAX_RETRY_AFTER		60		/* cap on honoured Retry-After */
+#define DEFAULT_MAX_ENTRIES	10000		/* entries per document */
+#define MAX_MAX_ENTRIES		(16 * 1024 * 1024)
+#define DEFAULT_MIN_PREFIX4	16		/* widest IPv4 prefix allowed */
+#define DEFAULT_MIN_PREFIX6	32		/* widest IPv6 prefix allowed */
+#define MAX_GENID_RETRIES	5		/* ERESTART retries per run */
+#define MAX_NFT_NAME		255		/* table/set name, bytes */
+#define ESCAPE_BUF		256		/* log_escape() output buffer */
+
+/*
+ * Results.  Modules return one of these and log one line saying what failed
+ * and where.  Only main.c turns them into exit codes (sysexits.h).
+ */
+enum as_status {
+	AS_OK = 0,
+	AS_EUSAGE,	/* bad command line			-> 64 */
+	AS_EDATA,	/* list rejected			-> 65 */
+	AS_ENOINPUT,	/* no saved state to restore		-> 66 */
+	AS_EUNAVAIL,	/* firewall objects missing or wrong	-> 69 */
+	AS_ESOFTWARE,	/* internal error			-> 70 */
+	AS_EKERNEL,	/* kernel refused or failed		-> 71 */
+	AS_ETEMPFAIL,	/* no source reachable, lock busy	-> 75 */
+	AS_EPERM,	/* no permission (CAP_NET_ADMIN)	-> 77 */
+	AS_ECONFIG,	/* bad configuration			-> 78 */
+};
+
+/* ---------------------------------------------------------------- util.c */
+
+/* Allocation helpers: out of memory logs one line and aborts. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/* ----------------------------------------------------------------- log.c */
+
+enum log_level {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_NOTICE,		/* default threshold */
+	LOG_LVL_INFO,		/* -v */
+	LOG_LVL_DEBUG,		/* -vv */
+};
+
+/*
+ * Set the threshold (messages above it are dropped) and detect whether
+ * stderr is the journal (JOURNAL_STREAM), in which case every line gets a
+ * "<N>" priority prefix.
+ */
+void	 log_init(enum log_level);
+void	 log_msg(enum log_level, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+#define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/*
+ * Escape untrusted bytes for logging: printable ASCII other than '\\' and
+ * '"' is copied, everything else becomes \xNN (or \\, \").  The result is
+ * NUL-terminated in buf (of size bufsz, at least 8) and truncated with "..."
+ * when it does not fit.  Returns buf.
+ */
+const char *log_escape(const char *s, size_t len, char *buf, size_t bufsz);
+
+/* --------------------------------------------------------------- prefix.c */
+
+/* A 128-bit unsigned integer in host order, for IPv6 arithmetic. */
+struct u128 {
+	uint64_t	hi;
+	uint64_t	lo;
+};
+
+/* An inclusive address range, host byte order. */
+struct range4 {
+	uint32_t	first;
+	uint32_t	last;
+};
+
+struct range6 {
+	struct u128	first;
+	struct u128	last;
+};
+
+/*
+ * A parsed address or prefix.  family is 4 or 6; len is the prefix length
+ * (32 or 128 when none was written).  IPv4-mapped IPv6 (::ffff:a.b.c.d/len)
+ * is returned as family 4 with len - 96.
+ */
+struct prefix {
+	int		family;
+	unsigned int	len;
+	uint32_t	v4;
+	struct u128	v6;
+};
+
+/*
+ * Parse one entry (not NUL-terminated; n bytes) by the strict grammar:
+ * dotted quad without leading zeros, RFC 4291 IPv6 without zone index,
+ * optional "/len" in decimal without leading zeros, no host bits set beyond
+ * len.  Returns 0, or -1 with *why set to a static reason.
+ */
+int	 prefix_parse(const char *s, size_t n, struct prefix *p,
+	    const char **why);
+/* The range a prefix covers. */
+void	 prefix_range4(const struct prefix *, struct range4 *);
+void	 prefix_range6(const struct prefix *, struct range6 *);
+/*
+ * Format a range: "a.b.c.d" for one address, CIDR for a range that is one
+ * prefix, "first-last" otherwise.  buf should be RANGE_STRLEN bytes.
+ * Returns the length written.
+ */
+#define RANGE_STRLEN	96
+size_t	 range4_format(const struct range4 *, char *buf, size_t bufsz);
+size_t	 range6_format(const struct range6 *, char *buf, size_t bufsz);
+/* Compare two u128; returns <0, 0, >0. */
+int	 u128_cmp(struct u128, struct u128);
+
+/* ------------------------------------------------------------ normalise.c */
+
+/*
+ * The desired or current contents of both sets: arrays of ranges that grow
+ * by doubling (no allocation per element).  After rangelist_normalise()
+ * each family is sorted, without duplicates, overlaps or adjacencies.
+ */
+struct rangelist {
+	struct range4	*v4;
+	size_t		 n4, cap4;
+	struct range6	*v6;
+	size_t		 n6, cap6;
+};
+
+void	 rangelist_init(struct rangelist *);
+void	 rangelist_free(struct rangelist *);
+void	 rangelist_add4(struct rangelist *, const struct range4 *);
+void	 rangelist_add6(struct rangelist *, const struct range6 *);
+/* Append all of src to dst (dst is not normalised afterwards). */
+void	 rangelist_append(struct rangelist *dst, const struct rangelist *src);
+/* Sort and merge overlapping and adjacent ranges, per family, in place. */
+void	 rangelist_normalise(struct rangelist *);
+/* True when both lists hold exactly the same ranges (both normalised). */
+bool	 rangelist_equal(const struct rangelist *, const struct rangelist *);
+
+/* ------------------------------------------------------------- validate.c */
+
+/* The validation policy: every field is a config key. */
+struct policy {
+	unsigned int	min_prefix4;	/* widest IPv4 prefix allowed (1-32) */
+	unsigned int	min_prefix6;	/* widest IPv6 prefix allowed (1-128) */
+	bool		allow_private;	/* accept RFC 1918, 100.64/10, fc00::/7 */
+	size_t		max_entries;	/* entries per document */
+	bool		lenient;	/* drop bad entries instead of rejecting */
+	bool		want4;		/* IPv4 set enabled */
+	bool		want6;		/* IPv6 set enabled */
+};
+
+/*
+ * Check one parsed prefix against the policy.  Returns NULL when it is
+ * allowed, else a static string naming the rule it breaks.
+ */
+const char *policy_check(const struct policy *, const struct prefix *);
+
+/* ---------------------------------------------------------------- parse.c */
+
+/*
+ * One raw entry of a document.  text points into the entrylist's own copy
+ * of the document and is not NUL-terminated.  where is the 1-based line
+ * number (text form) or the 0-based array index (JSON, key names the
+ * array).
+ */
+struct entry {
+	const char	*text;
+	size_t		 len;
+	size_t		 where;
+	const char	*key;
+};
+
+struct entrylist {
+	struct entry	*v;
+	size_t		 n, cap;
+	char		*buf;	/* owns the bytes text points into */
+	char		**keys;	/* owns the key names */
+	size_t		 nkeys;
+};
+
+void	 entrylist_free(struct entrylist *);
+/*
+ * Parse a JSON document: a top-level object in which every key of keys
+ * (nkeys names) is an array of strings.  src names the document in log
+ * lines.  Returns AS_OK or AS_EDATA (after logging why).
+ */
+enum as_status parse_json(const char *doc, size_t len, const char *src,
+	    char *const *keys, size_t nkeys, struct entrylist *out);
+/*
+ * Parse the text form: one entry per line, see README.  Returns AS_OK or
+ * AS_EDATA (after logging why).
+ */
+enum as_status parse_text(const char *doc, size_t len, const char *src,
+	    struct entrylist *out);
+
+/*
+ * Validate every entry of a document against the policy and add it to out
+ * (not normalised).  src names the document in log lines.  Strict mode
+ * rejects the whole document on the first violation; lenient mode drops
+ * the entry with one warning.  Entries of a disabled family are skipped
+ * with one warning per document.  Returns AS_OK or AS_EDATA.
+ */
+enum as_status validate_entries(const struct entrylist *, const char *src,
+	    const struct policy *, struct rangelist *out);
+
+/* ----------------------------------------------------------------- diff.c */
+
+/* What a commit must do: delete the ranges in del, then add those in add. */
+struct plan {
+	struct rangelist	add;
+	struct rangelist	del;
+};
+
+/*
+ * Compute the plan that turns have (the kernel's ranges, sorted, no
+ * overlaps) into want (normalised).  A range is kept only when it is in
+ * the kernel exactly; anything else in the kernel is deleted whole.
+ */
+void	 diff_ranges(const struct rangelist *want,
+	    const struct rangelist *have, struct plan *);
+void	 plan_init(struct plan *);
+void	 plan_free(struct plan *);
+bool	 plan_empty(const struct plan *);
+
+/* ---------------------------------------------------------------- fetch.c */
+
+/* Options for one fetch; from the config. */
+struct fetch_opts {
+	const char	*ca_file;	/* NULL: system trust store */
+	long		 timeout;	/* whole transfer, seconds */
+	long		 connect_timeout;
+	size_t		 max_bytes;	/* body bytes actually received */
+	unsigned int	 retries;	/* extra attempts on transient errors */
+	unsigned int	 retry_delay;	/* first backoff, seconds */
+};
+
+/* A fetched document.  body is NUL-terminated (len excludes the NUL). */
+struct fetch_result {
+	char		*body;
+	size_t		 len;
+	long		 status;	/* HTTP status; 0 for file:// */
+	char		*etag;		/* NULL when absent */
+	char		*last_modified;	/* NULL when absent */
+};
+
+/* Call once at start-up / before exit. */
+void	 fetch_global_init(void);
+void	 fetch_global_cleanup(void);
+/*
+ * Check that a URL is one allowsync will fetch: https:// or file://.
+ * Returns NULL when acceptable, else a static reason.
+ */
+const char *fetch_url_check(const char *url);
+/*
+ * Fetch url into *res.  Returns AS_OK, AS_ETEMPFAIL (network, TLS,
+ * timeout, non-2xx, size cap: the source is unusable this run) or
+ * AS_ECONFIG (bad URL).  Logs one line naming the URL and the cause.
+ */
+enum as_status fetch_document(const char *url, const struct fetch_opts *,
+	    struct fetch_result *res);
+void	 fetch_result_free(struct fetch_result *);
+
+/* --------------------------------------------------------------- nftset.c */
+
+/* Which kernel objects to sync. */
+struct nft_target {
+	const char	*family;	/* "inet", "ip", "ip6" */
+	const char	*table;
+	const char	*set4;		/* NULL or "": IPv4 disabled */
+	const char	*set6;		/* NULL or "": IPv6 disabled */
+};
+
+struct nftset;	/* an open netlink socket and what was read through it */
+
+/* Open a netlink socket.  Returns AS_OK, AS_EPERM or AS_EKERNEL. */
+enum as_status nftset_open(struct nftset **);
+void	 nftset_close(struct nftset *);
+/*
+ * Read the ruleset generation and the current contents of both sets into
+ * *have (sorted).  With create, a missing table or set is created (table
+ * and interval sets only) in its own transaction first.  A missing object
+ * without create, a wrong key type or a set without the interval flag
+ * returns AS_EUNAVAIL after logging what is wrong and, for missing
+ * objects, the nft commands that would create them.
+ */
+enum as_status nftset_read(struct nftset *, const struct nft_target *,
+	    bool create, struct rangelist *have, uint32_t *genid);
+/*
+ * Apply the plan in one transaction (one sendmsg) carrying genid.
+ * Returns AS_OK, AS_ETEMPFAIL when the kernel answered ERESTART (the
+ * ruleset changed since genid was read; the caller re-reads and retries),
+ * AS_EPERM, or AS_EKERNEL after logging the failing element and errno.
+ * On success *newgen is the generation after the commit.
+ */
+enum as_status nftset_commit(struct nftset *, const struct nft_target *,
+	    const struct plan *, uint32_t genid, uint32_t *newgen);
+/* The current ruleset generation. */
+enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+
+#endif /* ALLOWSYNC_H */
