@@ -110,6 +110,8 @@ void	 log_msg(enum log_level, const char *, ...)
  * when it does not fit.  Returns buf.
  */
 const char *log_escape(const char *s, size_t len, char *buf, size_t bufsz);
+/* The text of the last error-level line logged (even if not printed). */
+const char *log_last_error(void);
 
 /* --------------------------------------------------------------- prefix.c */
 
@@ -312,6 +314,12 @@ const char *fetch_url_check(const char *url);
 enum as_status fetch_document(const char *url, const struct fetch_opts *,
 	    struct fetch_result *res);
 void	 fetch_result_free(struct fetch_result *);
+/*
+ * The one-line reason the last fetch_document() failed ("HTTP 404",
+ * "response larger than max-bytes (N)", ...), already escaped, without
+ * the URL; "" after a success.  Static buffer, overwritten by each call.
+ */
+const char *fetch_last_error(void);
 
 /* --------------------------------------------------------------- nftset.c */
 
@@ -349,5 +357,100 @@ enum as_status nftset_commit(struct nftset *, const struct nft_target *,
 	    const struct plan *, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+
+/* --------------------------------------------------------------- config.c */
+
+/*
+ * One source: a JSON document and its text fallback.  name is what the
+ * operator wrote (locale, domain or URL) for log lines.
+ */
+struct source {
+	char		*name;
+	char		*url;		/* JSON form */
+	char		*url_txt;	/* text form; NULL when none */
+};
+
+/* One static entry and where it was written, for error messages. */
+struct static_entry {
+	char		*text;
+	size_t		 line;		/* config line; 0 on the command line */
+};
+
+/*
+ * The parsed configuration: defaults, then the config file, then the
+ * command line.  This is the program's only global-ish state; it is
+ * built once by config_load() and then only read.
+ */
+struct config {
+	char			*config_file;
+	bool			 help;
+	bool			 version;
+	bool			 dry_run;
+	bool			 json;
+	bool			 create;
+	int			 verbosity;	/* -1 quiet, 0, 1 -v, 2 -vv */
+	struct source		 sources[MAX_SOURCES];
+	size_t			 nsources;
+	char			*ca_file;
+	char			*family;
+	char			*table;
+	char			*set4;		/* "" disables IPv4 */
+	char			*set6;		/* "" disables IPv6 */
+	char			*json_keys[MAX_JSON_KEYS];
+	size_t			 njson_keys;
+	struct fetch_opts	 fetch;
+	struct policy		 policy;
+	struct static_entry	*statics;
+	size_t			 nstatics;
+};
+
+/*
+ * Build the configuration from defaults, the config file and argv.
+ * Returns AS_OK, AS_EUSAGE (bad command line) or AS_ECONFIG (bad file or
+ * value), after logging one line that names the file and line or option.
+ * config_free() releases everything.
+ */
+enum as_status config_load(int argc, char **argv, struct config *);
+/*
+ * Apply the key = value lines of buf (len bytes) as if read from file
+ * fname.  Exposed for tests and fuzzing.
+ */
+enum as_status config_parse_buffer(struct config *, const char *buf,
+	    size_t len, const char *fname);
+/* Set defaults; config_load() calls it. */
+void	 config_defaults(struct config *);
+void	 config_free(struct config *);
+/* Print the usage text to f. */
+void	 config_usage(void *f);
+
+/* --------------------------------------------------------------- report.c */
+
+/* What happened to one source this run, for the report. */
+struct source_result {
+	const struct source	*src;
+	enum as_status		 status;
+	const char		*document;	/* "json", "text" or NULL */
+	size_t			 entries;	/* ranges contributed */
+	char			*error;		/* escaped reason or NULL */
+};
+
+/* Everything the report needs, filled in by main.c. */
+struct run_report {
+	const struct config	*cfg;
+	struct source_result	*results;
+	size_t			 nresults;
+	const struct rangelist	*want;		/* NULL before it exists */
+	const struct rangelist	*have;
+	const struct plan	*plan;
+	const char		*outcome;	/* "applied", "unchanged", ... */
+	int			 exit_code;
+	uint32_t		 gen_before;
+	uint32_t		 gen_after;
+};
+
+/* Print the plan lines ("+ 1.2.3.4", "- 5.6.0.0/16") and a summary. */
+void	 report_text(const struct run_report *);
+/* Print the whole run as one JSON object on stdout. */
+void	 report_json(const struct run_report *);
 
 #endif /* ALLOWSYNC_H */

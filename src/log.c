@@ -14,6 +14,7 @@
 
 static enum log_level	log_threshold = LOG_LVL_NOTICE;
 static int		log_journal;
+static char		log_lasterr[2048];
 
 /* Syslog priorities for each level, used as journal prefixes. */
 static const int log_prio[] = { 3, 4, 5, 6, 7 };
@@ -57,15 +58,24 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	char line[2048];
 	va_list ap;
 
-	if (lvl > log_threshold)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (lvl == LOG_LVL_ERR)
+		snprintf(log_lasterr, sizeof(log_lasterr), "%s", line);
+	if (lvl > log_threshold)
+		return;
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", log_prio[lvl], line);
 	else
 		fprintf(stderr, "allowsync: %s\n", line);
+}
+
+/* The last error-level line; empty when none. */
+const char *
+log_last_error(void)
+{
+	return log_lasterr;
 }
 
 /* See allowsync.h.  Never emits a control byte, quote or raw backslash. */

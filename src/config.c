@@ -1,0 +1,738 @@
+/*
+ * Configuration: defaults, then the config file, then the command line.
+ * Every long option is also a config key of the same name, and both go
+ * through config_set(), so a key means the same thing wherever it is
+ * written.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "allowsync.h"
+
+/* The market domains of the vendor, by --locale code. */
+static const struct {
+	const char	*code;
+	const char	*domain;
+} locales[] = {
+	{ "ar", "doctoraliar.com" },
+	{ "br", "doctoralia.com.br" },
+	{ "cl", "doctoralia.cl" },
+	{ "co", "doctoralia.co" },
+	{ "cz", "znamylekar.cz" },
+	{ "de", "jameda.de" },
+	{ "es", "doctoralia.es" },
+	{ "it", "miodottore.it" },
+	{ "mx", "doctoralia.mx" },
+	{ "pe", "doctoralia.pe" },
+	{ "pl", "znanylekarz.pl" },
+	{ "pt", "doctoralia.com.pt" },
+	{ "tr", "doktortakvimi.com" },
+};
+
+enum opt_kind {
+	OPT_FLAG,	/* boolean: no argument on the command line */
+	OPT_STRING,
+	OPT_UINT,	/* unsigned with a range */
+	OPT_LIST,	/* repeatable */
+	OPT_CLI,	/* command line only */
+};
+
+/* Every option and config key, with its short option if any. */
+static const struct option_def {
+	const char	*name;
+	enum opt_kind	 kind;
+	int		 shortopt;
+	unsigned long	 min, max;	/* OPT_UINT */
+} options[] = {
+	{ "config",		OPT_CLI,    'c', 0, 0 },
+	{ "help",		OPT_CLI,    'h', 0, 0 },
+	{ "version",		OPT_CLI,    0,   0, 0 },
+	{ "dry-run",		OPT_FLAG,   'n', 0, 0 },
+	{ "json",		OPT_FLAG,   0,   0, 0 },
+	{ "verbose",		OPT_FLAG,   'v', 0, 0 },
+	{ "quiet",		OPT_FLAG,   'q', 0, 0 },
+	{ "create",		OPT_FLAG,   0,   0, 0 },
+	{ "locale",		OPT_LIST,   0,   0, 0 },
+	{ "domain",		OPT_LIST,   0,   0, 0 },
+	{ "url",		OPT_LIST,   0,   0, 0 },
+	{ "url-txt",		OPT_LIST,   0,   0, 0 },
+	{ "static",		OPT_LIST,   0,   0, 0 },
+	{ "ca-file",		OPT_STRING, 0,   0, 0 },
+	{ "family",		OPT_STRING, 0,   0, 0 },
+	{ "table",		OPT_STRING, 0,   0, 0 },
+	{ "set4",		OPT_STRING, 0,   0, 0 },
+	{ "set6",		OPT_STRING, 0,   0, 0 },
+	{ "json-keys",		OPT_STRING, 0,   0, 0 },
+	{ "timeout",		OPT_UINT,   0,   1, MAX_TIMEOUT },
+	{ "connect-timeout",	OPT_UINT,   0,   1, MAX_TIMEOUT },
+	{ "max-bytes",		OPT_UINT,   0,   1024, MAX_MAX_BYTES },
+	{ "retries",		OPT_UINT,   0,   0, MAX_RETRIES },
+	{ "retry-delay",	OPT_UINT,   0,   0, MAX_RETRY_AFTER },
+	{ "min-prefix4",	OPT_UINT,   0,   1, 32 },
+	{ "min-prefix6",	OPT_UINT,   0,   1, 128 },
+	{ "max-entries",	OPT_UINT,   0,   1, MAX_MAX_ENTRIES },
+	{ "allow-private",	OPT_FLAG,   0,   0, 0 },
+	{ "lenient",		OPT_FLAG,   0,   0, 0 },
+};
+#define NOPTIONS	(sizeof(options) / sizeof(options[0]))
+
+/* Where a value came from, for error messages. */
+struct origin {
+	const char	*file;		/* NULL: command line */
+	size_t		 line;
+	bool		 cli_sources;	/* CLI has replaced file sources */
+	bool		 cli_statics;	/* CLI has replaced file statics */
+	bool		 url_txt_ok;	/* the last source was a --url */
+};
+
+/* Log a configuration error at its origin. */
+static enum as_status
+config_error(const struct origin *o, const char *key, const char *what,
+    const char *val)
+{
+	char ev[ESCAPE_BUF];
+
+	log_escape(val ? val : "", val ? strlen(val) : 0, ev, sizeof(ev));
+	if (o->file != NULL) {
+		log_err("%s: line %zu: %s: %s \"%s\"", o->file, o->line, key,
+		    what, ev);
+		return AS_ECONFIG;
+	}
+	log_err("--%s: %s \"%s\"", key, what, ev);
+	return AS_EUSAGE;
+}
+
+static const struct option_def *
+option_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* Parse a boolean as written in the config file; -1 when not one. */
+static int
+parse_bool(const char *v)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+	    !strcasecmp(v, "on") || !strcmp(v, "1"))
+		return 1;
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+	    !strcasecmp(v, "off") || !strcmp(v, "0"))
+		return 0;
+	return -1;
+}
+
+/* Parse a decimal in [min, max]; returns 0 or -1. */
+static int
+parse_uint(const char *v, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* True when s is a plausible DNS name (letters, digits, '-', '.'). */
+static bool
+domain_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+			return false;
+	return strstr(s, "..") == NULL;
+}
+
+/* True when s is a usable nftables object name. */
+static bool
+nftname_ok(const char *s, bool may_be_empty)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0)
+		return may_be_empty;
+	if (n > MAX_NFT_NAME)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '-' || s[i] == '.' || s[i] == '/'))
+			return false;
+	return true;
+}
+
+static void
+source_free(struct source *s)
+{
+	free(s->name);
+	free(s->url);
+	free(s->url_txt);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+sources_clear(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++)
+		source_free(&cfg->sources[i]);
+	cfg->nsources = 0;
+}
+
+static void
+statics_clear(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nstatics; i++)
+		free(cfg->statics[i].text);
+	free(cfg->statics);
+	cfg->statics = NULL;
+	cfg->nstatics = 0;
+}
+
+/*
+ * Add a source with JSON URL url.  The text fallback is the URL with a
+ * final ".json" changed to ".txt"; url-txt may replace it later.
+ */
+static enum as_status
+source_add(struct config *cfg, struct origin *o, const char *key,
+    const char *name, const char *url)
+{
+	struct source *s;
+	const char *why;
+	size_t n;
+
+	if ((why = fetch_url_check(url)) != NULL)
+		return config_error(o, key, why, url);
+	if (cfg->nsources == MAX_SOURCES)
+		return config_error(o, key, "too many sources", name);
+	s = &cfg->sources[cfg->nsources++];
+	s->name = xstrdup(name);
+	s->url = xstrdup(url);
+	n = strlen(url);
+	if (n > 5 && strcmp(url + n - 5, ".json") == 0) {
+		s->url_txt = xmalloc(n);
+		memcpy(s->url_txt, url, n - 5);
+		memcpy(s->url_txt + n - 5, ".txt", 5);
+	}
+	o->url_txt_ok = true;
+	return AS_OK;
+}
+
+/* Handle the repeatable keys: sources and static entries. */
+static enum as_status
+config_set_list(struct config *cfg, struct origin *o, const char *key,
+    const char *val)
+{
+	char url[MAX_URL_LEN + 1];
+	const char *why;
+	size_t i;
+
+	if (strcmp(key, "static") == 0) {
+		if (o->file == NULL && !o->cli_statics) {
+			statics_clear(cfg);
+			o->cli_statics = true;
+		}
+		if (cfg->nstatics == MAX_STATIC)
+			return config_error(o, key, "too many entries", val);
+		cfg->statics = xreallocarray(cfg->statics, cfg->nstatics + 1,
+		    sizeof(*cfg->statics));
+		cfg->statics[cfg->nstatics].text = xstrdup(val);
+		cfg->statics[cfg->nstatics].line = o->file ? o->line : 0;
+		cfg->nstatics++;
+		return AS_OK;
+	}
+	if (strcmp(key, "url-txt") == 0) {
+		if (!o->url_txt_ok)
+			return config_error(o, key,
+			    "must follow the url it belongs to", val);
+		if ((why = fetch_url_check(val)) != NULL)
+			return config_error(o, key, why, val);
+		free(cfg->sources[cfg->nsources - 1].url_txt);
+		cfg->sources[cfg->nsources - 1].url_txt = xstrdup(val);
+		o->url_txt_ok = false;
+		return AS_OK;
+	}
+	if (o->file == NULL && !o->cli_sources) {
+		sources_clear(cfg);
+		o->cli_sources = true;
+	}
+	o->url_txt_ok = false;
+	if (strcmp(key, "url") == 0)
+		return source_add(cfg, o, key, val, val);
+	if (strcmp(key, "domain") == 0) {
+		if (!domain_ok(val))
+			return config_error(o, key, "not a domain name", val);
+		snprintf(url, sizeof(url),
+		    "https://www.%s/public/docs/public-ips.json", val);
+		return source_add(cfg, o, key, val, url);
+	}
+	for (i = 0; i < sizeof(locales) / sizeof(locales[0]); i++) {
+		if (strcasecmp(val, locales[i].code) == 0) {
+			snprintf(url, sizeof(url),
+			    "https://www.%s/public/docs/public-ips.json",
+			    locales[i].domain);
+			return source_add(cfg, o, key, locales[i].code, url);
+		}
+	}
+	return config_error(o, key, "unknown locale (one of ar br cl co cz "
+	    "de es it mx pe pl pt tr)", val);
+}
+
+/* Split the json-keys list at commas into cfg->json_keys. */
+static enum as_status
+config_set_json_keys(struct config *cfg, struct origin *o, const char *val)
+{
+	const char *p = val, *c;
+	size_t i, n;
+
+	for (i = 0; i < cfg->njson_keys; i++)
+		free(cfg->json_keys[i]);
+	cfg->njson_keys = 0;
+	for (;;) {
+		c = strchr(p, ',');
+		n = c ? (size_t)(c - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			return config_error(o, "json-keys", "empty key in",
+			    val);
+		if (cfg->njson_keys == MAX_JSON_KEYS)
+			return config_error(o, "json-keys", "too many keys",
+			    val);
+		cfg->json_keys[cfg->njson_keys++] = xstrndup(p, n);
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	return AS_OK;
+}
+
+/* Replace a string setting. */
+static void
+set_string(char **dst, const char *val)
+{
+	free(*dst);
+	*dst = xstrdup(val);
+}
+
+/*
+ * Set one key from the file or the command line.  Returns AS_OK, or
+ * AS_ECONFIG (file) / AS_EUSAGE (command line) after logging.
+ */
+static enum as_status
+config_set(struct config *cfg, struct origin *o, const char *key,
+    const char *val)
+{
+	const struct option_def *d;
+	unsigned long n;
+	int b;
+
+	if ((d = option_find(key)) == NULL)
+		return config_error(o, key, "unknown key", key);
+	switch (d->kind) {
+	case OPT_CLI:
+		if (o->file != NULL)
+			return config_error(o, key,
+			    "only allowed on the command line", val);
+		if (strcmp(key, "config") == 0)
+			set_string(&cfg->config_file, val);
+		else if (strcmp(key, "help") == 0)
+			cfg->help = true;
+		else
+			cfg->version = true;
+		return AS_OK;
+	case OPT_LIST:
+		return config_set_list(cfg, o, key, val);
+	case OPT_FLAG:
+		if ((b = parse_bool(val)) < 0)
+			return config_error(o, key,
+			    "expected yes or no, got", val);
+		if (strcmp(key, "dry-run") == 0)
+			cfg->dry_run = b;
+		else if (strcmp(key, "json") == 0)
+			cfg->json = b;
+		else if (strcmp(key, "create") == 0)
+			cfg->create = b;
+		else if (strcmp(key, "allow-private") == 0)
+			cfg->policy.allow_private = b;
+		else if (strcmp(key, "lenient") == 0)
+			cfg->policy.lenient = b;
+		else if (strcmp(key, "verbose") == 0)
+			cfg->verbosity = b ? (o->file == NULL &&
+			    cfg->verbosity > 0 ? 2 : 1) : 0;
+		else if (strcmp(key, "quiet") == 0)
+			cfg->verbosity = b ? -1 : 0;
+		return AS_OK;
+	case OPT_UINT:
+		if (parse_uint(val, d->min, d->max, &n) < 0) {
+			char what[96];
+
+			snprintf(what, sizeof(what),
+			    "expected a number from %lu to %lu, got", d->min,
+			    d->max);
+			return config_error(o, key, what, val);
+		}
+		if (strcmp(key, "timeout") == 0)
+			cfg->fetch.timeout = (long)n;
+		else if (strcmp(key, "connect-timeout") == 0)
+			cfg->fetch.connect_timeout = (long)n;
+		else if (strcmp(key, "max-bytes") == 0)
+			cfg->fetch.max_bytes = n;
+		else if (strcmp(key, "retries") == 0)
+			cfg->fetch.retries = (unsigned int)n;
+		else if (strcmp(key, "retry-delay") == 0)
+			cfg->fetch.retry_delay = (unsigned int)n;
+		else if (strcmp(key, "min-prefix4") == 0)
+			cfg->policy.min_prefix4 = (unsigned int)n;
+		else if (strcmp(key, "min-prefix6") == 0)
+			cfg->policy.min_prefix6 = (unsigned int)n;
+		else
+			cfg->policy.max_entries = n;
+		return AS_OK;
+	case OPT_STRING:
+		break;
+	}
+	if (strcmp(key, "json-keys") == 0)
+		return config_set_json_keys(cfg, o, val);
+	if (strcmp(key, "ca-file") == 0) {
+		if (*val == '\0')
+			return config_error(o, key, "empty path", val);
+		set_string(&cfg->ca_file, val);
+	} else if (strcmp(key, "family") == 0) {
+		if (strcmp(val, "inet") && strcmp(val, "ip") &&
+		    strcmp(val, "ip6"))
+			return config_error(o, key,
+			    "expected inet, ip or ip6, got", val);
+		set_string(&cfg->family, val);
+	} else if (strcmp(key, "table") == 0) {
+		if (!nftname_ok(val, false))
+			return config_error(o, key, "not a valid table name",
+			    val);
+		set_string(&cfg->table, val);
+	} else {
+		if (!nftname_ok(val, true))
+			return config_error(o, key, "not a valid set name",
+			    val);
+		set_string(strcmp(key, "set4") == 0 ? &cfg->set4 : &cfg->set6,
+		    val);
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->config_file = xstrdup(DEFAULT_CONFIG_FILE);
+	cfg->family = xstrdup("inet");
+	cfg->table = xstrdup("filter");
+	cfg->set4 = xstrdup("docplanner_v4");
+	cfg->set6 = xstrdup("docplanner_v6");
+	cfg->json_keys[cfg->njson_keys++] = xstrdup("API");
+	cfg->fetch.timeout = DEFAULT_TIMEOUT;
+	cfg->fetch.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	cfg->fetch.max_bytes = DEFAULT_MAX_BYTES;
+	cfg->fetch.retries = DEFAULT_RETRIES;
+	cfg->fetch.retry_delay = RETRY_BASE_DELAY;
+	cfg->policy.min_prefix4 = DEFAULT_MIN_PREFIX4;
+	cfg->policy.min_prefix6 = DEFAULT_MIN_PREFIX6;
+	cfg->policy.max_entries = DEFAULT_MAX_ENTRIES;
+}
+
+/* See allowsync.h. */
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	sources_clear(cfg);
+	statics_clear(cfg);
+	for (i = 0; i < cfg->njson_keys; i++)
+		free(cfg->json_keys[i]);
+	free(cfg->config_file);
+	free(cfg->ca_file);
+	free(cfg->family);
+	free(cfg->table);
+	free(cfg->set4);
+	free(cfg->set6);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/*
+ * See allowsync.h.  Lines are "key = value", blank, or comments starting
+ * with '#' (after optional blanks).  The value runs to the end of the line
+ * with surrounding blanks removed; it may be empty (set4 =).
+ */
+enum as_status
+config_parse_buffer(struct config *cfg, const char *buf, size_t len,
+    const char *fname)
+{
+	struct origin o = { .file = fname };
+	char line[MAX_CONFIG_LINE + 1];
+	const char *p = buf, *end = buf + len, *eol;
+	char *k, *ke, *v, *ve, *eq;
+	size_t n, i;
+	enum as_status rc;
+
+	for (; p < end; p = eol + 1) {
+		o.line++;
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		n = (size_t)(eol - p);
+		if (n > MAX_CONFIG_LINE)
+			return config_error(&o, "line", "longer than 4096 "
+			    "bytes", "");
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		for (i = 0; i < n; i++)
+			if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+				return config_error(&o, "line",
+				    "control character in", line);
+		k = line;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL)
+			return config_error(&o, "line", "expected key = value, "
+			    "got", k);
+		for (ke = eq; ke > k && (ke[-1] == ' ' || ke[-1] == '\t');)
+			ke--;
+		*ke = '\0';
+		v = eq + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		ve = v + strlen(v);
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		*ve = '\0';
+		if (*k == '\0')
+			return config_error(&o, "line", "missing key before "
+			    "'=' in", v);
+		if ((rc = config_set(cfg, &o, k, v)) != AS_OK)
+			return rc;
+	}
+	return AS_OK;
+}
+
+/* Read and apply a config file.  A missing default file is fine. */
+static enum as_status
+config_read_file(struct config *cfg, const char *path, bool explicit)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	enum as_status rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !explicit)
+			return AS_OK;
+		log_err("%s: %s", path, strerror(errno));
+		return AS_ECONFIG;
+	}
+	buf = xmalloc(MAX_CONFIG_SIZE + 1);
+	n = fread(buf, 1, MAX_CONFIG_SIZE + 1, f);
+	if (ferror(f)) {
+		log_err("%s: read error", path);
+		rc = AS_ECONFIG;
+	} else if (n > MAX_CONFIG_SIZE) {
+		log_err("%s: larger than %d bytes", path, MAX_CONFIG_SIZE);
+		rc = AS_ECONFIG;
+	} else
+		rc = config_parse_buffer(cfg, buf, n, path);
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* Checks that involve several keys, after everything is read. */
+static enum as_status
+config_check(struct config *cfg)
+{
+	if (cfg->set4[0] == '\0' && cfg->set6[0] == '\0') {
+		log_err("set4 and set6 are both empty: nothing to sync");
+		return AS_ECONFIG;
+	}
+	if (strcmp(cfg->family, "ip") == 0 && cfg->set6[0] != '\0') {
+		log_err("family ip holds no IPv6 set: set set6 = (empty) or "
+		    "use family inet");
+		return AS_ECONFIG;
+	}
+	if (strcmp(cfg->family, "ip6") == 0 && cfg->set4[0] != '\0') {
+		log_err("family ip6 holds no IPv4 set: set set4 = (empty) or "
+		    "use family inet");
+		return AS_ECONFIG;
+	}
+	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
+		cfg->fetch.connect_timeout = cfg->fetch.timeout;
+	cfg->policy.want4 = cfg->set4[0] != '\0';
+	cfg->policy.want6 = cfg->set6[0] != '\0';
+	return AS_OK;
+}
+
+/*
+ * See allowsync.h.  argv is read twice: first to find --config, --help
+ * and --version and to reject malformed options, then, after the file,
+ * to apply the options in order so the command line wins.
+ */
+enum as_status
+config_load(int argc, char **argv, struct config *cfg)
+{
+	struct option lopts[NOPTIONS + 1];
+	struct origin o = { 0 };
+	char shorts[32], *p = shorts, val1[] = "yes";
+	const char *key, *arg;
+	bool explicit = false;
+	size_t i;
+	int c, idx, pass;
+	enum as_status rc;
+
+	config_defaults(cfg);
+	memset(lopts, 0, sizeof(lopts));
+	for (i = 0; i < NOPTIONS; i++) {
+		lopts[i].name = options[i].name;
+		if (options[i].kind == OPT_FLAG)
+			lopts[i].has_arg = optional_argument;
+		else if (!strcmp(options[i].name, "help") ||
+		    !strcmp(options[i].name, "version"))
+			lopts[i].has_arg = no_argument;
+		else
+			lopts[i].has_arg = required_argument;
+		lopts[i].val = 256 + (int)i;
+		if (options[i].shortopt) {
+			*p++ = (char)options[i].shortopt;
+			if (lopts[i].has_arg == required_argument)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
+
+	for (pass = 0; pass < 2; pass++) {
+		optind = 1;
+		opterr = pass == 0;
+		while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) !=
+		    -1) {
+			if (c == '?' || c == ':') {
+				log_err("bad command line; see --help");
+				return AS_EUSAGE;
+			}
+			if (c < 256) {
+				for (i = 0; i < NOPTIONS; i++)
+					if (options[i].shortopt == c)
+						break;
+			} else
+				i = (size_t)(c - 256);
+			key = options[i].name;
+			if (pass == 0 && options[i].kind != OPT_CLI)
+				continue;
+			if (pass == 1 && options[i].kind == OPT_CLI)
+				continue;
+			if (strcmp(key, "config") == 0)
+				explicit = true;
+			/* A short flag leaves optarg undefined. */
+			if (optarg != NULL && (c >= 256 ||
+			    lopts[i].has_arg == required_argument))
+				arg = optarg;
+			else
+				arg = val1;
+			rc = config_set(cfg, &o, key, arg);
+			if (rc != AS_OK)
+				return rc;
+		}
+		if (pass == 0) {
+			if (optind < argc) {
+				log_err("unexpected argument \"%s\"; see "
+				    "--help", argv[optind]);
+				return AS_EUSAGE;
+			}
+			if (cfg->help || cfg->version)
+				return AS_OK;
+			if ((rc = config_read_file(cfg, cfg->config_file,
+			    explicit)) != AS_OK)
+				return rc;
+		}
+	}
+	return config_check(cfg);
+}
+
+/* See allowsync.h. */
+void
+config_usage(void *fp)
+{
+	FILE *f = fp;
+
+	fprintf(f,
+"usage: allowsync [options]\n"
+"Keep nftables sets in step with a vendor's published IP allowlist.\n"
+"\n"
+"  -c, --config FILE       config file (default " DEFAULT_CONFIG_FILE ")\n"
+"  -n, --dry-run           fetch, validate and plan; change nothing\n"
+"                          (flags also take =yes or =no)\n"
+"      --json              print the plan and result as one JSON object\n"
+"  -v, --verbose           more log lines (twice: debug)\n"
+"  -q, --quiet             errors only, no plan on stdout\n"
+"      --version           print the version\n"
+"  -h, --help              this text\n"
+"Sources (repeatable; the result is their union):\n"
+"      --locale CC         vendor market: ar br cl co cz de es it mx pe pl pt tr\n"
+"      --domain DOMAIN     https://www.DOMAIN/public/docs/public-ips.json\n"
+"      --url URL           JSON URL (https:// or file://)\n"
+"      --url-txt URL       text fallback of the preceding --url\n"
+"      --ca-file FILE      trust only this CA bundle (TLS is always verified)\n"
+"      --json-keys K1,K2   JSON arrays to read (default API)\n"
+"      --timeout S         whole transfer limit (default 30)\n"
+"      --connect-timeout S connect limit (default 10)\n"
+"      --max-bytes N       body size limit (default 1048576)\n"
+"      --retries N         retries on transient errors (default 2)\n"
+"      --retry-delay S     first retry backoff (default 1)\n"
+"Firewall:\n"
+"      --family F          inet, ip or ip6 (default inet)\n"
+"      --table T           table (default filter)\n"
+"      --set4 NAME         IPv4 set (default docplanner_v4; empty: off)\n"
+"      --set6 NAME         IPv6 set (default docplanner_v6; empty: off)\n"
+"      --create            create a missing table and sets\n"
+"Policy:\n"
+"      --min-prefix4 N     widest IPv4 prefix allowed (default 16)\n"
+"      --min-prefix6 N     widest IPv6 prefix allowed (default 32)\n"
+"      --allow-private     accept private space (default no; =no to undo)\n"
+"      --max-entries N     entries per document (default 10000)\n"
+"      --lenient           drop bad entries instead of rejecting the list\n"
+"      --static ENTRY      local entry always in the set (repeatable)\n"
+"\n"
+"Exit status: 0 in sync, 64 usage, 65 list rejected, 69 firewall objects\n"
+"missing or wrong, 70 internal error, 71 kernel error, 75 no source\n"
+"reachable, 77 no permission, 78 config error.\n");
+}

@@ -1,0 +1,148 @@
+/*
+ * Report a run on stdout: the plan as "+ range" / "- range" lines and a
+ * summary, or the whole run as one JSON object (--json).  The fields of
+ * the JSON object are documented in README.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "allowsync.h"
+
+/* Print one family's ranges, each line prefixed with sign. */
+static void
+print_ranges(char sign, const struct rangelist *rl)
+{
+	char buf[RANGE_STRLEN];
+	size_t i;
+
+	for (i = 0; i < rl->n4; i++) {
+		range4_format(&rl->v4[i], buf, sizeof(buf));
+		printf("%c %s\n", sign, buf);
+	}
+	for (i = 0; i < rl->n6; i++) {
+		range6_format(&rl->v6[i], buf, sizeof(buf));
+		printf("%c %s\n", sign, buf);
+	}
+}
+
+/* See allowsync.h.  Prints nothing with --quiet. */
+void
+report_text(const struct run_report *r)
+{
+	const struct config *cfg = r->cfg;
+
+	if (cfg->verbosity < 0 || r->plan == NULL)
+		return;
+	print_ranges('-', &r->plan->del);
+	print_ranges('+', &r->plan->add);
+	printf("%s %s:", cfg->family, cfg->table);
+	if (cfg->set4[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->set4,
+		    r->want ? r->want->n4 : 0, r->plan->add.n4,
+		    r->plan->del.n4);
+	if (cfg->set6[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->set6,
+		    r->want ? r->want->n6 : 0, r->plan->add.n6,
+		    r->plan->del.n6);
+	printf(": %s\n", r->outcome);
+	fflush(stdout);
+}
+
+/* An array of formatted ranges of one family (4 or 6) of rl. */
+static cJSON *
+json_ranges(const struct rangelist *rl, int family)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[RANGE_STRLEN];
+	size_t i;
+
+	if (rl == NULL)
+		return a;
+	if (family == 4)
+		for (i = 0; i < rl->n4; i++) {
+			range4_format(&rl->v4[i], buf, sizeof(buf));
+			cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+		}
+	else
+		for (i = 0; i < rl->n6; i++) {
+			range6_format(&rl->v6[i], buf, sizeof(buf));
+			cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+		}
+	return a;
+}
+
+/* The object describing one set. */
+static cJSON *
+json_set(const struct run_report *r, const char *name, int family)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "set", name);
+	if (r->want != NULL)
+		cJSON_AddNumberToObject(o, "desired", (double)(family == 4 ?
+		    r->want->n4 : r->want->n6));
+	if (r->have != NULL)
+		cJSON_AddNumberToObject(o, "current", (double)(family == 4 ?
+		    r->have->n4 : r->have->n6));
+	cJSON_AddItemToObject(o, "add",
+	    json_ranges(r->plan ? &r->plan->add : NULL, family));
+	cJSON_AddItemToObject(o, "remove",
+	    json_ranges(r->plan ? &r->plan->del : NULL, family));
+	return o;
+}
+
+/* See allowsync.h.  Never fails: cJSON allocation failure aborts. */
+void
+report_json(const struct run_report *r)
+{
+	const struct config *cfg = r->cfg;
+	const struct source_result *sr;
+	cJSON *root, *arr, *o;
+	char *text;
+	size_t i;
+
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "version", ALLOWSYNC_VERSION);
+	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
+	cJSON_AddStringToObject(root, "result", r->outcome);
+	cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
+	o = cJSON_AddObjectToObject(root, "target");
+	cJSON_AddStringToObject(o, "family", cfg->family);
+	cJSON_AddStringToObject(o, "table", cfg->table);
+	arr = cJSON_AddArrayToObject(root, "sources");
+	for (i = 0; i < r->nresults; i++) {
+		sr = &r->results[i];
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", sr->src->name);
+		cJSON_AddStringToObject(o, "url", sr->src->url);
+		if (sr->document != NULL)
+			cJSON_AddStringToObject(o, "document", sr->document);
+		else
+			cJSON_AddNullToObject(o, "document");
+		cJSON_AddStringToObject(o, "status", sr->status == AS_OK ?
+		    "ok" : sr->status == AS_EDATA ? "rejected" : "failed");
+		cJSON_AddNumberToObject(o, "entries", (double)sr->entries);
+		if (sr->error != NULL)
+			cJSON_AddStringToObject(o, "error", sr->error);
+		cJSON_AddItemToArray(arr, o);
+	}
+	if (cfg->set4[0] != '\0')
+		cJSON_AddItemToObject(root, "ipv4", json_set(r, cfg->set4, 4));
+	if (cfg->set6[0] != '\0')
+		cJSON_AddItemToObject(root, "ipv6", json_set(r, cfg->set6, 6));
+	if (r->gen_before != 0 || r->gen_after != 0) {
+		o = cJSON_AddObjectToObject(root, "generation");
+		cJSON_AddNumberToObject(o, "before", r->gen_before);
+		cJSON_AddNumberToObject(o, "after", r->gen_after);
+	}
+	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	cJSON_Delete(root);
+}

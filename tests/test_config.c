@@ -1,0 +1,302 @@
+/*
+ * Unit tests for config.c: the config file grammar, every key's checks,
+ * source resolution and command-line precedence.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "allowsync.h"
+
+static enum as_status
+parse(struct config *cfg, const char *text)
+{
+	config_defaults(cfg);
+	return config_parse_buffer(cfg, text, strlen(text), "test.conf");
+}
+
+/* Write text to a temporary file; returns its path (static buffer). */
+static const char *
+tmpconf(const char *text)
+{
+	static char path[64];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/allowsync-test-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static enum as_status
+load(struct config *cfg, int argc, const char **argv)
+{
+	return config_load(argc, (char **)argv, cfg);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, ""), AS_OK);
+	assert_string_equal(cfg.family, "inet");
+	assert_string_equal(cfg.table, "filter");
+	assert_string_equal(cfg.set4, "docplanner_v4");
+	assert_string_equal(cfg.set6, "docplanner_v6");
+	assert_int_equal(cfg.njson_keys, 1);
+	assert_string_equal(cfg.json_keys[0], "API");
+	assert_int_equal(cfg.fetch.timeout, 30);
+	assert_int_equal(cfg.fetch.max_bytes, 1048576);
+	assert_int_equal(cfg.policy.min_prefix4, 16);
+	assert_int_equal(cfg.policy.min_prefix6, 32);
+	assert_int_equal(cfg.policy.max_entries, 10000);
+	assert_false(cfg.policy.allow_private);
+	assert_false(cfg.policy.lenient);
+	assert_int_equal(cfg.nsources, 0);
+	config_free(&cfg);
+}
+
+static void
+test_file_grammar(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg,
+	    "# comment\n"
+	    "\n"
+	    "   # indented comment\n"
+	    "locale = pl\r\n"
+	    "domain=example.com\n"
+	    "url = https://mirror.example.net/ips.json\n"
+	    "url-txt = https://mirror.example.net/other.txt\n"
+	    "\ttable\t=\tfw \n"
+	    "set6 =\n"
+	    "json-keys = API, WEBHOOKS\n"
+	    "timeout = 5\n"
+	    "allow-private = yes\n"
+	    "lenient = off\n"
+	    "static = 8.8.8.8\n"
+	    "static = 9.9.9.0/24\n"), AS_OK);
+	assert_int_equal(cfg.nsources, 3);
+	assert_string_equal(cfg.sources[0].url,
+	    "https://www.znanylekarz.pl/public/docs/public-ips.json");
+	assert_string_equal(cfg.sources[0].url_txt,
+	    "https://www.znanylekarz.pl/public/docs/public-ips.txt");
+	assert_string_equal(cfg.sources[1].url,
+	    "https://www.example.com/public/docs/public-ips.json");
+	assert_string_equal(cfg.sources[2].url_txt,
+	    "https://mirror.example.net/other.txt");
+	assert_string_equal(cfg.table, "fw");
+	assert_string_equal(cfg.set6, "");
+	assert_int_equal(cfg.njson_keys, 2);
+	assert_string_equal(cfg.json_keys[1], "WEBHOOKS");
+	assert_int_equal(cfg.fetch.timeout, 5);
+	assert_true(cfg.policy.allow_private);
+	assert_int_equal(cfg.nstatics, 2);
+	assert_int_equal(cfg.statics[1].line, 15);
+	config_free(&cfg);
+}
+
+static void
+test_all_locales(void **state)
+{
+	static const char *codes[] = { "ar", "br", "cl", "co", "cz", "de",
+	    "es", "it", "mx", "pe", "pl", "pt", "tr" };
+	struct config cfg;
+	char line[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 13; i++) {
+		snprintf(line, sizeof(line), "locale = %s\n", codes[i]);
+		assert_int_equal(parse(&cfg, line), AS_OK);
+		assert_int_equal(cfg.nsources, 1);
+		assert_non_null(strstr(cfg.sources[0].url, "https://www."));
+		config_free(&cfg);
+	}
+	assert_int_equal(parse(&cfg, "locale = uk\n"), AS_ECONFIG);
+	config_free(&cfg);
+}
+
+static void
+test_bad_lines(void **state)
+{
+	static const char *bad[] = {
+		"bogus = 1\n",
+		"locale pl\n",
+		"= pl\n",
+		"[section]\n",
+		"url = http://www.example.com/ips.json\n",
+		"url = ftp://example.com/ips.json\n",
+		"url = https://ex ample.com/ips.json\n",
+		"url-txt = https://example.com/a.txt\n",
+		"domain = exa_mple.com\n",
+		"domain = ..com\n",
+		"timeout = 0\n",
+		"timeout = 601\n",
+		"timeout = 1x\n",
+		"timeout = -1\n",
+		"timeout =\n",
+		"min-prefix4 = 33\n",
+		"min-prefix4 = 0\n",
+		"min-prefix6 = 129\n",
+		"max-entries = 0\n",
+		"max-bytes = 99999999999999999999\n",
+		"allow-private = maybe\n",
+		"family = bridge\n",
+		"table = a b\n",
+		"table =\n",
+		"set4 = x;y\n",
+		"json-keys = API,,X\n",
+		"json-keys =\n",
+		"help = yes\n",
+		"config = /etc/x\n",
+		"dry-run = yes\x1b[2J\n",
+	};
+	struct config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&cfg, bad[i]) != AS_ECONFIG)
+			fail_msg("accepted bad config line #%zu: %s", i,
+			    bad[i]);
+		config_free(&cfg);
+	}
+}
+
+static void
+test_error_names_line(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "# ok\nlocale = pl\n\ntimeout = x\n"),
+	    AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "test.conf: line 4: "
+	    "timeout"));
+	config_free(&cfg);
+}
+
+static void
+test_cli_overrides_file(void **state)
+{
+	struct config cfg;
+	const char *path = tmpconf("locale = pl\ntable = fromfile\n"
+	    "static = 8.8.8.8\ndry-run = no\n");
+	const char *argv[] = { "allowsync", "-c", path, "--table", "cli",
+	    "--url", "https://a.example/x.json", "--url-txt",
+	    "https://a.example/y.txt", "--domain", "b.example", "-n",
+	    "--lenient", NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, 13, argv), AS_OK);
+	unlink(path);
+	assert_string_equal(cfg.table, "cli");
+	assert_int_equal(cfg.nsources, 2);	/* file's locale replaced */
+	assert_string_equal(cfg.sources[0].url_txt, "https://a.example/y.txt");
+	assert_string_equal(cfg.sources[1].url_txt,
+	    "https://www.b.example/public/docs/public-ips.txt");
+	assert_string_equal(cfg.sources[1].url,
+	    "https://www.b.example/public/docs/public-ips.json");
+	assert_int_equal(cfg.nstatics, 1);	/* file statics kept */
+	assert_true(cfg.dry_run);
+	assert_true(cfg.policy.lenient);
+	config_free(&cfg);
+}
+
+static void
+test_cli_errors(void **state)
+{
+	struct config cfg;
+	const char *a1[] = { "allowsync", "--no-such-option", NULL };
+	const char *a2[] = { "allowsync", "--timeout", "abc", NULL };
+	const char *a3[] = { "allowsync", "-c", "/nonexistent/allowsync.conf",
+	    NULL };
+	const char *a4[] = { "allowsync", "--url", "http://x.example/a.json",
+	    NULL };
+	const char *a5[] = { "allowsync", "stray", NULL };
+	const char *a6[] = { "allowsync", "--set4=", "--set6=", "--locale",
+	    "pl", NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, 2, a1), AS_EUSAGE);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 3, a2), AS_EUSAGE);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 3, a3), AS_ECONFIG);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 3, a4), AS_EUSAGE);
+	assert_non_null(strstr(log_last_error(), "https"));
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 2, a5), AS_EUSAGE);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, a6), AS_ECONFIG);
+	config_free(&cfg);
+}
+
+static void
+test_missing_default_ok(void **state)
+{
+	struct config cfg;
+	const char *argv[] = { "allowsync", "--locale", "de", "--set6=", NULL };
+
+	(void)state;
+	/* The default file may be absent: not an error. */
+	if (access(DEFAULT_CONFIG_FILE, F_OK) == 0)
+		skip();
+	assert_int_equal(load(&cfg, 4, argv), AS_OK);
+	assert_int_equal(cfg.nsources, 1);
+	assert_true(cfg.policy.want4);
+	assert_false(cfg.policy.want6);
+	config_free(&cfg);
+}
+
+static void
+test_flags_take_values(void **state)
+{
+	struct config cfg;
+	const char *path = tmpconf("allow-private = yes\nlocale = pl\n");
+	const char *argv[] = { "allowsync", "-c", path, "--allow-private=no",
+	    "-v", "-v", NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, 6, argv), AS_OK);
+	unlink(path);
+	assert_false(cfg.policy.allow_private);
+	assert_int_equal(cfg.verbosity, 2);
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_file_grammar),
+		cmocka_unit_test(test_all_locales),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_error_names_line),
+		cmocka_unit_test(test_cli_overrides_file),
+		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_missing_default_ok),
+		cmocka_unit_test(test_flags_take_values),
+	};
+
+	log_init(LOG_LVL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
