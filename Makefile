@@ -88,7 +88,7 @@ install: allowsync
 	install -m 0755 allowsync $(DESTDIR)$(SBINDIR)/allowsync
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/allowsync
 	test -e $(DESTDIR)$(SYSCONFDIR)/allowsync/allowsync.conf || \
-	    install -m 0644 allowsync.conf $(DESTDIR)$(SYSCONFDIR)/allowsync/allowsync.conf
+	    install -m 0644 packaging/allowsync.conf $(DESTDIR)$(SYSCONFDIR)/allowsync/allowsync.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/allowsync

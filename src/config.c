@@ -90,7 +90,7 @@ struct origin {
 	bool		 url_txt_ok;	/* the last source was a --url */
 };
 
-/* Log a configuration error at its origin. */
+/* Log a configuration error at its origin; returns AS_ECONFIG. */
 static enum as_status
 config_error(const struct origin *o, const char *key, const char *what,
     const char *val)
@@ -104,7 +104,7 @@ config_error(const struct origin *o, const char *key, const char *what,
 		return AS_ECONFIG;
 	}
 	log_err("--%s: %s \"%s\"", key, what, ev);
-	return AS_EUSAGE;
+	return AS_ECONFIG;
 }
 
 static const struct option_def *
@@ -347,7 +347,8 @@ set_string(char **dst, const char *val)
 
 /*
  * Set one key from the file or the command line.  Returns AS_OK, or
- * AS_ECONFIG (file) / AS_EUSAGE (command line) after logging.
+ * AS_ECONFIG after logging: a bad value is a configuration error wherever
+ * it is written; only a malformed command line is a usage error.
  */
 static enum as_status
 config_set(struct config *cfg, struct origin *o, const char *key,

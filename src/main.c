@@ -143,6 +143,32 @@ load_statics(const struct config *cfg, struct rangelist *out)
 }
 
 /*
+ * Log each range the commit removed: anything in the sets that is not in
+ * the list, including elements someone else added, goes, and an operator
+ * must be able to see that.  At most MAX_LOGGED lines, then a count.
+ */
+#define MAX_LOGGED	50
+static void
+log_removals(const struct config *cfg, const struct plan *plan)
+{
+	char buf[RANGE_STRLEN];
+	size_t i, n = 0, total = plan->del.n4 + plan->del.n6;
+
+	for (i = 0; i < plan->del.n4 && n < MAX_LOGGED; i++, n++) {
+		range4_format(&plan->del.v4[i], buf, sizeof(buf));
+		log_notice("removed %s from set %s: not in the list", buf,
+		    cfg->set4);
+	}
+	for (i = 0; i < plan->del.n6 && n < MAX_LOGGED; i++, n++) {
+		range6_format(&plan->del.v6[i], buf, sizeof(buf));
+		log_notice("removed %s from set %s: not in the list", buf,
+		    cfg->set6);
+	}
+	if (total > n)
+		log_notice("removed %zu more ranges", total - n);
+}
+
+/*
  * Read the kernel sets, plan, and commit, retrying when another commit
  * raced ours (ERESTART) a bounded number of times.  Fills the report.
  */
@@ -194,6 +220,7 @@ sync_kernel(const struct config *cfg, const struct rangelist *want,
 		goto out;
 	rep->gen_after = newgen;
 	rep->outcome = "applied";
+	log_removals(cfg, plan);
 	if (newgen != gen + 1) {
 		/* Someone else committed too: check what the kernel holds. */
 		rangelist_init(&check);

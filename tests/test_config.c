@@ -236,11 +236,11 @@ test_cli_errors(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, 2, a1), AS_EUSAGE);
 	config_free(&cfg);
-	assert_int_equal(load(&cfg, 3, a2), AS_EUSAGE);
+	assert_int_equal(load(&cfg, 3, a2), AS_ECONFIG);
 	config_free(&cfg);
 	assert_int_equal(load(&cfg, 3, a3), AS_ECONFIG);
 	config_free(&cfg);
-	assert_int_equal(load(&cfg, 3, a4), AS_EUSAGE);
+	assert_int_equal(load(&cfg, 3, a4), AS_ECONFIG);
 	assert_non_null(strstr(log_last_error(), "https"));
 	config_free(&cfg);
 	assert_int_equal(load(&cfg, 2, a5), AS_EUSAGE);
