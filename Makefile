@@ -40,8 +40,8 @@ ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # Build into a directory per variant so sanitizer objects never mix.
-BUILD		:= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 comma		:= ,
+BUILD		:= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 
 SRCS		:= $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS		:= $(SRCS:src/%.c=$(BUILD)/%.o)

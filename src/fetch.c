@@ -1,0 +1,447 @@
+/*
+ * Fetch one document over HTTPS (or from a local file:// path) with
+ * libcurl.  TLS verification is always on, redirects may only lead to
+ * https://, and the size cap is enforced on the bytes actually delivered
+ * after decompression, never on what the server announces.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "allowsync.h"
+
+#define MAX_HEADER_VALUE	256	/* longest ETag/Last-Modified kept */
+#define FIRST_BODY_ALLOC	16384	/* first body buffer, bytes */
+/*
+ * A transfer slower than LOW_SPEED_LIMIT bytes/s for LOW_SPEED_TIME
+ * seconds (or the whole timeout, if shorter) is abandoned: a server that
+ * trickles the body must not hold a run hostage.
+ */
+#define LOW_SPEED_LIMIT		16
+#define LOW_SPEED_TIME		10
+
+/* State of one transfer attempt, shared with the libcurl callbacks. */
+struct fetch_ctx {
+	CURL		*h;
+	char		*buf;		/* body, NUL-terminated */
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;		/* opts->max_bytes */
+	int		 too_large;	/* body went past max */
+	int		 discarded;	/* error response body dropped */
+	char		 etag[MAX_HEADER_VALUE + 1];
+	char		 last_modified[MAX_HEADER_VALUE + 1];
+};
+
+/* Outcome of one attempt. */
+enum fetch_outcome {
+	FETCH_DONE,
+	FETCH_RETRY,	/* transient: worth another attempt */
+	FETCH_FAIL,	/* permanent for this run */
+};
+
+static char	fetch_error[512];
+
+/* Record the reason for the last failure (one line, already escaped). */
+static void __attribute__((format(printf, 1, 2)))
+fetch_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fetch_error, sizeof(fetch_error), fmt, ap);
+	va_end(ap);
+}
+
+/* Initialise libcurl; failure shows up later as failed fetches. */
+void
+fetch_global_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		log_err("cannot initialise libcurl");
+}
+
+/* Release libcurl's global state. */
+void
+fetch_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/*
+ * Returns the reason the last fetch_document() call failed, or "" after a
+ * success.  The text is already escaped; the buffer is static.
+ */
+const char *
+fetch_last_error(void)
+{
+	return fetch_error;
+}
+
+/*
+ * Returns NULL when url is https:// with a host or file:/// with an
+ * absolute path, else a static reason.  The scheme is matched without
+ * regard to case; any byte outside printable ASCII is refused.
+ */
+const char *
+fetch_url_check(const char *url)
+{
+	CURLU *u;
+	char *host = NULL;
+	const char *why = NULL;
+	size_t i, len;
+
+	len = strlen(url);
+	if (len == 0)
+		return "empty URL";
+	if (len > MAX_URL_LEN)
+		return "URL too long";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)url[i] <= ' ' ||
+		    (unsigned char)url[i] >= 0x7f)
+			return "URL contains whitespace, control or "
+			    "non-ASCII characters";
+	if (strncasecmp(url, "http://", 7) == 0)
+		return "plain http is not allowed: use https:// "
+		    "(TLS is mandatory)";
+	if (strncasecmp(url, "file://", 7) == 0)
+		return url[7] == '/' ? NULL :
+		    "file URLs must be file:///absolute/path";
+	if (strncasecmp(url, "https://", 8) != 0)
+		return "unsupported scheme (only https:// and file:// are "
+		    "allowed)";
+	if (url[8] == '/')
+		return "URL has no host";
+
+	if ((u = curl_url()) == NULL)
+		return "cannot parse URL";
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		why = "malformed URL";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    host[0] == '\0')
+		why = "URL has no host";
+	curl_free(host);
+	curl_url_cleanup(u);
+	return why;
+}
+
+/*
+ * libcurl write callback: append to the body.  Returns n, or 0 to abort
+ * when the body would pass max (too_large is set) or the response is not
+ * a success, whose body is of no use.
+ */
+static size_t
+fetch_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_ctx *ctx = arg;
+	size_t n = size * nmemb, cap;
+	long code = 0;
+
+	curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 0 && code / 100 != 2) {
+		ctx->discarded = 1;
+		return 0;
+	}
+	if (n > ctx->max - ctx->len) {
+		ctx->too_large = 1;
+		return 0;
+	}
+	if (ctx->len + n + 1 > ctx->cap) {
+		cap = ctx->cap == 0 ? FIRST_BODY_ALLOC : ctx->cap;
+		while (cap < ctx->len + n + 1 && cap <= ctx->max / 2)
+			cap *= 2;
+		if (cap < ctx->len + n + 1 || cap > ctx->max + 1)
+			cap = ctx->max + 1;
+		ctx->buf = xreallocarray(ctx->buf, cap, 1);
+		ctx->cap = cap;
+	}
+	memcpy(ctx->buf + ctx->len, data, n);
+	ctx->len += n;
+	ctx->buf[ctx->len] = '\0';
+	return n;
+}
+
+/*
+ * Keep the value of header name (length nlen, with its colon) from line
+ * in dst, trimmed.  A value that is too long or holds control bytes is
+ * dropped: it will be sent back in conditional requests.  Returns 1 when
+ * the line was that header, else 0.
+ */
+static int
+fetch_header_value(const char *line, size_t len, const char *name,
+    size_t nlen, char *dst)
+{
+	size_t i;
+
+	if (len < nlen || strncasecmp(line, name, nlen) != 0)
+		return 0;
+	line += nlen;
+	len -= nlen;
+	while (len > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		len--;
+	dst[0] = '\0';
+	if (len > MAX_HEADER_VALUE)
+		return 1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < ' ' ||
+		    (unsigned char)line[i] == 0x7f)
+			return 1;
+	memcpy(dst, line, len);
+	dst[len] = '\0';
+	return 1;
+}
+
+/*
+ * libcurl header callback: keep ETag and Last-Modified of the last
+ * response; a status line starts a new response (redirect, 1xx, proxy).
+ * Returns n.
+ */
+static size_t
+fetch_header(char *line, size_t size, size_t nitems, void *arg)
+{
+	struct fetch_ctx *ctx = arg;
+	size_t n = size * nitems;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		ctx->etag[0] = '\0';
+		ctx->last_modified[0] = '\0';
+	} else if (!fetch_header_value(line, n, "etag:", 5, ctx->etag))
+		fetch_header_value(line, n, "last-modified:", 14,
+		    ctx->last_modified);
+	return n;
+}
+
+/*
+ * Set every option of the transfer on h.  Returns 0, or -1 when libcurl
+ * refused one (for instance a protocol restriction it does not know).
+ */
+static int
+fetch_setopt(CURL *h, const struct fetch_opts *opts, struct fetch_ctx *ctx,
+    char *errbuf)
+{
+	long timeout, conn_timeout;
+
+	timeout = opts->timeout > 0 && opts->timeout <= MAX_TIMEOUT ?
+	    opts->timeout : DEFAULT_TIMEOUT;
+	conn_timeout = opts->connect_timeout > 0 &&
+	    opts->connect_timeout <= timeout ?
+	    opts->connect_timeout : timeout;
+
+	if (curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,file") ||
+	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https") ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRS) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) ||
+	    curl_easy_setopt(h, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conn_timeout) ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT,
+	    (long)LOW_SPEED_LIMIT) ||
+	    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+	    timeout < LOW_SPEED_TIME ? timeout : (long)LOW_SPEED_TIME) ||
+	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT,
+	    "allowsync/" ALLOWSYNC_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx) ||
+	    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, fetch_header) ||
+	    curl_easy_setopt(h, CURLOPT_HEADERDATA, ctx))
+		return -1;
+	if (opts->max_bytes > 0 && curl_easy_setopt(h,
+	    CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opts->max_bytes))
+		return -1;
+	/* A configured CA file is the only trust anchor, not an extra one. */
+	if (opts->ca_file != NULL &&
+	    (curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file) ||
+	    curl_easy_setopt(h, CURLOPT_CAPATH, NULL)))
+		return -1;
+	return 0;
+}
+
+/* True for libcurl errors that another attempt may not meet. */
+static int
+fetch_transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Run one attempt.  Returns the outcome and, on failure, leaves the
+ * reason in fetch_error and the server's Retry-After (seconds, or -1 when
+ * there was none) in *retry_after.  The body stays in ctx.
+ */
+static enum fetch_outcome
+fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
+{
+	char esc[ESCAPE_BUF];
+	const char *s;
+	curl_off_t ra = -1;
+	CURLcode rc;
+	long code = 0;
+
+	ctx->len = 0;
+	ctx->too_large = ctx->discarded = 0;
+	ctx->etag[0] = ctx->last_modified[0] = '\0';
+	errbuf[0] = '\0';
+	*retry_after = -1;
+
+	rc = curl_easy_perform(ctx->h);
+	curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &code);
+
+	if (rc == CURLE_TOO_MANY_REDIRECTS) {
+		fetch_set_error("too many redirects (more than %d)",
+		    MAX_REDIRS);
+		return FETCH_FAIL;
+	}
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && code / 100 == 3 &&
+	    curl_easy_getinfo(ctx->h, CURLINFO_EFFECTIVE_URL, &s) ==
+	    CURLE_OK && s != NULL) {
+		fetch_set_error("redirect to %s refused: not https "
+		    "(unsupported protocol)",
+		    log_escape(s, strlen(s), esc, sizeof(esc)));
+		return FETCH_FAIL;
+	}
+	/*
+	 * A 3xx that is not the final response means a redirect was
+	 * followed and its target failed: that is rc's story, not code's.
+	 */
+	if (code != 0 && code / 100 != 2 &&
+	    (code / 100 != 3 || rc == CURLE_OK || ctx->discarded)) {
+		fetch_set_error("HTTP %ld", code);
+		if (code == 429 || code == 503) {
+			curl_easy_getinfo(ctx->h, CURLINFO_RETRY_AFTER, &ra);
+			if (ra > 0)
+				*retry_after = ra > MAX_RETRY_AFTER ?
+				    MAX_RETRY_AFTER : (long)ra;
+		}
+		return code == 429 || code / 100 == 5 ?
+		    FETCH_RETRY : FETCH_FAIL;
+	}
+	if (rc == CURLE_OK)
+		return FETCH_DONE;
+	if (ctx->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		fetch_set_error("response larger than max-bytes (%zu)",
+		    ctx->max);
+		return FETCH_FAIL;
+	}
+	s = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	fetch_set_error("%s", log_escape(s, strlen(s), esc, sizeof(esc)));
+	return fetch_transient(rc) ? FETCH_RETRY : FETCH_FAIL;
+}
+
+/*
+ * See allowsync.h.  At most 1 + min(retries, MAX_RETRIES) attempts are
+ * made, each bounded by the transfer timeout (at most MAX_TIMEOUT); between
+ * them the wait starts at retry_delay and doubles, or is the server's
+ * Retry-After, but never exceeds MAX_RETRY_AFTER.  So the call returns
+ * within (1 + retries) * timeout + retries * MAX_RETRY_AFTER seconds.
+ * On success the caller frees *res with fetch_result_free(); on failure
+ * *res holds nothing.
+ */
+enum as_status
+fetch_document(const char *url, const struct fetch_opts *opts,
+    struct fetch_result *res)
+{
+	struct fetch_ctx ctx;
+	char errbuf[CURL_ERROR_SIZE], uesc[ESCAPE_BUF];
+	const char *why;
+	enum fetch_outcome out;
+	unsigned int attempt, tries, delay, wait;
+	long retry_after;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ctx, 0, sizeof(ctx));
+	fetch_error[0] = '\0';
+	log_escape(url, strlen(url), uesc, sizeof(uesc));
+
+	if ((why = fetch_url_check(url)) != NULL) {
+		fetch_set_error("%s", why);
+		log_err("%s: %s", uesc, why);
+		return AS_ECONFIG;
+	}
+	if ((ctx.h = curl_easy_init()) == NULL) {
+		fetch_set_error("cannot initialise libcurl");
+		log_err("%s: %s", uesc, fetch_error);
+		return AS_ETEMPFAIL;
+	}
+	ctx.max = opts->max_bytes;
+	if (fetch_setopt(ctx.h, opts, &ctx, errbuf) == -1 ||
+	    curl_easy_setopt(ctx.h, CURLOPT_URL, url) != CURLE_OK) {
+		fetch_set_error("libcurl refused a required option");
+		log_err("%s: %s", uesc, fetch_error);
+		goto fail;
+	}
+
+	tries = 1 + (opts->retries < MAX_RETRIES ?
+	    opts->retries : MAX_RETRIES);
+	delay = opts->retry_delay;
+	for (attempt = 1; ; attempt++) {
+		out = fetch_attempt(&ctx, errbuf, &retry_after);
+		if (out == FETCH_DONE)
+			break;
+		if (out == FETCH_FAIL || attempt == tries) {
+			log_err("%s: %s", uesc, fetch_error);
+			goto fail;
+		}
+		wait = retry_after >= 0 ? (unsigned int)retry_after :
+		    delay < MAX_RETRY_AFTER ? delay : MAX_RETRY_AFTER;
+		log_warn("%s: %s (attempt %u of %u, retrying in %u s)",
+		    uesc, fetch_error, attempt, tries, wait);
+		if (wait > 0)
+			sleep(wait);
+		if (delay < MAX_RETRY_AFTER)
+			delay *= 2;
+	}
+
+	if (ctx.buf == NULL)
+		ctx.buf = xcalloc(1, 1);
+	res->body = ctx.buf;
+	res->len = ctx.len;
+	curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &res->status);
+	if (ctx.etag[0] != '\0')
+		res->etag = xstrdup(ctx.etag);
+	if (ctx.last_modified[0] != '\0')
+		res->last_modified = xstrdup(ctx.last_modified);
+	curl_easy_cleanup(ctx.h);
+	return AS_OK;
+
+ fail:
+	free(ctx.buf);
+	curl_easy_cleanup(ctx.h);
+	return AS_ETEMPFAIL;
+}
+
+/* Free what fetch_document() stored in *res and zero it. */
+void
+fetch_result_free(struct fetch_result *res)
+{
+	free(res->body);
+	free(res->etag);
+	free(res->last_modified);
+	memset(res, 0, sizeof(*res));
+}
