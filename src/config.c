@@ -599,6 +599,7 @@ config_check(struct config *cfg)
 	}
 	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
 		cfg->fetch.connect_timeout = cfg->fetch.timeout;
+	cfg->fetch.ca_file = cfg->ca_file;
 	cfg->policy.want4 = cfg->set4[0] != '\0';
 	cfg->policy.want6 = cfg->set6[0] != '\0';
 	return AS_OK;

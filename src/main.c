@@ -137,7 +137,9 @@ load_statics(const struct config *cfg, struct rangelist *out)
 	el.n = cfg->nstatics;
 	pol.lenient = false;
 	pol.max_entries = MAX_STATIC;
-	st = validate_entries(&el, "static", &pol, out);
+	/* Statics come from the file or, replacing those, the command line. */
+	st = validate_entries(&el, cfg->statics[0].line > 0 ?
+	    cfg->config_file : "--static", &pol, out);
 	free(el.v);
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }

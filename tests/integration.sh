@@ -299,12 +299,12 @@ case_foreign_element_removed() {
 case_overlaps_merged() {
 	mksets
 	serve_list 185.10.20.0/24 185.10.20.128/25 185.10.21.0/24 \
-	    185.10.30.7 185.10.30.7 185.10.30.8 2a01:4f8:10::/48 \
-	    2a01:4f8:10:1::/64 2a01:4f8:11::/48
+	    185.10.22.0/24 185.10.30.7 185.10.30.7 185.10.30.8 \
+	    185.10.40.0/24 185.10.41.0/24 2a01:4f8:10::/48 \
+	    2a01:4f8:10:1::/64 2a01:4f8:11::/48 2a01:4f8:12::/48
 	run 0 --url "$URL"
-	expect_eq "$(elems docplanner_v4)" \
-	    $'185.10.20.0-185.10.21.255\n185.10.30.7-185.10.30.8' v4
-	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::-2a01:4f8:11:ffff:ffff:ffff:ffff:ffff" v6
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.0-185.10.22.255\n185.10.30.7-185.10.30.8\n185.10.40.0/23' v4
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::-2a01:4f8:12:ffff:ffff:ffff:ffff:ffff" v6
 	# nft -f accepts what the kernel holds: the sets reload cleanly.
 	nft list ruleset > "$CT/rs"
 	nft -c -f "$CT/rs" || fail "ruleset does not reload"

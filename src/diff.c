@@ -1,0 +1,100 @@
+/*
+ * The diff between what the kernel holds and what the lists want.  Both
+ * sides are sorted and free of overlaps, so one merge walk per family
+ * finds every range to keep, delete or add.
+ */
+#include "allowsync.h"
+
+/* An empty plan. */
+void
+plan_init(struct plan *pl)
+{
+	rangelist_init(&pl->add);
+	rangelist_init(&pl->del);
+}
+
+/* Free what the plan holds; it is empty afterwards. */
+void
+plan_free(struct plan *pl)
+{
+	rangelist_free(&pl->add);
+	rangelist_free(&pl->del);
+}
+
+/* True when the plan changes nothing. */
+bool
+plan_empty(const struct plan *pl)
+{
+	return pl->add.n4 == 0 && pl->add.n6 == 0 &&
+	    pl->del.n4 == 0 && pl->del.n6 == 0;
+}
+
+/* Order of two IPv4 ranges by first, then last. */
+static int
+cmp4(const struct range4 *a, const struct range4 *b)
+{
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	if (a->last != b->last)
+		return a->last < b->last ? -1 : 1;
+	return 0;
+}
+
+/* Order of two IPv6 ranges by first, then last. */
+static int
+cmp6(const struct range6 *a, const struct range6 *b)
+{
+	int c;
+
+	if ((c = u128_cmp(a->first, b->first)) != 0)
+		return c;
+	return u128_cmp(a->last, b->last);
+}
+
+/*
+ * See allowsync.h.  The plan is appended to, so it must be empty (or
+ * freshly initialised) for the result to be the plan alone.  A kernel
+ * range that overlaps a wanted one without being equal to it is deleted
+ * and the wanted one added whole: an interval set cannot be edited in
+ * place, and deletes run before adds in the commit.
+ */
+void
+diff_ranges(const struct rangelist *want, const struct rangelist *have,
+    struct plan *pl)
+{
+	size_t i, j;
+	int c;
+
+	for (i = 0, j = 0; i < want->n4 || j < have->n4;) {
+		if (i == want->n4)
+			c = 1;
+		else if (j == have->n4)
+			c = -1;
+		else
+			c = cmp4(&want->v4[i], &have->v4[j]);
+		if (c < 0)
+			rangelist_add4(&pl->add, &want->v4[i++]);
+		else if (c > 0)
+			rangelist_add4(&pl->del, &have->v4[j++]);
+		else {
+			i++;
+			j++;
+		}
+	}
+	for (i = 0, j = 0; i < want->n6 || j < have->n6;) {
+		if (i == want->n6)
+			c = 1;
+		else if (j == have->n6)
+			c = -1;
+		else
+			c = cmp6(&want->v6[i], &have->v6[j]);
+		if (c < 0)
+			rangelist_add6(&pl->add, &want->v6[i++]);
+		else if (c > 0)
+			rangelist_add6(&pl->del, &have->v6[j++]);
+		else {
+			i++;
+			j++;
+		}
+	}
+}

@@ -1,0 +1,193 @@
+/*
+ * Range lists: growing arrays of IPv4 and IPv6 ranges, and the one pass
+ * that turns whatever the documents said into the sorted, merged form the
+ * kernel's interval sets hold.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "allowsync.h"
+
+#define RANGELIST_FIRST_CAP	16
+
+/* Make room for more elements in *v (of *cap): grows by doubling. */
+static void *
+grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap == 0 ? RANGELIST_FIRST_CAP : *cap;
+
+	if (need <= *cap)
+		return v;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			c = need;
+		else
+			c *= 2;
+	}
+	*cap = c;
+	return xreallocarray(v, c, size);
+}
+
+/* An empty list that owns nothing yet. */
+void
+rangelist_init(struct rangelist *rl)
+{
+	memset(rl, 0, sizeof(*rl));
+}
+
+/* Free both arrays; the list is empty and reusable afterwards. */
+void
+rangelist_free(struct rangelist *rl)
+{
+	free(rl->v4);
+	free(rl->v6);
+	rangelist_init(rl);
+}
+
+/* Append a copy of *r. */
+void
+rangelist_add4(struct rangelist *rl, const struct range4 *r)
+{
+	rl->v4 = grow(rl->v4, &rl->cap4, rl->n4 + 1, sizeof(*rl->v4));
+	rl->v4[rl->n4++] = *r;
+}
+
+/* Append a copy of *r. */
+void
+rangelist_add6(struct rangelist *rl, const struct range6 *r)
+{
+	rl->v6 = grow(rl->v6, &rl->cap6, rl->n6 + 1, sizeof(*rl->v6));
+	rl->v6[rl->n6++] = *r;
+}
+
+/* See allowsync.h.  src is left as it was. */
+void
+rangelist_append(struct rangelist *dst, const struct rangelist *src)
+{
+	if (src->n4 > 0) {
+		dst->v4 = grow(dst->v4, &dst->cap4, dst->n4 + src->n4,
+		    sizeof(*dst->v4));
+		memcpy(dst->v4 + dst->n4, src->v4, src->n4 * sizeof(*src->v4));
+		dst->n4 += src->n4;
+	}
+	if (src->n6 > 0) {
+		dst->v6 = grow(dst->v6, &dst->cap6, dst->n6 + src->n6,
+		    sizeof(*dst->v6));
+		memcpy(dst->v6 + dst->n6, src->v6, src->n6 * sizeof(*src->v6));
+		dst->n6 += src->n6;
+	}
+}
+
+/* qsort(3) order for IPv4 ranges: by first, then by last. */
+static int
+range4_cmp(const void *a, const void *b)
+{
+	const struct range4 *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return 0;
+}
+
+/* qsort(3) order for IPv6 ranges: by first, then by last. */
+static int
+range6_cmp(const void *a, const void *b)
+{
+	const struct range6 *x = a, *y = b;
+	int c;
+
+	if ((c = u128_cmp(x->first, y->first)) != 0)
+		return c;
+	return u128_cmp(x->last, y->last);
+}
+
+/*
+ * True when next starts inside prev or right after it.  prev->last + 1
+ * is never computed for the top address, where it would wrap to 0.
+ */
+static int
+touches4(const struct range4 *prev, const struct range4 *next)
+{
+	return prev->last == UINT32_MAX || next->first <= prev->last + 1;
+}
+
+/* As touches4(), for IPv6. */
+static int
+touches6(const struct range6 *prev, const struct range6 *next)
+{
+	struct u128 after = prev->last;
+
+	if (after.lo == UINT64_MAX && after.hi == UINT64_MAX)
+		return 1;
+	if (++after.lo == 0)
+		after.hi++;
+	return u128_cmp(next->first, after) <= 0;
+}
+
+/*
+ * Sort v[0..*n) and merge it in place; *n becomes the merged count.
+ * Sorting puts every range after all those that start before it, so one
+ * pass that extends the last kept range merges all overlaps and
+ * adjacencies.
+ */
+static void
+merge4(struct range4 *v, size_t *n)
+{
+	size_t i, j;
+
+	if (*n < 2)
+		return;
+	qsort(v, *n, sizeof(*v), range4_cmp);
+	for (i = 1, j = 0; i < *n; i++) {
+		if (!touches4(&v[j], &v[i]))
+			v[++j] = v[i];
+		else if (v[i].last > v[j].last)
+			v[j].last = v[i].last;
+	}
+	*n = j + 1;
+}
+
+/* As merge4(), for IPv6. */
+static void
+merge6(struct range6 *v, size_t *n)
+{
+	size_t i, j;
+
+	if (*n < 2)
+		return;
+	qsort(v, *n, sizeof(*v), range6_cmp);
+	for (i = 1, j = 0; i < *n; i++) {
+		if (!touches6(&v[j], &v[i]))
+			v[++j] = v[i];
+		else if (u128_cmp(v[i].last, v[j].last) > 0)
+			v[j].last = v[i].last;
+	}
+	*n = j + 1;
+}
+
+/* See allowsync.h. */
+void
+rangelist_normalise(struct rangelist *rl)
+{
+	merge4(rl->v4, &rl->n4);
+	merge6(rl->v6, &rl->n6);
+}
+
+/* See allowsync.h. */
+bool
+rangelist_equal(const struct rangelist *a, const struct rangelist *b)
+{
+	size_t i;
+
+	if (a->n4 != b->n4 || a->n6 != b->n6)
+		return false;
+	for (i = 0; i < a->n4; i++)
+		if (range4_cmp(&a->v4[i], &b->v4[i]) != 0)
+			return false;
+	for (i = 0; i < a->n6; i++)
+		if (range6_cmp(&a->v6[i], &b->v6[i]) != 0)
+			return false;
+	return true;
+}

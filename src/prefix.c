@@ -1,0 +1,457 @@
+/*
+ * Addresses and prefixes: the strict entry grammar, the ranges a prefix
+ * covers and how ranges are written back out.
+ *
+ * The parser is written out by hand rather than left to inet_pton(3) so
+ * that exactly one text form is accepted for every IPv4 octet and prefix
+ * length: inet_aton-style octal, hex and short forms, leading zeros, zone
+ * indexes and whitespace are all refused.  Nothing here allocates.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "allowsync.h"
+
+#define IPV6_GROUPS	8
+
+/* True for an ASCII decimal digit, whatever the locale. */
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Value of a hex digit, or -1.  Locale-independent, unlike isxdigit(3). */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Results of parse_decimal(). */
+#define DEC_OK		0
+#define DEC_BAD		-1	/* empty or not all digits */
+#define DEC_ZERO	-2	/* leading zero */
+#define DEC_BIG		-3	/* more than three digits */
+
+/*
+ * Parse a decimal number of one to three digits without leading zeros
+ * from s[0..n).  Returns DEC_OK with *v set, or one of the errors above.
+ */
+static int
+parse_decimal(const char *s, size_t n, unsigned int *v)
+{
+	size_t i;
+
+	*v = 0;
+	if (n == 0)
+		return DEC_BAD;
+	for (i = 0; i < n; i++)
+		if (!is_digit(s[i]))
+			return DEC_BAD;
+	if (n > 1 && s[0] == '0')
+		return DEC_ZERO;
+	if (n > 3)
+		return DEC_BIG;
+	for (i = 0; i < n; i++)
+		*v = *v * 10 + (unsigned int)(s[i] - '0');
+	return DEC_OK;
+}
+
+/*
+ * Parse a dotted quad from s[0..n).  Returns 0 with *a set in host order,
+ * or -1 with *why set.
+ */
+static int
+parse_v4(const char *s, size_t n, uint32_t *a, const char **why)
+{
+	size_t i, start = 0;
+	unsigned int octet, dots = 0;
+	int r;
+
+	*a = 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '.')
+			dots++;
+	if (dots != 3) {
+		*why = "malformed IPv4 address";
+		return -1;
+	}
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		r = parse_decimal(s + start, i - start, &octet);
+		if (r == DEC_BAD) {
+			*why = "malformed IPv4 address";
+			return -1;
+		}
+		if (r == DEC_ZERO) {
+			*why = "leading zero in IPv4 octet";
+			return -1;
+		}
+		if (r == DEC_BIG || octet > 255) {
+			*why = "IPv4 octet out of range";
+			return -1;
+		}
+		*a = *a << 8 | octet;
+		start = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Parse an RFC 4291 text address from s[0..n): hex groups of one to four
+ * digits, at most one "::" standing for at least one zero group, and an
+ * optional dotted-quad tail in place of the last two groups.  Returns 0
+ * with *a set, or -1 with *why set.
+ */
+static int
+parse_v6(const char *s, size_t n, struct u128 *a, const char **why)
+{
+	uint16_t g[IPV6_GROUPS];
+	uint32_t v4;
+	size_t i = 0, start, ng = 0, k;
+	int dc = -1, h;
+	unsigned int val;
+
+	if (n >= 2 && s[0] == ':' && s[1] == ':') {
+		dc = 0;
+		i = 2;
+	} else if (n >= 1 && s[0] == ':') {
+		*why = "malformed IPv6 address";
+		return -1;
+	}
+	while (i < n) {
+		start = i;
+		val = 0;
+		while (i < n && (h = hex_value(s[i])) != -1 && i - start < 5) {
+			val = val << 4 | (unsigned int)h;
+			i++;
+		}
+		if (i < n && s[i] == '.') {
+			if (ng > IPV6_GROUPS - 2) {
+				*why = "too many IPv6 groups";
+				return -1;
+			}
+			if (parse_v4(s + start, n - start, &v4, why) == -1)
+				return -1;
+			g[ng++] = (uint16_t)(v4 >> 16);
+			g[ng++] = (uint16_t)v4;
+			break;
+		}
+		if (i - start > 4) {
+			*why = "IPv6 group longer than 4 digits";
+			return -1;
+		}
+		if (i == start) {
+			*why = "malformed IPv6 address";
+			return -1;
+		}
+		if (ng == IPV6_GROUPS) {
+			*why = "too many IPv6 groups";
+			return -1;
+		}
+		g[ng++] = (uint16_t)val;
+		if (i == n)
+			break;
+		if (s[i] != ':' || ++i == n) {
+			*why = "malformed IPv6 address";
+			return -1;
+		}
+		if (s[i] == ':') {
+			if (dc != -1) {
+				*why = "more than one \"::\" in IPv6 address";
+				return -1;
+			}
+			dc = (int)ng;
+			i++;
+		}
+	}
+	if (dc != -1) {
+		if (ng == IPV6_GROUPS) {
+			*why = "too many IPv6 groups";
+			return -1;
+		}
+		k = IPV6_GROUPS - ng;
+		memmove(g + dc + k, g + dc, (ng - (size_t)dc) * sizeof(g[0]));
+		memset(g + dc, 0, k * sizeof(g[0]));
+	} else if (ng != IPV6_GROUPS) {
+		*why = "too few IPv6 groups";
+		return -1;
+	}
+	a->hi = a->lo = 0;
+	for (k = 0; k < 4; k++) {
+		a->hi = a->hi << 16 | g[k];
+		a->lo = a->lo << 16 | g[k + 4];
+	}
+	return 0;
+}
+
+/* True when s[0..n) holds only bytes an address may be written with. */
+static int
+address_chars(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (hex_value(s[i]) == -1 && s[i] != ':' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* The IPv4 netmask for len (0-32), host order. */
+static uint32_t
+mask4(unsigned int len)
+{
+	return len == 0 ? 0 : UINT32_MAX << (32 - len);
+}
+
+/* The IPv6 netmask for len (0-128). */
+static struct u128
+mask6(unsigned int len)
+{
+	struct u128 m = { 0, 0 };
+
+	if (len == 0)
+		return m;
+	if (len <= 64) {
+		m.hi = UINT64_MAX << (64 - len);
+		return m;
+	}
+	m.hi = UINT64_MAX;
+	m.lo = UINT64_MAX << (128 - len);
+	return m;
+}
+
+/*
+ * See allowsync.h.  The address part decides the family: anything with a
+ * colon is IPv6.  An IPv4-mapped address (::ffff:0:0/96) is turned into
+ * the IPv4 prefix it stands for, so that it meets the IPv4 policy.
+ */
+int
+prefix_parse(const char *s, size_t n, struct prefix *p, const char **why)
+{
+	const char *slash;
+	size_t alen;
+	unsigned int len, max;
+	int r;
+	struct u128 m;
+
+	memset(p, 0, sizeof(*p));
+	if (n == 0) {
+		*why = "empty entry";
+		return -1;
+	}
+	if (n > MAX_ENTRY_LEN) {
+		*why = "entry too long";
+		return -1;
+	}
+	slash = memchr(s, '/', n);
+	alen = slash != NULL ? (size_t)(slash - s) : n;
+	if (memchr(s, ':', alen) != NULL && memchr(s, '%', alen) != NULL) {
+		*why = "zone index not allowed";
+		return -1;
+	}
+	if (alen == 0 || !address_chars(s, alen)) {
+		*why = "not an IP address";
+		return -1;
+	}
+	if (memchr(s, ':', alen) != NULL) {
+		p->family = 6;
+		max = 128;
+		if (parse_v6(s, alen, &p->v6, why) == -1)
+			return -1;
+	} else {
+		p->family = 4;
+		max = 32;
+		if (parse_v4(s, alen, &p->v4, why) == -1)
+			return -1;
+	}
+
+	len = max;
+	if (slash != NULL) {
+		r = parse_decimal(slash + 1, n - alen - 1, &len);
+		if (r == DEC_BAD) {
+			*why = "malformed prefix length";
+			return -1;
+		}
+		if (r == DEC_ZERO) {
+			*why = "leading zero in prefix length";
+			return -1;
+		}
+		if (r == DEC_BIG || len > max) {
+			*why = "prefix length out of range";
+			return -1;
+		}
+	}
+	p->len = len;
+
+	if (p->family == 6 && p->v6.hi == 0 &&
+	    p->v6.lo >> 32 == 0xffff) {
+		if (len < 96) {
+			*why = "mapped prefix shorter than /96";
+			return -1;
+		}
+		p->family = 4;
+		p->len = len - 96;
+		p->v4 = (uint32_t)p->v6.lo;
+		p->v6.lo = 0;
+	}
+
+	if (p->family == 4) {
+		if ((p->v4 & ~mask4(p->len)) != 0) {
+			*why = "host bits set";
+			return -1;
+		}
+	} else {
+		m = mask6(p->len);
+		if ((p->v6.hi & ~m.hi) != 0 || (p->v6.lo & ~m.lo) != 0) {
+			*why = "host bits set";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* See allowsync.h.  p must be family 4. */
+void
+prefix_range4(const struct prefix *p, struct range4 *r)
+{
+	uint32_t m = mask4(p->len);
+
+	r->first = p->v4 & m;
+	r->last = r->first | ~m;
+}
+
+/* See allowsync.h.  p must be family 6. */
+void
+prefix_range6(const struct prefix *p, struct range6 *r)
+{
+	struct u128 m = mask6(p->len);
+
+	r->first.hi = p->v6.hi & m.hi;
+	r->first.lo = p->v6.lo & m.lo;
+	r->last.hi = r->first.hi | ~m.hi;
+	r->last.lo = r->first.lo | ~m.lo;
+}
+
+/* See allowsync.h. */
+int
+u128_cmp(struct u128 a, struct u128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
+
+/* Number of one bits in a 64-bit word. */
+static unsigned int
+popcount64(uint64_t x)
+{
+	unsigned int c = 0;
+
+	for (; x != 0; x &= x - 1)
+		c++;
+	return c;
+}
+
+/* True when x is 2^k - 1 for some k (including 0 and all ones). */
+static int
+is_low_mask64(uint64_t x)
+{
+	return (x & (x + 1)) == 0;
+}
+
+/* The length of what snprintf(3) wrote, clamped to what fits in bufsz. */
+static size_t
+format_len(int r, size_t bufsz)
+{
+	if (r < 0 || bufsz == 0)
+		return 0;
+	if ((size_t)r >= bufsz)
+		return bufsz - 1;
+	return (size_t)r;
+}
+
+/* Dotted-quad text of a (host order). */
+static void
+addr4_text(uint32_t a, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+	    (a >> 8) & 0xff, a & 0xff);
+}
+
+/* RFC 5952 text of a, by inet_ntop(3); buf is INET6_ADDRSTRLEN bytes. */
+static void
+addr6_text(struct u128 a, char *buf, size_t bufsz)
+{
+	struct in6_addr in;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		in.s6_addr[i] = (uint8_t)(a.hi >> (56 - 8 * i));
+		in.s6_addr[i + 8] = (uint8_t)(a.lo >> (56 - 8 * i));
+	}
+	if (inet_ntop(AF_INET6, &in, buf, (socklen_t)bufsz) == NULL)
+		buf[0] = '\0';
+}
+
+/* See allowsync.h. */
+size_t
+range4_format(const struct range4 *r, char *buf, size_t bufsz)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t x = r->first ^ r->last;
+	int n;
+
+	addr4_text(r->first, a, sizeof(a));
+	if (x == 0)
+		n = snprintf(buf, bufsz, "%s", a);
+	else if (is_low_mask64(x) && (r->first & x) == 0)
+		n = snprintf(buf, bufsz, "%s/%u", a, 32 - popcount64(x));
+	else {
+		addr4_text(r->last, b, sizeof(b));
+		n = snprintf(buf, bufsz, "%s-%s", a, b);
+	}
+	return format_len(n, bufsz);
+}
+
+/* See allowsync.h. */
+size_t
+range6_format(const struct range6 *r, char *buf, size_t bufsz)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	struct u128 x;
+	int cidr, n;
+
+	x.hi = r->first.hi ^ r->last.hi;
+	x.lo = r->first.lo ^ r->last.lo;
+	if (x.lo == UINT64_MAX)
+		cidr = is_low_mask64(x.hi);
+	else
+		cidr = x.hi == 0 && is_low_mask64(x.lo);
+	cidr = cidr && (r->first.hi & x.hi) == 0 && (r->first.lo & x.lo) == 0;
+
+	addr6_text(r->first, a, sizeof(a));
+	if (x.hi == 0 && x.lo == 0)
+		n = snprintf(buf, bufsz, "%s", a);
+	else if (cidr)
+		n = snprintf(buf, bufsz, "%s/%u", a,
+		    128 - popcount64(x.hi) - popcount64(x.lo));
+	else {
+		addr6_text(r->last, b, sizeof(b));
+		n = snprintf(buf, bufsz, "%s-%s", a, b);
+	}
+	return format_len(n, bufsz);
+}

@@ -1,0 +1,527 @@
+/*
+ * Unit tests for prefix.c: the strict entry grammar, good and hostile, and
+ * the way ranges are written back out.
+ *
+ * Every input is parsed from a heap copy of exactly n bytes with no NUL
+ * after it, so a sanitizer build catches any read past the entry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allowsync.h"
+
+/* Parse s[0..n) from an exact-size heap copy. */
+static int
+parse_exact(const char *s, size_t n, struct prefix *p, const char **why)
+{
+	char *copy;
+	int r;
+
+	copy = malloc(n == 0 ? 1 : n);
+	assert_non_null(copy);
+	memcpy(copy, s, n);
+	r = prefix_parse(copy, n, p, why);
+	free(copy);
+	return r;
+}
+
+/* Text of the range a parsed prefix covers. */
+static void
+prefix_text(const struct prefix *p, char *buf, size_t bufsz)
+{
+	struct range4 r4;
+	struct range6 r6;
+
+	if (p->family == 4) {
+		prefix_range4(p, &r4);
+		range4_format(&r4, buf, bufsz);
+	} else {
+		prefix_range6(p, &r6);
+		range6_format(&r6, buf, bufsz);
+	}
+}
+
+struct good {
+	const char	*in;
+	int		 family;
+	unsigned int	 len;
+	const char	*out;	/* canonical text of the range */
+};
+
+static const struct good good[] = {
+	{ "0.0.0.0", 4, 32, "0.0.0.0" },
+	{ "1.2.3.4", 4, 32, "1.2.3.4" },
+	{ "255.255.255.255", 4, 32, "255.255.255.255" },
+	{ "1.2.3.4/32", 4, 32, "1.2.3.4" },
+	{ "10.0.0.0/8", 4, 8, "10.0.0.0/8" },
+	{ "100.64.0.0/10", 4, 10, "100.64.0.0/10" },
+	{ "1.2.3.0/24", 4, 24, "1.2.3.0/24" },
+	{ "1.2.3.2/31", 4, 31, "1.2.3.2/31" },
+	{ "128.0.0.0/1", 4, 1, "128.0.0.0/1" },
+	{ "0.0.0.0/0", 4, 0, "0.0.0.0/0" },
+	{ "203.0.113.10", 4, 32, "203.0.113.10" },
+	{ "9.99.199.249", 4, 32, "9.99.199.249" },
+	{ "::", 6, 128, "::" },
+	{ "::/0", 6, 0, "::/0" },
+	{ "::1", 6, 128, "::1" },
+	{ "::1/128", 6, 128, "::1" },
+	{ "1::", 6, 128, "1::" },
+	{ "2001:db8::/32", 6, 32, "2001:db8::/32" },
+	{ "2001:DB8::1", 6, 128, "2001:db8::1" },
+	{ "2001:Db8:0::1", 6, 128, "2001:db8::1" },
+	{ "2001:0db8:0000:0000:0000:0000:0000:0001", 6, 128, "2001:db8::1" },
+	{ "2001:db8:0:0:1:0:0:1", 6, 128, "2001:db8::1:0:0:1" },
+	{ "2001:db8::8:800:200c:417a", 6, 128, "2001:db8::8:800:200c:417a" },
+	{ "ABCD:EF01:2345:6789:ABCD:EF01:2345:6789", 6, 128,
+	    "abcd:ef01:2345:6789:abcd:ef01:2345:6789" },
+	{ "1:2:3:4:5:6:7:8", 6, 128, "1:2:3:4:5:6:7:8" },
+	{ "1:2:3:4:5:6:7::", 6, 128, "1:2:3:4:5:6:7:0" },
+	{ "::2:3:4:5:6:7:8", 6, 128, "0:2:3:4:5:6:7:8" },
+	{ "1::8", 6, 128, "1::8" },
+	{ "2001:db8:1::/48", 6, 48, "2001:db8:1::/48" },
+	{ "2001:db8:0:2::/63", 6, 63, "2001:db8:0:2::/63" },
+	{ "fe80::/10", 6, 10, "fe80::/10" },
+	{ "ff02::1", 6, 128, "ff02::1" },
+	{ "2a00:1450:4001:80b::200e", 6, 128, "2a00:1450:4001:80b::200e" },
+	{ "64:ff9b::1.2.3.4", 6, 128, "64:ff9b::102:304" },
+	{ "64:ff9b::/96", 6, 96, "64:ff9b::/96" },
+	{ "1:2:3:4:5:6:1.2.3.4", 6, 128, "1:2:3:4:5:6:102:304" },
+	{ "1::255.255.255.255", 6, 128, "1::ffff:ffff" },
+	{ "::0.0.0.0", 6, 128, "::" },
+	/* IPv4-mapped: returned as the IPv4 prefix. */
+	{ "::ffff:1.2.3.4", 4, 32, "1.2.3.4" },
+	{ "::FFFF:1.2.3.4", 4, 32, "1.2.3.4" },
+	{ "::ffff:102:304", 4, 32, "1.2.3.4" },
+	{ "0:0:0:0:0:ffff:1.2.3.4", 4, 32, "1.2.3.4" },
+	{ "::ffff:1.2.3.0/120", 4, 24, "1.2.3.0/24" },
+	{ "::ffff:1.2.3.4/128", 4, 32, "1.2.3.4" },
+	{ "::ffff:0.0.0.0/96", 4, 0, "0.0.0.0/0" },
+};
+
+static void
+test_good(void **state)
+{
+	struct prefix p, q;
+	const char *why;
+	char got[256], want[256], text[RANGE_STRLEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		why = NULL;
+		if (parse_exact(good[i].in, strlen(good[i].in), &p, &why) != 0)
+			snprintf(got, sizeof(got), "%s: rejected: %s",
+			    good[i].in, why);
+		else {
+			prefix_text(&p, text, sizeof(text));
+			snprintf(got, sizeof(got), "%s: %d /%u %s",
+			    good[i].in, p.family, p.len, text);
+		}
+		snprintf(want, sizeof(want), "%s: %d /%u %s", good[i].in,
+		    good[i].family, good[i].len, good[i].out);
+		assert_string_equal(got, want);
+
+		/* The canonical text parses back to the same prefix. */
+		if (strchr(good[i].out, '-') != NULL)
+			continue;
+		assert_int_equal(parse_exact(text, strlen(text), &q, &why), 0);
+		assert_int_equal(q.family, p.family);
+		assert_int_equal(q.len, p.len);
+		assert_int_equal(q.v4, p.v4);
+		assert_true(u128_cmp(q.v6, p.v6) == 0);
+	}
+}
+
+struct bad {
+	const char	*in;
+	size_t		 n;	/* 0: strlen(in) */
+	const char	*why;
+};
+
+static const struct bad bad[] = {
+	/* IPv4 octets */
+	{ "01.2.3.4", 0, "leading zero in IPv4 octet" },
+	{ "010.1.1.1", 0, "leading zero in IPv4 octet" },
+	{ "1.2.3.00", 0, "leading zero in IPv4 octet" },
+	{ "1.2.3.0001", 0, "leading zero in IPv4 octet" },
+	{ "256.1.1.1", 0, "IPv4 octet out of range" },
+	{ "1.2.3.999", 0, "IPv4 octet out of range" },
+	{ "1.2.3.1000", 0, "IPv4 octet out of range" },
+	{ "1.2.3.4294967297", 0, "IPv4 octet out of range" },
+	{ "1.2.3", 0, "malformed IPv4 address" },
+	{ "1", 0, "malformed IPv4 address" },
+	{ "16909060", 0, "malformed IPv4 address" },
+	{ "1.2.3.4.5", 0, "malformed IPv4 address" },
+	{ "1..2.3", 0, "malformed IPv4 address" },
+	{ ".1.2.3", 0, "malformed IPv4 address" },
+	{ "1.2.3.", 0, "malformed IPv4 address" },
+	{ "1.2.3.4.", 0, "malformed IPv4 address" },
+	{ "...", 0, "malformed IPv4 address" },
+	{ "1.2.3.a", 0, "malformed IPv4 address" },
+	{ "0x1.2.3.4", 0, "not an IP address" },
+	{ "0x01020304", 0, "not an IP address" },
+	{ "-1.2.3.4", 0, "not an IP address" },
+	{ "+1.2.3.4", 0, "not an IP address" },
+	{ " 1.2.3.4", 0, "not an IP address" },
+	{ "1.2.3.4 ", 0, "not an IP address" },
+	{ "1.2.3.4\n", 0, "not an IP address" },
+	{ "1.2.3.4\r", 0, "not an IP address" },
+	{ "1.2. 3.4", 0, "not an IP address" },
+	{ "example.com", 0, "not an IP address" },
+	{ "localhost", 0, "not an IP address" },
+	{ "1.2.3.\xc2\xb9", 0, "not an IP address" },
+	{ "\xd9\xa1.2.3.4", 0, "not an IP address" },
+	{ "1.2.3.4\x1b[2J", 0, "not an IP address" },
+	/* NUL bytes inside the entry */
+	{ "1.2.3.4\0", 8, "not an IP address" },
+	{ "1.2\0.3.4", 8, "not an IP address" },
+	{ "\0", 1, "not an IP address" },
+	{ "::1\0", 4, "not an IP address" },
+	{ "1.2.3.4/3\0", 10, "malformed prefix length" },
+	/* prefix length */
+	{ "1.2.3.4/33", 0, "prefix length out of range" },
+	{ "1.2.3.4/1000", 0, "prefix length out of range" },
+	{ "1.2.3.4/4294967328", 0, "prefix length out of range" },
+	{ "1.0.0.0/08", 0, "leading zero in prefix length" },
+	{ "0.0.0.0/00", 0, "leading zero in prefix length" },
+	{ "1.2.3.4/032", 0, "leading zero in prefix length" },
+	{ "1.2.3.4/", 0, "malformed prefix length" },
+	{ "1.2.3.4/-1", 0, "malformed prefix length" },
+	{ "1.2.3.4/+8", 0, "malformed prefix length" },
+	{ "1.2.3.4/ 32", 0, "malformed prefix length" },
+	{ "1.2.3.4/32 ", 0, "malformed prefix length" },
+	{ "1.2.3.0/24/8", 0, "malformed prefix length" },
+	{ "1.2.3.4/0x20", 0, "malformed prefix length" },
+	{ "1.2.3.4//32", 0, "malformed prefix length" },
+	{ "::/129", 0, "prefix length out of range" },
+	{ "2001:db8::/032", 0, "leading zero in prefix length" },
+	{ "/24", 0, "not an IP address" },
+	{ "/", 0, "not an IP address" },
+	/* host bits */
+	{ "1.2.3.4/24", 0, "host bits set" },
+	{ "10.0.0.1/8", 0, "host bits set" },
+	{ "1.2.3.4/0", 0, "host bits set" },
+	{ "1.2.3.3/31", 0, "host bits set" },
+	{ "2001:db8::1/64", 0, "host bits set" },
+	{ "2001:db8::/16", 0, "host bits set" },
+	{ "::1/127", 0, "host bits set" },
+	{ "2001:db8:0:1::/63", 0, "host bits set" },
+	{ "::ffff:1.2.3.4/120", 0, "host bits set" },
+	/* IPv6 grammar */
+	{ "::1%eth0", 0, "zone index not allowed" },
+	{ "fe80::1%1", 0, "zone index not allowed" },
+	{ "fe80::1%25eth0/128", 0, "zone index not allowed" },
+	{ ":::", 0, "malformed IPv6 address" },
+	{ "1:::2", 0, "malformed IPv6 address" },
+	{ ":1::", 0, "malformed IPv6 address" },
+	{ ":1:2:3:4:5:6:7:8", 0, "malformed IPv6 address" },
+	{ "1:", 0, "malformed IPv6 address" },
+	{ "1:2:3:4:5:6:7:8:", 0, "malformed IPv6 address" },
+	{ ":", 0, "malformed IPv6 address" },
+	{ "1::2::3", 0, "more than one \"::\" in IPv6 address" },
+	{ "::1::", 0, "more than one \"::\" in IPv6 address" },
+	{ "1:2:3:4:5:6:7:8:9", 0, "too many IPv6 groups" },
+	{ "1:2:3:4:5:6:7:8::", 0, "too many IPv6 groups" },
+	{ "::1:2:3:4:5:6:7:8", 0, "too many IPv6 groups" },
+	{ "1:2:3:4::5:6:7:8", 0, "too many IPv6 groups" },
+	{ "1:2:3:4:5:6:7", 0, "too few IPv6 groups" },
+	{ "1:2:3:4:5:6:1.2.3", 0, "malformed IPv4 address" },
+	{ "12345::", 0, "IPv6 group longer than 4 digits" },
+	{ "::00001", 0, "IPv6 group longer than 4 digits" },
+	{ "1:2:3:4:5:6:7:10000", 0, "IPv6 group longer than 4 digits" },
+	{ "g::1", 0, "not an IP address" },
+	{ "::1 ", 0, "not an IP address" },
+	{ "[::1]", 0, "not an IP address" },
+	{ "0x1::", 0, "not an IP address" },
+	{ "::ff\xef\xbc\xa6", 0, "not an IP address" },
+	/* embedded IPv4 */
+	{ "::ffff:01.2.3.4", 0, "leading zero in IPv4 octet" },
+	{ "::ffff:1.2.3.04", 0, "leading zero in IPv4 octet" },
+	{ "::ffff:256.2.3.4", 0, "IPv4 octet out of range" },
+	{ "::ffff:1234.2.3.4", 0, "IPv4 octet out of range" },
+	{ "::1.2.3", 0, "malformed IPv4 address" },
+	{ "::1.2.3.4.5", 0, "malformed IPv4 address" },
+	{ "::1.2.3.4:5", 0, "malformed IPv4 address" },
+	{ "::1.2.3.4::", 0, "malformed IPv4 address" },
+	{ "::a.b.c.d", 0, "malformed IPv4 address" },
+	{ "1.2.3.4::", 0, "malformed IPv4 address" },
+	{ "1:2:3:4:5:6:7:1.2.3.4", 0, "too many IPv6 groups" },
+	{ "1:2:3:4:5:6::1.2.3.4", 0, "too many IPv6 groups" },
+	/* IPv4-mapped prefixes shorter than the mapped block */
+	{ "::ffff:0.0.0.0/95", 0, "mapped prefix shorter than /96" },
+	{ "::ffff:0:0/80", 0, "mapped prefix shorter than /96" },
+	/* size */
+	{ "", 0, "empty entry" },
+	{ "1111111111111111111111111111111111111111111111111111111111111.1.1",
+	    0, "entry too long" },
+};
+
+static void
+test_bad(void **state)
+{
+	struct prefix p;
+	const char *why;
+	char got[512], want[512], esc[ESCAPE_BUF];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = bad[i].n != 0 ? bad[i].n : strlen(bad[i].in);
+		log_escape(bad[i].in, n, esc, sizeof(esc));
+		why = NULL;
+		if (parse_exact(bad[i].in, n, &p, &why) == 0)
+			snprintf(got, sizeof(got), "%s: accepted", esc);
+		else
+			snprintf(got, sizeof(got), "%s: %s", esc,
+			    why != NULL ? why : "(no reason)");
+		snprintf(want, sizeof(want), "%s: %s", esc, bad[i].why);
+		assert_string_equal(got, want);
+	}
+}
+
+/* Lengths around MAX_ENTRY_LEN: the cap is on bytes, checked first. */
+static void
+test_length_cap(void **state)
+{
+	char buf[MAX_ENTRY_LEN + 2];
+	struct prefix p;
+	const char *why;
+
+	(void)state;
+	memset(buf, '1', sizeof(buf));
+	why = NULL;
+	assert_int_equal(parse_exact(buf, MAX_ENTRY_LEN + 1, &p, &why), -1);
+	assert_string_equal(why, "entry too long");
+	assert_int_equal(parse_exact(buf, MAX_ENTRY_LEN, &p, &why), -1);
+	assert_string_not_equal(why, "entry too long");
+	assert_int_equal(parse_exact(buf, sizeof(buf), &p, &why), -1);
+	assert_string_equal(why, "entry too long");
+}
+
+/* Only the n bytes given are read: the rest of the buffer is ignored. */
+static void
+test_not_terminated(void **state)
+{
+	struct prefix p;
+	const char *why;
+	const char *s = "10.0.0.0/89 trailing";
+
+	(void)state;
+	assert_int_equal(prefix_parse(s, 8, &p, &why), 0);
+	assert_int_equal(p.family, 4);
+	assert_int_equal(p.v4, 0x0a000000);
+	assert_int_equal(p.len, 32);
+	assert_int_equal(prefix_parse(s, 10, &p, &why), 0);
+	assert_int_equal(p.len, 8);
+	assert_int_equal(prefix_parse(s, 11, &p, &why), -1);
+	assert_string_equal(why, "prefix length out of range");
+	assert_int_equal(prefix_parse("::1:2", 3, &p, &why), 0);
+	assert_int_equal(p.family, 6);
+	assert_true(p.v6.hi == 0 && p.v6.lo == 1);
+}
+
+static void
+test_values(void **state)
+{
+	struct prefix p;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(prefix_parse("192.0.2.1", 9, &p, &why), 0);
+	assert_int_equal(p.v4, 0xc0000201);
+	assert_int_equal(prefix_parse("2001:db8:1:2:3:4:5:6", 20, &p, &why),
+	    0);
+	assert_true(p.v6.hi == 0x20010db800010002ULL);
+	assert_true(p.v6.lo == 0x0003000400050006ULL);
+	assert_int_equal(prefix_parse("::ffff:192.0.2.0/127", 20, &p, &why),
+	    0);
+	assert_int_equal(p.family, 4);
+	assert_int_equal(p.v4, 0xc0000200);
+	assert_int_equal(p.len, 31);
+	assert_true(p.v6.hi == 0 && p.v6.lo == 0);
+}
+
+static void
+test_ranges(void **state)
+{
+	struct prefix p;
+	struct range4 r4;
+	struct range6 r6;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(prefix_parse("10.0.0.0/8", 10, &p, &why), 0);
+	prefix_range4(&p, &r4);
+	assert_int_equal(r4.first, 0x0a000000);
+	assert_int_equal(r4.last, 0x0affffff);
+
+	assert_int_equal(prefix_parse("0.0.0.0/0", 9, &p, &why), 0);
+	prefix_range4(&p, &r4);
+	assert_int_equal(r4.first, 0);
+	assert_int_equal(r4.last, UINT32_MAX);
+
+	assert_int_equal(prefix_parse("255.255.255.255", 15, &p, &why), 0);
+	prefix_range4(&p, &r4);
+	assert_int_equal(r4.first, UINT32_MAX);
+	assert_int_equal(r4.last, UINT32_MAX);
+
+	assert_int_equal(prefix_parse("2001:db8::/32", 13, &p, &why), 0);
+	prefix_range6(&p, &r6);
+	assert_true(r6.first.hi == 0x20010db800000000ULL && r6.first.lo == 0);
+	assert_true(r6.last.hi == 0x20010db8ffffffffULL &&
+	    r6.last.lo == UINT64_MAX);
+
+	assert_int_equal(prefix_parse("2001:db8::/64", 13, &p, &why), 0);
+	prefix_range6(&p, &r6);
+	assert_true(r6.last.hi == 0x20010db800000000ULL &&
+	    r6.last.lo == UINT64_MAX);
+
+	assert_int_equal(prefix_parse("2001:db8::/65", 13, &p, &why), 0);
+	prefix_range6(&p, &r6);
+	assert_true(r6.last.hi == 0x20010db800000000ULL &&
+	    r6.last.lo == 0x7fffffffffffffffULL);
+
+	assert_int_equal(prefix_parse("::/0", 4, &p, &why), 0);
+	prefix_range6(&p, &r6);
+	assert_true(r6.first.hi == 0 && r6.first.lo == 0);
+	assert_true(r6.last.hi == UINT64_MAX && r6.last.lo == UINT64_MAX);
+}
+
+static void
+test_u128_cmp(void **state)
+{
+	struct u128 a = { 1, 0 }, b = { 0, UINT64_MAX }, c = { 1, 0 };
+	struct u128 d = { 1, 1 };
+
+	(void)state;
+	assert_true(u128_cmp(a, b) > 0);
+	assert_true(u128_cmp(b, a) < 0);
+	assert_int_equal(u128_cmp(a, c), 0);
+	assert_true(u128_cmp(a, d) < 0);
+	assert_true(u128_cmp(d, a) > 0);
+}
+
+static void
+test_format4(void **state)
+{
+	static const struct {
+		uint32_t	 first, last;
+		const char	*out;
+	} t[] = {
+		{ 0x01020304, 0x01020304, "1.2.3.4" },
+		{ 0, 0, "0.0.0.0" },
+		{ UINT32_MAX, UINT32_MAX, "255.255.255.255" },
+		{ 0, UINT32_MAX, "0.0.0.0/0" },
+		{ 0, 0x7fffffff, "0.0.0.0/1" },
+		{ 0x80000000, UINT32_MAX, "128.0.0.0/1" },
+		{ 1, UINT32_MAX, "0.0.0.1-255.255.255.255" },
+		{ 0, UINT32_MAX - 1, "0.0.0.0-255.255.255.254" },
+		{ 0x01020400, 0x010205ff, "1.2.4.0/23" },
+		{ 0x01020300, 0x010204ff, "1.2.3.0-1.2.4.255" },
+		{ 0x01020301, 0x01020302, "1.2.3.1-1.2.3.2" },
+		{ 0x01020302, 0x01020303, "1.2.3.2/31" },
+		{ 0x01020300, 0x01020302, "1.2.3.0-1.2.3.2" },
+	};
+	struct range4 r;
+	char buf[RANGE_STRLEN];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		r.first = t[i].first;
+		r.last = t[i].last;
+		n = range4_format(&r, buf, sizeof(buf));
+		assert_string_equal(buf, t[i].out);
+		assert_int_equal(n, strlen(t[i].out));
+	}
+}
+
+static void
+test_format6(void **state)
+{
+	static const struct {
+		struct u128	 first, last;
+		const char	*out;
+	} t[] = {
+		{ { 0, 1 }, { 0, 1 }, "::1" },
+		{ { 0, 0 }, { 0, 0 }, "::" },
+		{ { 0, 0 }, { UINT64_MAX, UINT64_MAX }, "::/0" },
+		{ { 0, 0 }, { 0, UINT64_MAX }, "::/64" },
+		{ { 0, 2 }, { 0, 3 }, "::2/127" },
+		{ { 0x20010db800000000ULL, 0 },
+		  { 0x20010db8ffffffffULL, UINT64_MAX }, "2001:db8::/32" },
+		{ { 0x20010db800000002ULL, 0 },
+		  { 0x20010db800000003ULL, UINT64_MAX }, "2001:db8:0:2::/63" },
+		{ { 0x20010db800000001ULL, 0 },
+		  { 0x20010db800000002ULL, UINT64_MAX },
+		  "2001:db8:0:1::-2001:db8:0:2:ffff:ffff:ffff:ffff" },
+		/* Across the 64-bit word boundary. */
+		{ { 0, UINT64_MAX }, { 1, 0 },
+		  "::ffff:ffff:ffff:ffff-0:0:0:1::" },
+		{ { UINT64_MAX, UINT64_MAX }, { UINT64_MAX, UINT64_MAX },
+		  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+		{ { 0x20010db800000000ULL, 1 }, { 0x20010db800000000ULL, 2 },
+		  "2001:db8::1-2001:db8::2" },
+	};
+	struct range6 r;
+	char buf[RANGE_STRLEN];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		r.first = t[i].first;
+		r.last = t[i].last;
+		n = range6_format(&r, buf, sizeof(buf));
+		assert_string_equal(buf, t[i].out);
+		assert_int_equal(n, strlen(t[i].out));
+	}
+}
+
+/* The longest possible text fits RANGE_STRLEN; short buffers truncate. */
+static void
+test_format_bounds(void **state)
+{
+	struct range6 r6 = { { 0x1111222233334444ULL, 0x5555666677778888ULL },
+	    { 0x9999aaaabbbbccccULL, 0xddddeeeeffff1111ULL } };
+	struct range4 r4 = { 0x01020301, 0x01020302 };
+	char buf[RANGE_STRLEN], small[6];
+	size_t n;
+
+	(void)state;
+	n = range6_format(&r6, buf, sizeof(buf));
+	assert_string_equal(buf, "1111:2222:3333:4444:5555:6666:7777:8888-"
+	    "9999:aaaa:bbbb:cccc:dddd:eeee:ffff:1111");
+	assert_int_equal(n, strlen(buf));
+	n = range4_format(&r4, small, sizeof(small));
+	assert_string_equal(small, "1.2.3");
+	assert_int_equal(n, 5);
+	n = range6_format(&r6, small, sizeof(small));
+	assert_string_equal(small, "1111:");
+	assert_int_equal(n, 5);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_length_cap),
+		cmocka_unit_test(test_not_terminated),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_u128_cmp),
+		cmocka_unit_test(test_format4),
+		cmocka_unit_test(test_format6),
+		cmocka_unit_test(test_format_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,633 @@
+/*
+ * Unit tests for validate.c: every policy rule and its boundaries, and
+ * validate_entries() in strict and lenient mode, with the log lines it
+ * writes (captured from stderr) checked for location and escaping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "allowsync.h"
+
+#define SRC	"https://www.example.com/public-ips.txt"
+
+static const struct policy defaults = {
+	.min_prefix4 = DEFAULT_MIN_PREFIX4,
+	.min_prefix6 = DEFAULT_MIN_PREFIX6,
+	.allow_private = false,
+	.max_entries = DEFAULT_MAX_ENTRIES,
+	.lenient = false,
+	.want4 = true,
+	.want6 = true,
+};
+
+/* stderr capture, so the log lines can be asserted. */
+static FILE	*cap_file;
+static int	 cap_saved = -1;
+static char	 cap_buf[16384];
+
+static void
+capture_start(void)
+{
+	fflush(stderr);
+	cap_file = tmpfile();
+	assert_non_null(cap_file);
+	cap_saved = dup(STDERR_FILENO);
+	assert_true(cap_saved != -1);
+	assert_true(dup2(fileno(cap_file), STDERR_FILENO) != -1);
+}
+
+/* Stop capturing; returns what was logged, NUL-terminated. */
+static const char *
+capture_end(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(cap_saved, STDERR_FILENO);
+	close(cap_saved);
+	cap_saved = -1;
+	rewind(cap_file);
+	n = fread(cap_buf, 1, sizeof(cap_buf) - 1, cap_file);
+	cap_buf[n] = '\0';
+	fclose(cap_file);
+	return cap_buf;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* The reason policy_check() gives for one entry, or "ok" / "unparsed". */
+static const char *
+check(const struct policy *pol, const char *s)
+{
+	struct prefix p;
+	const char *why;
+
+	if (prefix_parse(s, strlen(s), &p, &why) == -1)
+		return "unparsed";
+	why = policy_check(pol, &p);
+	return why == NULL ? "ok" : why;
+}
+
+struct rule {
+	const char	*in;
+	const char	*why;
+};
+
+static void
+run_rules(const struct policy *pol, const struct rule *t, size_t n)
+{
+	char got[256], want[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(got, sizeof(got), "%s: %s", t[i].in,
+		    check(pol, t[i].in));
+		snprintf(want, sizeof(want), "%s: %s", t[i].in, t[i].why);
+		assert_string_equal(got, want);
+	}
+}
+
+#define RUN_RULES(pol, t)	run_rules((pol), (t), sizeof(t) / sizeof(t[0]))
+#define PRIV	"private address space (allow-private = no)"
+#define DOC	"documentation range"
+
+static void
+test_rules4(void **state)
+{
+	static const struct rule t[] = {
+		{ "0.0.0.0/0", "/0 is never allowed" },
+		{ "1.0.0.0/15", "prefix wider than min-prefix4" },
+		{ "8.0.0.0/8", "prefix wider than min-prefix4" },
+		{ "1.0.0.0/16", "ok" },
+		{ "8.8.8.8", "ok" },
+		{ "8.8.8.0/24", "ok" },
+		{ "0.0.0.0", "unspecified address (0.0.0.0/8)" },
+		{ "0.255.255.255", "unspecified address (0.0.0.0/8)" },
+		{ "1.0.0.0", "ok" },
+		{ "127.0.0.1", "loopback address" },
+		{ "127.255.255.255", "loopback address" },
+		{ "126.255.255.255", "ok" },
+		{ "128.0.0.0", "ok" },
+		{ "169.254.1.1", "link-local address" },
+		{ "169.254.0.0/16", "link-local address" },
+		{ "169.253.255.255", "ok" },
+		{ "169.255.0.0", "ok" },
+		{ "224.0.0.1", "multicast address" },
+		{ "239.255.255.255", "multicast address" },
+		{ "223.255.255.255", "ok" },
+		{ "240.0.0.1", "reserved address (240.0.0.0/4)" },
+		{ "255.255.255.255", "reserved address (240.0.0.0/4)" },
+		{ "192.0.2.1", DOC },
+		{ "192.0.2.0/24", DOC },
+		{ "198.51.100.0/24", DOC },
+		{ "203.0.113.10", DOC },
+		{ "192.0.3.0/24", "ok" },
+		{ "192.0.1.255", "ok" },
+		{ "198.51.101.1", "ok" },
+		{ "203.0.112.255", "ok" },
+		/* a wider prefix that merely contains a special block */
+		{ "192.0.0.0/16", DOC },
+		{ "203.0.0.0/16", DOC },
+		{ "10.1.2.3", PRIV },
+		{ "10.0.0.0/16", PRIV },
+		{ "9.255.255.255", "ok" },
+		{ "11.0.0.0", "ok" },
+		{ "172.16.0.1", PRIV },
+		{ "172.31.255.255", PRIV },
+		{ "172.15.255.255", "ok" },
+		{ "172.32.0.0", "ok" },
+		{ "172.0.0.0/16", "ok" },
+		{ "192.168.1.1", PRIV },
+		{ "192.169.0.0", "ok" },
+		{ "100.64.0.1", PRIV },
+		{ "100.127.255.255", PRIV },
+		{ "100.63.255.255", "ok" },
+		{ "100.128.0.0", "ok" },
+		/* IPv4-mapped IPv6 meets the IPv4 rules */
+		{ "::ffff:127.0.0.1", "loopback address" },
+		{ "::ffff:10.0.0.1", PRIV },
+		{ "::ffff:8.8.0.0/112", "ok" },
+		{ "::ffff:8.0.0.0/104", "prefix wider than min-prefix4" },
+		{ "::ffff:0.0.0.0/96", "/0 is never allowed" },
+	};
+
+	(void)state;
+	RUN_RULES(&defaults, t);
+}
+
+static void
+test_rules6(void **state)
+{
+	static const struct rule t[] = {
+		{ "::/0", "/0 is never allowed" },
+		{ "2a00::/31", "prefix wider than min-prefix6" },
+		{ "2a00::/32", "ok" },
+		{ "2001:4860:4860::8888", "ok" },
+		{ "::", "unspecified address" },
+		{ "::1", "loopback address" },
+		{ "::2", "ok" },
+		{ "::/32", "unspecified address" },
+		{ "fe80::1", "link-local address" },
+		{ "fe80::/32", "link-local address" },
+		{ "febf:ffff::1", "link-local address" },
+		{ "fe7f:ffff::1", "ok" },
+		{ "fec0::1", "ok" },
+		{ "ff02::1", "multicast address" },
+		{ "ff00::", "multicast address" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		    "multicast address" },
+		{ "feff::1", "ok" },
+		{ "2001:db8::1", DOC },
+		{ "2001:db8::/32", DOC },
+		{ "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", DOC },
+		{ "2001:db7:ffff::1", "ok" },
+		{ "2001:db9::1", "ok" },
+		{ "fc00::1", PRIV },
+		{ "fd12:3456::/48", PRIV },
+		{ "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", PRIV },
+		{ "fbff:ffff::1", "ok" },
+		{ "fe00::1", "ok" },
+	};
+
+	(void)state;
+	RUN_RULES(&defaults, t);
+}
+
+/* Wide prefixes allowed by a low min-prefix still meet every block. */
+static void
+test_wide(void **state)
+{
+	static const struct rule t[] = {
+		{ "0.0.0.0/0", "/0 is never allowed" },
+		{ "::/0", "/0 is never allowed" },
+		{ "0.0.0.0/1", "unspecified address (0.0.0.0/8)" },
+		{ "128.0.0.0/1", "link-local address" },
+		{ "8.0.0.0/6", PRIV },
+		{ "11.0.0.0/8", "ok" },
+		{ "224.0.0.0/3", "multicast address" },
+		{ "2000::/3", DOC },
+		{ "2400::/6", "ok" },
+		{ "::/1", "unspecified address" },
+		{ "8000::/1", "link-local address" },
+		{ "fc00::/7", PRIV },
+		{ "::fffe:0:0/95", "IPv4-mapped address space" },
+		{ "0:0:0:1::/64", "ok" },
+	};
+	static const struct rule t_private[] = {
+		{ "8.0.0.0/6", "ok" },
+		{ "10.0.0.0/8", "ok" },
+		{ "172.16.0.0/12", "ok" },
+		{ "192.168.0.0/16", "ok" },
+		{ "100.64.0.0/10", "ok" },
+		{ "fc00::/7", "ok" },
+		{ "fd00::1", "ok" },
+		{ "::ffff:192.168.1.1", "ok" },
+		/* allow-private opens nothing else */
+		{ "127.0.0.1", "loopback address" },
+		{ "0.0.0.0/0", "/0 is never allowed" },
+		{ "192.0.2.0/24", DOC },
+		{ "fe80::1", "link-local address" },
+		{ "::1", "loopback address" },
+		{ "fc00::/6", "prefix wider than min-prefix6" },
+		{ "0.0.0.0/5", "prefix wider than min-prefix4" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	pol.min_prefix4 = 1;
+	pol.min_prefix6 = 1;
+	RUN_RULES(&pol, t);
+	pol.min_prefix4 = 0;
+	pol.min_prefix6 = 0;
+	RUN_RULES(&pol, t);
+	pol.min_prefix4 = 6;
+	pol.min_prefix6 = 7;
+	pol.allow_private = true;
+	RUN_RULES(&pol, t_private);
+}
+
+static void
+test_min_prefix(void **state)
+{
+	static const struct rule t24[] = {
+		{ "1.2.2.0/23", "prefix wider than min-prefix4" },
+		{ "1.2.3.0/24", "ok" },
+		{ "1.2.3.128/25", "ok" },
+		{ "2a00:1450::/47", "prefix wider than min-prefix6" },
+		{ "2a00:1450::/48", "ok" },
+	};
+	static const struct rule t32[] = {
+		{ "1.2.3.4/31", "prefix wider than min-prefix4" },
+		{ "1.2.3.4/32", "ok" },
+		{ "1.2.3.4", "ok" },
+		{ "2a00::/127", "prefix wider than min-prefix6" },
+		{ "2a00::/128", "ok" },
+		{ "::ffff:1.2.3.4/127", "prefix wider than min-prefix4" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	pol.min_prefix4 = 24;
+	pol.min_prefix6 = 48;
+	RUN_RULES(&pol, t24);
+	pol.min_prefix4 = 32;
+	pol.min_prefix6 = 128;
+	RUN_RULES(&pol, t32);
+}
+
+/* A hand-built document; text points at literals, nothing is owned. */
+struct doc {
+	struct entrylist	list;
+	struct entry		v[16];
+};
+
+static void
+doc_make(struct doc *d, const char *key, const char *const *in, size_t n)
+{
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	assert_true(n <= 16);
+	for (i = 0; i < n; i++) {
+		d->v[i].text = in[i];
+		d->v[i].len = strlen(in[i]);
+		d->v[i].where = key == NULL ? i + 1 : i;
+		d->v[i].key = key;
+	}
+	d->list.v = d->v;
+	d->list.n = d->list.cap = n;
+}
+
+#define DOC_MAKE(d, key, in)	doc_make((d), (key), (in), \
+				    sizeof(in) / sizeof(in[0]))
+
+static void
+test_accept(void **state)
+{
+	static const char *const in[] = {
+		"203.0.114.10", "2001:4860::/32", "8.8.8.0/24",
+		"::ffff:9.9.9.9", "8.8.8.0/24",
+	};
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	DOC_MAKE(&d, NULL, in);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_OK);
+	log = capture_end();
+	assert_string_equal(log, "");
+	assert_int_equal(out.n4, 4);
+	assert_int_equal(out.n6, 1);
+	assert_int_equal(out.v4[0].first, 0xcb00720a);
+	assert_int_equal(out.v4[0].last, 0xcb00720a);
+	assert_int_equal(out.v4[1].first, 0x08080800);
+	assert_int_equal(out.v4[1].last, 0x080808ff);
+	assert_int_equal(out.v4[2].first, 0x09090909);
+	assert_true(out.v6[0].first.hi == 0x2001486000000000ULL);
+	assert_true(out.v6[0].last.hi == 0x20014860ffffffffULL);
+	assert_true(out.v6[0].last.lo == UINT64_MAX);
+
+	/* A second document is appended to the first. */
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_OK);
+	assert_int_equal(out.n4, 8);
+	assert_int_equal(out.n6, 2);
+	rangelist_free(&out);
+}
+
+static void
+test_strict_rollback(void **state)
+{
+	static const char *const in[] = {
+		"1.2.3.4", "2a00:1450::1", "1.2.3.4/33", "9.9.9.9",
+	};
+	struct doc d;
+	struct rangelist out;
+	struct range4 r4 = { 5, 6 };
+	struct range6 r6 = { { 7, 8 }, { 9, 10 } };
+	const char *log;
+
+	(void)state;
+	DOC_MAKE(&d, NULL, in);
+	rangelist_init(&out);
+	rangelist_add4(&out, &r4);
+	rangelist_add6(&out, &r6);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": line 3: \"1.2.3.4/33\": "
+	    "prefix length out of range\n"));
+	assert_null(strstr(log, "dropped"));
+	assert_int_equal(count_lines(log), 1);
+	assert_int_equal(out.n4, 1);
+	assert_int_equal(out.n6, 1);
+	assert_int_equal(out.v4[0].first, 5);
+	assert_true(out.v6[0].last.lo == 10);
+	rangelist_free(&out);
+}
+
+/* JSON entries are located by key and index; policy reasons are logged. */
+static void
+test_strict_json(void **state)
+{
+	static const char *const in[] = {
+		"8.8.8.8", "9.9.9.9", "10.0.0.1", "11.0.0.1",
+	};
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	DOC_MAKE(&d, "API", in);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": API[2]: \"10.0.0.1\": " PRIV "\n"));
+	assert_int_equal(count_lines(log), 1);
+	assert_int_equal(out.n4 + out.n6, 0);
+	rangelist_free(&out);
+}
+
+/* A hostile entry cannot put control bytes or fake lines into the log. */
+static void
+test_escape(void **state)
+{
+	static const char *const in[] = {
+		"1.2.3.4\x1b[31m\nallowsync: fake \"line\"\\",
+	};
+	struct doc d;
+	struct rangelist out;
+	const char *log, *p;
+
+	(void)state;
+	DOC_MAKE(&d, NULL, in);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": line 1: \"1.2.3.4\\x1b[31m\\x0a"
+	    "allowsync: fake \\\"line\\\"\\\\\": not an IP address\n"));
+	assert_int_equal(count_lines(log), 1);
+	for (p = log; *p != '\0'; p++)
+		assert_true(*p == '\n' || (*p >= 0x20 && *p < 0x7f));
+	rangelist_free(&out);
+}
+
+static void
+test_lenient(void **state)
+{
+	static const char *const in[] = {
+		"1.2.3.4", "127.0.0.1", "2a00:1450::1", "1.2.3.4/33",
+		"fe80::1", "9.9.9.9", "junk",
+	};
+	static const char *const bad[] = {
+		"127.0.0.1", "1.2.3.4/24", "fe80::1",
+	};
+	struct policy pol = defaults;
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	pol.lenient = true;
+	DOC_MAKE(&d, NULL, in);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	log = capture_end();
+	assert_int_equal(out.n4, 2);
+	assert_int_equal(out.n6, 1);
+	assert_int_equal(out.v4[0].first, 0x01020304);
+	assert_int_equal(out.v4[1].first, 0x09090909);
+	assert_int_equal(count_lines(log), 4);
+	assert_non_null(strstr(log, SRC ": line 2: \"127.0.0.1\": "
+	    "loopback address (dropped)\n"));
+	assert_non_null(strstr(log, SRC ": line 4: \"1.2.3.4/33\": "
+	    "prefix length out of range (dropped)\n"));
+	assert_non_null(strstr(log, SRC ": line 5: \"fe80::1\": "
+	    "link-local address (dropped)\n"));
+	assert_non_null(strstr(log, SRC ": line 7: \"junk\": "
+	    "not an IP address (dropped)\n"));
+	rangelist_free(&out);
+
+	/* Nothing left after dropping: rejected, even when lenient. */
+	DOC_MAKE(&d, NULL, bad);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": no usable entries\n"));
+	assert_int_equal(count_lines(log), 4);
+	assert_int_equal(out.n4 + out.n6, 0);
+	rangelist_free(&out);
+}
+
+static void
+test_max_entries(void **state)
+{
+	static const char *const in[] = {
+		"1.1.1.1", "8.8.8.8", "9.9.9.9", "2a00:1450::1",
+	};
+	struct policy pol = defaults;
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	DOC_MAKE(&d, NULL, in);
+	rangelist_init(&out);
+	pol.max_entries = 3;
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "more than max-entries"));
+	assert_int_equal(count_lines(log), 1);
+	assert_int_equal(out.n4 + out.n6, 0);
+
+	pol.lenient = true;
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	capture_end();
+	assert_int_equal(out.n4 + out.n6, 0);
+
+	pol.max_entries = 4;
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	assert_int_equal(out.n4 + out.n6, 4);
+	rangelist_free(&out);
+}
+
+static void
+test_disabled_family(void **state)
+{
+	static const char *const mixed[] = {
+		"1.2.3.4", "2a00:1450::1", "fe80::1", "::ffff:8.8.8.8",
+		"2a00:1450::2",
+	};
+	static const char *const only6[] = { "2a00:1450::1", "2a00::/32" };
+	static const char *const broken6[] = { "1.2.3.4", "1::2::3" };
+	struct policy pol = defaults;
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	rangelist_init(&out);
+	pol.want6 = false;
+	DOC_MAKE(&d, NULL, mixed);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	log = capture_end();
+	assert_int_equal(out.n4, 2);
+	assert_int_equal(out.n6, 0);
+	assert_int_equal(out.v4[1].first, 0x08080808);
+	assert_non_null(strstr(log, SRC ": skipping 3 IPv6 entries: "
+	    "set6 is empty (IPv6 disabled)\n"));
+	assert_int_equal(count_lines(log), 1);
+	rangelist_free(&out);
+
+	DOC_MAKE(&d, NULL, only6);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "skipping 2 IPv6 entries"));
+	assert_non_null(strstr(log, SRC ": no usable entries\n"));
+	assert_int_equal(out.n4 + out.n6, 0);
+
+	/* A malformed entry still rejects the document. */
+	DOC_MAKE(&d, NULL, broken6);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "line 2: \"1::2::3\""));
+	assert_int_equal(out.n4 + out.n6, 0);
+
+	pol.want6 = true;
+	pol.want4 = false;
+	DOC_MAKE(&d, NULL, mixed);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": line 3: \"fe80::1\": "
+	    "link-local address\n"));
+	assert_int_equal(out.n4 + out.n6, 0);
+
+	DOC_MAKE(&d, NULL, only6);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	log = capture_end();
+	assert_string_equal(log, "");
+	assert_int_equal(out.n6, 2);
+	rangelist_free(&out);
+}
+
+static void
+test_empty(void **state)
+{
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	doc_make(&d, NULL, NULL, 0);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, SRC ": no usable entries\n"));
+	assert_int_equal(out.n4 + out.n6, 0);
+	rangelist_free(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules4),
+		cmocka_unit_test(test_rules6),
+		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_min_prefix),
+		cmocka_unit_test(test_accept),
+		cmocka_unit_test(test_strict_rollback),
+		cmocka_unit_test(test_strict_json),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_lenient),
+		cmocka_unit_test(test_max_entries),
+		cmocka_unit_test(test_disabled_family),
+		cmocka_unit_test(test_empty),
+	};
+
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LVL_NOTICE);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
