@@ -80,12 +80,12 @@ struct nftset {
 	size_t			 nmsgs, capmsgs;
 	uint32_t		 seq0;		/* sequence number of msgs[0] */
 
-	uint64_t		*k4;		/* IPv4 dump: key << 1 | start */
+	uint64_t		*k4;		/* IPv4 dump: key<<1 | start */
 	size_t			 nk4, capk4;
 	struct key6		*k6;		/* IPv6 dump */
 	size_t			 nk6, capk6;
 	int			 dump_af;	/* family of the running dump */
-	int			 dump_bad;	/* a malformed element was seen */
+	int			 dump_bad;	/* malformed elements seen */
 };
 
 /* What GETSET told about one set. */
@@ -277,23 +277,20 @@ enum as_status
 nftset_open(struct nftset **nsp)
 {
 	struct nftset *ns;
-	int fd, one = 1;
+	int fd, one = 1, e;
 
 	*nsp = NULL;
 	ns = xcalloc(1, sizeof(*ns));
 	ns->nl = mnl_socket_open2(NETLINK_NETFILTER,
 	    SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (ns->nl == NULL) {
-		log_err("netlink socket: %s", strerror(errno));
+	if (ns->nl == NULL ||
+	    mnl_socket_bind(ns->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		e = errno;
+		log_err("netlink socket: %s", strerror(e));
+		if (ns->nl != NULL)
+			mnl_socket_close(ns->nl);
 		free(ns);
-		return errno == EPERM || errno == EACCES ? AS_EPERM :
-		    AS_EKERNEL;
-	}
-	if (mnl_socket_bind(ns->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		log_err("netlink bind: %s", strerror(errno));
-		mnl_socket_close(ns->nl);
-		free(ns);
-		return errno == EPERM ? AS_EPERM : AS_EKERNEL;
+		return e == EPERM || e == EACCES ? AS_EPERM : AS_EKERNEL;
 	}
 	fd = mnl_socket_get_fd(ns->nl);
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one,
@@ -439,8 +436,10 @@ gen_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_tab_cb,
 	    &t) < 0 || tb[NFTA_GEN_ID] == NULL ||
-	    mnl_attr_validate(tb[NFTA_GEN_ID], MNL_TYPE_U32) < 0)
+	    mnl_attr_validate(tb[NFTA_GEN_ID], MNL_TYPE_U32) < 0) {
+		errno = EPROTO;
 		return MNL_CB_ERROR;
+	}
 	*(uint32_t *)data = ntohl(mnl_attr_get_u32(tb[NFTA_GEN_ID]));
 	return MNL_CB_OK;
 }
@@ -476,8 +475,10 @@ set_cb(const struct nlmsghdr *nlh, void *data)
 	struct set_info *si = data;
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_tab_cb,
-	    &t) < 0)
+	    &t) < 0) {
+		errno = EPROTO;
 		return MNL_CB_ERROR;
+	}
 	si->flags = attr_be32(tb[NFTA_SET_FLAGS]);
 	si->key_type = attr_be32(tb[NFTA_SET_KEY_TYPE]);
 	si->key_len = attr_be32(tb[NFTA_SET_KEY_LEN]);
@@ -801,7 +802,6 @@ nl_sockbuf(struct nftset *ns, int opt, int force_opt, size_t need)
 	return setsockopt(fd, SOL_SOCKET, force_opt, &v, sizeof(v));
 }
 
-
 /*
  * Parse one NFTA_LIST_ELEM: its key of keylen bytes into *key and whether
  * it ends an interval into *end.  Returns 0, 1 for an element without a
@@ -919,7 +919,6 @@ batch_reply(struct nftset *ns, const struct nft_target *t,
 		return;
 	m = &ns->msgs[idx];
 	r->replies++;
-	log_debug("DBG reply seq idx %u kind %d err %d", idx, m->kind, e->error);
 	if (e->error == 0) {
 		if (m->kind == MSG_END)
 			r->end_acked = true;
@@ -940,7 +939,8 @@ batch_reply(struct nftset *ns, const struct nft_target *t,
 	off = sizeof(*e);
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off >= sizeof(*e) &&
+	    off < nlh->nlmsg_len &&
 	    NLMSG_HDRLEN + MNL_ALIGN(off) < nlh->nlmsg_len)
 		mnl_attr_parse(nlh, (unsigned int)off, attr_tab_cb, &at);
 	if (tb[NLMSGERR_ATTR_MSG] != NULL &&
@@ -998,7 +998,7 @@ batch_send(struct nftset *ns, const struct nft_target *t)
 	    .msg_iov = &iov, .msg_iovlen = 1 };
 	struct batch_result r = { 0 };
 	const struct nlmsghdr *nlh;
-	size_t expect = ns->nmsgs - 1, rcv;
+	size_t expect = ns->nmsgs, rcv;
 	bool got = false, lost = false;
 	ssize_t n;
 	int len;
@@ -1066,8 +1066,8 @@ batch_send(struct nftset *ns, const struct nft_target *t)
 		    t->family, t->table, NL_TIMEOUT_MS / 1000);
 		return AS_EKERNEL;
 	}
-	/* Before 6.10 the kernel does not ACK BATCH_END. */
-	if (!r.end_acked && r.replies + 1 < expect) {
+	/* Before 6.10 the kernel ACKs neither BATCH_BEGIN nor BATCH_END. */
+	if (!r.end_acked && r.replies + 2 < expect) {
 		log_err("%s %s: only %zu of %zu kernel replies arrived",
 		    t->family, t->table, r.replies, expect);
 		return AS_EKERNEL;
@@ -1116,13 +1116,12 @@ elem_dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct attr_tab t = { tb, NFTA_SET_ELEM_LIST_MAX };
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_tab_cb,
-	    &t) < 0)
+	    &t) < 0 || (tb[NFTA_SET_ELEM_LIST_ELEMENTS] != NULL &&
+	    mnl_attr_parse_nested(tb[NFTA_SET_ELEM_LIST_ELEMENTS],
+	    elem_collect_cb, data) < 0)) {
+		errno = EPROTO;
 		return MNL_CB_ERROR;
-	if (tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
-		return MNL_CB_OK;
-	if (mnl_attr_parse_nested(tb[NFTA_SET_ELEM_LIST_ELEMENTS],
-	    elem_collect_cb, data) < 0)
-		return MNL_CB_ERROR;
+	}
 	return MNL_CB_OK;
 }
 
@@ -1178,13 +1177,12 @@ keys_pair(struct nftset *ns, int af, struct rangelist *have)
 	size_t i, n;
 	bool open = false, start;
 
-	if (af == 4) {
-		qsort(ns->k4, ns->nk4, sizeof(*ns->k4), key4_cmp);
-		n = ns->nk4;
-	} else {
-		qsort(ns->k6, ns->nk6, sizeof(*ns->k6), key6_cmp);
-		n = ns->nk6;
-	}
+	if ((n = af == 4 ? ns->nk4 : ns->nk6) == 0)
+		return;
+	if (af == 4)
+		qsort(ns->k4, n, sizeof(*ns->k4), key4_cmp);
+	else
+		qsort(ns->k6, n, sizeof(*ns->k6), key6_cmp);
 	for (i = 0; i < n; i++) {
 		if (af == 4) {
 			key.hi = 0;
@@ -1337,7 +1335,8 @@ objects_create(struct nftset *ns, const struct nft_target *t,
 		mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_INTERVAL));
 		mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE,
 		    htonl(af == 4 ? NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR));
-		mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(af == 4 ? 4 : 16));
+		mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN,
+		    htonl(af == 4 ? 4 : 16));
 		mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl((uint32_t)i + 1));
 		mnl_attr_put(nlh, NFTA_SET_USERDATA, nftnl_udata_buf_len(ud),
 		    nftnl_udata_buf_data(ud));
