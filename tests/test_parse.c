@@ -13,7 +13,8 @@
 
 #include "allowsync.h"
 
-static char *api[] = { "API" };
+static char api0[] = "API";
+static char *api[] = { api0 };
 
 static enum as_status
 pj(const char *doc, struct entrylist *el)
@@ -60,7 +61,8 @@ test_json_good(void **state)
 static void
 test_json_keys(void **state)
 {
-	char *keys[] = { "hooks", "WEBHOOKS" };
+	char k0[] = "hooks", k1[] = "WEBHOOKS";
+	char *keys[] = { k0, k1 };
 	const char *doc = "{\"hooks\": [\"1.2.3.4\"], \"WEBHOOKS\": "
 	    "[\"5.6.7.8\", \"9.9.9.9\"], \"web\": [1]}";
 	struct entrylist el;
