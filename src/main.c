@@ -195,6 +195,8 @@ sync_kernel(const struct config *cfg, const struct rangelist *want,
 		plan_init(plan);
 		st = nftset_read(ns, &tgt, cfg->create && !cfg->dry_run, have,
 		    &gen);
+		if (st == AS_ETEMPFAIL)
+			continue;	/* the dump raced a commit */
 		if (st != AS_OK)
 			goto out;
 		diff_ranges(want, have, plan);

@@ -364,6 +364,19 @@ case_json_report() {
 	EOF
 }
 
+case_no_permission() {
+	mksets
+	serve_list 185.10.20.1
+	local before
+	before=$(snapshot)
+	setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$BIN" \
+	    -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --url "$URL" \
+	    > "$OUT" 2> "$ERR"
+	expect_eq "$?" 77 "exit without CAP_NET_ADMIN"
+	expect_grep "CAP_NET_ADMIN" "$ERR" "capability named"
+	expect_eq "$(snapshot)" "$before" "sets unchanged"
+}
+
 # ------------------------------------------------------------ driver
 
 # Run one case inside the current (fresh) network namespace.
