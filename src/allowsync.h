@@ -298,6 +298,12 @@ struct fetch_result {
 	char		*last_modified;	/* NULL when absent */
 };
 
+/* Validators of the copy already held, for a conditional request. */
+struct fetch_cond {
+	const char	*etag;		/* sent as If-None-Match; or NULL */
+	const char	*last_modified;	/* sent as If-Modified-Since; or NULL */
+};
+
 /* Call once at start-up / before exit. */
 void	 fetch_global_init(void);
 void	 fetch_global_cleanup(void);
@@ -307,12 +313,14 @@ void	 fetch_global_cleanup(void);
  */
 const char *fetch_url_check(const char *url);
 /*
- * Fetch url into *res.  Returns AS_OK, AS_ETEMPFAIL (network, TLS,
- * timeout, non-2xx, size cap: the source is unusable this run) or
- * AS_ECONFIG (bad URL).  Logs one line naming the URL and the cause.
+ * Fetch url into *res.  With cond (may be NULL) the request is
+ * conditional, and a 304 answer is a success with res->status 304 and an
+ * empty body.  Returns AS_OK, AS_ETEMPFAIL (network, TLS, timeout,
+ * non-2xx, size cap: the source is unusable this run) or AS_ECONFIG (bad
+ * URL).  Logs one line naming the URL and the cause.
  */
 enum as_status fetch_document(const char *url, const struct fetch_opts *,
-	    struct fetch_result *res);
+	    const struct fetch_cond *cond, struct fetch_result *res);
 void	 fetch_result_free(struct fetch_result *);
 /*
  * The one-line reason the last fetch_document() failed ("HTTP 404",

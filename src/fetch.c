@@ -35,6 +35,7 @@ struct fetch_ctx {
 	size_t		 max;		/* opts->max_bytes */
 	int		 too_large;	/* body went past max */
 	int		 discarded;	/* error response body dropped */
+	int		 conditional;	/* validators were sent */
 	char		 etag[MAX_HEADER_VALUE + 1];
 	char		 last_modified[MAX_HEADER_VALUE + 1];
 };
@@ -131,6 +132,19 @@ fetch_url_check(const char *url)
 	return why;
 }
 
+/* curl_slist_append that never returns NULL. */
+static struct curl_slist *
+fetch_slist_append(struct curl_slist *l, const char *s)
+{
+	struct curl_slist *n;
+
+	if ((n = curl_slist_append(l, s)) == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	return n;
+}
+
 /*
  * libcurl write callback: append to the body.  Returns n, or 0 to abort
  * when the body would pass max (too_large is set) or the response is not
@@ -145,7 +159,7 @@ fetch_write(char *data, size_t size, size_t nmemb, void *arg)
 
 	curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 0 && code / 100 != 2) {
-		ctx->discarded = 1;
+		ctx->discarded = code != 304;
 		return 0;
 	}
 	if (n > ctx->max - ctx->len) {
@@ -313,6 +327,8 @@ fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
 	rc = curl_easy_perform(ctx->h);
 	curl_easy_getinfo(ctx->h, CURLINFO_RESPONSE_CODE, &code);
 
+	if (rc == CURLE_OK && code == 304 && ctx->conditional)
+		return FETCH_DONE;
 	if (rc == CURLE_TOO_MANY_REDIRECTS) {
 		fetch_set_error("too many redirects (more than %d)",
 		    MAX_REDIRS);
@@ -365,9 +381,11 @@ fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
  */
 enum as_status
 fetch_document(const char *url, const struct fetch_opts *opts,
-    struct fetch_result *res)
+    const struct fetch_cond *cond, struct fetch_result *res)
 {
 	struct fetch_ctx ctx;
+	struct curl_slist *hdrs = NULL;
+	char hdr[MAX_HEADER_VALUE + 32];
 	char errbuf[CURL_ERROR_SIZE], uesc[ESCAPE_BUF];
 	const char *why;
 	enum fetch_outcome out;
@@ -395,6 +413,28 @@ fetch_document(const char *url, const struct fetch_opts *opts,
 		fetch_set_error("libcurl refused a required option");
 		log_err("%s: %s", uesc, fetch_error);
 		goto fail;
+	}
+
+	/* Validators come from our own state, checked when they arrived. */
+	if (cond != NULL && cond->etag != NULL &&
+	    strlen(cond->etag) <= MAX_HEADER_VALUE) {
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", cond->etag);
+		hdrs = fetch_slist_append(hdrs, hdr);
+	}
+	if (cond != NULL && cond->last_modified != NULL &&
+	    strlen(cond->last_modified) <= MAX_HEADER_VALUE) {
+		snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s",
+		    cond->last_modified);
+		hdrs = fetch_slist_append(hdrs, hdr);
+	}
+	if (hdrs != NULL) {
+		ctx.conditional = 1;
+		if (curl_easy_setopt(ctx.h, CURLOPT_HTTPHEADER, hdrs) !=
+		    CURLE_OK) {
+			fetch_set_error("libcurl refused a required option");
+			log_err("%s: %s", uesc, fetch_error);
+			goto fail;
+		}
 	}
 
 	tries = 1 + (opts->retries < MAX_RETRIES ?
@@ -428,11 +468,13 @@ fetch_document(const char *url, const struct fetch_opts *opts,
 	if (ctx.last_modified[0] != '\0')
 		res->last_modified = xstrdup(ctx.last_modified);
 	curl_easy_cleanup(ctx.h);
+	curl_slist_free_all(hdrs);
 	return AS_OK;
 
  fail:
 	free(ctx.buf);
 	curl_easy_cleanup(ctx.h);
+	curl_slist_free_all(hdrs);
 	return AS_ETEMPFAIL;
 }
 

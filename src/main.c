@@ -50,7 +50,7 @@ load_document(const struct config *cfg, const char *url, bool json,
 	struct entrylist el;
 	enum as_status st;
 
-	if ((st = fetch_document(url, &cfg->fetch, &fr)) != AS_OK)
+	if ((st = fetch_document(url, &cfg->fetch, NULL, &fr)) != AS_OK)
 		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
 	if (json)
 		st = parse_json(fr.body, fr.len, url, cfg->json_keys,

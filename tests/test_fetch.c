@@ -288,7 +288,7 @@ fetch_fails(const char *path, const struct fetch_opts *o)
 {
 	struct fetch_result r;
 
-	assert_int_equal(fetch_document(fmt("%s%s", base, path), o, &r),
+	assert_int_equal(fetch_document(fmt("%s%s", base, path), o, NULL, &r),
 	    AS_ETEMPFAIL);
 	assert_empty(&r);
 	assert_true(fetch_last_error()[0] != '\0');
@@ -302,7 +302,7 @@ test_ok_json(void **state)
 	struct fetch_result r;
 
 	(void)state;
-	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL, &r),
 	    AS_OK);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.len, 17);
@@ -323,6 +323,41 @@ test_ok_json(void **state)
 }
 
 static void
+test_conditional_304(void **state)
+{
+	struct fetch_opts o = opts_test();
+	struct fetch_result r, r2;
+	struct fetch_cond c = { NULL, NULL };
+
+	(void)state;
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL, &r),
+	    AS_OK);
+	c.etag = r.etag;
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, &c, &r2),
+	    AS_OK);
+	assert_int_equal(r2.status, 304);
+	assert_int_equal(r2.len, 0);
+	assert_true(request_has(&main_srv, "/ok.json", "If-None-Match"));
+	fetch_result_free(&r2);
+	/* A stale validator gets the document again. */
+	c.etag = "\"stale\"";
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, &c, &r2),
+	    AS_OK);
+	assert_int_equal(r2.status, 200);
+	assert_int_equal(r2.len, 17);
+	fetch_result_free(&r2);
+	/* If-Modified-Since alone works too. */
+	c.etag = NULL;
+	c.last_modified = r.last_modified;
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, &c, &r2),
+	    AS_OK);
+	assert_int_equal(r2.status, 304);
+	assert_true(request_has(&main_srv, "/ok.json", "If-Modified-Since"));
+	fetch_result_free(&r2);
+	fetch_result_free(&r);
+}
+
+static void
 test_file_url(void **state)
 {
 	struct fetch_opts o = opts_test();
@@ -331,19 +366,19 @@ test_file_url(void **state)
 	(void)state;
 	write_file(fmt("%s/local.txt", tmpdir), "192.0.2.0/24\n", 13);
 	assert_int_equal(fetch_document(fmt("file://%s/local.txt", tmpdir),
-	    &o, &r), AS_OK);
+	    &o, NULL, &r), AS_OK);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(r.len, 13);
 	assert_string_equal(r.body, "192.0.2.0/24\n");
 	fetch_result_free(&r);
 
 	assert_int_equal(fetch_document(fmt("file://%s/absent.txt", tmpdir),
-	    &o, &r), AS_ETEMPFAIL);
+	    &o, NULL, &r), AS_ETEMPFAIL);
 	assert_empty(&r);
 
 	o.max_bytes = 12;
 	assert_int_equal(fetch_document(fmt("file://%s/local.txt", tmpdir),
-	    &o, &r), AS_ETEMPFAIL);
+	    &o, NULL, &r), AS_ETEMPFAIL);
 	assert_empty(&r);
 	assert_string_equal(fetch_last_error(),
 	    "response larger than max-bytes (12)");
@@ -391,10 +426,10 @@ test_url_check(void **state)
 	assert_non_null(fetch_url_check(long_url));
 
 	assert_int_equal(fetch_document(fmt("http://127.0.0.1:%d/ok.json",
-	    main_srv.port), &o, &r), AS_ECONFIG);
+	    main_srv.port), &o, NULL, &r), AS_ECONFIG);
 	assert_empty(&r);
 	assert_non_null(strstr(fetch_last_error(), "plain http"));
-	assert_int_equal(fetch_document("ftp://127.0.0.1/x", &o, &r),
+	assert_int_equal(fetch_document("ftp://127.0.0.1/x", &o, NULL, &r),
 	    AS_ECONFIG);
 	assert_empty(&r);
 }
@@ -430,7 +465,7 @@ test_retry_503(void **state)
 	(void)state;
 	serve("flaky.json", "[]",
 	    "{\"sequence\": [{\"status\": 503}, {\"status\": 500}, {}]}");
-	assert_int_equal(fetch_document(fmt("%s/flaky.json", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/flaky.json", base), &o, NULL, &r),
 	    AS_OK);
 	assert_string_equal(r.body, "[]");
 	assert_int_equal(r.status, 200);
@@ -465,7 +500,7 @@ test_retry_after(void **state)
 	serve("busy.json", "[1]", "{\"sequence\": [{\"status\": 429, "
 	    "\"headers\": {\"Retry-After\": \"1\"}}, {}]}");
 	t0 = now();
-	assert_int_equal(fetch_document(fmt("%s/busy.json", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/busy.json", base), &o, NULL, &r),
 	    AS_OK);
 	dt = now() - t0;
 	assert_string_equal(r.body, "[1]");
@@ -482,7 +517,7 @@ test_redirect_https(void **state)
 
 	(void)state;
 	serve("moved.json", "", fmt("{\"redirect\": \"%s/ok.json\"}", base));
-	assert_int_equal(fetch_document(fmt("%s/moved.json", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/moved.json", base), &o, NULL, &r),
 	    AS_OK);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"prefixes\": []}\n");
@@ -495,7 +530,7 @@ test_redirect_https(void **state)
 	    "\"headers\": {\"ETag\": \"\\\"from-302\\\"\", "
 	    "\"Last-Modified\": \"Sat, 01 Jan 2000 00:00:00 GMT\"}}", base));
 	assert_int_equal(fetch_document(fmt("%s/moved-etag.txt", base), &o,
-	    &r), AS_OK);
+	    NULL, &r), AS_OK);
 	assert_string_equal(r.body, "plain\n");
 	assert_null(r.etag);
 	assert_null(r.last_modified);
@@ -514,7 +549,7 @@ test_header_bounds(void **state)
 	tag[256] = '\0';
 	serve("tag256.txt", "x", fmt("{\"headers\": {\"ETag\": \"%s\", "
 	    "\"Last-Modified\": \"\\u001b[31mred\"}}", tag));
-	assert_int_equal(fetch_document(fmt("%s/tag256.txt", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/tag256.txt", base), &o, NULL, &r),
 	    AS_OK);
 	assert_string_equal(r.etag, tag);
 	assert_null(r.last_modified);
@@ -524,7 +559,7 @@ test_header_bounds(void **state)
 	tag[257] = '\0';
 	serve("tag257.txt", "x", fmt("{\"headers\": {\"ETag\": \"%s\"}}",
 	    tag));
-	assert_int_equal(fetch_document(fmt("%s/tag257.txt", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/tag257.txt", base), &o, NULL, &r),
 	    AS_OK);
 	assert_null(r.etag);
 	assert_non_null(r.last_modified);
@@ -581,7 +616,7 @@ test_too_large(void **state)
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		o.max_bytes = 4096;
 		assert_int_equal(fetch_document(fmt("%s%s", base, paths[i]),
-		    &o, &r), AS_OK);
+		    &o, NULL, &r), AS_OK);
 		assert_int_equal(r.len, 4096);
 		assert_int_equal(strlen(r.body), 4096);
 		fetch_result_free(&r);
@@ -604,7 +639,7 @@ test_gzip(void **state)
 	(void)state;
 	serve("zeros.json", "", "{\"gzip_bomb\": 1}");
 	o.max_bytes = 1024 * 1024;
-	assert_int_equal(fetch_document(fmt("%s/zeros.json", base), &o, &r),
+	assert_int_equal(fetch_document(fmt("%s/zeros.json", base), &o, NULL, &r),
 	    AS_OK);
 	assert_int_equal(r.len, 1024 * 1024);
 	for (i = 0; i < r.len && r.body[i] == '\0'; i++)
@@ -675,7 +710,7 @@ tls_fails(int port, const char *ca)
 	o.retry_delay = 1;
 	t0 = now();
 	assert_int_equal(fetch_document(fmt("https://127.0.0.1:%d/ok.json",
-	    port), &o, &r), AS_ETEMPFAIL);
+	    port), &o, NULL, &r), AS_ETEMPFAIL);
 	assert_true(now() - t0 < 1);
 	assert_empty(&r);
 }
@@ -729,6 +764,7 @@ main(void)
 		cmocka_unit_test(test_url_check),
 		cmocka_unit_test(test_tls_unknown_ca),
 		cmocka_unit_test(test_ok_json),
+		cmocka_unit_test(test_conditional_304),
 		cmocka_unit_test(test_file_url),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_error_body_discarded),
