@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifndef ALLOWSYNC_VERSION
 #define ALLOWSYNC_VERSION "0.1.0"
@@ -51,6 +52,13 @@
 #define DEFAULT_MIN_PREFIX6	32		/* widest IPv6 prefix allowed */
 #define MAX_GENID_RETRIES	5		/* ERESTART retries per run */
 #define MAX_NFT_NAME		255		/* table/set name, bytes */
+#define DEFAULT_STATE_DIR	"/var/lib/allowsync"
+#define DEFAULT_REMOVE_AFTER	2		/* accepted fetches absent */
+#define MAX_REMOVE_AFTER	1000
+#define DEFAULT_MAX_REMOVE_PCT	50		/* shrink guard threshold */
+#define DEFAULT_STALE_WARN	3		/* days */
+#define MAX_STALE_WARN		3650
+#define MAX_WAIT		3600		/* --wait, seconds */
 #define ESCAPE_BUF		256		/* log_escape() output buffer */
 
 /*
@@ -68,6 +76,7 @@ enum as_status {
 	AS_ETEMPFAIL,	/* no source reachable, lock busy	-> 75 */
 	AS_EPERM,	/* no permission (CAP_NET_ADMIN)	-> 77 */
 	AS_ECONFIG,	/* bad configuration			-> 78 */
+	AS_EDRIFT,	/* --check: kernel differs from state	-> 1 */
 };
 
 /* ---------------------------------------------------------------- util.c */
@@ -190,6 +199,11 @@ void	 rangelist_append(struct rangelist *dst, const struct rangelist *src);
 void	 rangelist_normalise(struct rangelist *);
 /* True when both lists hold exactly the same ranges (both normalised). */
 bool	 rangelist_equal(const struct rangelist *, const struct rangelist *);
+/* Sort per family and drop exact duplicates, without merging. */
+void	 rangelist_unique(struct rangelist *);
+/* qsort(3) orders: by first, then by last. */
+int	 range4_cmp(const void *, const void *);
+int	 range6_cmp(const void *, const void *);
 
 /* ------------------------------------------------------------- validate.c */
 
@@ -276,6 +290,124 @@ void	 diff_ranges(const struct rangelist *want,
 void	 plan_init(struct plan *);
 void	 plan_free(struct plan *);
 bool	 plan_empty(const struct plan *);
+
+/* ---------------------------------------------------------------- guard.c */
+
+/* An entry that has left its document, and how many accepted fetches
+ * in a row it has been absent from. */
+struct pend4 {
+	struct range4	r;
+	unsigned int	miss;
+};
+
+struct pend6 {
+	struct range6	r;
+	unsigned int	miss;
+};
+
+/*
+ * One source's accepted entries: those of its last accepted document, and
+ * those that left it but are kept until absent remove-after times (or held
+ * by the shrink guard).  Each entry is the range of one prefix the vendor
+ * wrote; both lists are sorted and unique but never merged, so entries can
+ * be counted, and no entry is in both.
+ */
+struct entryset {
+	struct rangelist	 doc;
+	struct pend4		*p4;
+	size_t			 np4, capp4;
+	struct pend6		*p6;
+	size_t			 np6, capp6;
+};
+
+void	 entryset_init(struct entryset *);
+void	 entryset_free(struct entryset *);
+void	 entryset_add_pend4(struct entryset *, const struct range4 *,
+	    unsigned int miss);
+void	 entryset_add_pend6(struct entryset *, const struct range6 *,
+	    unsigned int miss);
+/* Make dst (initialised, empty) a copy of src. */
+void	 entryset_copy(struct entryset *dst, const struct entryset *src);
+/* Number of entries, document and pending. */
+size_t	 entryset_count(const struct entryset *);
+/* Append every entry (document and pending) to rl. */
+void	 entryset_append(struct rangelist *rl, const struct entryset *);
+/*
+ * The entries after an accepted document doc (sorted, unique): out->doc
+ * is a copy of doc; every entry of old that is not in doc becomes pending
+ * with one more absence, and is kept while its absences are fewer than
+ * remove_after.  out must be initialised and empty.
+ */
+void	 guard_age(const struct entryset *old, const struct rangelist *doc,
+	    unsigned int remove_after, struct entryset *out);
+/*
+ * Count the entries of old that want (normalised) does not cover whole,
+ * appending them to uncovered when it is not NULL.
+ */
+size_t	 guard_uncovered(const struct entryset *old,
+	    const struct rangelist *want, struct rangelist *uncovered);
+/*
+ * Hold back removals: every entry of old not covered by want is put back
+ * into cur as pending, with one more absence than it had.
+ */
+void	 guard_hold(const struct entryset *old, const struct rangelist *want,
+	    struct entryset *cur);
+
+/* ---------------------------------------------------------------- state.c */
+
+/*
+ * What is kept about one source between runs, in DIR/source-HASH.state
+ * (the format is documented in README.md, "State directory").
+ */
+struct srcstate {
+	bool		 present;	/* an accepted list is known */
+	char		*url;		/* the source's JSON URL */
+	char		*document;	/* "json" or "text": what was accepted */
+	char		*etag;		/* validators of that document */
+	char		*last_modified;
+	time_t		 fetched;	/* last 200 or 304; 0: never */
+	time_t		 accepted;	/* last accepted document */
+	time_t		 attempt;	/* last attempt, whatever its outcome */
+	char		*result;	/* outcome of the last attempt */
+	struct entryset	 ent;		/* the accepted entries */
+};
+
+struct nft_target;
+
+#define STATE_LOCK	"lock"
+#define STATE_INCLUDE	"allowsync.nft"
+
+void	 srcstate_free(struct srcstate *);
+/*
+ * Create dir (mode 0700) when it is missing.  Returns AS_OK, AS_EPERM or
+ * AS_ECONFIG after logging.
+ */
+enum as_status state_init(const char *dir);
+/*
+ * Take the run lock DIR/lock, waiting up to wait seconds.  Returns AS_OK
+ * with *fd to keep open until exit, or AS_ETEMPFAIL naming the holder.
+ */
+enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
+/*
+ * Load the state of the source with JSON URL url into *st.  Entries are
+ * checked against pol again.  A missing file leaves st->present false; a
+ * corrupt or unreadable one logs one warning and is treated as missing.
+ */
+void	 state_load(const char *dir, const char *url, const struct policy *,
+	    struct srcstate *st);
+/*
+ * Write *st atomically (temporary file, fsync, rename, fsync of dir).
+ * Returns AS_OK or AS_ESOFTWARE after logging.
+ */
+enum as_status state_save(const char *dir, const struct srcstate *st);
+/*
+ * Write DIR/allowsync.nft atomically: "add element" statements that put
+ * want (normalised) into the sets of tgt.
+ */
+enum as_status state_write_include(const char *dir,
+	    const struct nft_target *tgt, const struct rangelist *want);
+/* Format t as ISO 8601 UTC into buf (at least 21 bytes); "-" for 0. */
+const char *state_time(time_t t, char *buf, size_t bufsz);
 
 /* ---------------------------------------------------------------- fetch.c */
 
@@ -410,6 +542,15 @@ struct config {
 	struct policy		 policy;
 	struct static_entry	*statics;
 	size_t			 nstatics;
+	char			*state_dir;
+	bool			 restore;	/* modes: at most one */
+	bool			 check;
+	bool			 status;
+	bool			 force;		/* apply held removals */
+	unsigned int		 wait;		/* seconds to wait for the lock */
+	unsigned int		 remove_after;
+	unsigned int		 max_remove_percent;
+	unsigned int		 stale_warn;	/* days */
 };
 
 /*
@@ -436,29 +577,55 @@ void	 config_usage(void *f);
 /* What happened to one source this run, for the report. */
 struct source_result {
 	const struct source	*src;
-	enum as_status		 status;
+	enum as_status		 status;	/* AS_OK, AS_ETEMPFAIL, AS_EDATA */
 	const char		*document;	/* "json", "text" or NULL */
-	size_t			 entries;	/* ranges contributed */
+	bool			 not_modified;	/* answered 304 */
+	bool			 cached;	/* the cached list stood in */
+	time_t			 accepted;	/* of the list used; 0: none */
+	size_t			 entries;	/* entries contributed */
 	char			*error;		/* escaped reason or NULL */
 };
 
-/* Everything the report needs, filled in by main.c. */
+/* Everything a run found and did, filled in by sync.c. */
 struct run_report {
 	const struct config	*cfg;
 	struct source_result	*results;
 	size_t			 nresults;
-	const struct rangelist	*want;		/* NULL before it exists */
-	const struct rangelist	*have;
-	const struct plan	*plan;
+	struct rangelist	 want;		/* desired contents */
+	struct rangelist	 have;		/* kernel contents read */
+	struct plan		 plan;
+	bool			 planned;	/* have and plan are valid */
+	size_t			 old_entries;	/* entries accepted before */
+	size_t			 removing;	/* of those, no longer covered */
+	size_t			 held;		/* removals held back */
 	const char		*outcome;	/* "applied", "unchanged", ... */
 	int			 exit_code;
 	uint32_t		 gen_before;
 	uint32_t		 gen_after;
 };
 
+void	 run_report_init(struct run_report *, const struct config *);
+void	 run_report_free(struct run_report *);
 /* Print the plan lines ("+ 1.2.3.4", "- 5.6.0.0/16") and a summary. */
 void	 report_text(const struct run_report *);
 /* Print the whole run as one JSON object on stdout. */
 void	 report_json(const struct run_report *);
+
+/* ----------------------------------------------------------------- sync.c */
+
+/*
+ * The modes.  Each returns an as_status for main.c to map, fills rep for
+ * the report, and logs its own errors.
+ *
+ * sync_run: fetch every source, age and guard the entries, apply, save
+ * the state and the include file.  restore_run: apply the saved lists
+ * without the network.  check_run: compare the kernel with the saved
+ * lists (AS_EDRIFT when they differ).  status_run: print what is saved
+ * and the kernel set sizes.
+ */
+enum as_status sync_run(const struct config *, struct run_report *);
+enum as_status restore_run(const struct config *, struct run_report *);
+enum as_status check_run(const struct config *, struct run_report *);
+enum as_status status_run(const struct config *);
 
 #endif /* ALLOWSYNC_H */

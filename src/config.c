@@ -78,6 +78,15 @@ static const struct option_def {
 	{ "max-entries",	OPT_UINT,   0,   1, MAX_MAX_ENTRIES },
 	{ "allow-private",	OPT_FLAG,   0,   0, 0 },
 	{ "lenient",		OPT_FLAG,   0,   0, 0 },
+	{ "state-dir",		OPT_STRING, 0,   0, 0 },
+	{ "remove-after",	OPT_UINT,   0,   1, MAX_REMOVE_AFTER },
+	{ "max-remove-percent",	OPT_UINT,   0,   0, 100 },
+	{ "stale-warn",		OPT_UINT,   0,   1, MAX_STALE_WARN },
+	{ "wait",		OPT_UINT,   0,   0, MAX_WAIT },
+	{ "restore",		OPT_CLI,    0,   0, 0 },
+	{ "check",		OPT_CLI,    0,   0, 0 },
+	{ "status",		OPT_CLI,    0,   0, 0 },
+	{ "force",		OPT_CLI,    0,   0, 0 },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -369,6 +378,14 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 			set_string(&cfg->config_file, val);
 		else if (strcmp(key, "help") == 0)
 			cfg->help = true;
+		else if (strcmp(key, "restore") == 0)
+			cfg->restore = true;
+		else if (strcmp(key, "check") == 0)
+			cfg->check = true;
+		else if (strcmp(key, "status") == 0)
+			cfg->status = true;
+		else if (strcmp(key, "force") == 0)
+			cfg->force = true;
 		else
 			cfg->version = true;
 		return AS_OK;
@@ -417,6 +434,14 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 			cfg->policy.min_prefix4 = (unsigned int)n;
 		else if (strcmp(key, "min-prefix6") == 0)
 			cfg->policy.min_prefix6 = (unsigned int)n;
+		else if (strcmp(key, "remove-after") == 0)
+			cfg->remove_after = (unsigned int)n;
+		else if (strcmp(key, "max-remove-percent") == 0)
+			cfg->max_remove_percent = (unsigned int)n;
+		else if (strcmp(key, "stale-warn") == 0)
+			cfg->stale_warn = (unsigned int)n;
+		else if (strcmp(key, "wait") == 0)
+			cfg->wait = (unsigned int)n;
 		else
 			cfg->policy.max_entries = n;
 		return AS_OK;
@@ -425,10 +450,11 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 	}
 	if (strcmp(key, "json-keys") == 0)
 		return config_set_json_keys(cfg, o, val);
-	if (strcmp(key, "ca-file") == 0) {
+	if (strcmp(key, "ca-file") == 0 || strcmp(key, "state-dir") == 0) {
 		if (*val == '\0')
 			return config_error(o, key, "empty path", val);
-		set_string(&cfg->ca_file, val);
+		set_string(strcmp(key, "ca-file") == 0 ? &cfg->ca_file :
+		    &cfg->state_dir, val);
 	} else if (strcmp(key, "family") == 0) {
 		if (strcmp(val, "inet") && strcmp(val, "ip") &&
 		    strcmp(val, "ip6"))
@@ -469,6 +495,10 @@ config_defaults(struct config *cfg)
 	cfg->policy.min_prefix4 = DEFAULT_MIN_PREFIX4;
 	cfg->policy.min_prefix6 = DEFAULT_MIN_PREFIX6;
 	cfg->policy.max_entries = DEFAULT_MAX_ENTRIES;
+	cfg->state_dir = xstrdup(DEFAULT_STATE_DIR);
+	cfg->remove_after = DEFAULT_REMOVE_AFTER;
+	cfg->max_remove_percent = DEFAULT_MAX_REMOVE_PCT;
+	cfg->stale_warn = DEFAULT_STALE_WARN;
 }
 
 /* See allowsync.h. */
@@ -487,6 +517,7 @@ config_free(struct config *cfg)
 	free(cfg->table);
 	free(cfg->set4);
 	free(cfg->set6);
+	free(cfg->state_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -597,6 +628,10 @@ config_check(struct config *cfg)
 		    "use family inet");
 		return AS_ECONFIG;
 	}
+	if (cfg->restore + cfg->check + cfg->status > 1) {
+		log_err("--restore, --check and --status exclude each other");
+		return AS_EUSAGE;
+	}
 	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
 		cfg->fetch.connect_timeout = cfg->fetch.timeout;
 	cfg->fetch.ca_file = cfg->ca_file;
@@ -628,8 +663,8 @@ config_load(int argc, char **argv, struct config *cfg)
 		lopts[i].name = options[i].name;
 		if (options[i].kind == OPT_FLAG)
 			lopts[i].has_arg = optional_argument;
-		else if (!strcmp(options[i].name, "help") ||
-		    !strcmp(options[i].name, "version"))
+		else if (options[i].kind == OPT_CLI &&
+		    strcmp(options[i].name, "config") != 0)
 			lopts[i].has_arg = no_argument;
 		else
 			lopts[i].has_arg = required_argument;
@@ -657,6 +692,10 @@ config_load(int argc, char **argv, struct config *cfg)
 						break;
 			} else
 				i = (size_t)(c - 256);
+			if (i >= NOPTIONS) {
+				log_err("bad command line; see --help");
+				return AS_EUSAGE;
+			}
 			key = options[i].name;
 			if (pass == 0 && options[i].kind != OPT_CLI)
 				continue;
@@ -733,8 +772,20 @@ config_usage(void *fp)
 "      --max-entries N     entries per document (default 10000)\n"
 "      --lenient           drop bad entries instead of rejecting the list\n"
 "      --static ENTRY      local entry always in the set (repeatable)\n"
+"State and safety:\n"
+"      --state-dir DIR     last accepted lists (default " DEFAULT_STATE_DIR ")\n"
+"      --remove-after N    remove an entry after N accepted lists lack it (2)\n"
+"      --max-remove-percent N  hold back removals above N%% of entries (50)\n"
+"      --force             apply removals the shrink guard held back\n"
+"      --stale-warn DAYS   warn when a cached list is older (default 3)\n"
+"      --wait S            wait up to S seconds for another run's lock\n"
+"Modes (no network):\n"
+"      --restore           load the saved lists into the sets (boot, reload)\n"
+"      --check             compare the sets with the saved lists; 1 on drift\n"
+"      --status            print each source's state and the set sizes\n"
 "\n"
-"Exit status: 0 in sync, 64 usage, 65 list rejected, 69 firewall objects\n"
-"missing or wrong, 70 internal error, 71 kernel error, 75 no source\n"
-"reachable, 77 no permission, 78 config error.\n");
+"Exit status: 0 in sync, 1 drift (--check), 64 usage, 65 list rejected or\n"
+"removals held, 66 no saved state (--restore), 69 firewall objects missing\n"
+"or wrong, 70 internal error, 71 kernel error, 75 no source reachable or\n"
+"lock busy, 77 no permission, 78 config error.\n");
 }

@@ -79,7 +79,7 @@ rangelist_append(struct rangelist *dst, const struct rangelist *src)
 }
 
 /* qsort(3) order for IPv4 ranges: by first, then by last. */
-static int
+int
 range4_cmp(const void *a, const void *b)
 {
 	const struct range4 *x = a, *y = b;
@@ -92,7 +92,7 @@ range4_cmp(const void *a, const void *b)
 }
 
 /* qsort(3) order for IPv6 ranges: by first, then by last. */
-static int
+int
 range6_cmp(const void *a, const void *b)
 {
 	const struct range6 *x = a, *y = b;
@@ -190,4 +190,25 @@ rangelist_equal(const struct rangelist *a, const struct rangelist *b)
 		if (range6_cmp(&a->v6[i], &b->v6[i]) != 0)
 			return false;
 	return true;
+}
+
+/*
+ * Sort each family and drop exact duplicates, without merging: the
+ * entries of a document stay countable one by one.
+ */
+void
+rangelist_unique(struct rangelist *rl)
+{
+	size_t i, n;
+
+	qsort(rl->v4, rl->n4, sizeof(*rl->v4), range4_cmp);
+	for (i = n = 0; i < rl->n4; i++)
+		if (n == 0 || range4_cmp(&rl->v4[n - 1], &rl->v4[i]) != 0)
+			rl->v4[n++] = rl->v4[i];
+	rl->n4 = n;
+	qsort(rl->v6, rl->n6, sizeof(*rl->v6), range6_cmp);
+	for (i = n = 0; i < rl->n6; i++)
+		if (n == 0 || range6_cmp(&rl->v6[n - 1], &rl->v6[i]) != 0)
+			rl->v6[n++] = rl->v6[i];
+	rl->n6 = n;
 }

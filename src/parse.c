@@ -55,6 +55,30 @@ json_count_key(const cJSON *obj, const char *key)
 }
 
 /*
+ * True when a string of the (already valid) JSON text doc holds the escape
+ * \u0000.  cJSON keeps strings NUL-terminated, so it would silently cut
+ * "1.2.3.4\u0000..." down to "1.2.3.4".
+ */
+static int
+json_has_nul_escape(const char *doc, size_t len)
+{
+	size_t i = 0;
+	int instr = 0;
+
+	while (i < len) {
+		if (doc[i] == '"')
+			instr = !instr;
+		else if (instr && doc[i] == '\\') {
+			if (len - i >= 6 && memcmp(doc + i + 1, "u0000", 5) == 0)
+				return 1;
+			i++;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/*
  * Check one array named key of the document and return the total length
  * of its strings, or -1 after logging why the shape is wrong.
  */
@@ -94,7 +118,8 @@ json_check_array(const cJSON *root, const char *key, const char *src)
 /*
  * See allowsync.h.  The whole document is rejected on any shape error: a
  * top level other than an object, a key missing, duplicated or not an
- * array, an element that is not a string, or trailing bytes.  Keys are
+ * array, an element that is not a string, an escaped NUL in any string,
+ * or trailing bytes.  Keys are
  * matched case-sensitively; other keys are ignored.
  */
 enum as_status
@@ -133,6 +158,10 @@ parse_json(const char *doc, size_t len, const char *src, char *const *keys,
 	}
 	if (!cJSON_IsObject(root)) {
 		log_err("%s: JSON top level is not an object", src);
+		goto out;
+	}
+	if (json_has_nul_escape(doc, len)) {
+		log_err("%s: JSON string holds an escaped NUL (\\u0000)", src);
 		goto out;
 	}
 	for (i = 0; i < nkeys; i++) {

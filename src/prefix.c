@@ -117,7 +117,7 @@ parse_v4(const char *s, size_t n, uint32_t *a, const char **why)
 static int
 parse_v6(const char *s, size_t n, struct u128 *a, const char **why)
 {
-	uint16_t g[IPV6_GROUPS];
+	uint16_t g[IPV6_GROUPS] = { 0 };
 	uint32_t v4;
 	size_t i = 0, start, ng = 0, k;
 	int dc = -1, h;

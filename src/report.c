@@ -33,20 +33,22 @@ report_text(const struct run_report *r)
 {
 	const struct config *cfg = r->cfg;
 
-	if (cfg->verbosity < 0 || r->plan == NULL)
+	if (cfg->verbosity < 0 || !r->planned)
 		return;
-	print_ranges('-', &r->plan->del);
-	print_ranges('+', &r->plan->add);
+	print_ranges('-', &r->plan.del);
+	print_ranges('+', &r->plan.add);
 	printf("%s %s:", cfg->family, cfg->table);
 	if (cfg->set4[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->set4,
-		    r->want ? r->want->n4 : 0, r->plan->add.n4,
-		    r->plan->del.n4);
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->set4, r->want.n4,
+		    r->plan.add.n4, r->plan.del.n4);
 	if (cfg->set6[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->set6,
-		    r->want ? r->want->n6 : 0, r->plan->add.n6,
-		    r->plan->del.n6);
-	printf(": %s\n", r->outcome);
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->set6, r->want.n6,
+		    r->plan.add.n6, r->plan.del.n6);
+	printf(": %s", r->outcome);
+	if (r->held > 0)
+		printf("; %zu removals held back (--force applies them)",
+		    r->held);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -80,16 +82,15 @@ json_set(const struct run_report *r, const char *name, int family)
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "set", name);
-	if (r->want != NULL)
-		cJSON_AddNumberToObject(o, "desired", (double)(family == 4 ?
-		    r->want->n4 : r->want->n6));
-	if (r->have != NULL)
+	cJSON_AddNumberToObject(o, "desired", (double)(family == 4 ?
+	    r->want.n4 : r->want.n6));
+	if (r->planned)
 		cJSON_AddNumberToObject(o, "current", (double)(family == 4 ?
-		    r->have->n4 : r->have->n6));
+		    r->have.n4 : r->have.n6));
 	cJSON_AddItemToObject(o, "add",
-	    json_ranges(r->plan ? &r->plan->add : NULL, family));
+	    json_ranges(r->planned ? &r->plan.add : NULL, family));
 	cJSON_AddItemToObject(o, "remove",
-	    json_ranges(r->plan ? &r->plan->del : NULL, family));
+	    json_ranges(r->planned ? &r->plan.del : NULL, family));
 	return o;
 }
 
@@ -123,6 +124,8 @@ report_json(const struct run_report *r)
 			cJSON_AddNullToObject(o, "document");
 		cJSON_AddStringToObject(o, "status", sr->status == AS_OK ?
 		    "ok" : sr->status == AS_EDATA ? "rejected" : "failed");
+		cJSON_AddBoolToObject(o, "not_modified", sr->not_modified);
+		cJSON_AddBoolToObject(o, "cached", sr->cached);
 		cJSON_AddNumberToObject(o, "entries", (double)sr->entries);
 		if (sr->error != NULL)
 			cJSON_AddStringToObject(o, "error", sr->error);
@@ -132,6 +135,10 @@ report_json(const struct run_report *r)
 		cJSON_AddItemToObject(root, "ipv4", json_set(r, cfg->set4, 4));
 	if (cfg->set6[0] != '\0')
 		cJSON_AddItemToObject(root, "ipv6", json_set(r, cfg->set6, 6));
+	o = cJSON_AddObjectToObject(root, "guard");
+	cJSON_AddNumberToObject(o, "entries_before", (double)r->old_entries);
+	cJSON_AddNumberToObject(o, "removing", (double)r->removing);
+	cJSON_AddNumberToObject(o, "held", (double)r->held);
 	if (r->gen_before != 0 || r->gen_after != 0) {
 		o = cJSON_AddObjectToObject(root, "generation");
 		cJSON_AddNumberToObject(o, "before", r->gen_before);

@@ -57,6 +57,7 @@ nft list ruleset
 cat > "$T/allowsync.conf" <<EOF
 url = $URL
 ca-file = $T/ca/ca.pem
+state-dir = $T/state
 EOF
 
 step "The plan (--dry-run changes nothing)"

@@ -94,7 +94,7 @@ run() {
 	local want=$1 rc
 	shift
 	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
-	    --timeout 10 "$@" > "$OUT" 2> "$ERR"
+	    --timeout 10 --state-dir "$CT/state" "$@" > "$OUT" 2> "$ERR"
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		fail "allowsync $*: exit $rc, expected $want"
@@ -133,7 +133,7 @@ case_update() {
 	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
 	run 0 --url "$URL"
 	serve_list 185.10.20.1 185.10.30.0/24 2a01:4f8:20::/48
-	run 0 --url "$URL"
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100
 	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.0/24' v4
 	expect_eq "$(elems docplanner_v6)" "2a01:4f8:20::/48" v6
 	expect_grep "- 185.10.21.0/24" "$OUT" "removal"
@@ -338,13 +338,14 @@ case_union_and_static() {
 	serve other.json '{"API": ["2a01:4f8:10::/48"]}'
 	printf 'static = 185.50.0.0/24\n' > "$CT/static.conf"
 	"$BIN" -c "$CT/static.conf" --ca-file "$CA/ca.pem" --url "$URL" \
-	    --url "https://127.0.0.1:$SERVER_PORT/other.json" > "$OUT" 2> "$ERR"
+	    --url "https://127.0.0.1:$SERVER_PORT/other.json" \
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR"
 	expect_eq "$?" 0 exit
 	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.50.0.0/24' v4
 	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" v6
 	printf 'static = 10.0.0.1\n' > "$CT/static.conf"
 	"$BIN" -c "$CT/static.conf" --ca-file "$CA/ca.pem" --url "$URL" \
-	    > "$OUT" 2> "$ERR"
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR"
 	expect_eq "$?" 78 "bad static is a config error"
 	expect_grep "static.conf" "$ERR" "file named"
 }
@@ -371,10 +372,258 @@ case_no_permission() {
 	before=$(snapshot)
 	setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$BIN" \
 	    -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --url "$URL" \
-	    > "$OUT" 2> "$ERR"
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR"
 	expect_eq "$?" 77 "exit without CAP_NET_ADMIN"
 	expect_grep "CAP_NET_ADMIN" "$ERR" "capability named"
 	expect_eq "$(snapshot)" "$before" "sets unchanged"
+}
+
+# ------------------------------------------------------------ state (issue 3)
+
+# state_entries: the entry lines of the one source state file, sorted.
+state_entries() {
+	sed -n 's/^entry //p' "$CT"/state/source-*.state | sort
+}
+
+case_etag_304() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	run 0 --url "$URL" --json
+	expect_grep "If-None-Match" "$SERVER_LOG" "validator sent"
+	expect_grep '"not_modified":true' "$OUT" "304 reported"
+	# A 304 still repairs drift.
+	nft flush set inet filter docplanner_v4
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "drift repaired"
+	expect_grep "+ 185.10.20.1" "$OUT" "repair planned"
+}
+
+case_source_down_uses_cache() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local before state
+	before=$(snapshot)
+	state=$(cat "$CT"/state/source-*.state)
+	stop_server
+	nft flush set inet filter docplanner_v6
+	run 75 --url "$URL" --json
+	expect_grep "using the cached list accepted" "$ERR" "cache logged"
+	expect_eq "$(snapshot)" "$before" "sets restored from cache"
+	expect_grep '"cached":true' "$OUT" "cache reported"
+	expect_eq "$(state_entries)" $'185.10.20.1\n2a01:4f8:10::/48' "state kept"
+	expect_eq "$(grep -v '^attempt\|^result' "$CT"/state/source-*.state)" \
+	    "$(grep -v '^attempt\|^result' <<< "$state")" "list unchanged"
+}
+
+case_rejected_uses_cache() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local before
+	before=$(snapshot)
+	serve list.json '{"API": ["185.10.20.1", "0.0.0.0/0"]}'
+	serve list.txt $'185.10.20.1\n0.0.0.0/0\n'
+	run 65 --url "$URL"
+	expect_eq "$(snapshot)" "$before" "sets unchanged"
+	expect_grep "using the cached list" "$ERR" "cache logged"
+	expect_eq "$(state_entries)" $'185.10.20.1\n2a01:4f8:10::/48' "state kept"
+}
+
+case_no_data_at_all() {
+	mksets
+	stop_server
+	run 75 --url "$URL"
+	expect_grep "no source has a fresh or cached list" "$ERR" "reason"
+	expect_eq "$(elems docplanner_v4)" "" "untouched"
+}
+
+case_corrupt_state() {
+	mksets
+	serve_list 185.10.20.1
+	run 0 --url "$URL"
+	local f
+	f=$(echo "$CT"/state/source-*.state)
+	# Truncated: the end line is gone.
+	head -n -1 "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+	stop_server
+	nft flush set inet filter docplanner_v4
+	run 75 --url "$URL"
+	expect_grep "corrupt state" "$ERR" "warning"
+	expect_eq "$(grep -c "corrupt state" "$ERR")" 1 "one warning"
+	expect_eq "$(elems docplanner_v4)" "" "corrupt state never applied"
+	# Garbage, and an entry the policy forbids: ignored too.
+	printf 'version 1\nurl %s\ndocument json\naccepted 2026-01-01T00:00:00Z\nentry 0.0.0.0/0\nend 1 0\n' "$URL" > "$f"
+	run 66 --url "$URL" --restore
+	expect_grep "corrupt state" "$ERR" "policy re-checked"
+	head -c 100 /dev/urandom > "$f"
+	run 66 --url "$URL" --restore
+	expect_eq "$(elems docplanner_v4)" "" "still untouched"
+}
+
+case_lock_contention() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -p "$CT/state"
+	echo "pid 4242" > "$CT/state/lock"
+	flock "$CT/state/lock" sleep 3 &
+	local holder=$!
+	sleep 0.3
+	run 75 --url "$URL"
+	expect_grep "pid 4242" "$ERR" "holder named"
+	expect_eq "$(elems docplanner_v4)" "" "nothing done"
+	run 0 --url "$URL" --wait 10
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "ran after waiting"
+	wait "$holder"
+}
+
+case_remove_after() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.1 185.10.22.1
+	run 0 --url "$URL"
+	serve_list 185.10.20.1 185.10.22.1
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.21.1\n185.10.22.1' "kept after 1 absence"
+	expect_grep "pending 185.10.21.1 1" "$CT"/state/source-*.state "pending recorded"
+	run 0 --url "$URL"	# a 304 counts as one
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.22.1' "removed after 2"
+	# A list that flaps back resets the count.
+	serve_list 185.10.20.1
+	run 0 --url "$URL"
+	serve_list 185.10.20.1 185.10.22.1
+	run 0 --url "$URL"
+	serve_list 185.10.20.1
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.22.1' "flapping entry kept"
+}
+
+case_shrink_guard() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 185.10.22.1 185.10.23.1
+	run 0 --url "$URL" --remove-after 1
+	serve_list 185.10.20.1 185.10.99.1
+	run 65 --url "$URL" --remove-after 1
+	expect_grep "holding back the removal of 3 of 4 entries" "$ERR" "held"
+	expect_grep "--force" "$ERR" "how to confirm"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.21.0/24\n185.10.22.1\n185.10.23.1\n185.10.99.1' "additions applied, removals held"
+	run 65 --url "$URL" --remove-after 1
+	expect_grep "holding back" "$ERR" "still held next run"
+	run 0 --url "$URL" --remove-after 1 --force
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.99.1' "--force removes"
+	# Merging is not removing: 5.6.7.0/24 into a wider range is 0%.
+	serve_list 185.10.20.0/24 185.10.99.1
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 0
+	serve_list 185.10.20.0/24 185.10.21.0/24 185.10.99.1
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 0
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.0/23\n185.10.99.1' "merge"
+}
+
+case_restore_after_flush() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local before
+	before=$(snapshot)
+	stop_server
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	run 0 --url "$URL" --restore
+	expect_eq "$(snapshot)" "$before" "restored"
+	# After a full ruleset reload, --create brings the sets back too.
+	nft flush ruleset
+	run 0 --url "$URL" --restore --create
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" "restored v6"
+	rm -rf "$CT/state"
+	run 66 --url "$URL" --restore
+	expect_grep "nothing to restore" "$ERR" "no state"
+}
+
+case_check_drift() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	stop_server
+	run 0 --url "$URL" --check
+	expect_grep "in sync" "$OUT" "in sync"
+	nft add element inet filter docplanner_v4 '{ 185.99.0.1 }'
+	nft delete element inet filter docplanner_v6 '{ 2a01:4f8:10::/48 }'
+	local before
+	before=$(snapshot)
+	run 1 --url "$URL" --check
+	expect_grep "- 185.99.0.1" "$OUT" "extra element"
+	expect_grep "+ 2a01:4f8:10::/48" "$OUT" "missing element"
+	expect_grep "drift" "$OUT" "summary"
+	expect_eq "$(snapshot)" "$before" "check changes nothing"
+}
+
+case_include_file_loads() {
+	mksets
+	serve_list 185.10.20.1 185.10.20.2 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local inc=$CT/state/allowsync.nft
+	[ -f "$inc" ] || fail "no include file"
+	cat > "$CT/nftables.conf" <<-EOF
+	flush ruleset
+	table inet filter {
+		set docplanner_v4 { type ipv4_addr; flags interval; }
+		set docplanner_v6 { type ipv6_addr; flags interval; }
+	}
+	include "$inc"
+	EOF
+	nft -c -f "$CT/nftables.conf" || fail "include does not load under nft -c -f"
+	# A reload brings the list back with it.
+	nft -f "$CT/nftables.conf"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1-185.10.20.2\n185.10.21.0/24' "reloaded v4"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" "reloaded v6"
+}
+
+case_status() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	run 0 --url "$URL" --status
+	expect_grep "$URL" "$OUT" "url"
+	expect_grep "last attempt: " "$OUT" "attempt"
+	expect_grep "json document, 2 entries" "$OUT" "entries"
+	expect_grep 'etag "' "$OUT" "etag"
+	expect_grep "docplanner_v4 1 ranges" "$OUT" "kernel size"
+}
+
+case_crash_safety() {
+	mksets
+	local a b i f got last="" changes=0
+	a=$(printf '185.10.20.%d\n' $(seq 1 200) | sort)
+	b=$(printf '185.10.30.%d\n' $(seq 1 200) | sort)
+	serve list.txt "$a"$'\n'
+	serve list.json '{"API": []}'
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100 --retries 0
+	for i in $(seq 1 40); do
+		if [ $((i % 2)) == 0 ]; then
+			serve list.txt "$a"$'\n'
+		else
+			serve list.txt "$b"$'\n'
+		fi
+		"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+		    --state-dir "$CT/state" --url "$URL" --remove-after 1 \
+		    --max-remove-percent 100 --wait 5 -q > /dev/null 2>&1 &
+		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		kill -9 $! 2>/dev/null
+		wait $! 2>/dev/null
+		f=$(echo "$CT"/state/source-*.state)
+		got=$(sed -n 's/^entry //p' "$f" | sort)
+		[ "$got" == "$a" ] || [ "$got" == "$b" ] ||
+		    fail "run $i: state is neither list"
+		grep -q '^end 200 0$' "$f" || fail "run $i: state torn"
+		[ "$got" == "$last" ] || changes=$((changes + 1))
+		last=$got
+	done
+	echo "    crash_safety: the state changed $changes times in 40 killed runs" >&2
+	[ "$changes" -gt 0 ] || fail "no killed run got as far as writing"
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100 --status
+	expect_nogrep "corrupt" "$ERR" "state parses"
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100
+	expect_eq "$(ls -A "$CT/state" | grep -c '^\.')" 0 "no temporary files left after a clean run"
 }
 
 # ------------------------------------------------------------ driver

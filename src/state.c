@@ -1,0 +1,510 @@
+/*
+ * The state directory: the last accepted list of every source with its
+ * metadata, the run lock, and the nft include file.  Every file is written
+ * whole to a temporary file in the same directory, fsync'ed and renamed
+ * into place, and then the directory is fsync'ed, so a crash at any moment
+ * leaves the old file or the new one, never a torn one.  A file that does
+ * not parse is ignored with one warning and never applied.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allowsync.h"
+
+#define STATE_VERSION	1
+#define MAX_STATE_LINE	(MAX_URL_LEN + 64)	/* longest line written */
+#define LOCK_POLL_MS	100			/* --wait polling interval */
+
+/* Free what a srcstate owns and zero it. */
+void
+srcstate_free(struct srcstate *st)
+{
+	free(st->url);
+	free(st->document);
+	free(st->etag);
+	free(st->last_modified);
+	free(st->result);
+	entryset_free(&st->ent);
+	memset(st, 0, sizeof(*st));
+	entryset_init(&st->ent);
+}
+
+/* See allowsync.h. */
+const char *
+state_time(time_t t, char *buf, size_t bufsz)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, bufsz, "-");
+	return buf;
+}
+
+/* Parse a state_time() string; returns 0 or -1. */
+static int
+parse_time(const char *s, time_t *t)
+{
+	struct tm tm;
+	const char *end;
+
+	if (strcmp(s, "-") == 0) {
+		*t = 0;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *end != '\0')
+		return -1;
+	*t = timegm(&tm);
+	return *t == (time_t)-1 ? -1 : 0;
+}
+
+/* FNV-1a, 64 bits: a stable file name for a URL. */
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The path of the state file for url, in buf. */
+static void
+state_path(const char *dir, const char *url, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%s/source-%016llx.state", dir,
+	    (unsigned long long)fnv1a(url));
+}
+
+/* See allowsync.h. */
+enum as_status
+state_init(const char *dir)
+{
+	struct stat sb;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_err("state directory %s: %s", dir, strerror(errno));
+		return errno == EACCES || errno == EPERM || errno == EROFS ?
+		    AS_EPERM : AS_ECONFIG;
+	}
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		log_err("state directory %s: not a directory", dir);
+		return AS_ECONFIG;
+	}
+	return AS_OK;
+}
+
+/*
+ * Remove the temporary files of writes that a killed run left behind.
+ * Only called with the lock held, so no write is in progress.
+ */
+static void
+remove_temporaries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".source-", 8) == 0 ||
+		    strncmp(de->d_name, "." STATE_INCLUDE ".", 
+		    sizeof(STATE_INCLUDE) + 1) == 0)
+			unlinkat(dfd, de->d_name, 0);
+	closedir(d);
+}
+
+/* See allowsync.h. */
+enum as_status
+state_lock(const char *dir, unsigned int wait, int *fdp)
+{
+	char path[PATH_MAX], holder[64], line[32];
+	struct timespec ts = { 0, LOCK_POLL_MS * 1000000L };
+	unsigned long polls = (unsigned long)wait * (1000 / LOCK_POLL_MS);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_err("%s: %s", path, strerror(errno));
+		return errno == EACCES ? AS_EPERM : AS_ESOFTWARE;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_err("%s: %s", path, strerror(errno));
+			close(fd);
+			return AS_ESOFTWARE;
+		}
+		if (polls-- == 0) {
+			n = pread(fd, holder, sizeof(holder) - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+			log_err("another allowsync run (%s) holds %s%s",
+			    holder[0] ? holder : "pid unknown", path,
+			    wait ? "; gave up waiting" :
+			    "; use --wait SECONDS to wait for it");
+			close(fd);
+			return AS_ETEMPFAIL;
+		}
+		nanosleep(&ts, NULL);
+	}
+	remove_temporaries(dir);
+	snprintf(line, sizeof(line), "pid %ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 ||
+	    pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
+		log_warn("%s: cannot record our pid: %s", path,
+		    strerror(errno));
+	*fdp = fd;
+	return AS_OK;
+}
+
+/*
+ * Write what fill() prints into dir/name atomically.  Returns AS_OK or
+ * AS_ESOFTWARE after logging; the old file is untouched on failure.
+ */
+static enum as_status
+write_atomic(const char *dir, const char *name,
+    int (*fill)(FILE *, const void *), const void *arg)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	FILE *f = NULL;
+	int fd, dfd, ok = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_err("%s: cannot create a temporary file: %s", dir,
+		    strerror(errno));
+		return AS_ESOFTWARE;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto out;
+	}
+	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
+	    fsync(fd) == -1)
+		goto out;
+	if (fclose(f) == EOF) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, path) == -1)
+		goto out;
+	ok = 1;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fsync(dfd) == -1)
+			ok = 0;
+		close(dfd);
+	}
+ out:
+	if (!ok) {
+		log_err("%s: cannot write: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		unlink(tmp);
+		return AS_ESOFTWARE;
+	}
+	return AS_OK;
+}
+
+/* Print one entry line: "entry R" or "pending R MISS". */
+static int
+print_entry4(FILE *f, const struct range4 *r, int pending, unsigned int miss)
+{
+	char buf[RANGE_STRLEN];
+
+	range4_format(r, buf, sizeof(buf));
+	return pending ? fprintf(f, "pending %s %u\n", buf, miss) :
+	    fprintf(f, "entry %s\n", buf);
+}
+
+static int
+print_entry6(FILE *f, const struct range6 *r, int pending, unsigned int miss)
+{
+	char buf[RANGE_STRLEN];
+
+	range6_format(r, buf, sizeof(buf));
+	return pending ? fprintf(f, "pending %s %u\n", buf, miss) :
+	    fprintf(f, "entry %s\n", buf);
+}
+
+/* Print a source state file; returns <0 on a write error. */
+static int
+fill_state(FILE *f, const void *arg)
+{
+	const struct srcstate *st = arg;
+	const struct entryset *es = &st->ent;
+	char t1[32], t2[32], t3[32];
+	size_t i;
+
+	fprintf(f, "# allowsync source state; written by allowsync, see "
+	    "README.md\n"
+	    "version %d\nurl %s\ndocument %s\netag %s\nlast-modified %s\n"
+	    "fetched %s\naccepted %s\nattempt %s\nresult %s\n",
+	    STATE_VERSION, st->url, st->document ? st->document : "-",
+	    st->etag ? st->etag : "-",
+	    st->last_modified ? st->last_modified : "-",
+	    state_time(st->fetched, t1, sizeof(t1)),
+	    state_time(st->accepted, t2, sizeof(t2)),
+	    state_time(st->attempt, t3, sizeof(t3)),
+	    st->result ? st->result : "-");
+	for (i = 0; i < es->doc.n4; i++)
+		print_entry4(f, &es->doc.v4[i], 0, 0);
+	for (i = 0; i < es->doc.n6; i++)
+		print_entry6(f, &es->doc.v6[i], 0, 0);
+	for (i = 0; i < es->np4; i++)
+		print_entry4(f, &es->p4[i].r, 1, es->p4[i].miss);
+	for (i = 0; i < es->np6; i++)
+		print_entry6(f, &es->p6[i].r, 1, es->p6[i].miss);
+	return fprintf(f, "end %zu %zu\n", es->doc.n4 + es->doc.n6,
+	    es->np4 + es->np6);
+}
+
+/* See allowsync.h. */
+enum as_status
+state_save(const char *dir, const struct srcstate *st)
+{
+	char path[PATH_MAX];
+	const char *name;
+
+	state_path(dir, st->url, path, sizeof(path));
+	name = strrchr(path, '/') + 1;
+	return write_atomic(dir, name, fill_state, st);
+}
+
+/* "-" in the file stands for an absent value. */
+static char *
+dup_value(const char *v)
+{
+	return strcmp(v, "-") == 0 ? NULL : xstrdup(v);
+}
+
+/*
+ * Parse an entry (a prefix) and add it to es, as a document entry or a
+ * pending one.  Entries of a disabled family are dropped.  Returns NULL
+ * or the reason the entry is bad.
+ */
+static const char *
+load_entry(struct entryset *es, const char *text, bool pending,
+    unsigned int miss, const struct policy *pol)
+{
+	struct prefix p;
+	struct range4 r4;
+	struct range6 r6;
+	const char *why;
+
+	if (prefix_parse(text, strlen(text), &p, &why) == -1)
+		return why;
+	if ((why = policy_check(pol, &p)) != NULL)
+		return why;
+	if (p.family == 4 && pol->want4) {
+		prefix_range4(&p, &r4);
+		if (pending)
+			entryset_add_pend4(es, &r4, miss);
+		else
+			rangelist_add4(&es->doc, &r4);
+	} else if (p.family == 6 && pol->want6) {
+		prefix_range6(&p, &r6);
+		if (pending)
+			entryset_add_pend6(es, &r6, miss);
+		else
+			rangelist_add6(&es->doc, &r6);
+	}
+	return NULL;
+}
+
+/*
+ * Parse one "key value" line into st.  Returns NULL or why the line is
+ * bad.  *ended is set by the "end" line, which checks the counts.
+ */
+static const char *
+load_line(struct srcstate *st, char *line, const struct policy *pol,
+    size_t *nentries, size_t *npending, bool *ended)
+{
+	char *val, *sp, *end;
+	unsigned long miss;
+	size_t a, b;
+
+	if ((val = strchr(line, ' ')) == NULL)
+		return "expected \"key value\"";
+	*val++ = '\0';
+	if (strcmp(line, "entry") == 0) {
+		(*nentries)++;
+		return load_entry(&st->ent, val, false, 0, pol);
+	}
+	if (strcmp(line, "pending") == 0) {
+		if ((sp = strchr(val, ' ')) == NULL)
+			return "pending entry without a count";
+		*sp++ = '\0';
+		errno = 0;
+		miss = strtoul(sp, &end, 10);
+		if (errno || *end != '\0' || *sp < '0' || *sp > '9' ||
+		    miss > UINT32_MAX)
+			return "bad pending count";
+		(*npending)++;
+		return load_entry(&st->ent, val, true, (unsigned int)miss,
+		    pol);
+	}
+	if (strcmp(line, "url") == 0)
+		st->url = xstrdup(val);
+	else if (strcmp(line, "document") == 0) {
+		if (strcmp(val, "json") && strcmp(val, "text") &&
+		    strcmp(val, "-"))
+			return "document is neither json nor text";
+		st->document = dup_value(val);
+	} else if (strcmp(line, "etag") == 0)
+		st->etag = dup_value(val);
+	else if (strcmp(line, "last-modified") == 0)
+		st->last_modified = dup_value(val);
+	else if (strcmp(line, "result") == 0)
+		st->result = dup_value(val);
+	else if (strcmp(line, "fetched") == 0) {
+		if (parse_time(val, &st->fetched) == -1)
+			return "bad time";
+	} else if (strcmp(line, "accepted") == 0) {
+		if (parse_time(val, &st->accepted) == -1)
+			return "bad time";
+	} else if (strcmp(line, "attempt") == 0) {
+		if (parse_time(val, &st->attempt) == -1)
+			return "bad time";
+	} else if (strcmp(line, "end") == 0) {
+		if (sscanf(val, "%zu %zu", &a, &b) != 2 || a != *nentries ||
+		    b != *npending)
+			return "entry counts do not match: truncated file?";
+		*ended = true;
+	} else
+		return "unknown key";
+	return NULL;
+}
+
+/* See allowsync.h. */
+void
+state_load(const char *dir, const char *url, const struct policy *pol,
+    struct srcstate *st)
+{
+	char path[PATH_MAX], line[MAX_STATE_LINE + 2];
+	const char *why = NULL;
+	size_t lineno = 0, len, nentries = 0, npending = 0;
+	bool ended = false, versioned = false;
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	entryset_init(&st->ent);
+	state_path(dir, url, path, sizeof(path));
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s: %s: ignored", path, strerror(errno));
+		goto absent;
+	}
+	while (why == NULL && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len == 0 || line[len - 1] != '\n') {
+			why = "line too long or unterminated";
+			break;
+		}
+		line[len - 1] = '\0';
+		if (ended)
+			why = "data after the end line";
+		else if (line[0] == '#')
+			continue;
+		else if (!versioned) {
+			if (strcmp(line, "version 1") != 0)
+				why = "unknown version";
+			versioned = true;
+		} else
+			why = load_line(st, line, pol, &nentries, &npending,
+			    &ended);
+	}
+	if (why == NULL && ferror(f))
+		why = "read error";
+	fclose(f);
+	if (why == NULL && !ended)
+		why = "no end line: truncated file?";
+	if (why == NULL && (st->url == NULL || strcmp(st->url, url) != 0))
+		why = "written for another URL";
+	if (why == NULL && st->accepted != 0 && st->document == NULL)
+		why = "accepted list without a document";
+	if (why == NULL && st->accepted == 0 && entryset_count(&st->ent))
+		why = "entries without an accepted time";
+	if (why != NULL) {
+		log_warn("%s: corrupt state (line %zu: %s): ignored", path,
+		    lineno, why);
+		goto absent;
+	}
+	rangelist_unique(&st->ent.doc);
+	/* A source never accepted keeps its attempt record, no entries. */
+	st->present = st->accepted != 0;
+	return;
+ absent:
+	srcstate_free(st);
+	st->url = xstrdup(url);
+}
+
+/* What fill_include() needs. */
+struct include_arg {
+	const struct nft_target	*tgt;
+	const struct rangelist	*want;
+};
+
+/* Print the include file; returns <0 on a write error. */
+static int
+fill_include(FILE *f, const void *arg)
+{
+	const struct include_arg *ia = arg;
+	const struct rangelist *w = ia->want;
+	char buf[RANGE_STRLEN];
+	size_t i;
+
+	fprintf(f, "# Written by allowsync after every successful apply or "
+	    "restore; do not edit.\n"
+	    "# Include it after the definitions of the sets, so that a "
+	    "ruleset reload\n# brings the allowlist back with it.\n");
+	if (w->n4 > 0 && ia->tgt->set4 != NULL && ia->tgt->set4[0] != '\0') {
+		fprintf(f, "add element %s %s %s {\n", ia->tgt->family,
+		    ia->tgt->table, ia->tgt->set4);
+		for (i = 0; i < w->n4; i++) {
+			range4_format(&w->v4[i], buf, sizeof(buf));
+			fprintf(f, "\t%s%s\n", buf, i + 1 < w->n4 ? "," : "");
+		}
+		fprintf(f, "}\n");
+	}
+	if (w->n6 > 0 && ia->tgt->set6 != NULL && ia->tgt->set6[0] != '\0') {
+		fprintf(f, "add element %s %s %s {\n", ia->tgt->family,
+		    ia->tgt->table, ia->tgt->set6);
+		for (i = 0; i < w->n6; i++) {
+			range6_format(&w->v6[i], buf, sizeof(buf));
+			fprintf(f, "\t%s%s\n", buf, i + 1 < w->n6 ? "," : "");
+		}
+		fprintf(f, "}\n");
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* See allowsync.h. */
+enum as_status
+state_write_include(const char *dir, const struct nft_target *tgt,
+    const struct rangelist *want)
+{
+	struct include_arg ia = { tgt, want };
+
+	return write_atomic(dir, STATE_INCLUDE, fill_include, &ia);
+}

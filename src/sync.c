@@ -1,0 +1,641 @@
+/*
+ * The run modes: the stages wired together.
+ *
+ * A sync fetches every source, ages its entries (remove-after), unites
+ * them with the cached lists of sources that failed and the static
+ * entries, applies the shrink guard, and applies the result to the kernel
+ * in one transaction.  Only after the kernel has accepted it is the new
+ * state saved, so a failed run leaves the old state for the next one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allowsync.h"
+
+#define MAX_LOGGED	50	/* ranges listed one by one in the log */
+
+/* See allowsync.h. */
+void
+run_report_init(struct run_report *rep, const struct config *cfg)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->cfg = cfg;
+	rangelist_init(&rep->want);
+	rangelist_init(&rep->have);
+	plan_init(&rep->plan);
+	rep->outcome = "failed";
+}
+
+/* See allowsync.h. */
+void
+run_report_free(struct run_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nresults; i++)
+		free(rep->results[i].error);
+	free(rep->results);
+	rangelist_free(&rep->want);
+	rangelist_free(&rep->have);
+	plan_free(&rep->plan);
+}
+
+/* "3d 4h", "5h 2m", "42s": a short age for log lines. */
+static const char *
+age_text(time_t secs, char *buf, size_t bufsz)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, bufsz, "%lldd %lldh", (long long)secs / 86400,
+		    (long long)secs % 86400 / 3600);
+	else if (secs >= 3600)
+		snprintf(buf, bufsz, "%lldh %lldm", (long long)secs / 3600,
+		    (long long)secs % 3600 / 60);
+	else
+		snprintf(buf, bufsz, "%llds", (long long)secs);
+	return buf;
+}
+
+/* The target the config names. */
+static struct nft_target
+target_of(const struct config *cfg)
+{
+	struct nft_target t = { cfg->family, cfg->table, cfg->set4, cfg->set6 };
+
+	return t;
+}
+
+/*
+ * Fetch, parse and validate one document into doc (sorted, unique
+ * entries).  With cond the request is conditional; a 304 sets
+ * *not_modified and leaves doc empty.  Returns AS_OK, AS_ETEMPFAIL (could
+ * not fetch) or AS_EDATA (fetched but rejected).
+ */
+static enum as_status
+load_document(const struct config *cfg, const char *url, bool json,
+    const struct fetch_cond *cond, struct rangelist *doc,
+    struct fetch_result *fr, bool *not_modified)
+{
+	struct entrylist el;
+	enum as_status st;
+
+	*not_modified = false;
+	if ((st = fetch_document(url, &cfg->fetch, cond, fr)) != AS_OK)
+		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
+	if (fr->status == 304) {
+		*not_modified = true;
+		return AS_OK;
+	}
+	if (json)
+		st = parse_json(fr->body, fr->len, url, cfg->json_keys,
+		    cfg->njson_keys, &el);
+	else
+		st = parse_text(fr->body, fr->len, url, &el);
+	if (st != AS_OK)
+		return st;
+	st = validate_entries(&el, url, &cfg->policy, doc);
+	entrylist_free(&el);
+	rangelist_unique(doc);
+	return st;
+}
+
+/* Replace *dst with a copy of src (or NULL). */
+static void
+set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = src != NULL ? xstrdup(src) : NULL;
+}
+
+/*
+ * Refresh one source.  old is its saved state; cur receives the state to
+ * save after a successful apply; res what happened.  A source that fails
+ * keeps its cached list in cur.
+ */
+static void
+refresh_source(const struct config *cfg, const struct source *src,
+    const struct srcstate *old, struct srcstate *cur,
+    struct source_result *res, time_t now)
+{
+	static const char *forms[2] = { "json", "text" };
+	const char *urls[2] = { src->url, src->url_txt };
+	struct fetch_cond cond;
+	struct fetch_result fr;
+	struct rangelist doc;
+	char err[2048] = "", age[32];
+	enum as_status st = AS_ETEMPFAIL, st1;
+	bool nm = false;
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	res->src = src;
+	memset(cur, 0, sizeof(*cur));
+	entryset_init(&cur->ent);
+	cur->url = xstrdup(src->url);
+	rangelist_init(&doc);
+
+	for (i = 0; i < 2 && urls[i] != NULL; i++) {
+		if (i == 1)
+			log_warn("%s: JSON form failed, trying the text form %s",
+			    src->name, urls[1]);
+		/* Validators only fit the form they came with. */
+		memset(&cond, 0, sizeof(cond));
+		if (old->present && strcmp(old->document, forms[i]) == 0) {
+			cond.etag = old->etag;
+			cond.last_modified = old->last_modified;
+		}
+		memset(&fr, 0, sizeof(fr));
+		rangelist_free(&doc);
+		rangelist_init(&doc);
+		st1 = load_document(cfg, urls[i], i == 0, &cond, &doc, &fr,
+		    &nm);
+		if (st1 == AS_OK) {
+			st = AS_OK;
+			break;
+		}
+		/* A rejected document outranks an outage. */
+		if (st1 == AS_EDATA || st != AS_EDATA)
+			st = st1;
+		snprintf(err, sizeof(err), "%s", log_last_error());
+		fetch_result_free(&fr);
+	}
+	cur->attempt = now;
+	res->status = st;
+	if (st == AS_OK) {
+		res->document = forms[i];
+		res->not_modified = nm;
+		res->accepted = now;
+		set_str(&cur->document, forms[i]);
+		/* A 304 re-accepts the cached document as it was. */
+		guard_age(&old->ent, nm ? &old->ent.doc : &doc,
+		    cfg->remove_after, &cur->ent);
+		set_str(&cur->etag, fr.etag != NULL || !nm ? fr.etag :
+		    old->etag);
+		set_str(&cur->last_modified, fr.last_modified != NULL || !nm ?
+		    fr.last_modified : old->last_modified);
+		cur->fetched = cur->accepted = now;
+		set_str(&cur->result, nm ? "not-modified" : "ok");
+		cur->present = true;
+		fetch_result_free(&fr);
+		log_info("%s: %s form %s, %zu entries", src->name, forms[i],
+		    nm ? "not modified" : "accepted", entryset_count(&cur->ent));
+	} else {
+		res->error = xstrdup(err);
+		set_str(&cur->result, st == AS_EDATA ? "rejected" : "failed");
+		if (old->present) {
+			/* The last accepted list stands in, whatever its age. */
+			entryset_copy(&cur->ent, &old->ent);
+			set_str(&cur->document, old->document);
+			set_str(&cur->etag, old->etag);
+			set_str(&cur->last_modified, old->last_modified);
+			cur->fetched = old->fetched;
+			cur->accepted = old->accepted;
+			cur->present = true;
+			res->cached = true;
+			res->document = old->document;
+			res->accepted = old->accepted;
+			age_text(now - old->accepted, age, sizeof(age));
+			log_warn("%s: using the cached list accepted %s ago",
+			    src->name, age);
+			if (now - old->accepted > (time_t)cfg->stale_warn * 86400)
+				log_warn("%s: the cached list is older than "
+				    "stale-warn (%u days)", src->name,
+				    cfg->stale_warn);
+		}
+	}
+	res->entries = entryset_count(&cur->ent);
+	rangelist_free(&doc);
+}
+
+/*
+ * Validate the static entries into out.  Returns AS_OK or AS_ECONFIG.
+ */
+static enum as_status
+load_statics(const struct config *cfg, struct rangelist *out)
+{
+	struct entrylist el;
+	struct policy pol = cfg->policy;
+	size_t i;
+	enum as_status st;
+
+	if (cfg->nstatics == 0)
+		return AS_OK;
+	memset(&el, 0, sizeof(el));
+	el.v = xcalloc(cfg->nstatics, sizeof(*el.v));
+	for (i = 0; i < cfg->nstatics; i++) {
+		el.v[i].text = cfg->statics[i].text;
+		el.v[i].len = strlen(cfg->statics[i].text);
+		el.v[i].where = cfg->statics[i].line;
+	}
+	el.n = cfg->nstatics;
+	pol.lenient = false;
+	pol.max_entries = MAX_STATIC;
+	/* Statics come from the file or, replacing those, the command line. */
+	st = validate_entries(&el, cfg->statics[0].line > 0 ?
+	    cfg->config_file : "--static", &pol, out);
+	free(el.v);
+	return st == AS_OK ? AS_OK : AS_ECONFIG;
+}
+
+/* Log each range in rl with a verb, at most MAX_LOGGED lines. */
+static void
+log_ranges(const struct config *cfg, const struct rangelist *rl,
+    const char *what)
+{
+	char buf[RANGE_STRLEN];
+	size_t i, n = 0, total = rl->n4 + rl->n6;
+
+	for (i = 0; i < rl->n4 && n < MAX_LOGGED; i++, n++) {
+		range4_format(&rl->v4[i], buf, sizeof(buf));
+		log_notice("%s %s (set %s)", what, buf, cfg->set4);
+	}
+	for (i = 0; i < rl->n6 && n < MAX_LOGGED; i++, n++) {
+		range6_format(&rl->v6[i], buf, sizeof(buf));
+		log_notice("%s %s (set %s)", what, buf, cfg->set6);
+	}
+	if (total > n)
+		log_notice("%s %zu more", what, total - n);
+}
+
+/*
+ * Read the kernel sets into rep->have and plan the change to rep->want.
+ * With commit, apply it, retrying when another commit raced ours
+ * (ERESTART) a bounded number of times.  Fills rep.
+ */
+static enum as_status
+sync_kernel(const struct config *cfg, struct run_report *rep, bool commit)
+{
+	struct nft_target tgt = target_of(cfg);
+	struct nftset *ns = NULL;
+	struct rangelist check;
+	uint32_t gen = 0, newgen = 0;
+	int attempt;
+	enum as_status st;
+
+	if ((st = nftset_open(&ns)) != AS_OK)
+		return st;
+	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
+		plan_free(&rep->plan);
+		plan_init(&rep->plan);
+		st = nftset_read(ns, &tgt, commit && cfg->create, &rep->have,
+		    &gen);
+		if (st == AS_ETEMPFAIL)
+			continue;	/* the dump raced a commit */
+		if (st != AS_OK)
+			goto out;
+		diff_ranges(&rep->want, &rep->have, &rep->plan);
+		rep->planned = true;
+		rep->gen_before = rep->gen_after = gen;
+		if (!commit) {
+			rep->outcome = "dry run: nothing changed";
+			goto out;
+		}
+		if (plan_empty(&rep->plan)) {
+			rep->outcome = "in sync, nothing to do";
+			goto out;
+		}
+		st = nftset_commit(ns, &tgt, &rep->plan, gen, &newgen);
+		if (st != AS_ETEMPFAIL)
+			break;
+		log_info("ruleset changed during the run (generation %u); "
+		    "re-reading", gen);
+	}
+	if (st == AS_ETEMPFAIL) {
+		log_err("ruleset kept changing: gave up after %d attempts",
+		    MAX_GENID_RETRIES + 1);
+		st = AS_EKERNEL;
+	}
+	if (st != AS_OK)
+		goto out;
+	rep->gen_after = newgen;
+	rep->outcome = "applied";
+	log_ranges(cfg, &rep->plan.del, "removed");
+	if (newgen != gen + 1) {
+		/* Someone else committed too: check what the kernel holds. */
+		rangelist_init(&check);
+		st = nftset_read(ns, &tgt, false, &check, &newgen);
+		if (st == AS_OK && !rangelist_equal(&check, &rep->want)) {
+			log_err("sets differ from the plan after commit: "
+			    "another process changed them");
+			st = AS_EKERNEL;
+		}
+		rangelist_free(&check);
+	}
+ out:
+	nftset_close(ns);
+	return st;
+}
+
+/*
+ * Load every source's saved state into states (cfg->nsources entries).
+ * Returns how many have an accepted list.
+ */
+static size_t
+load_states(const struct config *cfg, struct srcstate *states)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->nsources; i++) {
+		state_load(cfg->state_dir, cfg->sources[i].url, &cfg->policy,
+		    &states[i]);
+		if (states[i].present)
+			n++;
+	}
+	return n;
+}
+
+static void
+free_states(struct srcstate *states, size_t n)
+{
+	size_t i;
+
+	for (i = 0; states != NULL && i < n; i++)
+		srcstate_free(&states[i]);
+	free(states);
+}
+
+/* want = union of the present states' entries and the statics. */
+static enum as_status
+build_want(const struct config *cfg, const struct srcstate *states,
+    struct rangelist *want)
+{
+	size_t i;
+	enum as_status st;
+
+	want->n4 = want->n6 = 0;
+	if ((st = load_statics(cfg, want)) != AS_OK)
+		return st;
+	for (i = 0; i < cfg->nsources; i++)
+		if (states[i].present)
+			entryset_append(want, &states[i].ent);
+	rangelist_normalise(want);
+	return AS_OK;
+}
+
+/*
+ * The shrink guard.  Counts the entries of the old lists that want no
+ * longer covers; above max-remove-percent, and without --force, they are
+ * kept (as pending entries of cur) and want is rebuilt.  Returns AS_OK,
+ * or AS_EDATA when removals were held back.
+ */
+static enum as_status
+shrink_guard(const struct config *cfg, const struct srcstate *old,
+    struct srcstate *cur, struct run_report *rep)
+{
+	struct rangelist gone;
+	size_t i;
+	enum as_status st = AS_OK;
+
+	rangelist_init(&gone);
+	for (i = 0; i < cfg->nsources; i++) {
+		if (!old[i].present)
+			continue;
+		rep->old_entries += entryset_count(&old[i].ent);
+		rep->removing += guard_uncovered(&old[i].ent, &rep->want,
+		    &gone);
+	}
+	if (rep->removing == 0)
+		goto out;
+	if (rep->removing * 100 <= (size_t)cfg->max_remove_percent *
+	    rep->old_entries) {
+		log_info("%zu of %zu entries left the list", rep->removing,
+		    rep->old_entries);
+		goto out;
+	}
+	if (cfg->force) {
+		log_notice("--force: removing %zu of %zu entries",
+		    rep->removing, rep->old_entries);
+		goto out;
+	}
+	log_err("holding back the removal of %zu of %zu entries (more than "
+	    "max-remove-percent = %u%%); check the list, then run with "
+	    "--force to remove them", rep->removing, rep->old_entries,
+	    cfg->max_remove_percent);
+	rangelist_unique(&gone);
+	log_ranges(cfg, &gone, "held back");
+	for (i = 0; i < cfg->nsources; i++)
+		if (old[i].present)
+			guard_hold(&old[i].ent, &rep->want, &cur[i].ent);
+	rep->held = rep->removing;
+	build_want(cfg, cur, &rep->want);
+	st = AS_EDATA;
+ out:
+	rangelist_free(&gone);
+	return st;
+}
+
+/* Save every source's state after the kernel took the new lists. */
+static enum as_status
+save_all(const struct config *cfg, const struct srcstate *states)
+{
+	size_t i;
+	enum as_status st = AS_OK;
+
+	for (i = 0; i < cfg->nsources; i++)
+		if (state_save(cfg->state_dir, &states[i]) != AS_OK)
+			st = AS_ESOFTWARE;
+	return st;
+}
+
+/* Write the include file for rep->want; failure is logged, not fatal. */
+static enum as_status
+save_include(const struct config *cfg, const struct run_report *rep)
+{
+	struct nft_target tgt = target_of(cfg);
+
+	return state_write_include(cfg->state_dir, &tgt, &rep->want);
+}
+
+/* Take the state directory and its lock for a run that writes. */
+static enum as_status
+take_lock(const struct config *cfg, int *fd)
+{
+	enum as_status st;
+
+	if ((st = state_init(cfg->state_dir)) != AS_OK)
+		return st;
+	return state_lock(cfg->state_dir, cfg->wait, fd);
+}
+
+/* See allowsync.h. */
+enum as_status
+sync_run(const struct config *cfg, struct run_report *rep)
+{
+	struct srcstate *old, *cur;
+	enum as_status st, guard, worst = AS_OK;
+	size_t i, have_data = 0;
+	time_t now = time(NULL);
+	int lockfd = -1;
+
+	old = xcalloc(cfg->nsources, sizeof(*old));
+	cur = xcalloc(cfg->nsources, sizeof(*cur));
+	rep->results = xcalloc(cfg->nsources, sizeof(*rep->results));
+	rep->nresults = cfg->nsources;
+	if ((st = load_statics(cfg, &rep->want)) != AS_OK)
+		goto out;
+	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
+		goto out;
+	load_states(cfg, old);
+
+	fetch_global_init();
+	for (i = 0; i < cfg->nsources; i++) {
+		refresh_source(cfg, &cfg->sources[i], &old[i], &cur[i],
+		    &rep->results[i], now);
+		if (cur[i].present)
+			have_data++;
+		if (rep->results[i].status == AS_EDATA)
+			worst = AS_EDATA;
+		else if (rep->results[i].status != AS_OK && worst == AS_OK)
+			worst = AS_ETEMPFAIL;
+	}
+	fetch_global_cleanup();
+
+	if (have_data == 0) {
+		log_err("no source has a fresh or cached list: sets left "
+		    "unchanged");
+		st = worst;
+		goto save_attempts;
+	}
+	build_want(cfg, cur, &rep->want);
+	if (rep->want.n4 + rep->want.n6 == 0) {
+		log_err("the list is empty: sets left unchanged");
+		st = AS_EDATA;
+		goto save_attempts;
+	}
+	guard = shrink_guard(cfg, old, cur, rep);
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run)) != AS_OK)
+		goto save_attempts;
+	if (!cfg->dry_run) {
+		if ((st = save_all(cfg, cur)) == AS_OK)
+			st = save_include(cfg, rep);
+		if (st != AS_OK)
+			goto out;
+	}
+	st = guard != AS_OK ? guard : worst;
+	goto out;
+
+ save_attempts:
+	/* Record the attempt; the accepted lists stay as they were. */
+	for (i = 0; !cfg->dry_run && lockfd != -1 && i < cfg->nsources; i++) {
+		old[i].attempt = now;
+		set_str(&old[i].result, cur[i].result);
+		state_save(cfg->state_dir, &old[i]);
+	}
+ out:
+	if (lockfd != -1)
+		close(lockfd);
+	free_states(old, cfg->nsources);
+	free_states(cur, cfg->nsources);
+	return st;
+}
+
+/* See allowsync.h. */
+enum as_status
+restore_run(const struct config *cfg, struct run_report *rep)
+{
+	struct srcstate *states;
+	enum as_status st;
+	int lockfd = -1;
+
+	states = xcalloc(cfg->nsources, sizeof(*states));
+	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
+		goto out;
+	if (load_states(cfg, states) == 0) {
+		log_err("no saved list in %s: nothing to restore (run a sync "
+		    "first)", cfg->state_dir);
+		st = AS_ENOINPUT;
+		goto out;
+	}
+	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
+		goto out;
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run)) != AS_OK)
+		goto out;
+	if (!cfg->dry_run)
+		st = save_include(cfg, rep);
+ out:
+	if (lockfd != -1)
+		close(lockfd);
+	free_states(states, cfg->nsources);
+	return st;
+}
+
+/* See allowsync.h. */
+enum as_status
+check_run(const struct config *cfg, struct run_report *rep)
+{
+	struct srcstate *states;
+	enum as_status st;
+
+	states = xcalloc(cfg->nsources, sizeof(*states));
+	if (load_states(cfg, states) == 0) {
+		log_err("no saved list in %s: nothing to check against",
+		    cfg->state_dir);
+		st = AS_ENOINPUT;
+		goto out;
+	}
+	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
+		goto out;
+	if ((st = sync_kernel(cfg, rep, false)) != AS_OK)
+		goto out;
+	if (plan_empty(&rep->plan))
+		rep->outcome = "in sync";
+	else {
+		rep->outcome = "drift";
+		st = AS_EDRIFT;
+	}
+ out:
+	free_states(states, cfg->nsources);
+	return st;
+}
+
+/* See allowsync.h. */
+enum as_status
+status_run(const struct config *cfg)
+{
+	struct srcstate st;
+	struct run_report rep;
+	char t1[32], t2[32], age[32];
+	enum as_status rc;
+	size_t i;
+	time_t now = time(NULL);
+
+	for (i = 0; i < cfg->nsources; i++) {
+		state_load(cfg->state_dir, cfg->sources[i].url, &cfg->policy,
+		    &st);
+		printf("source %s\n  url: %s\n", cfg->sources[i].name,
+		    cfg->sources[i].url);
+		printf("  last attempt: %s (%s)\n",
+		    state_time(st.attempt, t1, sizeof(t1)),
+		    st.result ? st.result : "never");
+		if (st.present)
+			printf("  last success: %s, %s document, %zu entries "
+			    "(%zu pending removal), accepted %s, age %s, "
+			    "etag %s\n",
+			    state_time(st.fetched, t1, sizeof(t1)),
+			    st.document, entryset_count(&st.ent),
+			    st.ent.np4 + st.ent.np6,
+			    state_time(st.accepted, t2, sizeof(t2)),
+			    age_text(now - st.accepted, age, sizeof(age)),
+			    st.etag ? st.etag : "-");
+		else
+			printf("  last success: never\n");
+		srcstate_free(&st);
+	}
+	run_report_init(&rep, cfg);
+	rc = sync_kernel(cfg, &rep, false);
+	if (rc == AS_OK) {
+		printf("kernel: %s %s", cfg->family, cfg->table);
+		if (cfg->set4[0] != '\0')
+			printf(" %s %zu ranges", cfg->set4, rep.have.n4);
+		if (cfg->set6[0] != '\0')
+			printf(" %s %zu ranges", cfg->set6, rep.have.n6);
+		printf(" (generation %u)\n", rep.gen_before);
+	} else
+		printf("kernel: sets unreadable (%s)\n", log_last_error());
+	run_report_free(&rep);
+	fflush(stdout);
+	return rc;
+}
