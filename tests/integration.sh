@@ -415,6 +415,12 @@ case_source_down_uses_cache() {
 	expect_eq "$(state_entries)" $'185.10.20.1\n2a01:4f8:10::/48' "state kept"
 	expect_eq "$(grep -v '^attempt\|^result' "$CT"/state/source-*.state)" \
 	    "$(grep -v '^attempt\|^result' <<< "$state")" "list unchanged"
+	expect_nogrep "stale-warn" "$ERR" "fresh cache: no stale warning"
+	# A cache older than stale-warn is still used, with one warning.
+	sed -i 's/^accepted .*/accepted 2026-01-01T00:00:00Z/' "$CT"/state/source-*.state
+	run 75 --url "$URL"
+	expect_eq "$(grep -c "older than stale-warn (3 days)" "$ERR")" 1 "stale warning"
+	expect_eq "$(snapshot)" "$before" "stale cache still applied"
 }
 
 case_rejected_uses_cache() {
