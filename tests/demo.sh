@@ -74,19 +74,36 @@ cat > "$T/www/public/docs/public-ips.json" <<'EOF'
          "2a01:4f8:10::/48", "2a01:4f8:10:ffff::1"]}
 EOF
 cat "$T/www/public/docs/public-ips.json"
+echo "# Additions apply at once; 185.10.20.2 stays until two accepted"
+echo "# lists in a row lack it (remove-after = 2)."
+show "$BIN" -c "$T/allowsync.conf"
+
+step "The next day (the server answers 304 Not Modified): now it goes"
 show "$BIN" -c "$T/allowsync.conf"
 show nft list set inet filter docplanner_v4
 
 step "Run again: already in sync, no transaction is sent"
 show "$BIN" -c "$T/allowsync.conf"
 
-step "A tampered list is rejected whole; the sets stay as they are"
+step "A tampered list is rejected whole; the last accepted list stands in"
 echo '{"API": ["185.10.20.1", "0.0.0.0/0"]}' > "$T/www/public/docs/public-ips.json"
 echo '0.0.0.0/0' > "$T/www/public/docs/public-ips.txt"
 set +e
 "$BIN" -c "$T/allowsync.conf"
-echo "exit status $? (65: list rejected)"
+echo "exit status $? (65: list rejected; the sets keep the cached list)"
 set -e
 show nft list set inet filter docplanner_v4
+
+step "A reboot or ruleset reload empties the sets; --restore needs no network"
+stop_server
+show nft flush set inet filter docplanner_v4
+set +e
+show "$BIN" -c "$T/allowsync.conf" --check
+echo "exit status $? (1: drift)"
+set -e
+show "$BIN" -c "$T/allowsync.conf" --restore
+show "$BIN" -c "$T/allowsync.conf" --status
+echo "# The include file for /etc/nftables.conf:"
+show cat "$T/state/allowsync.nft"
 
 step "Done: the namespace, server and CA are gone; the host was not touched"
