@@ -49,11 +49,14 @@ LIB		:= $(BUILD)/liballowsync.a
 TESTS_SRC	:= $(wildcard tests/test_*.c)
 TESTS		:= $(TESTS_SRC:tests/%.c=$(BUILD)/%)
 
+# A sanitizer build keeps its binary in its own directory too.
+BIN		:= $(if $(SANITIZE),$(BUILD)/allowsync,allowsync)
+
 .PHONY: all clean check unit integration demo install uninstall
 
-all: allowsync
+all: $(BIN)
 
-allowsync: $(BUILD)/main.o $(LIB)
+$(BIN): $(BUILD)/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/%.o: src/%.c src/allowsync.h | $(BUILD)
@@ -75,8 +78,8 @@ $(BUILD)/test_%: tests/test_%.c $(LIB) src/allowsync.h
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 
-integration: allowsync
-	tests/integration.sh ./allowsync
+integration: $(BIN)
+	tests/integration.sh ./$(BIN)
 
 check: unit integration
 

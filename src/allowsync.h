@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #ifndef ALLOWSYNC_VERSION
@@ -87,6 +88,16 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+/* qsort(3) that accepts an empty, possibly NULL, array. */
+void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
+/*
+ * Write what fill() prints (it returns <0 on error) to path atomically:
+ * a temporary file in the same directory, fsync, rename, fsync of the
+ * directory.  A crash leaves the old file or the new one.  Returns AS_OK
+ * or AS_ESOFTWARE after logging.
+ */
+enum as_status atomic_write(const char *path,
+	    int (*fill)(FILE *, const void *), const void *arg);
 
 /* ----------------------------------------------------------------- log.c */
 
@@ -543,6 +554,7 @@ struct config {
 	struct static_entry	*statics;
 	size_t			 nstatics;
 	char			*state_dir;
+	char			*metrics_file;	/* NULL: none */
 	bool			 restore;	/* modes: at most one */
 	bool			 check;
 	bool			 status;
@@ -610,6 +622,14 @@ void	 run_report_free(struct run_report *);
 void	 report_text(const struct run_report *);
 /* Print the whole run as one JSON object on stdout. */
 void	 report_json(const struct run_report *);
+
+/* -------------------------------------------------------------- metrics.c */
+
+/*
+ * Write the run's metrics to path in the Prometheus textfile format,
+ * atomically.  Returns AS_OK or AS_ESOFTWARE after logging.
+ */
+enum as_status metrics_write(const char *path, const struct run_report *);
 
 /* ----------------------------------------------------------------- sync.c */
 

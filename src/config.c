@@ -79,6 +79,7 @@ static const struct option_def {
 	{ "allow-private",	OPT_FLAG,   0,   0, 0 },
 	{ "lenient",		OPT_FLAG,   0,   0, 0 },
 	{ "state-dir",		OPT_STRING, 0,   0, 0 },
+	{ "metrics-file",	OPT_STRING, 0,   0, 0 },
 	{ "remove-after",	OPT_UINT,   0,   1, MAX_REMOVE_AFTER },
 	{ "max-remove-percent",	OPT_UINT,   0,   0, 100 },
 	{ "stale-warn",		OPT_UINT,   0,   1, MAX_STALE_WARN },
@@ -450,11 +451,13 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 	}
 	if (strcmp(key, "json-keys") == 0)
 		return config_set_json_keys(cfg, o, val);
-	if (strcmp(key, "ca-file") == 0 || strcmp(key, "state-dir") == 0) {
+	if (strcmp(key, "ca-file") == 0 || strcmp(key, "state-dir") == 0 ||
+	    strcmp(key, "metrics-file") == 0) {
 		if (*val == '\0')
 			return config_error(o, key, "empty path", val);
 		set_string(strcmp(key, "ca-file") == 0 ? &cfg->ca_file :
-		    &cfg->state_dir, val);
+		    strcmp(key, "state-dir") == 0 ? &cfg->state_dir :
+		    &cfg->metrics_file, val);
 	} else if (strcmp(key, "family") == 0) {
 		if (strcmp(val, "inet") && strcmp(val, "ip") &&
 		    strcmp(val, "ip6"))
@@ -518,6 +521,7 @@ config_free(struct config *cfg)
 	free(cfg->set4);
 	free(cfg->set6);
 	free(cfg->state_dir);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -779,6 +783,7 @@ config_usage(void *fp)
 "      --force             apply removals the shrink guard held back\n"
 "      --stale-warn DAYS   warn when a cached list is older (default 3)\n"
 "      --wait S            wait up to S seconds for another run's lock\n"
+"      --metrics-file PATH write Prometheus metrics after every sync/restore\n"
 "Modes (no network):\n"
 "      --restore           load the saved lists into the sets (boot, reload)\n"
 "      --check             compare the sets with the saved lists; 1 on drift\n"

@@ -97,13 +97,13 @@ entryset_append(struct rangelist *rl, const struct entryset *es)
 static bool
 has4(const struct range4 *v, size_t n, const struct range4 *r)
 {
-	return bsearch(r, v, n, sizeof(*v), range4_cmp) != NULL;
+	return n > 0 && bsearch(r, v, n, sizeof(*v), range4_cmp) != NULL;
 }
 
 static bool
 has6(const struct range6 *v, size_t n, const struct range6 *r)
 {
-	return bsearch(r, v, n, sizeof(*v), range6_cmp) != NULL;
+	return n > 0 && bsearch(r, v, n, sizeof(*v), range6_cmp) != NULL;
 }
 
 /* True when normalised v[0..n) covers r whole. */
@@ -186,8 +186,8 @@ guard_age(const struct entryset *old, const struct rangelist *doc,
 		if (!has6(doc->v6, doc->n6, &old->p6[i].r) && m < remove_after)
 			entryset_add_pend6(out, &old->p6[i].r, m);
 	}
-	qsort(out->p4, out->np4, sizeof(*out->p4), pend4_cmp);
-	qsort(out->p6, out->np6, sizeof(*out->p6), pend6_cmp);
+	xqsort(out->p4, out->np4, sizeof(*out->p4), pend4_cmp);
+	xqsort(out->p6, out->np6, sizeof(*out->p6), pend6_cmp);
 }
 
 /* See allowsync.h. */
@@ -248,6 +248,6 @@ guard_hold(const struct entryset *old, const struct rangelist *want,
 		if (!covers6(want->v6, want->n6, &old->p6[i].r))
 			entryset_add_pend6(cur, &old->p6[i].r,
 			    miss_next(old->p6[i].miss));
-	qsort(cur->p4, cur->np4, sizeof(*cur->p4), pend4_cmp);
-	qsort(cur->p6, cur->np6, sizeof(*cur->p6), pend6_cmp);
+	xqsort(cur->p4, cur->np4, sizeof(*cur->p4), pend4_cmp);
+	xqsort(cur->p6, cur->np6, sizeof(*cur->p6), pend6_cmp);
 }

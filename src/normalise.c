@@ -139,7 +139,7 @@ merge4(struct range4 *v, size_t *n)
 
 	if (*n < 2)
 		return;
-	qsort(v, *n, sizeof(*v), range4_cmp);
+	xqsort(v, *n, sizeof(*v), range4_cmp);
 	for (i = 1, j = 0; i < *n; i++) {
 		if (!touches4(&v[j], &v[i]))
 			v[++j] = v[i];
@@ -157,7 +157,7 @@ merge6(struct range6 *v, size_t *n)
 
 	if (*n < 2)
 		return;
-	qsort(v, *n, sizeof(*v), range6_cmp);
+	xqsort(v, *n, sizeof(*v), range6_cmp);
 	for (i = 1, j = 0; i < *n; i++) {
 		if (!touches6(&v[j], &v[i]))
 			v[++j] = v[i];
@@ -201,12 +201,12 @@ rangelist_unique(struct rangelist *rl)
 {
 	size_t i, n;
 
-	qsort(rl->v4, rl->n4, sizeof(*rl->v4), range4_cmp);
+	xqsort(rl->v4, rl->n4, sizeof(*rl->v4), range4_cmp);
 	for (i = n = 0; i < rl->n4; i++)
 		if (n == 0 || range4_cmp(&rl->v4[n - 1], &rl->v4[i]) != 0)
 			rl->v4[n++] = rl->v4[i];
 	rl->n4 = n;
-	qsort(rl->v6, rl->n6, sizeof(*rl->v6), range6_cmp);
+	xqsort(rl->v6, rl->n6, sizeof(*rl->v6), range6_cmp);
 	for (i = n = 0; i < rl->n6; i++)
 		if (n == 0 || range6_cmp(&rl->v6[n - 1], &rl->v6[i]) != 0)
 			rl->v6[n++] = rl->v6[i];

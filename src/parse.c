@@ -69,7 +69,8 @@ json_has_nul_escape(const char *doc, size_t len)
 		if (doc[i] == '"')
 			instr = !instr;
 		else if (instr && doc[i] == '\\') {
-			if (len - i >= 6 && memcmp(doc + i + 1, "u0000", 5) == 0)
+			if (len - i >= 6 &&
+			    memcmp(doc + i + 1, "u0000", 5) == 0)
 				return 1;
 			i++;
 		}
@@ -119,8 +120,8 @@ json_check_array(const cJSON *root, const char *key, const char *src)
  * See allowsync.h.  The whole document is rejected on any shape error: a
  * top level other than an object, a key missing, duplicated or not an
  * array, an element that is not a string, an escaped NUL in any string,
- * or trailing bytes.  Keys are
- * matched case-sensitively; other keys are ignored.
+ * or trailing bytes.  Keys are matched case-sensitively; other keys are
+ * ignored.
  */
 enum as_status
 parse_json(const char *doc, size_t len, const char *src, char *const *keys,

@@ -175,56 +175,6 @@ state_lock(const char *dir, unsigned int wait, int *fdp)
 	return AS_OK;
 }
 
-/*
- * Write what fill() prints into dir/name atomically.  Returns AS_OK or
- * AS_ESOFTWARE after logging; the old file is untouched on failure.
- */
-static enum as_status
-write_atomic(const char *dir, const char *name,
-    int (*fill)(FILE *, const void *), const void *arg)
-{
-	char tmp[PATH_MAX], path[PATH_MAX];
-	FILE *f = NULL;
-	int fd, dfd, ok = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		log_err("%s: cannot create a temporary file: %s", dir,
-		    strerror(errno));
-		return AS_ESOFTWARE;
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		goto out;
-	}
-	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
-	    fsync(fd) == -1)
-		goto out;
-	if (fclose(f) == EOF) {
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) == -1)
-		goto out;
-	ok = 1;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		if (fsync(dfd) == -1)
-			ok = 0;
-		close(dfd);
-	}
- out:
-	if (!ok) {
-		log_err("%s: cannot write: %s", path, strerror(errno));
-		if (f != NULL)
-			fclose(f);
-		unlink(tmp);
-		return AS_ESOFTWARE;
-	}
-	return AS_OK;
-}
-
 /* Print one entry line: "entry R" or "pending R MISS". */
 static int
 print_entry4(FILE *f, const struct range4 *r, int pending, unsigned int miss)
@@ -283,11 +233,9 @@ enum as_status
 state_save(const char *dir, const struct srcstate *st)
 {
 	char path[PATH_MAX];
-	const char *name;
 
 	state_path(dir, st->url, path, sizeof(path));
-	name = strrchr(path, '/') + 1;
-	return write_atomic(dir, name, fill_state, st);
+	return atomic_write(path, fill_state, st);
 }
 
 /* "-" in the file stands for an absent value. */
@@ -505,6 +453,8 @@ state_write_include(const char *dir, const struct nft_target *tgt,
     const struct rangelist *want)
 {
 	struct include_arg ia = { tgt, want };
+	char path[PATH_MAX];
 
-	return write_atomic(dir, STATE_INCLUDE, fill_include, &ia);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
+	return atomic_write(path, fill_include, &ia);
 }

@@ -195,7 +195,9 @@ refresh_source(const struct config *cfg, const struct source *src,
 			cur->accepted = old->accepted;
 			cur->present = true;
 			res->cached = true;
-			res->document = old->document;
+			/* A static string: old is freed before the report. */
+			res->document = forms[strcmp(old->document, "json") !=
+			    0];
 			res->accepted = old->accepted;
 			age_text(now - old->accepted, age, sizeof(age));
 			log_warn("%s: using the cached list accepted %s ago",

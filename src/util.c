@@ -2,8 +2,15 @@
  * Allocation helpers.  Out of memory is the one fatal error that does not
  * travel back to main.c: there is nothing sensible left to do.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allowsync.h"
 
@@ -49,6 +56,15 @@ xreallocarray(void *ptr, size_t nmemb, size_t size)
 	return p;
 }
 
+/* qsort that accepts an empty (possibly NULL) array. */
+void
+xqsort(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* strdup that never returns NULL. */
 char *
 xstrdup(const char *s)
@@ -66,4 +82,65 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+/*
+ * See allowsync.h.  The temporary file is ".NAME.XXXXXX" beside path, so
+ * the rename stays within one file system; after the rename the directory
+ * is fsync'ed so the new name survives a crash.
+ */
+enum as_status
+atomic_write(const char *path, int (*fill)(FILE *, const void *),
+    const void *arg)
+{
+	char tmp[PATH_MAX + 16], dir[PATH_MAX];
+	const char *slash;
+	FILE *f = NULL;
+	int fd, dfd, ok = 0;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+		    (int)(slash == path ? 1 : slash - path), path);
+	if (strlen(path) + 9 > PATH_MAX) {
+		log_err("%s: path too long", path);
+		return AS_ESOFTWARE;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir,
+	    slash ? slash + 1 : path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_err("%s: cannot create a temporary file: %s", path,
+		    strerror(errno));
+		return AS_ESOFTWARE;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		goto out;
+	}
+	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
+	    fchmod(fd, 0644) == -1 || fsync(fd) == -1)
+		goto out;
+	if (fclose(f) == EOF) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, path) == -1)
+		goto out;
+	ok = 1;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fsync(dfd) == -1)
+			ok = 0;
+		close(dfd);
+	}
+ out:
+	if (!ok) {
+		log_err("%s: cannot write: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		unlink(tmp);
+		return AS_ESOFTWARE;
+	}
+	return AS_OK;
 }

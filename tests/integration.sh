@@ -632,6 +632,54 @@ case_crash_safety() {
 	expect_eq "$(ls -A "$CT/state" | grep -c '^\.')" 0 "no temporary files left after a clean run"
 }
 
+case_metrics() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL" --metrics-file "$CT/allowsync.prom"
+	cat > "$CT/check_metrics.py" <<-'EOF'
+	import sys, time
+	path, mode, url = sys.argv[1:]
+	m, types = {}, {}
+	for line in open(path):
+	    line = line.rstrip("\n")
+	    if line.startswith("# TYPE "):
+	        types[line.split()[2]] = line.split()[3]
+	        continue
+	    if line.startswith("#") or not line:
+	        continue
+	    name, value = line.rsplit(" ", 1)
+	    m[name] = float(value)
+	    assert name.split("{")[0] in types, name
+	now = time.time()
+	assert abs(m["allowsync_last_run_timestamp_seconds"] - now) < 60, m
+	ok = mode == "ok"
+	assert m["allowsync_exit_code"] == (0 if ok else 75), m
+	if ok:
+	    assert m["allowsync_last_success_timestamp_seconds"] == m["allowsync_last_run_timestamp_seconds"], m
+	    assert m['allowsync_additions{family="ipv4",set="docplanner_v4"}'] == 2, m
+	else:
+	    assert m["allowsync_last_success_timestamp_seconds"] > 0, m
+	    assert m['allowsync_additions{family="ipv4",set="docplanner_v4"}'] == 0, m
+	assert m['allowsync_set_ranges{family="ipv4",set="docplanner_v4"}'] == 2, m
+	assert m['allowsync_set_ranges{family="ipv6",set="docplanner_v6"}'] == 1, m
+	assert m['allowsync_source_up{source="%s"}' % url] == (1 if ok else 0), m
+	assert m['allowsync_source_document{source="%s",document="json"}' % url] == 1, m
+	assert m['allowsync_source_age_seconds{source="%s"}' % url] >= 0, m
+	assert m["allowsync_removals_held"] == 0, m
+	EOF
+	python3 "$CT/check_metrics.py" "$CT/allowsync.prom" ok "$URL" ||
+	    fail "metrics after success"
+	cp "$CT/allowsync.prom" "$CT/first.prom"
+	sleep 1.1
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/allowsync.prom"
+	python3 "$CT/check_metrics.py" "$CT/allowsync.prom" fail "$URL" ||
+	    fail "metrics after failure"
+	expect_eq "$(grep '^allowsync_last_success' "$CT/allowsync.prom")" \
+	    "$(grep '^allowsync_last_success' "$CT/first.prom")" "last success kept"
+	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/allowsync.prom" || fail "source down"
+}
+
 # ------------------------------------------------------------ driver
 
 # Run one case inside the current (fresh) network namespace.
