@@ -88,6 +88,8 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+/* As root, give the new file fd the owner of directory dir. */
+void	 own_like_dir(int fd, const char *dir);
 /* qsort(3) that accepts an empty, possibly NULL, array. */
 void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
 /*
@@ -367,8 +369,9 @@ void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 /* ---------------------------------------------------------------- state.c */
 
 /*
- * What is kept about one source between runs, in DIR/source-HASH.state
- * (the format is documented in README.md, "State directory").
+ * What is kept about one source between runs: the accepted list in
+ * DIR/source-HASH.state, which changes only when a list is accepted, and
+ * the last attempt in DIR/source-HASH.attempt (formats in README.md).
  */
 struct srcstate {
 	bool		 present;	/* an accepted list is known */
@@ -378,9 +381,11 @@ struct srcstate {
 	char		*last_modified;
 	time_t		 fetched;	/* last 200 or 304; 0: never */
 	time_t		 accepted;	/* last accepted document */
-	time_t		 attempt;	/* last attempt, whatever its outcome */
-	char		*result;	/* outcome of the last attempt */
 	struct entryset	 ent;		/* the accepted entries */
+	/* The last attempt, kept apart in DIR/source-HASH.attempt. */
+	time_t		 attempt;	/* whatever its outcome */
+	char		*result;	/* ok, not-modified, failed, rejected */
+	char		*error;		/* escaped reason, or NULL */
 };
 
 struct nft_target;
@@ -411,6 +416,8 @@ void	 state_load(const char *dir, const char *url, const struct policy *,
  * Returns AS_OK or AS_ESOFTWARE after logging.
  */
 enum as_status state_save(const char *dir, const struct srcstate *st);
+/* Write the record of the last attempt for st atomically. */
+enum as_status state_save_attempt(const char *dir, const struct srcstate *st);
 /*
  * Write DIR/allowsync.nft atomically: "add element" statements that put
  * want (normalised) into the sets of tgt.

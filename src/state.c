@@ -34,6 +34,7 @@ srcstate_free(struct srcstate *st)
 	free(st->etag);
 	free(st->last_modified);
 	free(st->result);
+	free(st->error);
 	entryset_free(&st->ent);
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
@@ -83,12 +84,13 @@ fnv1a(const char *s)
 	return h;
 }
 
-/* The path of the state file for url, in buf. */
+/* The path of the state file (suffix "state" or "attempt") for url. */
 static void
-state_path(const char *dir, const char *url, char *buf, size_t bufsz)
+state_path(const char *dir, const char *url, const char *suffix, char *buf,
+    size_t bufsz)
 {
-	snprintf(buf, bufsz, "%s/source-%016llx.state", dir,
-	    (unsigned long long)fnv1a(url));
+	snprintf(buf, bufsz, "%s/source-%016llx.%s", dir,
+	    (unsigned long long)fnv1a(url), suffix);
 }
 
 /* See allowsync.h. */
@@ -146,6 +148,7 @@ state_lock(const char *dir, unsigned int wait, int *fdp)
 		log_err("%s: %s", path, strerror(errno));
 		return errno == EACCES ? AS_EPERM : AS_ESOFTWARE;
 	}
+	own_like_dir(fd, dir);
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			log_err("%s: %s", path, strerror(errno));
@@ -202,20 +205,18 @@ fill_state(FILE *f, const void *arg)
 {
 	const struct srcstate *st = arg;
 	const struct entryset *es = &st->ent;
-	char t1[32], t2[32], t3[32];
+	char t1[32], t2[32];
 	size_t i;
 
 	fprintf(f, "# allowsync source state; written by allowsync, see "
 	    "README.md\n"
 	    "version %d\nurl %s\ndocument %s\netag %s\nlast-modified %s\n"
-	    "fetched %s\naccepted %s\nattempt %s\nresult %s\n",
+	    "fetched %s\naccepted %s\n",
 	    STATE_VERSION, st->url, st->document ? st->document : "-",
 	    st->etag ? st->etag : "-",
 	    st->last_modified ? st->last_modified : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
-	    state_time(st->accepted, t2, sizeof(t2)),
-	    state_time(st->attempt, t3, sizeof(t3)),
-	    st->result ? st->result : "-");
+	    state_time(st->accepted, t2, sizeof(t2)));
 	for (i = 0; i < es->doc.n4; i++)
 		print_entry4(f, &es->doc.v4[i], 0, 0);
 	for (i = 0; i < es->doc.n6; i++)
@@ -234,7 +235,7 @@ state_save(const char *dir, const struct srcstate *st)
 {
 	char path[PATH_MAX];
 
-	state_path(dir, st->url, path, sizeof(path));
+	state_path(dir, st->url, "state", path, sizeof(path));
 	return atomic_write(path, fill_state, st);
 }
 
@@ -322,16 +323,11 @@ load_line(struct srcstate *st, char *line, const struct policy *pol,
 		st->etag = dup_value(val);
 	else if (strcmp(line, "last-modified") == 0)
 		st->last_modified = dup_value(val);
-	else if (strcmp(line, "result") == 0)
-		st->result = dup_value(val);
 	else if (strcmp(line, "fetched") == 0) {
 		if (parse_time(val, &st->fetched) == -1)
 			return "bad time";
 	} else if (strcmp(line, "accepted") == 0) {
 		if (parse_time(val, &st->accepted) == -1)
-			return "bad time";
-	} else if (strcmp(line, "attempt") == 0) {
-		if (parse_time(val, &st->attempt) == -1)
 			return "bad time";
 	} else if (strcmp(line, "end") == 0) {
 		if (sscanf(val, "%zu %zu", &a, &b) != 2 || a != *nentries ||
@@ -341,6 +337,16 @@ load_line(struct srcstate *st, char *line, const struct policy *pol,
 	} else
 		return "unknown key";
 	return NULL;
+}
+
+static void load_attempt(const char *, const char *, struct srcstate *);
+
+/* Keep the first value of a key; later duplicates are ignored. */
+static void
+set_once(char **dst, const char *v)
+{
+	if (*dst == NULL)
+		*dst = xstrdup(v);
 }
 
 /* See allowsync.h. */
@@ -356,7 +362,8 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
-	state_path(dir, url, path, sizeof(path));
+	load_attempt(dir, url, st);
+	state_path(dir, url, "state", path, sizeof(path));
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno != ENOENT)
 			log_warn("%s: %s: ignored", path, strerror(errno));
@@ -399,12 +406,73 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 		goto absent;
 	}
 	rangelist_unique(&st->ent.doc);
-	/* A source never accepted keeps its attempt record, no entries. */
 	st->present = st->accepted != 0;
 	return;
  absent:
-	srcstate_free(st);
+	/* No accepted list; the record of the last attempt stays. */
+	free(st->url);
+	free(st->document);
+	free(st->etag);
+	free(st->last_modified);
+	entryset_free(&st->ent);
 	st->url = xstrdup(url);
+	st->document = st->etag = st->last_modified = NULL;
+	st->fetched = st->accepted = 0;
+	st->present = false;
+}
+
+/*
+ * Read the record of the last attempt, DIR/source-HASH.attempt, into st.
+ * It is informational only (--status): a bad one is skipped silently.
+ */
+static void
+load_attempt(const char *dir, const char *url, struct srcstate *st)
+{
+	char path[PATH_MAX], line[MAX_STATE_LINE + 2];
+	size_t len;
+	FILE *f;
+
+	state_path(dir, url, "attempt", path, sizeof(path));
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (strncmp(line, "attempt ", 8) == 0)
+			parse_time(line + 8, &st->attempt);
+		else if (strncmp(line, "result ", 7) == 0)
+			set_once(&st->result, line + 7);
+		else if (strncmp(line, "error ", 6) == 0)
+			set_once(&st->error, line + 6);
+	}
+	fclose(f);
+}
+
+/* Print an attempt file; returns <0 on a write error. */
+static int
+fill_attempt(FILE *f, const void *arg)
+{
+	const struct srcstate *st = arg;
+	char t[32];
+
+	fprintf(f, "# allowsync: the last attempt for one source\n"
+	    "url %s\nattempt %s\nresult %s\n", st->url,
+	    state_time(st->attempt, t, sizeof(t)),
+	    st->result ? st->result : "-");
+	if (st->error != NULL)
+		fprintf(f, "error %s\n", st->error);
+	return ferror(f) ? -1 : 0;
+}
+
+/* See allowsync.h. */
+enum as_status
+state_save_attempt(const char *dir, const struct srcstate *st)
+{
+	char path[PATH_MAX];
+
+	state_path(dir, st->url, "attempt", path, sizeof(path));
+	return atomic_write(path, fill_attempt, st);
 }
 
 /* What fill_include() needs. */

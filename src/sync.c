@@ -184,6 +184,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 		    nm ? "not modified" : "accepted", entryset_count(&cur->ent));
 	} else {
 		res->error = xstrdup(err);
+		set_str(&cur->error, err);
 		set_str(&cur->result, st == AS_EDATA ? "rejected" : "failed");
 		if (old->present) {
 			/* The last accepted list stands in, whatever its age. */
@@ -429,17 +430,32 @@ shrink_guard(const struct config *cfg, const struct srcstate *old,
 	return st;
 }
 
-/* Save every source's state after the kernel took the new lists. */
+/*
+ * After the kernel took the new lists: save the list of every source that
+ * was refreshed (the others keep their files untouched).
+ */
 static enum as_status
-save_all(const struct config *cfg, const struct srcstate *states)
+save_lists(const struct config *cfg, const struct srcstate *states,
+    const struct source_result *res)
 {
 	size_t i;
 	enum as_status st = AS_OK;
 
 	for (i = 0; i < cfg->nsources; i++)
-		if (state_save(cfg->state_dir, &states[i]) != AS_OK)
+		if (res[i].status == AS_OK &&
+		    state_save(cfg->state_dir, &states[i]) != AS_OK)
 			st = AS_ESOFTWARE;
 	return st;
+}
+
+/* Record every source's attempt; a failure here is only logged. */
+static void
+save_attempts(const struct config *cfg, const struct srcstate *states)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsources; i++)
+		state_save_attempt(cfg->state_dir, &states[i]);
 }
 
 /* Write the include file for rep->want; failure is logged, not fatal. */
@@ -499,33 +515,29 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		log_err("no source has a fresh or cached list: sets left "
 		    "unchanged");
 		st = worst;
-		goto save_attempts;
+		goto attempts;
 	}
 	build_want(cfg, cur, &rep->want);
 	if (rep->want.n4 + rep->want.n6 == 0) {
 		log_err("the list is empty: sets left unchanged");
 		st = AS_EDATA;
-		goto save_attempts;
+		goto attempts;
 	}
 	guard = shrink_guard(cfg, old, cur, rep);
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run)) != AS_OK)
-		goto save_attempts;
+		goto attempts;
 	if (!cfg->dry_run) {
-		if ((st = save_all(cfg, cur)) == AS_OK)
+		if ((st = save_lists(cfg, cur, rep->results)) == AS_OK)
 			st = save_include(cfg, rep);
 		if (st != AS_OK)
-			goto out;
+			goto attempts;
 	}
 	st = guard != AS_OK ? guard : worst;
-	goto out;
 
- save_attempts:
-	/* Record the attempt; the accepted lists stay as they were. */
-	for (i = 0; !cfg->dry_run && lockfd != -1 && i < cfg->nsources; i++) {
-		old[i].attempt = now;
-		set_str(&old[i].result, cur[i].result);
-		state_save(cfg->state_dir, &old[i]);
-	}
+ attempts:
+	/* Accepted lists change only above; attempts are always recorded. */
+	if (!cfg->dry_run && lockfd != -1)
+		save_attempts(cfg, cur);
  out:
 	if (lockfd != -1)
 		close(lockfd);
@@ -612,6 +624,8 @@ status_run(const struct config *cfg)
 		printf("  last attempt: %s (%s)\n",
 		    state_time(st.attempt, t1, sizeof(t1)),
 		    st.result ? st.result : "never");
+		if (st.error != NULL)
+			printf("  last error: %s\n", st.error);
 		if (st.present)
 			printf("  last success: %s, %s document, %zu entries "
 			    "(%zu pending removal), accepted %s, age %s, "

@@ -85,6 +85,22 @@ xstrndup(const char *s, size_t n)
 }
 
 /*
+ * When root writes into a directory someone else owns (a by-hand run
+ * beside the service's DynamicUser), give the file the directory's owner,
+ * so the service can still replace it.  Best effort.
+ */
+void
+own_like_dir(int fd, const char *dir)
+{
+	struct stat sb;
+
+	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
+	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+		log_warn("%s: cannot hand a new file to its owner: %s", dir,
+		    strerror(errno));
+}
+
+/*
  * See allowsync.h.  The temporary file is ".NAME.XXXXXX" beside path, so
  * the rename stays within one file system; after the rename the directory
  * is fsync'ed so the new name survives a crash.
@@ -121,6 +137,7 @@ atomic_write(const char *path, int (*fill)(FILE *, const void *),
 	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
 	    fchmod(fd, 0644) == -1 || fsync(fd) == -1)
 		goto out;
+	own_like_dir(fd, dir);
 	if (fclose(f) == EOF) {
 		f = NULL;
 		goto out;

@@ -413,8 +413,8 @@ case_source_down_uses_cache() {
 	expect_eq "$(snapshot)" "$before" "sets restored from cache"
 	expect_grep '"cached":true' "$OUT" "cache reported"
 	expect_eq "$(state_entries)" $'185.10.20.1\n2a01:4f8:10::/48' "state kept"
-	expect_eq "$(grep -v '^attempt\|^result' "$CT"/state/source-*.state)" \
-	    "$(grep -v '^attempt\|^result' <<< "$state")" "list unchanged"
+	expect_eq "$(cat "$CT"/state/source-*.state)" "$state" "list file unchanged"
+	expect_grep "result failed" "$CT"/state/source-*.attempt "attempt recorded"
 	expect_nogrep "stale-warn" "$ERR" "fresh cache: no stale warning"
 	# A cache older than stale-warn is still used, with one warning.
 	sed -i 's/^accepted .*/accepted 2026-01-01T00:00:00Z/' "$CT"/state/source-*.state
@@ -593,7 +593,21 @@ case_status() {
 	expect_grep "last attempt: " "$OUT" "attempt"
 	expect_grep "json document, 2 entries" "$OUT" "entries"
 	expect_grep 'etag "' "$OUT" "etag"
+	stop_server
+	run 75 --url "$URL"
+	run 0 --url "$URL" --status
+	expect_grep "(failed)" "$OUT" "failed attempt shown"
+	expect_grep "last error: " "$OUT" "error shown"
 	expect_grep "docplanner_v4 1 ranges" "$OUT" "kernel size"
+}
+
+case_root_run_keeps_service_owner() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -m 0700 "$CT/state"
+	chown 65534:65534 "$CT/state"
+	run 0 --url "$URL" --metrics-file "$CT/state/m.prom"
+	expect_eq "$(stat -c %u "$CT"/state/* | sort -u)" 65534 "files keep the directory's owner"
 }
 
 case_crash_safety() {

@@ -52,6 +52,11 @@ test_json_good(void **state)
 	assert_string_equal(el.v[1].key, "API");
 	entrylist_free(&el);
 
+	/* An escaped backslash before u0000 is not an escaped NUL. */
+	assert_int_equal(pj("{\"API\": [\"1.2.3.4\"], \"x\": \"\\\\u0000\"}",
+	    &el), AS_OK);
+	entrylist_free(&el);
+
 	/* Other keys are ignored; whitespace around is fine. */
 	assert_int_equal(pj(" \n{\"other\": 5, \"API\": []}\r\n ", &el), AS_OK);
 	assert_int_equal(el.n, 0);
@@ -100,6 +105,8 @@ test_json_bad_shapes(void **state)
 		"{\"API\": [\"1.2.3.4\"]} x",
 		"{\"API\": [\"1.2.3.4\"], \"API\": [\"0.0.0.0/0\"]}",
 		"{'API': ['1.2.3.4']}",
+		"{\"API\": [\"1.2.3.4\\u0000evil\"]}",
+		"{\"API\": [\"1.2.3.4\"], \"x\\u0000\": 1}",
 		"<html><body>Login</body></html>",
 	};
 	struct entrylist el;
