@@ -98,3 +98,6 @@ uninstall:
 
 clean:
 	rm -rf build build-* allowsync
+include fuzz/fuzz.mk
+
+include packaging/packaging.mk
