@@ -52,7 +52,8 @@ TESTS		:= $(TESTS_SRC:tests/%.c=$(BUILD)/%)
 # A sanitizer build keeps its binary in its own directory too.
 BIN		:= $(if $(SANITIZE),$(BUILD)/allowsync,allowsync)
 
-.PHONY: all clean check unit integration demo install uninstall
+.PHONY: all clean check unit integration demo install uninstall valgrind \
+	ci-extra bench
 
 all: $(BIN)
 
@@ -82,6 +83,30 @@ integration: $(BIN)
 	tests/integration.sh ./$(BIN)
 
 check: unit integration
+
+# The integration suite with every allowsync run under valgrind memcheck:
+# any error or definite leak makes the run exit 99, which fails its case.
+VALGRIND	:= valgrind -q --error-exitcode=99 --leak-check=full \
+		   --errors-for-leak-kinds=definite --show-leak-kinds=definite
+valgrind: allowsync
+	ALLOWSYNC_WRAP="$(VALGRIND)" tests/integration.sh ./allowsync
+
+# The benchmark (not part of CI): allowsync against nft -f and iprange.
+BENCH_BINS	:= $(BUILD)/bench_normalise $(BUILD)/bench_setdigest
+$(BUILD)/bench_%: bench/%.c $(LIB) src/allowsync.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
+	    $(PKG_LIBS)
+bench: allowsync $(BENCH_BINS)
+	bench/run.sh ./allowsync $(BENCH_BINS) $(BENCH_SIZES)
+
+# What CI runs after `make check`: sanitizers, valgrind, static analysis,
+# fuzzing and packaging.  Each step prints its own closing line.
+ci-extra:
+	$(MAKE) check SANITIZE=address,undefined
+	$(MAKE) valgrind
+	$(MAKE) analyze
+	$(MAKE) -j2 fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	tests/packaging.sh
 
 demo: allowsync
 	tests/demo.sh ./allowsync

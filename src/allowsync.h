@@ -212,6 +212,8 @@ void	 rangelist_append(struct rangelist *dst, const struct rangelist *src);
 void	 rangelist_normalise(struct rangelist *);
 /* True when both lists hold exactly the same ranges (both normalised). */
 bool	 rangelist_equal(const struct rangelist *, const struct rangelist *);
+/* A 64-bit digest of the ranges, to recognise a list. */
+uint64_t rangelist_digest(const struct rangelist *);
 /* Sort per family and drop exact duplicates, without merging. */
 void	 rangelist_unique(struct rangelist *);
 /* qsort(3) orders: by first, then by last. */
@@ -500,7 +502,9 @@ void	 nftset_close(struct nftset *);
  * and interval sets only) in its own transaction first.  A missing object
  * without create, a wrong key type or a set without the interval flag
  * returns AS_EUNAVAIL after logging what is wrong and, for missing
- * objects, the nft commands that would create them.
+ * objects, the nft commands that would create them.  With have NULL the
+ * objects are checked but the elements are not dumped (a dump of a big
+ * set is slow in the kernel).
  */
 enum as_status nftset_read(struct nftset *, const struct nft_target *,
 	    bool create, struct rangelist *have, uint32_t *genid);
@@ -526,6 +530,7 @@ struct source {
 	char		*name;
 	char		*url;		/* JSON form */
 	char		*url_txt;	/* text form; NULL when none */
+	bool		 text_only;	/* url ends in .txt: no JSON form */
 };
 
 /* One static entry and where it was written, for error messages. */

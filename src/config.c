@@ -227,7 +227,8 @@ statics_clear(struct config *cfg)
 
 /*
  * Add a source with JSON URL url.  The text fallback is the URL with a
- * final ".json" changed to ".txt"; url-txt may replace it later.
+ * final ".json" changed to ".txt"; url-txt may replace it later.  A URL
+ * ending in ".txt" is the text form itself, with no JSON form.
  */
 static enum as_status
 source_add(struct config *cfg, struct origin *o, const char *key,
@@ -249,6 +250,9 @@ source_add(struct config *cfg, struct origin *o, const char *key,
 		s->url_txt = xmalloc(n);
 		memcpy(s->url_txt, url, n - 5);
 		memcpy(s->url_txt + n - 5, ".txt", 5);
+	} else if (n > 4 && strcmp(url + n - 4, ".txt") == 0) {
+		s->url_txt = xstrdup(url);
+		s->text_only = true;
 	}
 	o->url_txt_ok = true;
 	return AS_OK;

@@ -448,7 +448,7 @@ gen_cb(const struct nlmsghdr *nlh, void *data)
 enum as_status
 nftset_getgen(struct nftset *ns, uint32_t *genid)
 {
-	char buf[REQ_BUF_SIZE];
+	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
 	struct nlmsghdr *nlh;
 
 	nlh = nl_header(ns, buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK);
@@ -492,7 +492,7 @@ set_cb(const struct nlmsghdr *nlh, void *data)
 static enum as_status
 table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 {
-	char buf[REQ_BUF_SIZE];
+	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
 	struct nlmsghdr *nlh;
 
 	nlh = nl_header(ns, buf, NFT_MSG_GETTABLE,
@@ -516,7 +516,7 @@ static enum as_status
 set_lookup(struct nftset *ns, const struct nft_target *t, const char *name,
     struct set_info *si, bool *missing)
 {
-	char buf[REQ_BUF_SIZE];
+	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
 	struct nlmsghdr *nlh;
 
 	nlh = nl_header(ns, buf, NFT_MSG_GETSET,
@@ -604,6 +604,8 @@ batch_reserve(struct nftset *ns, size_t len, size_t need)
 	}
 	if (cap != ns->cap) {
 		ns->buf = xreallocarray(ns->buf, cap, 1);
+		/* libmnl leaves attribute padding as it finds it. */
+		memset(ns->buf + ns->cap, 0, cap - ns->cap);
 		ns->cap = cap;
 	}
 }
@@ -1215,7 +1217,7 @@ static enum as_status
 set_dump(struct nftset *ns, const struct nft_target *t, int af,
     struct rangelist *have)
 {
-	char buf[REQ_BUF_SIZE];
+	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
 	const char *set = target_set(t, af);
 	struct nlmsghdr *nlh;
 
@@ -1392,7 +1394,8 @@ nftset_read(struct nftset *ns, const struct nft_target *t, bool create,
 	enum as_status st;
 	int i;
 
-	have->n4 = have->n6 = 0;
+	if (have != NULL)
+		have->n4 = have->n6 = 0;
 	if ((st = target_check(t)) != AS_OK)
 		return st;
 	if ((st = nftset_getgen(ns, genid)) != AS_OK)
@@ -1418,7 +1421,7 @@ nftset_read(struct nftset *ns, const struct nft_target *t, bool create,
 		if ((st = objects_check(t, missing, si)) != AS_OK)
 			return st;
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; have != NULL && i < 2; i++)
 		if (target_set(t, 4 + 2 * i) != NULL &&
 		    (st = set_dump(ns, t, 4 + 2 * i, have)) != AS_OK)
 			return st;

@@ -212,3 +212,28 @@ rangelist_unique(struct rangelist *rl)
 			rl->v6[n++] = rl->v6[i];
 	rl->n6 = n;
 }
+
+/*
+ * A 64-bit FNV-1a digest of the ranges (counts included), to recognise a
+ * list without keeping a copy of it.
+ */
+uint64_t
+rangelist_digest(const struct rangelist *rl)
+{
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ULL, n[2] = { rl->n4, rl->n6 };
+	size_t i, len;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		p = part == 0 ? (const void *)n : part == 1 ?
+		    (const void *)rl->v4 : (const void *)rl->v6;
+		len = part == 0 ? sizeof(n) : part == 1 ?
+		    rl->n4 * sizeof(*rl->v4) : rl->n6 * sizeof(*rl->v6);
+		for (i = 0; i < len; i++) {
+			h ^= p[i];
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}

@@ -121,7 +121,8 @@ refresh_source(const struct config *cfg, const struct source *src,
     struct source_result *res, time_t now)
 {
 	static const char *forms[2] = { "json", "text" };
-	const char *urls[2] = { src->url, src->url_txt };
+	const char *urls[2] = { src->text_only ? NULL : src->url,
+	    src->url_txt };
 	struct fetch_cond cond;
 	struct fetch_result fr;
 	struct rangelist doc;
@@ -137,8 +138,10 @@ refresh_source(const struct config *cfg, const struct source *src,
 	cur->url = xstrdup(src->url);
 	rangelist_init(&doc);
 
-	for (i = 0; i < 2 && urls[i] != NULL; i++) {
-		if (i == 1)
+	for (i = 0; i < 2; i++) {
+		if (urls[i] == NULL)
+			continue;
+		if (i == 1 && urls[0] != NULL)
 			log_warn("%s: JSON form failed, trying the text form %s",
 			    src->name, urls[1]);
 		/* Validators only fit the form they came with. */

@@ -101,6 +101,7 @@ test_file_grammar(void **state)
 	assert_string_equal(cfg.sources[2].url_txt,
 	    "https://mirror.example.net/other.txt");
 	assert_string_equal(cfg.table, "fw");
+	assert_false(cfg.sources[0].text_only);
 	assert_string_equal(cfg.set6, "");
 	assert_int_equal(cfg.njson_keys, 2);
 	assert_string_equal(cfg.json_keys[1], "WEBHOOKS");
@@ -108,6 +109,21 @@ test_file_grammar(void **state)
 	assert_true(cfg.policy.allow_private);
 	assert_int_equal(cfg.nstatics, 2);
 	assert_int_equal(cfg.statics[1].line, 15);
+	config_free(&cfg);
+}
+
+static void
+test_text_only_url(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "url = file:///srv/mirror/ips.txt\n"
+	    "url = https://a.example/list\n"), AS_OK);
+	assert_true(cfg.sources[0].text_only);
+	assert_string_equal(cfg.sources[0].url_txt, "file:///srv/mirror/ips.txt");
+	assert_false(cfg.sources[1].text_only);
+	assert_null(cfg.sources[1].url_txt);
 	config_free(&cfg);
 }
 
@@ -288,6 +304,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_file_grammar),
+		cmocka_unit_test(test_text_only_url),
 		cmocka_unit_test(test_all_locales),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_error_names_line),
