@@ -426,6 +426,30 @@ enum as_status state_save_attempt(const char *dir, const struct srcstate *st);
  */
 enum as_status state_write_include(const char *dir,
 	    const struct nft_target *tgt, const struct rangelist *want);
+/*
+ * What the last commit (or check) left in the kernel, DIR/kernel.state.
+ * When the ruleset generation is still the recorded one, nobody has
+ * committed since, so the sets hold exactly the recorded list and the slow
+ * dump can be skipped.  Boot and network namespace pin the generation
+ * counter it belongs to.
+ */
+struct kernel_record {
+	char		 boot_id[40];	/* /proc/sys/kernel/random/boot_id */
+	unsigned long long netns;	/* inode of our network namespace */
+	char		 target[4 * (MAX_NFT_NAME + 1)];	/* fam tbl s4 s6 */
+	uint32_t	 generation;
+	uint64_t	 digest;	/* rangelist_digest() of the contents */
+};
+
+/*
+ * Fill rec with this boot, namespace and target (generation and digest
+ * left 0).  Returns false when they cannot be read: never skip then.
+ */
+bool	 kernel_record_here(const struct nft_target *, struct kernel_record *);
+/* Load DIR/kernel.state; false when absent or unreadable. */
+bool	 state_load_kernel(const char *dir, struct kernel_record *);
+enum as_status state_save_kernel(const char *dir,
+	    const struct kernel_record *);
 /* Format t as ISO 8601 UTC into buf (at least 21 bytes); "-" for 0. */
 const char *state_time(time_t t, char *buf, size_t bufsz);
 

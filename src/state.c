@@ -526,3 +526,96 @@ state_write_include(const char *dir, const struct nft_target *tgt,
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
 	return atomic_write(path, fill_include, &ia);
 }
+
+/* See allowsync.h. */
+bool
+kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
+{
+	struct stat sb;
+	FILE *f;
+	size_t n;
+
+	memset(rec, 0, sizeof(*rec));
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
+		return false;
+	n = fread(rec->boot_id, 1, sizeof(rec->boot_id) - 1, f);
+	fclose(f);
+	rec->boot_id[n] = '\0';
+	rec->boot_id[strcspn(rec->boot_id, "\n")] = '\0';
+	if (n == 0 || stat("/proc/self/ns/net", &sb) == -1)
+		return false;
+	rec->netns = (unsigned long long)sb.st_ino;
+	snprintf(rec->target, sizeof(rec->target), "%s %s %s %s", t->family,
+	    t->table, t->set4 && *t->set4 ? t->set4 : "-",
+	    t->set6 && *t->set6 ? t->set6 : "-");
+	return true;
+}
+
+static int
+fill_kernel(FILE *f, const void *arg)
+{
+	const struct kernel_record *rec = arg;
+
+	fprintf(f, "# allowsync: what the last run left in the kernel\n"
+	    "boot %s\nnetns %llu\ntarget %s\ngeneration %u\n"
+	    "digest %016llx\n", rec->boot_id, rec->netns, rec->target,
+	    rec->generation, (unsigned long long)rec->digest);
+	return ferror(f) ? -1 : 0;
+}
+
+/* See allowsync.h. */
+enum as_status
+state_save_kernel(const char *dir, const struct kernel_record *rec)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/kernel.state", dir);
+	return atomic_write(path, fill_kernel, rec);
+}
+
+/* See allowsync.h.  Any line out of place makes the record unusable. */
+bool
+state_load_kernel(const char *dir, struct kernel_record *rec)
+{
+	char path[PATH_MAX], line[sizeof(rec->target) + 16];
+	unsigned long long digest;
+	unsigned int gen;
+	int seen = 0;
+	size_t n;
+	FILE *f;
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(path, sizeof(path), "%s/kernel.state", dir);
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strlen(line);
+		if (n == 0 || line[n - 1] != '\n')
+			break;
+		line[n - 1] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (strncmp(line, "boot ", 5) == 0 &&
+		    n - 6 < sizeof(rec->boot_id)) {
+			memcpy(rec->boot_id, line + 5, n - 5);
+			seen |= 1;
+		} else if (sscanf(line, "netns %llu", &rec->netns) == 1)
+			seen |= 2;
+		else if (strncmp(line, "target ", 7) == 0) {
+			snprintf(rec->target, sizeof(rec->target), "%.*s",
+			    (int)sizeof(rec->target) - 1, line + 7);
+			seen |= 4;
+		} else if (sscanf(line, "generation %u", &gen) == 1) {
+			rec->generation = gen;
+			seen |= 8;
+		} else if (sscanf(line, "digest %llx", &digest) == 1) {
+			rec->digest = digest;
+			seen |= 16;
+		} else {
+			seen = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return seen == 31;
+}

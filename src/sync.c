@@ -267,17 +267,54 @@ log_ranges(const struct config *cfg, const struct rangelist *rl,
 }
 
 /*
+ * True when the kernel record says the sets held exactly prev after the
+ * last run, in this boot and namespace; *rec is the record.
+ */
+static bool
+kernel_known(const struct config *cfg, const struct rangelist *prev,
+    struct kernel_record *rec)
+{
+	struct nft_target tgt = target_of(cfg);
+	struct kernel_record here;
+
+	return prev != NULL && kernel_record_here(&tgt, &here) &&
+	    state_load_kernel(cfg->state_dir, rec) &&
+	    strcmp(rec->boot_id, here.boot_id) == 0 &&
+	    rec->netns == here.netns && strcmp(rec->target, here.target) == 0 &&
+	    rec->digest == rangelist_digest(prev);
+}
+
+/* Record that the sets hold rep->want at generation rep->gen_after. */
+static void
+kernel_remember(const struct config *cfg, const struct run_report *rep)
+{
+	struct nft_target tgt = target_of(cfg);
+	struct kernel_record rec;
+
+	if (!kernel_record_here(&tgt, &rec))
+		return;
+	rec.generation = rep->gen_after;
+	rec.digest = rangelist_digest(&rep->want);
+	state_save_kernel(cfg->state_dir, &rec);
+}
+
+/*
  * Read the kernel sets into rep->have and plan the change to rep->want.
  * With commit, apply it, retrying when another commit raced ours
- * (ERESTART) a bounded number of times.  Fills rep.
+ * (ERESTART) a bounded number of times.  prev, when not NULL, is what
+ * the last run left in the sets: if the ruleset generation has not moved
+ * since (kernel record), it stands in for the slow dump.  Fills rep.
  */
 static enum as_status
-sync_kernel(const struct config *cfg, struct run_report *rep, bool commit)
+sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
+    const struct rangelist *prev)
 {
 	struct nft_target tgt = target_of(cfg);
 	struct nftset *ns = NULL;
 	struct rangelist check;
+	struct kernel_record rec;
 	uint32_t gen = 0, newgen = 0;
+	bool known = commit && kernel_known(cfg, prev, &rec), skip;
 	int attempt;
 	enum as_status st;
 
@@ -286,8 +323,16 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit)
 	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
 		plan_free(&rep->plan);
 		plan_init(&rep->plan);
-		st = nftset_read(ns, &tgt, commit && cfg->create, &rep->have,
-		    &gen);
+		skip = known && attempt == 0;
+		st = nftset_read(ns, &tgt, commit && cfg->create,
+		    skip ? NULL : &rep->have, &gen);
+		if (st == AS_OK && skip && gen == rec.generation) {
+			log_info("ruleset unchanged since the last run "
+			    "(generation %u): not dumping the sets", gen);
+			rep->have.n4 = rep->have.n6 = 0;
+			rangelist_append(&rep->have, prev);
+		} else if (st == AS_OK && skip)
+			st = nftset_read(ns, &tgt, false, &rep->have, &gen);
 		if (st == AS_ETEMPFAIL)
 			continue;	/* the dump raced a commit */
 		if (st != AS_OK)
@@ -301,9 +346,17 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit)
 		}
 		if (plan_empty(&rep->plan)) {
 			rep->outcome = "in sync, nothing to do";
+			kernel_remember(cfg, rep);
 			goto out;
 		}
 		st = nftset_commit(ns, &tgt, &rep->plan, gen, &newgen);
+		if (st == AS_EKERNEL && skip) {
+			/* Nothing was applied; trust the kernel, not the record. */
+			log_warn("commit planned from the kernel record failed; "
+			    "reading the sets and trying again");
+			known = false;
+			continue;
+		}
 		if (st != AS_ETEMPFAIL)
 			break;
 		log_info("ruleset changed during the run (generation %u); "
@@ -328,8 +381,11 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit)
 			    "another process changed them");
 			st = AS_EKERNEL;
 		}
+		rep->gen_after = newgen;
 		rangelist_free(&check);
 	}
+	if (st == AS_OK)
+		kernel_remember(cfg, rep);
  out:
 	nftset_close(ns);
 	return st;
@@ -486,11 +542,14 @@ enum as_status
 sync_run(const struct config *cfg, struct run_report *rep)
 {
 	struct srcstate *old, *cur;
+	struct rangelist prev;
 	enum as_status st, guard, worst = AS_OK;
-	size_t i, have_data = 0;
+	size_t i, have_data = 0, have_old;
+	bool prev_ok = false;
 	time_t now = time(NULL);
 	int lockfd = -1;
 
+	rangelist_init(&prev);
 	old = xcalloc(cfg->nsources, sizeof(*old));
 	cur = xcalloc(cfg->nsources, sizeof(*cur));
 	rep->results = xcalloc(cfg->nsources, sizeof(*rep->results));
@@ -499,7 +558,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		goto out;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		goto out;
-	load_states(cfg, old);
+	have_old = load_states(cfg, old);
 
 	fetch_global_init();
 	for (i = 0; i < cfg->nsources; i++) {
@@ -527,7 +586,11 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		goto attempts;
 	}
 	guard = shrink_guard(cfg, old, cur, rep);
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run)) != AS_OK)
+	/* What the last run left in the sets, if it ran here. */
+	prev_ok = !cfg->dry_run && have_old > 0 &&
+	    build_want(cfg, old, &prev) == AS_OK;
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, prev_ok ? &prev :
+	    NULL)) != AS_OK)
 		goto attempts;
 	if (!cfg->dry_run) {
 		if ((st = save_lists(cfg, cur, rep->results)) == AS_OK)
@@ -544,6 +607,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
  out:
 	if (lockfd != -1)
 		close(lockfd);
+	rangelist_free(&prev);
 	free_states(old, cfg->nsources);
 	free_states(cur, cfg->nsources);
 	return st;
@@ -568,7 +632,7 @@ restore_run(const struct config *cfg, struct run_report *rep)
 	}
 	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
 		goto out;
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL)) != AS_OK)
 		goto out;
 	if (!cfg->dry_run)
 		st = save_include(cfg, rep);
@@ -595,7 +659,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 	}
 	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
 		goto out;
-	if ((st = sync_kernel(cfg, rep, false)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, false, NULL)) != AS_OK)
 		goto out;
 	if (plan_empty(&rep->plan))
 		rep->outcome = "in sync";
@@ -644,7 +708,7 @@ status_run(const struct config *cfg)
 		srcstate_free(&st);
 	}
 	run_report_init(&rep, cfg);
-	rc = sync_kernel(cfg, &rep, false);
+	rc = sync_kernel(cfg, &rep, false, NULL);
 	if (rc == AS_OK) {
 		printf("kernel: %s %s", cfg->family, cfg->table);
 		if (cfg->set4[0] != '\0')

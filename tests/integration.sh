@@ -93,8 +93,10 @@ mksets() {
 run() {
 	local want=$1 rc
 	shift
-	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
-	    --timeout 10 --state-dir "$CT/state" "$@" > "$OUT" 2> "$ERR"
+	# ALLOWSYNC_WRAP runs the binary under a checker (make valgrind).
+	${ALLOWSYNC_WRAP:-} "$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" \
+	    --retries 0 --timeout 10 --state-dir "$CT/state" "$@" \
+	    > "$OUT" 2> "$ERR"
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		fail "allowsync $*: exit $rc, expected $want"
@@ -608,6 +610,35 @@ case_root_run_keeps_service_owner() {
 	chown 65534:65534 "$CT/state"
 	run 0 --url "$URL" --metrics-file "$CT/state/m.prom"
 	expect_eq "$(stat -c %u "$CT"/state/* | sort -u)" 65534 "files keep the directory's owner"
+}
+
+case_generation_skips_dump() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100
+	expect_grep "generation" "$CT/state/kernel.state" "record written"
+	run 0 --url "$URL" -v
+	expect_grep "not dumping the sets" "$ERR" "dump skipped when quiet"
+	# An update planned from the record commits correctly.
+	serve_list 185.10.20.1 185.10.30.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL" -v --remove-after 1 --max-remove-percent 100
+	expect_grep "not dumping the sets" "$ERR" "skipped again"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.0/24' "update applied"
+	# Anyone else's commit moves the generation: the sets are dumped.
+	nft delete element inet filter docplanner_v4 '{ 185.10.20.1 }'
+	run 0 --url "$URL" -v
+	expect_nogrep "not dumping the sets" "$ERR" "dumped after a foreign commit"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.0/24' "drift repaired"
+	# A record of other contents (digest) is not trusted.
+	nft add table inet unrelated
+	run 0 --url "$URL"
+	sed -i 's/^digest .*/digest 0000000000000000/' "$CT/state/kernel.state"
+	run 0 --url "$URL" -v
+	expect_nogrep "not dumping the sets" "$ERR" "digest mismatch: dumped"
+	# Another boot (or namespace) never trusts the record.
+	sed -i 's/^boot .*/boot 00000000-0000-0000-0000-000000000000/' "$CT/state/kernel.state"
+	run 0 --url "$URL" -v
+	expect_nogrep "not dumping the sets" "$ERR" "other boot: dumped"
 }
 
 case_crash_safety() {
