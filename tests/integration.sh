@@ -1,121 +1,17 @@
 #!/usr/bin/env bash
 # Integration tests: the real allowsync binary against a real HTTPS server
 # on 127.0.0.1 (CA made at test time) and real nftables.  Every case runs
-# in its own network namespace (unshare -n), with its own server, so the
-# host's ruleset is never touched.
+# in its own network namespace with its own server (tests/harness.sh), so
+# the host's ruleset is never touched.
 #
 # usage: tests/integration.sh ./allowsync [case ...]
-# Prints "ok - NAME" / "not ok - NAME" per case and a closing
-# "N passed, N failed" line; exits non-zero when any case failed.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/lib.sh"
-
-# ------------------------------------------------------------ helpers
-
-FAILED=0
-
-# fail MSG: record a failed assertion in the current case.
-fail() {
-	echo "    FAIL: $*" >&2
-	FAILED=1
-}
-
-# expect_eq ACTUAL EXPECTED WHAT
-expect_eq() {
-	[ "$1" == "$2" ] || fail "$3: got [$1], expected [$2]"
-}
-
-# expect_grep PATTERN FILE WHAT: FILE must contain PATTERN (fixed string).
-expect_grep() {
-	grep -qF -- "$1" "$2" || { fail "$3: no \"$1\" in $(basename "$2"):";
-	    sed 's/^/      | /' "$2" >&2; }
-}
-
-# expect_nogrep PATTERN FILE WHAT
-expect_nogrep() {
-	! grep -qF -- "$1" "$2" || fail "$3: unexpected \"$1\" in $(basename "$2")"
-}
-
-# serve NAME CONTENT: publish CONTENT as www/NAME.
-serve() {
-	printf '%s' "$2" > "$WWW/$1"
-}
-
-# serve_list V4_AND_V6_ENTRIES...: publish list.json and list.txt.
-serve_list() {
-	local json="" e
-	for e in "$@"; do json="$json${json:+, }\"$e\""; done
-	serve list.json "{\"API\": [$json]}"
-	printf '%s\n' "$@" > "$WWW/list.txt"
-}
-
-# elems SET: the set's elements, one per line, as nft prints them
-# ("a", "a/len", "a-b"), sorted; empty output when the set is empty.
-elems() {
-	nft -j list set "${FAMILY:-inet}" "${TABLE:-filter}" "$1" |
-	python3 -c '
-import json, sys
-out = []
-for o in json.load(sys.stdin)["nftables"]:
-    for e in o.get("set", {}).get("elem", []):
-        if isinstance(e, dict) and "elem" in e:
-            e = e["elem"]["val"]
-        if isinstance(e, str):
-            out.append(e)
-        elif "prefix" in e:
-            out.append("%s/%d" % (e["prefix"]["addr"], e["prefix"]["len"]))
-        elif "range" in e:
-            out.append("%s-%s" % tuple(e["range"]))
-print("\n".join(sorted(out)))'
-}
-
-# snapshot: both sets as nft prints them, for byte-identical comparisons.
-snapshot() {
-	nft -j list set inet filter docplanner_v4 2>&1
-	nft -j list set inet filter docplanner_v6 2>&1
-}
-
-# mksets: the example table and interval sets, empty.
-mksets() {
-	nft -f - <<-'EOF'
-	table inet filter {
-		set docplanner_v4 { type ipv4_addr; flags interval; }
-		set docplanner_v6 { type ipv6_addr; flags interval; }
-	}
-	EOF
-}
-
-# run EXPECTED_EXIT ARGS...: run allowsync against the test server with
-# a clean config; stdout in $OUT, stderr in $ERR.
-run() {
-	local want=$1 rc
-	shift
-	# ALLOWSYNC_WRAP runs the binary under a checker (make valgrind).
-	${ALLOWSYNC_WRAP:-} "$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" \
-	    --retries 0 --timeout 10 --state-dir "$CT/state" "$@" \
-	    > "$OUT" 2> "$ERR"
-	rc=$?
-	if [ "$rc" != "$want" ]; then
-		fail "allowsync $*: exit $rc, expected $want"
-		sed 's/^/      stderr| /' "$ERR" >&2
-		sed 's/^/      stdout| /' "$OUT" >&2
-	fi
-}
-
-# monitor_start / monitor_stop: record every ruleset change meanwhile.
-monitor_start() {
-	nft monitor > "$CT/monitor" 2>&1 &
-	MONITOR_PID=$!
-	sleep 0.3
-}
-monitor_stop() {
-	sleep 0.3
-	kill "$MONITOR_PID" 2>/dev/null
-	wait "$MONITOR_PID" 2>/dev/null
-}
+# shellcheck source=tests/harness.sh
+. "$HERE/harness.sh"
 
 # ------------------------------------------------------------ cases
 
@@ -725,52 +621,4 @@ case_metrics() {
 	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/allowsync.prom" || fail "source down"
 }
 
-# ------------------------------------------------------------ driver
-
-# Run one case inside the current (fresh) network namespace.
-run_case() {
-	local name=$1
-	CT=$(mktemp -d "$T/$name.XXXXXX")
-	WWW=$CT/www OUT=$CT/stdout ERR=$CT/stderr
-	mkdir -p "$WWW"
-	: > "$CT/empty.conf"
-	ip link set lo up
-	trap 'stop_server; kill "${MONITOR_PID:-}" 2>/dev/null; rm -rf "$CT"' EXIT
-	start_server "$WWW" "$CA/server.pem" "$CA/server.key" || exit 1
-	URL="https://127.0.0.1:$SERVER_PORT/list.json"
-	"case_$name"
-	exit "$FAILED"
-}
-
-if [ "${1:-}" == "--case" ]; then
-	BIN=$2 T=$3 CA=$3/ca
-	run_case "$4"
-fi
-
-BIN=$(realpath "${1:?usage: integration.sh ./allowsync [case ...]}")
-shift
-if [ "$(id -u)" != 0 ]; then
-	echo "integration: run as root: every case needs its own network namespace" >&2
-	exit 1
-fi
-T=$(mktemp -d /tmp/allowsync-it.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-mkca "$T/ca" || exit 1
-
-if [ $# -gt 0 ]; then
-	cases=("$@")
-else
-	mapfile -t cases < <(declare -F | awk '{print $3}' | sed -n 's/^case_//p')
-fi
-pass=0 failn=0
-for c in "${cases[@]}"; do
-	if timeout 120 unshare -n bash "$0" --case "$BIN" "$T" "$c"; then
-		echo "ok - $c"
-		pass=$((pass + 1))
-	else
-		echo "not ok - $c"
-		failn=$((failn + 1))
-	fi
-done
-echo "integration: $pass passed, $failn failed"
-[ "$failn" == 0 ]
+harness_main "$@"
