@@ -103,6 +103,60 @@ range6_cmp(const void *a, const void *b)
 	return u128_cmp(x->last, y->last);
 }
 
+#define RADIX_MIN	4096	/* below this, qsort is as fast */
+
+/* The sort key of an IPv4 range: first, then last. */
+static inline uint64_t
+key4(const struct range4 *r)
+{
+	return (uint64_t)r->first << 32 | r->last;
+}
+
+/*
+ * Sort IPv4 ranges in range4_cmp() order: a list already in order is
+ * left alone after one pass; a big one gets an LSD radix sort over the
+ * 64-bit key, 16 bits a pass, which is several times faster than qsort(3)
+ * with a comparison function for a million ranges.
+ */
+static void
+sort4(struct range4 *v, size_t n)
+{
+	struct range4 *tmp, *src, *dst, *t;
+	size_t *count, i, sum, c;
+	unsigned int shift;
+
+	for (i = 1; i < n && key4(&v[i - 1]) <= key4(&v[i]); i++)
+		;
+	if (i >= n)
+		return;
+	if (n < RADIX_MIN) {
+		qsort(v, n, sizeof(*v), range4_cmp);
+		return;
+	}
+	tmp = xreallocarray(NULL, n, sizeof(*tmp));
+	count = xcalloc(1 << 16, sizeof(*count));
+	src = v;
+	dst = tmp;
+	for (shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, (1 << 16) * sizeof(*count));
+		for (i = 0; i < n; i++)
+			count[key4(&src[i]) >> shift & 0xffff]++;
+		for (sum = 0, i = 0; i < 1 << 16; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[key4(&src[i]) >> shift & 0xffff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	/* Four passes: the sorted data is back in v. */
+	free(count);
+	free(tmp);
+}
+
 /*
  * True when next starts inside prev or right after it.  prev->last + 1
  * is never computed for the top address, where it would wrap to 0.
@@ -139,7 +193,7 @@ merge4(struct range4 *v, size_t *n)
 
 	if (*n < 2)
 		return;
-	xqsort(v, *n, sizeof(*v), range4_cmp);
+	sort4(v, *n);
 	for (i = 1, j = 0; i < *n; i++) {
 		if (!touches4(&v[j], &v[i]))
 			v[++j] = v[i];
@@ -201,7 +255,7 @@ rangelist_unique(struct rangelist *rl)
 {
 	size_t i, n;
 
-	xqsort(rl->v4, rl->n4, sizeof(*rl->v4), range4_cmp);
+	sort4(rl->v4, rl->n4);
 	for (i = n = 0; i < rl->n4; i++)
 		if (n == 0 || range4_cmp(&rl->v4[n - 1], &rl->v4[i]) != 0)
 			rl->v4[n++] = rl->v4[i];

@@ -384,12 +384,26 @@ format_len(int r, size_t bufsz)
 	return (size_t)r;
 }
 
-/* Dotted-quad text of a (host order). */
-static void
-addr4_text(uint32_t a, char *buf, size_t bufsz)
+/*
+ * Write a as a dotted quad at p (at least 15 bytes) without printf, which
+ * dominated the time to write a million ranges; returns the end.
+ */
+static char *
+addr4_put(uint32_t a, char *p)
 {
-	snprintf(buf, bufsz, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
-	    (a >> 8) & 0xff, a & 0xff);
+	unsigned int o, shift;
+
+	for (shift = 24;; shift -= 8) {
+		o = (a >> shift) & 0xff;
+		if (o >= 100)
+			*p++ = (char)('0' + o / 100);
+		if (o >= 10)
+			*p++ = (char)('0' + o / 10 % 10);
+		*p++ = (char)('0' + o % 10);
+		if (shift == 0)
+			return p;
+		*p++ = '.';
+	}
 }
 
 /* RFC 5952 text of a, by inet_ntop(3); buf is INET6_ADDRSTRLEN bytes. */
@@ -411,20 +425,28 @@ addr6_text(struct u128 a, char *buf, size_t bufsz)
 size_t
 range4_format(const struct range4 *r, char *buf, size_t bufsz)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char text[2 * INET_ADDRSTRLEN + 4], *p;
 	uint32_t x = r->first ^ r->last;
-	int n;
+	unsigned int len;
+	size_t n;
 
-	addr4_text(r->first, a, sizeof(a));
-	if (x == 0)
-		n = snprintf(buf, bufsz, "%s", a);
-	else if (is_low_mask64(x) && (r->first & x) == 0)
-		n = snprintf(buf, bufsz, "%s/%u", a, 32 - popcount64(x));
-	else {
-		addr4_text(r->last, b, sizeof(b));
-		n = snprintf(buf, bufsz, "%s-%s", a, b);
+	p = addr4_put(r->first, text);
+	if (x != 0 && is_low_mask64(x) && (r->first & x) == 0) {
+		len = 32 - popcount64(x);
+		*p++ = '/';
+		if (len >= 10)
+			*p++ = (char)('0' + len / 10);
+		*p++ = (char)('0' + len % 10);
+	} else if (x != 0) {
+		*p++ = '-';
+		p = addr4_put(r->last, p);
 	}
-	return format_len(n, bufsz);
+	if (bufsz == 0)
+		return 0;
+	n = (size_t)(p - text) < bufsz ? (size_t)(p - text) : bufsz - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return n;
 }
 
 /* See allowsync.h. */

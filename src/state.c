@@ -185,8 +185,11 @@ print_entry4(FILE *f, const struct range4 *r, int pending, unsigned int miss)
 	char buf[RANGE_STRLEN];
 
 	range4_format(r, buf, sizeof(buf));
-	return pending ? fprintf(f, "pending %s %u\n", buf, miss) :
-	    fprintf(f, "entry %s\n", buf);
+	if (pending)
+		return fprintf(f, "pending %s %u\n", buf, miss);
+	fputs("entry ", f);
+	fputs(buf, f);
+	return putc('\n', f);
 }
 
 static int
@@ -499,7 +502,9 @@ fill_include(FILE *f, const void *arg)
 		    ia->tgt->table, ia->tgt->set4);
 		for (i = 0; i < w->n4; i++) {
 			range4_format(&w->v4[i], buf, sizeof(buf));
-			fprintf(f, "\t%s%s\n", buf, i + 1 < w->n4 ? "," : "");
+			putc('\t', f);
+			fputs(buf, f);
+			fputs(i + 1 < w->n4 ? ",\n" : "\n", f);
 		}
 		fprintf(f, "}\n");
 	}

@@ -445,6 +445,44 @@ test_random(void **state)
 	random6((struct u128){ 0, 0 });
 }
 
+/*
+ * Big lists take the radix sort: its order must be qsort's, with and
+ * without duplicates, and normalising must merge exactly as on small lists.
+ */
+static void
+test_large_sort(void **state)
+{
+	struct rangelist rl, ref;
+	struct range4 r;
+	size_t i, n = 200000;
+	uint32_t x = 12345;
+
+	(void)state;
+	rangelist_init(&rl);
+	rangelist_init(&ref);
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		r.first = x & 0xfffffff0u;
+		r.last = r.first + (x >> 28);
+		rangelist_add4(&rl, &r);
+		if (i % 7 == 0)
+			rangelist_add4(&rl, &r);
+	}
+	rangelist_append(&ref, &rl);
+	qsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
+	rangelist_unique(&rl);
+	for (i = 1; i < ref.n4; i++)
+		assert_true(range4_cmp(&ref.v4[i - 1], &ref.v4[i]) <= 0);
+	for (i = 1; i < rl.n4; i++)
+		assert_true(range4_cmp(&rl.v4[i - 1], &rl.v4[i]) < 0);
+	assert_true(rl.n4 <= n && rl.n4 > n / 2);
+	rangelist_normalise(&rl);
+	rangelist_normalise(&ref);
+	assert_true(rangelist_equal(&rl, &ref));
+	rangelist_free(&rl);
+	rangelist_free(&ref);
+}
+
 int
 main(void)
 {
@@ -456,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_merge6),
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_large_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
