@@ -537,6 +537,68 @@ case_generation_skips_dump() {
 	expect_nogrep "not dumping the sets" "$ERR" "other boot: dumped"
 }
 
+# expected_ranges FILE: the normalised ranges of a text list, as nft
+# prints them, computed independently of allowsync (Python ipaddress).
+expected_ranges() {
+	python3 - "$1" <<-'EOF'
+	import ipaddress, sys
+	nets = [ipaddress.ip_network(l.strip()) for l in open(sys.argv[1]) if l.strip()]
+	out = []
+	for v in (4, 6):
+	    spans = sorted((int(n.network_address), int(n.broadcast_address))
+	                   for n in nets if n.version == v)
+	    merged = []
+	    for a, b in spans:
+	        if merged and a <= merged[-1][1] + 1:
+	            merged[-1][1] = max(merged[-1][1], b)
+	        else:
+	            merged.append([a, b])
+	    cls = ipaddress.IPv4Address if v == 4 else ipaddress.IPv6Address
+	    bits = 32 if v == 4 else 128
+	    for a, b in merged:
+	        size = b - a + 1
+	        if size & (size - 1) == 0 and a % size == 0:
+	            plen = bits - size.bit_length() + 1
+	            out.append(str(cls(a)) if plen == bits else "%s/%d" % (cls(a), plen))
+	        else:
+	            out.append("%s-%s" % (cls(a), cls(b)))
+	print("\n".join(sorted(out)))
+	EOF
+}
+
+case_large_100k() {
+	mksets
+	python3 - "$WWW/list.txt" "$WWW/update.txt" <<-'EOF'
+	import random, sys
+	rnd = random.Random(7)
+	octets = [o for o in range(11, 224) if o not in (100, 127, 169, 172, 192, 198, 203)]
+	def entry():
+	    if rnd.random() < 0.1:
+	        return "2a01:%x:%x::/48" % (rnd.getrandbits(16), rnd.getrandbits(16))
+	    plen = rnd.choice((22, 24, 24, 28, 32))
+	    a = (rnd.choice(octets) << 24 | rnd.getrandbits(24)) & (0xffffffff << (32 - plen)) & 0xffffffff
+	    s = "%d.%d.%d.%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255)
+	    return s if plen == 32 else "%s/%d" % (s, plen)
+	l = [entry() for _ in range(100000)]
+	l += rnd.sample(l, 2000)
+	open(sys.argv[1], "w").write("\n".join(l) + "\n")
+	for i in rnd.sample(range(len(l)), 1000):
+	    l[i] = entry()
+	open(sys.argv[2], "w").write("\n".join(l) + "\n")
+	EOF
+	local url="https://127.0.0.1:$SERVER_PORT/list.txt"
+	local opts=(--max-entries 200000 --max-bytes 10000000 --remove-after 1
+	    --max-remove-percent 100)
+	run 0 --url "$url" "${opts[@]}"
+	[ "$(elems docplanner_v4 | wc -l)" -gt 80000 ] || fail "100k: too few ranges"
+	expect_eq "$( (elems docplanner_v4; elems docplanner_v6) | sort)" \
+	    "$(expected_ranges "$WWW/list.txt")" "100k: kernel holds the expected ranges"
+	cp "$WWW/update.txt" "$WWW/list.txt"
+	run 0 --url "$url" "${opts[@]}"
+	expect_eq "$( (elems docplanner_v4; elems docplanner_v6) | sort)" \
+	    "$(expected_ranges "$WWW/update.txt")" "100k: kernel holds the updated ranges"
+}
+
 case_crash_safety() {
 	mksets
 	local a b i f got last="" changes=0
