@@ -125,10 +125,10 @@ remove_temporaries(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return;
 	dfd = dirfd(d);
+	/* Every dot file in the directory is one of atomic_write()'s. */
 	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".source-", 8) == 0 ||
-		    strncmp(de->d_name, "." STATE_INCLUDE ".", 
-		    sizeof(STATE_INCLUDE) + 1) == 0)
+		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			unlinkat(dfd, de->d_name, 0);
 	closedir(d);
 }

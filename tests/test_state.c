@@ -234,14 +234,17 @@ test_lock(void **state)
 static void
 test_temporaries_removed(void **state)
 {
-	char path[PATH_MAX + 32];
+	char path[PATH_MAX + 32], path2[PATH_MAX + 32];
 	int fd;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/.source-0123.state.AbCdEf", dir);
+	snprintf(path2, sizeof(path2), "%s/.kernel.state.XyZ123", dir);
 	write_file(path, "half a file");
+	write_file(path2, "half a file");
 	assert_int_equal(state_lock(dir, 0, &fd), AS_OK);
 	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(access(path2, F_OK), -1);
 	close(fd);
 	snprintf(path, sizeof(path), "%s/" STATE_LOCK, dir);
 	unlink(path);
