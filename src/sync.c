@@ -146,7 +146,8 @@ refresh_source(const struct config *cfg, const struct source *src,
 			    src->name, urls[1]);
 		/* Validators only fit the form they came with. */
 		memset(&cond, 0, sizeof(cond));
-		if (old->present && strcmp(old->document, forms[i]) == 0) {
+		if (old->present && old->document != NULL &&
+		    strcmp(old->document, forms[i]) == 0) {
 			cond.etag = old->etag;
 			cond.last_modified = old->last_modified;
 		}
@@ -200,8 +201,8 @@ refresh_source(const struct config *cfg, const struct source *src,
 			cur->present = true;
 			res->cached = true;
 			/* A static string: old is freed before the report. */
-			res->document = forms[strcmp(old->document, "json") !=
-			    0];
+			res->document = forms[old->document != NULL &&
+			    strcmp(old->document, "text") == 0];
 			res->accepted = old->accepted;
 			age_text(now - old->accepted, age, sizeof(age));
 			log_warn("%s: using the cached list accepted %s ago",
