@@ -52,8 +52,8 @@ TESTS		:= $(TESTS_SRC:tests/%.c=$(BUILD)/%)
 # A sanitizer build keeps its binary in its own directory too.
 BIN		:= $(if $(SANITIZE),$(BUILD)/allowsync,allowsync)
 
-.PHONY: all clean check unit integration demo install uninstall valgrind \
-	ci-extra bench
+.PHONY: all clean check unit integration faults demo install uninstall \
+	valgrind ci-extra bench
 
 all: $(BIN)
 
@@ -82,7 +82,12 @@ unit: $(TESTS)
 integration: $(BIN)
 	tests/integration.sh ./$(BIN)
 
-check: unit integration
+# Fault injection and packets through a real firewall (issue 5).
+faults: $(BIN)
+	tests/faults.sh ./$(BIN)
+	tests/e2e_packets.sh ./$(BIN)
+
+check: unit integration faults
 
 # The integration suite with every allowsync run under valgrind memcheck:
 # any error or definite leak makes the run exit 99, which fails its case.

@@ -105,17 +105,19 @@ mkca() {
 	fi
 }
 
-# start_server ROOT CERT KEY: serve ROOT over HTTPS on 127.0.0.1 in the
-# current network namespace.  Waits up to 5 s for the port; exports
-# SERVER_PORT, SERVER_PID and SERVER_LOG (one JSON line per request).
+# start_server ROOT CERT KEY [PORT]: serve ROOT over HTTPS on 127.0.0.1 in
+# the current network namespace, on PORT or any free port.  Waits up to 5 s
+# for the port; exports SERVER_PORT, SERVER_PID and SERVER_LOG (one JSON
+# line per request).
 start_server() {
-	local root=$1 cert=$2 key=$3 state
+	local root=$1 cert=$2 key=$3 port=${4:-0} state
 
 	state=$(mktemp -d "${T:-/tmp}/server.XXXXXX") || return 1
 	SERVER_LOG=$state/requests.log
 	: > "$SERVER_LOG"
 	python3 "$LIB_DIR/https_server.py" --root "$root" --cert "$cert" \
-	    --key "$key" --port-file "$state/port" --log "$SERVER_LOG" &
+	    --key "$key" --port "$port" --port-file "$state/port" \
+	    --log "$SERVER_LOG" &
 	SERVER_PID=$!
 	for _ in $(seq 50); do
 		if [ -s "$state/port" ]; then
