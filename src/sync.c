@@ -614,6 +614,23 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	return st;
 }
 
+/*
+ * Build rep->want from the saved lists alone (no network).  Returns
+ * AS_OK, AS_ENOINPUT when nothing is saved (logged with what, the mode's
+ * purpose), or AS_ECONFIG for bad static entries.
+ */
+static enum as_status
+saved_want(const struct config *cfg, struct srcstate *states,
+    struct run_report *rep, const char *what)
+{
+	if (load_states(cfg, states) == 0) {
+		log_err("no saved list in %s: nothing to %s (run a sync "
+		    "first)", cfg->state_dir, what);
+		return AS_ENOINPUT;
+	}
+	return build_want(cfg, states, &rep->want);
+}
+
 /* See allowsync.h. */
 enum as_status
 restore_run(const struct config *cfg, struct run_report *rep)
@@ -625,13 +642,7 @@ restore_run(const struct config *cfg, struct run_report *rep)
 	states = xcalloc(cfg->nsources, sizeof(*states));
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		goto out;
-	if (load_states(cfg, states) == 0) {
-		log_err("no saved list in %s: nothing to restore (run a sync "
-		    "first)", cfg->state_dir);
-		st = AS_ENOINPUT;
-		goto out;
-	}
-	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
+	if ((st = saved_want(cfg, states, rep, "restore")) != AS_OK)
 		goto out;
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL)) != AS_OK)
 		goto out;
@@ -652,13 +663,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 	enum as_status st;
 
 	states = xcalloc(cfg->nsources, sizeof(*states));
-	if (load_states(cfg, states) == 0) {
-		log_err("no saved list in %s: nothing to check against",
-		    cfg->state_dir);
-		st = AS_ENOINPUT;
-		goto out;
-	}
-	if ((st = build_want(cfg, states, &rep->want)) != AS_OK)
+	if ((st = saved_want(cfg, states, rep, "check against")) != AS_OK)
 		goto out;
 	if ((st = sync_kernel(cfg, rep, false, NULL)) != AS_OK)
 		goto out;
