@@ -643,6 +643,7 @@ struct run_report {
 	struct rangelist	 have;		/* kernel contents read */
 	struct plan		 plan;
 	bool			 planned;	/* have and plan are valid */
+	bool			 unchanged;	/* kernel record still held */
 	size_t			 old_entries;	/* entries accepted before */
 	size_t			 removing;	/* of those, no longer covered */
 	size_t			 held;		/* removals held back */

@@ -7,6 +7,7 @@
  * in one transaction.  Only after the kernel has accepted it is the new
  * state saved, so a failed run leaves the old state for the next one.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +348,10 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		}
 		if (plan_empty(&rep->plan)) {
 			rep->outcome = "in sync, nothing to do";
-			kernel_remember(cfg, rep);
+			/* A record that held already holds; keep its files. */
+			rep->unchanged = skip && gen == rec.generation;
+			if (!rep->unchanged)
+				kernel_remember(cfg, rep);
 			goto out;
 		}
 		st = nftset_commit(ns, &tgt, &rep->plan, gen, &newgen);
@@ -518,12 +522,19 @@ save_attempts(const struct config *cfg, const struct srcstate *states)
 		state_save_attempt(cfg->state_dir, &states[i]);
 }
 
-/* Write the include file for rep->want; failure is logged, not fatal. */
+/*
+ * Write the include file for rep->want, unless the kernel record showed
+ * that nothing changed since the last run wrote it.
+ */
 static enum as_status
 save_include(const struct config *cfg, const struct run_report *rep)
 {
 	struct nft_target tgt = target_of(cfg);
+	char path[PATH_MAX];
 
+	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, STATE_INCLUDE);
+	if (rep->unchanged && access(path, F_OK) == 0)
+		return AS_OK;
 	return state_write_include(cfg->state_dir, &tgt, &rep->want);
 }
 

@@ -513,8 +513,16 @@ case_generation_skips_dump() {
 	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
 	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100
 	expect_grep "generation" "$CT/state/kernel.state" "record written"
+	local stamp
+	stamp=$(stat -c %Y.%i "$CT/state/allowsync.nft" "$CT/state/kernel.state")
+	sleep 1.1
 	run 0 --url "$URL" -v
 	expect_grep "not dumping the sets" "$ERR" "dump skipped when quiet"
+	expect_eq "$(stat -c %Y.%i "$CT/state/allowsync.nft" "$CT/state/kernel.state")" \
+	    "$stamp" "unchanged run rewrites neither include nor record"
+	rm "$CT/state/allowsync.nft"
+	run 0 --url "$URL"
+	[ -s "$CT/state/allowsync.nft" ] || fail "missing include file rewritten"
 	# An update planned from the record commits correctly.
 	serve_list 185.10.20.1 185.10.30.0/24 2a01:4f8:10::/48
 	run 0 --url "$URL" -v --remove-after 1 --max-remove-percent 100
