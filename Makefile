@@ -97,10 +97,14 @@ valgrind: allowsync
 	ALLOWSYNC_WRAP="$(VALGRIND)" tests/integration.sh ./allowsync
 
 # The benchmark (not part of CI): allowsync against nft -f and iprange.
-BENCH_BINS	:= $(BUILD)/bench_normalise $(BUILD)/bench_setdigest
+BENCH_BINS	:= $(BUILD)/bench_normalise $(BUILD)/bench_setdigest \
+		   $(BUILD)/bench_runstat
 $(BUILD)/bench_%: bench/%.c $(LIB) src/allowsync.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
 	    $(PKG_LIBS)
+# The measuring parent links nothing: a forked child starts from its RSS.
+$(BUILD)/bench_runstat: bench/runstat.c
+	$(CC) -D_GNU_SOURCE $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 bench: allowsync $(BENCH_BINS)
 	bench/run.sh ./allowsync $(BENCH_BINS) $(BENCH_SIZES)
 

@@ -13,11 +13,11 @@ then measures, in one run:
      `nft -f` with `flush set` + `add element` of the whole new list;
   3. normalisation alone: bench/normalise vs `iprange --optimize`;
 
-and finally a typical 10-entry run from a local HTTPS server.  Wall time
-and peak RSS come from wait4(2) rusage of each child.  It checks that
+and finally a typical 10-entry run from a local HTTPS server.  CPU time
+and peak RSS come from wait4(2) rusage of each child (bench/runstat).  It checks that
 both tools left identical set contents, and prints the ratios.
 
-usage: bench.py ALLOWSYNC_BIN NORMALISE_BIN SETDIGEST_BIN [SIZES...]
+usage: bench.py ALLOWSYNC_BIN NORMALISE_BIN SETDIGEST_BIN RUNSTAT_BIN [SIZES...]
 """
 
 import os
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 
+RUNSTAT = None      # bench/runstat, from the command line
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -40,26 +41,22 @@ OCTETS = [o for o in range(11, 224) if o not in
 def run(argv, stdout=subprocess.DEVNULL, check=True):
     """Run argv; return (wall s, user+sys s, peak RSS MiB, exit code).
 
-    GNU time measures: a child forked from this Python process would
-    report Python's own RSS as its peak (Linux keeps the high-water mark
-    across exec)."""
+    bench/runstat forks and measures: a child forked from this Python
+    process would report Python's own RSS as its peak (Linux keeps the
+    high-water mark across exec), and GNU time would add its own start-up
+    to the CPU time."""
     with tempfile.NamedTemporaryFile("r") as tf, \
             tempfile.TemporaryFile() as errf:
-        t0 = time.monotonic()
-        p = subprocess.Popen(["/usr/bin/time", "-q", "-f", "%M", "-o",
-                              tf.name] + argv, stdout=stdout, stderr=errf)
-        # wait4's CPU times are exact (GNU time rounds to 10 ms) and
-        # include the reaped child; time itself costs well under 1 ms.
-        _, status, ru = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.monotonic() - t0
-        rss = tf.read().split()[-1]
+        p = subprocess.run([RUNSTAT, tf.name] + argv, stdout=stdout,
+                           stderr=errf)
         errf.seek(0)
         err = errf.read().decode(errors="replace")
-    if check and p.returncode != 0:
-        sys.exit("bench: %s exited %d:\n%s" % (" ".join(argv), p.returncode,
-                                               err))
-    return wall, ru.ru_utime + ru.ru_stime, int(rss) / 1024.0, p.returncode
+        if p.returncode != 0:
+            sys.exit("bench: runstat failed:\n%s" % err)
+        wall, cpu, rss, code = tf.read().split()
+    if check and int(code) != 0:
+        sys.exit("bench: %s exited %s:\n%s" % (" ".join(argv), code, err))
+    return float(wall), float(cpu), int(rss) / 1024.0, int(code)
 
 
 def gen_list(n, seed):
@@ -202,7 +199,8 @@ class Bench:
             state = os.path.join(d, "state")
             extra = ["--ca-file", d + "/ca/ca.pem"]
             first = self.allowsync_run(url, state, extra)
-            again = [self.allowsync_run(url, state, extra) for _ in range(5)]
+            again = [self.allowsync_run(url, state, extra)
+                     for _ in range(10)]
             steady = min(again, key=lambda r: r[1])
         finally:
             srv.terminate()
@@ -268,7 +266,8 @@ class Bench:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 5:
         sys.exit(__doc__)
-    sizes = [int(s) for s in sys.argv[4:]] or [10000, 100000, 1000000]
+    RUNSTAT = os.path.abspath(sys.argv[4])
+    sizes = [int(s) for s in sys.argv[5:]] or [10000, 100000, 1000000]
     Bench(*[os.path.abspath(a) for a in sys.argv[1:4]]).run(sizes)

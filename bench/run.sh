@@ -3,9 +3,8 @@
 # benchmark's sets and the nft baseline never touch the host's ruleset.
 set -eu
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-command -v iprange > /dev/null && [ -x /usr/bin/time ] || {
-	echo "bench: needs iprange and GNU time (apt-get install -y iprange" \
-	    "time)" >&2; exit 1; }
+command -v iprange > /dev/null || {
+	echo "bench: needs iprange (apt-get install -y iprange)" >&2; exit 1; }
 [ "$(id -u)" == 0 ] || { echo "bench: run as root" >&2; exit 1; }
 echo "machine: $(nproc) CPUs, $(uname -r), $(nft --version)"
 exec unshare -n python3 "$HERE/bench.py" "$@"

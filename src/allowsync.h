@@ -504,6 +504,13 @@ void	 fetch_result_free(struct fetch_result *);
  * the URL; "" after a success.  Static buffer, overwritten by each call.
  */
 const char *fetch_last_error(void);
+/*
+ * Describe GnuTLS certificate status bits (what libcurl's GnuTLS backend
+ * reports as CURLINFO_SSL_VERIFYRESULT) in words, "; "-separated, into
+ * buf; returns buf.  Pure: exposed for the unit tests.
+ */
+const char *fetch_gnutls_reason(unsigned long status, char *buf,
+	    size_t len);
 
 /* --------------------------------------------------------------- nftset.c */
 

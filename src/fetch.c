@@ -286,6 +286,78 @@ fetch_setopt(CURL *h, const struct fetch_opts *opts, struct fetch_ctx *ctx,
 	return 0;
 }
 
+/*
+ * The status bits of gnutls_certificate_status_t (gnutls/gnutls.h, a
+ * stable ABI), spelled out so this file needs no GnuTLS header: the
+ * library is libcurl's business, not ours.
+ */
+static const struct {
+	unsigned long	 bit;
+	const char	*why;
+} gnutls_reasons[] = {
+	{ 1UL << 6, "certificate issuer is not trusted (unknown CA, or a "
+	    "self-signed certificate)" },
+	{ 1UL << 10, "certificate has expired" },
+	{ 1UL << 9, "certificate is not yet valid" },
+	{ 1UL << 5, "certificate has been revoked" },
+	{ 1UL << 7, "certificate issuer is not a CA" },
+	{ 1UL << 11, "certificate signature does not verify" },
+	{ 1UL << 8, "certificate uses an insecure algorithm" },
+	{ 1UL << 16, "certificate chain breaks its issuer's constraints" },
+	{ 1UL << 18, "certificate is not meant for TLS servers" },
+	{ 1UL << 14, "certificate names another host" },
+	{ 1UL << 21, "certificate has an unknown critical extension" },
+};
+
+/* See allowsync.h. */
+const char *
+fetch_gnutls_reason(unsigned long status, char *buf, size_t len)
+{
+	size_t i, n = 0;
+	int w;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(gnutls_reasons) / sizeof(gnutls_reasons[0]);
+	    i++) {
+		if ((status & gnutls_reasons[i].bit) == 0 || n >= len)
+			continue;
+		w = snprintf(buf + n, len - n, "%s%s", n > 0 ? "; " : "",
+		    gnutls_reasons[i].why);
+		if (w > 0)
+			n += (size_t)w;
+	}
+	if (n == 0)
+		snprintf(buf, len, "certificate rejected (GnuTLS status "
+		    "0x%lx)", status);
+	return buf;
+}
+
+/*
+ * libcurl's GnuTLS backend says only "server certificate verification
+ * failed. CAfile: ..." and leaves the reason in CURLINFO_SSL_VERIFYRESULT
+ * as GnuTLS status bits; the OpenSSL backend already names the reason in
+ * its error text.  Returns a reason to log instead of libcurl's, or NULL
+ * to keep libcurl's.
+ */
+static const char *
+fetch_verify_reason(CURL *h, char *buf, size_t len)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+	long status = 0;
+
+	if (v == NULL || v->ssl_version == NULL ||
+	    strncmp(v->ssl_version, "GnuTLS", 6) != 0 ||
+	    curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &status) !=
+	    CURLE_OK || status <= 0)
+		return NULL;
+	snprintf(buf, len, "server certificate verification failed: ");
+	fetch_gnutls_reason((unsigned long)status, buf + strlen(buf),
+	    len - strlen(buf));
+	return buf;
+}
+
 /* True for libcurl errors that another attempt may not meet. */
 static int
 fetch_transient(CURLcode rc)
@@ -312,7 +384,7 @@ fetch_transient(CURLcode rc)
 static enum fetch_outcome
 fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
 {
-	char esc[ESCAPE_BUF];
+	char esc[ESCAPE_BUF], why[256];
 	const char *s;
 	curl_off_t ra = -1;
 	CURLcode rc;
@@ -366,6 +438,9 @@ fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
 		return FETCH_FAIL;
 	}
 	s = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+	    fetch_verify_reason(ctx->h, why, sizeof(why)) != NULL)
+		s = why;
 	fetch_set_error("%s", log_escape(s, strlen(s), esc, sizeof(esc)));
 	return fetch_transient(rc) ? FETCH_RETRY : FETCH_FAIL;
 }

@@ -22,6 +22,9 @@ that controls the response for <path>:
   {"gzip_bomb": 64}    64 MiB of zeros, gzip-compressed, Content-Encoding
   {"no_length": "chunked"}   the file without Content-Length, chunked
   {"no_length": "close"}     ... or delimited by closing the connection
+                             (with a TLS close_notify, as every response)
+  {"no_length": "cut"}       ... or by a TCP close without close_notify:
+                             a truncation an attacker could make
   {"sequence": [{...}, {...}]}   one behave per request for this path, in
       turn; the last one repeats ("{}" means: serve normally)
 
@@ -68,6 +71,17 @@ class Server(ThreadingHTTPServer):
         sock.settimeout(CONN_TIMEOUT)
         return self.ctx.wrap_socket(sock, server_side=True,
                                     do_handshake_on_connect=False), addr
+
+    def shutdown_request(self, request):
+        # End TLS properly: close_notify, without waiting for the peer's.
+        # A response delimited by the close is complete only with it.
+        if not getattr(request, "cut", False):
+            try:
+                request.setblocking(False)
+                request.unwrap()
+            except (OSError, ValueError):
+                pass
+        super().shutdown_request(request)
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -183,7 +197,8 @@ class Handler(BaseHTTPRequestHandler):
         elif "short" in b:
             self.send(200, content, hdrs,
                       length=len(content) + int(b["short"]))
-        elif b.get("no_length") == "close":
+        elif b.get("no_length") in ("close", "cut"):
+            self.request.cut = b["no_length"] == "cut"
             self.send(200, content, hdrs, length=None)
         elif "no_length" in b:
             hdrs["Transfer-Encoding"] = "chunked"

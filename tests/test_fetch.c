@@ -755,6 +755,30 @@ test_tls_expired(void **state)
 {
 	(void)state;
 	tls_server_fails("expired");
+	assert_non_null(strstr(fetch_last_error(), "certificate has expired"));
+}
+
+/* GnuTLS status bits in words, whichever TLS backend libcurl has. */
+static void
+test_gnutls_reason(void **state)
+{
+	char buf[256], small[24];
+
+	(void)state;
+	assert_string_equal(fetch_gnutls_reason((1UL << 1) | (1UL << 10),
+	    buf, sizeof(buf)), "certificate has expired");
+	assert_string_equal(fetch_gnutls_reason((1UL << 1) | (1UL << 6) |
+	    (1UL << 9), buf, sizeof(buf)), "certificate issuer is not "
+	    "trusted (unknown CA, or a self-signed certificate); "
+	    "certificate is not yet valid");
+	/* Bits with no words still give a line that names them. */
+	assert_string_equal(fetch_gnutls_reason(1UL << 1, buf, sizeof(buf)),
+	    "certificate rejected (GnuTLS status 0x2)");
+	/* Truncation stays inside the buffer and NUL-terminated. */
+	fetch_gnutls_reason(~0UL, small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_string_equal(fetch_gnutls_reason(0, buf, 0), "certificate "
+	    "rejected (GnuTLS status 0x2)");
 }
 
 int
@@ -783,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_tls_wrong_name),
 		cmocka_unit_test(test_tls_self_signed),
 		cmocka_unit_test(test_tls_expired),
+		cmocka_unit_test(test_gnutls_reason),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
