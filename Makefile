@@ -98,13 +98,17 @@ valgrind: allowsync
 
 # The benchmark (not part of CI): allowsync against nft -f and iprange.
 BENCH_BINS	:= $(BUILD)/bench_normalise $(BUILD)/bench_setdigest \
-		   $(BUILD)/bench_runstat
+		   $(BUILD)/bench_runstat $(BUILD)/bench_curlget
 $(BUILD)/bench_%: bench/%.c $(LIB) src/allowsync.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
 	    $(PKG_LIBS)
 # The measuring parent links nothing: a forked child starts from its RSS.
 $(BUILD)/bench_runstat: bench/runstat.c
 	$(CC) -D_GNU_SOURCE $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+# The floor under a typical run: a bare libcurl GET (with allowsync's
+# global initialisation, and none of its other libraries).
+$(BUILD)/bench_curlget: bench/curlget.c $(LIB) src/allowsync.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(shell $(PKG_CONFIG) --libs libcurl)
 bench: allowsync $(BENCH_BINS)
 	bench/run.sh ./allowsync $(BENCH_BINS) $(BENCH_SIZES)
 

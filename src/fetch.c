@@ -5,6 +5,7 @@
  * after decompression, never on what the server announces.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,10 +61,33 @@ fetch_set_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Initialise libcurl; failure shows up later as failed fetches. */
+/*
+ * libssh2's flag for "leave the crypto library alone" (libssh2.h), spelled
+ * out so that building needs no libssh2 header.
+ */
+#define LIBSSH2_INIT_NO_CRYPTO	0x0001
+
+/*
+ * Initialise libcurl; failure shows up later as failed fetches.
+ *
+ * curl_global_init() initialises every backend libcurl was built with.
+ * Debian's builds link libssh2, whose own initialisation loads all of
+ * OpenSSL's ciphers, digests and engines, and reads openssl.cnf to do so:
+ * 1.5 MiB of memory and code in a process that can never speak SSH (only
+ * https and file are allowed, on redirects too).  libssh2_init() counts
+ * its callers and sets up crypto only for the first, so one call with
+ * LIBSSH2_INIT_NO_CRYPTO ahead of libcurl's keeps OpenSSL out.  The
+ * symbol is looked up, not linked: a libcurl without libssh2 simply has
+ * none, and nothing changes.
+ */
 void
 fetch_global_init(void)
 {
+	int (*ssh2_init)(int);
+
+	*(void **)&ssh2_init = dlsym(RTLD_DEFAULT, "libssh2_init");
+	if (ssh2_init != NULL)
+		(void)ssh2_init(LIBSSH2_INIT_NO_CRYPTO);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		log_err("cannot initialise libcurl");
 }
