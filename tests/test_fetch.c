@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -781,6 +782,23 @@ test_gnutls_reason(void **state)
 	    "rejected (GnuTLS status 0x2)");
 }
 
+/*
+ * fetch_global_init() (run by group_setup) keeps libssh2 from setting up
+ * OpenSSL: no builtin engine is loaded.  Skipped when no libcrypto is
+ * in the process (a libcurl without libssh2).
+ */
+static void
+test_global_init_no_openssl(void **state)
+{
+	void *(*engine_first)(void);
+
+	(void)state;
+	*(void **)&engine_first = dlsym(RTLD_DEFAULT, "ENGINE_get_first");
+	if (engine_first == NULL)
+		skip();
+	assert_null(engine_first());
+}
+
 int
 main(void)
 {
@@ -808,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_tls_self_signed),
 		cmocka_unit_test(test_tls_expired),
 		cmocka_unit_test(test_gnutls_reason),
+		cmocka_unit_test(test_global_init_no_openssl),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
