@@ -108,7 +108,8 @@ $(BUILD)/bench_runstat: bench/runstat.c
 # The floor under a typical run: a bare libcurl GET (with allowsync's
 # global initialisation, and none of its other libraries).
 $(BUILD)/bench_curlget: bench/curlget.c $(LIB) src/allowsync.h
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(shell $(PKG_CONFIG) --libs libcurl)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
+	    $(shell $(PKG_CONFIG) --libs libcurl)
 bench: allowsync $(BENCH_BINS)
 	bench/run.sh ./allowsync $(BENCH_BINS) $(BENCH_SIZES)
 

@@ -15,9 +15,9 @@ then measures, in one run:
 
 and finally a typical 10-entry run from a local HTTPS server, beside a
 bare libcurl GET of the same URL (bench/curlget: the floor that libcurl
-itself sets).  CPU time
-and peak RSS come from wait4(2) rusage of each child (bench/runstat).  It checks that
-both tools left identical set contents, and prints the ratios.
+itself sets).  CPU time and peak RSS come from wait4(2) rusage of each
+child (bench/runstat).  It checks that both tools left identical set
+contents, and prints the ratios.
 
 usage: bench.py ALLOWSYNC NORMALISE SETDIGEST RUNSTAT CURLGET [SIZES...]
 """
@@ -30,8 +30,8 @@ import sys
 import tempfile
 import time
 
-RUNSTAT = None      # bench/runstat and bench/curlget, from the command line
-CURLGET = None
+RUNSTAT = None      # bench/runstat, from the command line
+CURLGET = None      # bench/curlget, from the command line
 TYPICAL_RUNS = 21   # steady-state runs of the typical case (odd: a median)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -73,10 +73,10 @@ fetch_set_error(const char *fmt, ...)
  * curl_global_init() initialises every backend libcurl was built with.
  * Debian's builds link libssh2, whose own initialisation loads all of
  * OpenSSL's ciphers, digests and engines, and reads openssl.cnf to do so:
- * 1.5 MiB of memory and code in a process that can never speak SSH (only
- * https and file are allowed, on redirects too).  libssh2_init() counts
- * its callers and sets up crypto only for the first, so one call with
- * LIBSSH2_INIT_NO_CRYPTO ahead of libcurl's keeps OpenSSL out.  The
+ * about 1.4 MiB of memory and code in a process that can never speak SSH
+ * (only https and file are allowed, on redirects too).  libssh2_init()
+ * counts its callers and sets up crypto only for the first, so one call
+ * with LIBSSH2_INIT_NO_CRYPTO ahead of libcurl's keeps OpenSSL out.  The
  * symbol is looked up, not linked: a libcurl without libssh2 simply has
  * none, and nothing changes.
  */
