@@ -77,6 +77,7 @@ enum as_status {
 	AS_ETEMPFAIL,	/* no source reachable, lock busy	-> 75 */
 	AS_EPERM,	/* no permission (CAP_NET_ADMIN)	-> 77 */
 	AS_ECONFIG,	/* bad configuration			-> 78 */
+	AS_ECANTCREAT,	/* a state file cannot be written	-> 73 */
 	AS_EDRIFT,	/* --check: kernel differs from state	-> 1 */
 };
 
@@ -90,13 +91,22 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 /* As root, give the new file fd the owner of directory dir. */
 void	 own_like_dir(int fd, const char *dir);
+/*
+ * Open path (a file this program keeps) for reading without following a
+ * symbolic link, and only if it is a regular file with one link.
+ * Returns the stream, or NULL with errno set (ELOOP for a link, EMLINK
+ * for a hard-linked file, EINVAL for anything but a regular file).
+ */
+FILE	*safe_fopen_read(const char *path);
 /* qsort(3) that accepts an empty, possibly NULL, array. */
 void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
 /*
  * Write what fill() prints (it returns <0 on error) to path atomically:
- * a temporary file in the same directory, fsync, rename, fsync of the
- * directory.  A crash leaves the old file or the new one.  Returns AS_OK
- * or AS_ESOFTWARE after logging.
+ * a temporary file ".NAME.XXXXXX" created exclusively (so never through a
+ * link) in the same directory, fsync, rename over path (which replaces a
+ * link rather than following it), fsync of the directory.  A crash leaves
+ * the old file or the new one.  Returns AS_OK or AS_ECANTCREAT after
+ * logging one line naming path.
  */
 enum as_status atomic_write(const char *path,
 	    int (*fill)(FILE *, const void *), const void *arg);
@@ -289,12 +299,36 @@ enum as_status validate_entries(const struct entrylist *, const char *src,
 
 /* ----------------------------------------------------------------- diff.c */
 
-/* What a commit must do: delete the ranges in del, then add those in add. */
-struct plan {
-	struct rangelist	add;
-	struct rangelist	del;
+/*
+ * An element of a set that is not part of a range: a catch-all ("*",
+ * which matches every address), or one whose key this program cannot
+ * read.  It is never wanted: the next commit deletes it.
+ */
+#define ODD_KEY_MAX	64
+struct odd_elem {
+	int		af;		/* the set's family: 4 or 6 */
+	bool		catchall;	/* the catch-all element, no key */
+	uint32_t	flags;		/* NFTA_SET_ELEM_FLAGS as read */
+	size_t		keylen;		/* 0: no key (a catch-all) */
+	uint8_t		key[ODD_KEY_MAX];
 };
 
+/*
+ * What a commit must do: delete the odd elements and the ranges in del,
+ * then add those in add.
+ */
+struct plan {
+	struct rangelist	 add;
+	struct rangelist	 del;
+	struct odd_elem		*odd;	/* owned; freed by plan_free() */
+	size_t			 nodd;
+};
+
+/* The odd elements of family af (4 or 6) the plan deletes. */
+size_t	 plan_odd_count(const struct plan *, int af);
+/* Describe an odd element ("*" for a catch-all) into buf. */
+const char *odd_elem_format(const struct odd_elem *, char *buf,
+	    size_t bufsz);
 /*
  * Compute the plan that turns have (the kernel's ranges, sorted, no
  * overlaps) into want (normalised).  A range is kept only when it is in
@@ -394,16 +428,19 @@ struct nft_target;
 
 #define STATE_LOCK	"lock"
 #define STATE_INCLUDE	"allowsync.nft"
+#define STATE_KERNEL	"kernel.state"
 
 void	 srcstate_free(struct srcstate *);
 /*
- * Create dir (mode 0700) when it is missing.  Returns AS_OK, AS_EPERM or
- * AS_ECONFIG after logging.
+ * Create dir (mode 0700) when it is missing.  Returns AS_OK,
+ * AS_ECANTCREAT or AS_ECONFIG after logging.
  */
 enum as_status state_init(const char *dir);
 /*
- * Take the run lock DIR/lock, waiting up to wait seconds.  Returns AS_OK
- * with *fd to keep open until exit, or AS_ETEMPFAIL naming the holder.
+ * Take the run lock DIR/lock, waiting up to wait seconds, and remove the
+ * temporary files a killed run left.  Returns AS_OK with *fd to keep open
+ * until exit, AS_ETEMPFAIL naming the holder, or AS_ECANTCREAT when the
+ * lock file cannot be created or is a link or not a plain file.
  */
 enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /*
@@ -524,26 +561,50 @@ struct nft_target {
 
 struct nftset;	/* an open netlink socket and what was read through it */
 
+/* What nftset_read() does about a missing table or set. */
+enum nft_create {
+	NFT_CREATE_NO,		/* report it (AS_EUNAVAIL) */
+	NFT_CREATE_YES,		/* create it in a transaction of its own */
+	NFT_CREATE_PLAN,	/* dry run: note it in found, read as empty */
+};
+
+/* What nftset_read() found besides the ranges. */
+struct nft_found {
+	uint32_t	 genid;		/* ruleset generation read */
+	bool		 missing_table;	/* NFT_CREATE_PLAN: to be created */
+	bool		 missing_set[2];	/* IPv4 and IPv6 set, likewise */
+	/*
+	 * A set has the timeout or dynamic flag: its elements expire or
+	 * change from the packet path without a new generation, so no
+	 * record of an earlier run proves what it holds.
+	 */
+	bool		 unstable;
+	struct odd_elem	*odd;		/* owned: plan or free() takes it */
+	size_t		 nodd;
+};
+
 /* Open a netlink socket.  Returns AS_OK, AS_EPERM or AS_EKERNEL. */
 enum as_status nftset_open(struct nftset **);
 void	 nftset_close(struct nftset *);
 /*
  * Read the ruleset generation and the current contents of both sets into
- * *have (sorted).  With create, a missing table or set is created (table
- * and interval sets only) in its own transaction first.  A missing object
- * without create, a wrong key type or a set without the interval flag
- * returns AS_EUNAVAIL after logging what is wrong and, for missing
- * objects, the nft commands that would create them.  With have NULL the
- * objects are checked but the elements are not dumped (a dump of a big
- * set is slow in the kernel).
+ * *have (sorted) and *found (zeroed first).  A missing table or set is
+ * handled as create says (created: table and interval sets only).  A
+ * missing object with NFT_CREATE_NO, a wrong key type, a set without the
+ * interval flag or a table owned by another process returns AS_EUNAVAIL
+ * after logging what is wrong and, for missing objects, the nft commands
+ * that would create them.  With have NULL the objects are checked but the
+ * elements are not dumped (a dump of a big set is slow in the kernel).
  */
 enum as_status nftset_read(struct nftset *, const struct nft_target *,
-	    bool create, struct rangelist *have, uint32_t *genid);
+	    enum nft_create create, struct rangelist *have,
+	    struct nft_found *found);
 /*
  * Apply the plan in one transaction (one sendmsg) carrying genid.
  * Returns AS_OK, AS_ETEMPFAIL when the kernel answered ERESTART (the
  * ruleset changed since genid was read; the caller re-reads and retries),
- * AS_EPERM, or AS_EKERNEL after logging the failing element and errno.
+ * AS_EPERM, AS_EUNAVAIL when a set is full (its size limit), or
+ * AS_EKERNEL after logging the failing element and errno.
  * On success *newgen is the generation after the commit.
  */
 enum as_status nftset_commit(struct nftset *, const struct nft_target *,
@@ -650,6 +711,8 @@ struct run_report {
 	struct rangelist	 have;		/* kernel contents read */
 	struct plan		 plan;
 	bool			 planned;	/* have and plan are valid */
+	bool			 create_table;	/* dry run: would be created */
+	bool			 create_set[2];	/* IPv4, IPv6 set, likewise */
 	bool			 unchanged;	/* kernel record still held */
 	size_t			 old_entries;	/* entries accepted before */
 	size_t			 removing;	/* of those, no longer covered */

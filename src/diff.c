@@ -3,6 +3,9 @@
  * sides are sorted and free of overlaps, so one merge walk per family
  * finds every range to keep, delete or add.
  */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "allowsync.h"
 
 /* An empty plan. */
@@ -11,6 +14,8 @@ plan_init(struct plan *pl)
 {
 	rangelist_init(&pl->add);
 	rangelist_init(&pl->del);
+	pl->odd = NULL;
+	pl->nodd = 0;
 }
 
 /* Free what the plan holds; it is empty afterwards. */
@@ -19,6 +24,9 @@ plan_free(struct plan *pl)
 {
 	rangelist_free(&pl->add);
 	rangelist_free(&pl->del);
+	free(pl->odd);
+	pl->odd = NULL;
+	pl->nodd = 0;
 }
 
 /* True when the plan changes nothing. */
@@ -26,7 +34,30 @@ bool
 plan_empty(const struct plan *pl)
 {
 	return pl->add.n4 == 0 && pl->add.n6 == 0 &&
-	    pl->del.n4 == 0 && pl->del.n6 == 0;
+	    pl->del.n4 == 0 && pl->del.n6 == 0 && pl->nodd == 0;
+}
+
+/* See allowsync.h. */
+size_t
+plan_odd_count(const struct plan *pl, int af)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < pl->nodd; i++)
+		n += pl->odd[i].af == af;
+	return n;
+}
+
+/* See allowsync.h. */
+const char *
+odd_elem_format(const struct odd_elem *o, char *buf, size_t bufsz)
+{
+	if (o->catchall)
+		snprintf(buf, bufsz, "*");
+	else
+		snprintf(buf, bufsz, "unreadable element (flags 0x%x, "
+		    "%zu-byte key)", (unsigned int)o->flags, o->keylen);
+	return buf;
 }
 
 /* Order of two IPv4 ranges by first, then last. */

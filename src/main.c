@@ -35,6 +35,8 @@ exit_code(enum as_status st)
 		return EX_NOPERM;
 	case AS_ECONFIG:
 		return EX_CONFIG;
+	case AS_ECANTCREAT:
+		return EX_CANTCREAT;
 	case AS_ESOFTWARE:
 		break;
 	}

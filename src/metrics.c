@@ -98,8 +98,9 @@ fill_metrics(FILE *f, const void *v)
 	per_family(f, cfg, "additions", r->planned ? r->plan.add.n4 : 0,
 	    r->planned ? r->plan.add.n6 : 0);
 	header(f, "removals", "gauge", "Ranges the last run removed.");
-	per_family(f, cfg, "removals", r->planned ? r->plan.del.n4 : 0,
-	    r->planned ? r->plan.del.n6 : 0);
+	per_family(f, cfg, "removals", r->planned ? r->plan.del.n4 +
+	    plan_odd_count(&r->plan, 4) : 0, r->planned ? r->plan.del.n6 +
+	    plan_odd_count(&r->plan, 6) : 0);
 	header(f, "removals_held", "gauge",
 	    "Entries whose removal the shrink guard held back.");
 	fprintf(f, "allowsync_removals_held %zu\n", r->held);

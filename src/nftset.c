@@ -86,6 +86,8 @@ struct nftset {
 	size_t			 nk6, capk6;
 	int			 dump_af;	/* family of the running dump */
 	int			 dump_bad;	/* malformed elements seen */
+	struct nft_found	*found;		/* of the running read */
+	uint32_t		 set_size[2];	/* size limit of each set; 0 */
 };
 
 /* What GETSET told about one set. */
@@ -93,6 +95,13 @@ struct set_info {
 	uint32_t	flags;
 	uint32_t	key_type;
 	uint32_t	key_len;
+	uint32_t	size;		/* NFTA_SET_DESC_SIZE; 0: no limit */
+};
+
+/* What GETTABLE told about the table. */
+struct table_info {
+	uint32_t	flags;
+	uint32_t	owner;		/* portid of an owner, with F_OWNER */
 };
 
 /* Attribute table for mnl_attr_parse callbacks. */
@@ -457,21 +466,14 @@ nftset_getgen(struct nftset *ns, uint32_t *genid)
 	return AS_OK;
 }
 
-/* Reply callback that ignores the object: only its existence matters. */
-static int
-exists_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
 /* Reply callback for GETSET: fill the struct set_info in data. */
 static int
 set_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFTA_SET_MAX + 1] = { NULL };
+	const struct nlattr *desc[NFTA_SET_DESC_MAX + 1] = { NULL };
 	struct attr_tab t = { tb, NFTA_SET_MAX };
+	struct attr_tab td = { desc, NFTA_SET_DESC_MAX };
 	struct set_info *si = data;
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_tab_cb,
@@ -482,25 +484,56 @@ set_cb(const struct nlmsghdr *nlh, void *data)
 	si->flags = attr_be32(tb[NFTA_SET_FLAGS]);
 	si->key_type = attr_be32(tb[NFTA_SET_KEY_TYPE]);
 	si->key_len = attr_be32(tb[NFTA_SET_KEY_LEN]);
+	if (tb[NFTA_SET_DESC] != NULL &&
+	    mnl_attr_parse_nested(tb[NFTA_SET_DESC], attr_tab_cb, &td) >= 0)
+		si->size = attr_be32(desc[NFTA_SET_DESC_SIZE]);
+	return MNL_CB_OK;
+}
+
+/* Reply callback for GETTABLE: fill the struct table_info in data. */
+static int
+table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_TABLE_MAX + 1] = { NULL };
+	struct attr_tab t = { tb, NFTA_TABLE_MAX };
+	struct table_info *ti = data;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_tab_cb,
+	    &t) < 0) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	ti->flags = attr_be32(tb[NFTA_TABLE_FLAGS]);
+	ti->owner = attr_be32(tb[NFTA_TABLE_OWNER]);
 	return MNL_CB_OK;
 }
 
 /*
- * Ask whether the table exists.  Returns AS_OK with *missing set, or a
- * failure status after logging.
+ * Ask whether the table exists and whether another process owns it.
+ * Returns AS_OK with *missing set, AS_EUNAVAIL for a table that another
+ * process owns (flags owner: it refuses every change from anyone else),
+ * or a failure status after logging.
  */
 static enum as_status
 table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 {
 	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
+	struct table_info ti = { 0, 0 };
 	struct nlmsghdr *nlh;
 
 	nlh = nl_header(ns, buf, NFT_MSG_GETTABLE,
 	    (uint8_t)target_nfproto(t->family), NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->table);
 	*missing = false;
-	if (nl_request(ns, nlh, exists_cb, NULL) == 0)
+	if (nl_request(ns, nlh, table_cb, &ti) == 0) {
+		if ((ti.flags & NFT_TABLE_F_OWNER) && ti.owner != ns->portid) {
+			log_err("table %s %s is owned by another process "
+			    "(firewalld?): use guard mode or a table of your "
+			    "own", t->family, t->table);
+			return AS_EUNAVAIL;
+		}
 		return AS_OK;
+	}
 	if (errno == ENOENT) {
 		*missing = true;
 		return AS_OK;
@@ -805,35 +838,56 @@ nl_sockbuf(struct nftset *ns, int opt, int force_opt, size_t need)
 }
 
 /*
- * Parse one NFTA_LIST_ELEM: its key of keylen bytes into *key and whether
- * it ends an interval into *end.  Returns 0, 1 for an element without a
- * key (a catch-all), or -1 when it is malformed.
+ * Parse one NFTA_LIST_ELEM of a set whose keys are keylen bytes.  Returns
+ * 0 for a plain element, with its key in *key and whether it ends an
+ * interval in *end; 1 for an element that is not part of a range (a
+ * catch-all, or a key of another shape), described in *odd when odd is
+ * not NULL; -1 when it is malformed.
  */
 static int
 elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
-    bool *end)
+    bool *end, struct odd_elem *odd)
 {
 	const struct nlattr *tb[NFTA_SET_ELEM_MAX + 1] = { NULL };
 	const struct nlattr *kb[NFTA_DATA_MAX + 1] = { NULL };
 	struct attr_tab t = { tb, NFTA_SET_ELEM_MAX };
 	struct attr_tab tk = { kb, NFTA_DATA_MAX };
+	uint32_t flags;
+	size_t len = 0;
 
 	if (mnl_attr_get_type(el) != NFTA_LIST_ELEM ||
 	    mnl_attr_parse_nested(el, attr_tab_cb, &t) < 0)
 		return -1;
-	if (tb[NFTA_SET_ELEM_KEY] == NULL)
-		return 1;
-	if (mnl_attr_parse_nested(tb[NFTA_SET_ELEM_KEY], attr_tab_cb,
-	    &tk) < 0 || kb[NFTA_DATA_VALUE] == NULL ||
-	    mnl_attr_get_payload_len(kb[NFTA_DATA_VALUE]) != keylen)
-		return -1;
 	if (tb[NFTA_SET_ELEM_FLAGS] != NULL &&
 	    mnl_attr_validate(tb[NFTA_SET_ELEM_FLAGS], MNL_TYPE_U32) < 0)
 		return -1;
-	*key = key_decode(mnl_attr_get_payload(kb[NFTA_DATA_VALUE]), keylen);
-	*end = (attr_be32(tb[NFTA_SET_ELEM_FLAGS]) &
-	    NFT_SET_ELEM_INTERVAL_END) != 0;
-	return 0;
+	flags = attr_be32(tb[NFTA_SET_ELEM_FLAGS]);
+	if (tb[NFTA_SET_ELEM_KEY] != NULL) {
+		if (mnl_attr_parse_nested(tb[NFTA_SET_ELEM_KEY], attr_tab_cb,
+		    &tk) < 0 || kb[NFTA_DATA_VALUE] == NULL)
+			return -1;
+		len = mnl_attr_get_payload_len(kb[NFTA_DATA_VALUE]);
+		if (len == keylen && !(flags & NFT_SET_ELEM_CATCHALL) &&
+		    tb[NFTA_SET_ELEM_KEY_END] == NULL) {
+			*key = key_decode(mnl_attr_get_payload(
+			    kb[NFTA_DATA_VALUE]), keylen);
+			*end = (flags & NFT_SET_ELEM_INTERVAL_END) != 0;
+			return 0;
+		}
+		if (len == 0 || len > ODD_KEY_MAX)
+			return -1;
+	} else if (!(flags & NFT_SET_ELEM_CATCHALL))
+		return -1;
+	if (odd != NULL) {
+		memset(odd, 0, sizeof(*odd));
+		odd->catchall = len == 0;
+		odd->flags = flags;
+		odd->keylen = len;
+		if (len > 0)
+			memcpy(odd->key, mnl_attr_get_payload(
+			    kb[NFTA_DATA_VALUE]), len);
+	}
+	return 1;
 }
 
 /*
@@ -870,15 +924,15 @@ batch_describe_elem(struct nftset *ns, const struct batch_msg *m,
 		}
 		before = el;
 	}
-	if (hit == NULL || elem_parse(hit, keylen, &k, &end) != 0)
+	if (hit == NULL || elem_parse(hit, keylen, &k, &end, NULL) != 0)
 		return -1;
 	if (!end && next != NULL &&
-	    elem_parse(next, keylen, &k2, &end2) == 0 && end2)
+	    elem_parse(next, keylen, &k2, &end2, NULL) == 0 && end2)
 		range_format(m->af, k, u128_dec(k2), buf);
 	else if (!end)
 		range_format(m->af, k, addr_max(m->af), buf);
 	else if (prev != NULL &&
-	    elem_parse(prev, keylen, &k2, &end2) == 0 && !end2)
+	    elem_parse(prev, keylen, &k2, &end2, NULL) == 0 && !end2)
 		range_format(m->af, k2, u128_dec(k), buf);
 	else
 		range_format(m->af, k, k, buf);
@@ -891,6 +945,7 @@ struct batch_result {
 	bool	end_acked;	/* the commit is confirmed (>= 6.10) */
 	bool	restart;	/* ERESTART: the generation moved */
 	bool	eperm;
+	bool	full;		/* ENFILE on an add: a set's size limit */
 	size_t	nerr;
 };
 
@@ -936,6 +991,14 @@ batch_reply(struct nftset *ns, const struct nft_target *t,
 		r->eperm = true;
 	if (r->nerr > MAX_ERR_LINES)
 		return;
+	if (err == ENFILE && m->kind == MSG_NEWELEM) {
+		r->full = true;
+		log_err("set %s %s %s is full: its size limit is %u elements "
+		    "(a range takes two); remove the size from the set's "
+		    "definition or raise it", t->family, t->table, m->set,
+		    ns->set_size[m->af == 4 ? 0 : 1]);
+		return;
+	}
 
 	ext[0] = '\0';
 	off = sizeof(*e);
@@ -1056,6 +1119,8 @@ batch_send(struct nftset *ns, const struct nft_target *t)
 		log_err("nftables: permission denied (CAP_NET_ADMIN needed)");
 		return AS_EPERM;
 	}
+	if (r.full)
+		return AS_EUNAVAIL;
 	if (r.nerr > 0)
 		return AS_EKERNEL;
 	if (lost) {
@@ -1082,13 +1147,20 @@ static int
 elem_collect_cb(const struct nlattr *el, void *data)
 {
 	struct nftset *ns = data;
+	struct nft_found *f = ns->found;
+	struct odd_elem odd;
 	struct u128 key;
 	bool end;
 	int r;
 
-	r = elem_parse(el, ns->dump_af == 4 ? 4 : 16, &key, &end);
+	r = elem_parse(el, ns->dump_af == 4 ? 4 : 16, &key, &end, &odd);
 	if (r == -1)
 		ns->dump_bad++;
+	if (r == 1) {
+		odd.af = ns->dump_af;
+		f->odd = xreallocarray(f->odd, f->nodd + 1, sizeof(*f->odd));
+		f->odd[f->nodd++] = odd;
+	}
 	if (r != 0)
 		return MNL_CB_OK;
 	if (ns->dump_af == 4) {
@@ -1360,24 +1432,53 @@ objects_create(struct nftset *ns, const struct nft_target *t,
 }
 
 /*
- * Check every enabled set that exists.  Returns AS_OK, or AS_EUNAVAIL after
+ * Check every enabled set that exists, and note what the commit and the
+ * caller must know about it: its size limit, and whether its contents
+ * can change without a commit.  Returns AS_OK, or AS_EUNAVAIL after
  * logging what is wrong.
  */
 static enum as_status
-objects_check(const struct nft_target *t, const bool missing[2],
-    const struct set_info si[2])
+objects_check(struct nftset *ns, const struct nft_target *t,
+    const bool missing[2], const struct set_info si[2])
 {
 	enum as_status st;
 	const char *name;
 	int i;
 
 	for (i = 0; i < 2; i++) {
+		ns->set_size[i] = 0;
 		if ((name = target_set(t, 4 + 2 * i)) == NULL || missing[i])
 			continue;
 		if ((st = set_check(t, name, 4 + 2 * i, &si[i])) != AS_OK)
 			return st;
+		ns->set_size[i] = si[i].size;
+		if (si[i].flags & (NFT_SET_TIMEOUT | NFT_SET_EVAL))
+			ns->found->unstable = true;
 	}
 	return AS_OK;
+}
+
+/*
+ * Dry run of a run that may create: log what would be created and note
+ * it in found.
+ */
+static void
+objects_plan_create(const struct nft_target *t, bool table_missing,
+    const bool missing[2], struct nft_found *found)
+{
+	int i;
+
+	found->missing_table = table_missing;
+	if (table_missing)
+		log_notice("would create table %s %s", t->family, t->table);
+	for (i = 0; i < 2; i++) {
+		found->missing_set[i] = missing[i];
+		if (missing[i])
+			log_notice("would create set %s %s %s (type %s, flags "
+			    "interval)", t->family, t->table,
+			    target_set(t, 4 + 2 * i),
+			    i == 0 ? "ipv4_addr" : "ipv6_addr");
+	}
 }
 
 /*
@@ -1386,46 +1487,93 @@ objects_check(const struct nft_target *t, const bool missing[2],
  * first; its ranges come out ascending.
  */
 enum as_status
-nftset_read(struct nftset *ns, const struct nft_target *t, bool create,
-    struct rangelist *have, uint32_t *genid)
+nftset_read(struct nftset *ns, const struct nft_target *t,
+    enum nft_create create, struct rangelist *have, struct nft_found *found)
 {
 	struct set_info si[2];
 	bool table_missing, missing[2];
 	enum as_status st;
 	int i;
 
+	free(found->odd);
+	memset(found, 0, sizeof(*found));
+	ns->found = found;
 	if (have != NULL)
 		have->n4 = have->n6 = 0;
 	if ((st = target_check(t)) != AS_OK)
 		return st;
-	if ((st = nftset_getgen(ns, genid)) != AS_OK)
+	if ((st = nftset_getgen(ns, &found->genid)) != AS_OK)
 		return st;
 	if ((st = objects_lookup(ns, t, &table_missing, missing, si)) !=
-	    AS_OK || (st = objects_check(t, missing, si)) != AS_OK)
+	    AS_OK || (st = objects_check(ns, t, missing, si)) != AS_OK)
 		return st;
 	if (table_missing || missing[0] || missing[1]) {
-		if (!create) {
+		if (create == NFT_CREATE_NO) {
 			objects_report_missing(t, table_missing, missing);
 			return AS_EUNAVAIL;
 		}
-		if ((st = objects_create(ns, t, table_missing, missing)) !=
-		    AS_OK || (st = nftset_getgen(ns, genid)) != AS_OK ||
+		if (create == NFT_CREATE_PLAN)
+			objects_plan_create(t, table_missing, missing, found);
+		else if ((st = objects_create(ns, t, table_missing,
+		    missing)) != AS_OK ||
+		    (st = nftset_getgen(ns, &found->genid)) != AS_OK ||
 		    (st = objects_lookup(ns, t, &table_missing, missing,
 		    si)) != AS_OK)
 			return st;
-		if (table_missing || missing[0] || missing[1]) {
+		else if (table_missing || missing[0] || missing[1]) {
 			log_err("%s %s: objects still missing after "
 			    "creating them", t->family, t->table);
 			return AS_EKERNEL;
-		}
-		if ((st = objects_check(t, missing, si)) != AS_OK)
+		} else if ((st = objects_check(ns, t, missing, si)) != AS_OK)
 			return st;
 	}
 	for (i = 0; have != NULL && i < 2; i++)
-		if (target_set(t, 4 + 2 * i) != NULL &&
+		if (target_set(t, 4 + 2 * i) != NULL && !missing[i] &&
 		    (st = set_dump(ns, t, 4 + 2 * i, have)) != AS_OK)
 			return st;
 	return AS_OK;
+}
+
+/*
+ * Append one DELSETELEM message per odd element of p, carrying the
+ * element exactly as it was read (flags and key) so the kernel finds it.
+ * There are few of them: a set holds at most one catch-all.
+ */
+static void
+batch_put_odd(struct nftset *ns, const struct nft_target *t,
+    const struct plan *p)
+{
+	const struct odd_elem *o;
+	struct nlmsghdr *nlh;
+	struct nlattr *el, *key;
+	size_t i, off, nest;
+
+	for (i = 0; i < p->nodd; i++) {
+		o = &p->odd[i];
+		off = batch_msg_begin(ns, NFT_MSG_DELSETELEM,
+		    (uint8_t)target_nfproto(t->family), NLM_F_ACK,
+		    MSG_DELELEM, o->af, target_set(t, o->af));
+		batch_reserve(ns, ns->len, MSG_HDR_ROOM + PAIR_MAX);
+		nlh = batch_msg(ns, off);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
+		    target_set(t, o->af));
+		nest = (size_t)((char *)mnl_attr_nest_start(nlh,
+		    NFTA_SET_ELEM_LIST_ELEMENTS) - ns->buf);
+		el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		if (o->flags != 0)
+			mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+			    htonl(o->flags));
+		if (o->keylen > 0) {
+			key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+			mnl_attr_put(nlh, NFTA_DATA_VALUE, o->keylen, o->key);
+			mnl_attr_nest_end(nlh, key);
+		}
+		mnl_attr_nest_end(nlh, el);
+		mnl_attr_nest_end(nlh,
+		    (struct nlattr *)(void *)(ns->buf + nest));
+		batch_msg_end(ns, off);
+	}
 }
 
 /*
@@ -1439,9 +1587,10 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 {
 	enum as_status st;
 	size_t nadd = p->add.n4 + p->add.n6, ndel = p->del.n4 + p->del.n6;
+	size_t i;
 
 	*newgen = genid;
-	if (nadd + ndel == 0)
+	if (plan_empty(p))
 		return AS_OK;
 	if ((st = target_check(t)) != AS_OK)
 		return st;
@@ -1450,7 +1599,13 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 		log_err("plan changes a family whose set is disabled");
 		return AS_ESOFTWARE;
 	}
+	for (i = 0; i < p->nodd; i++)
+		if (target_set(t, p->odd[i].af) == NULL) {
+			log_err("plan changes a family whose set is disabled");
+			return AS_ESOFTWARE;
+		}
 	batch_begin(ns, genid);
+	batch_put_odd(ns, t, p);
 	batch_put_ranges(ns, t, 4, &p->del, true);
 	batch_put_ranges(ns, t, 6, &p->del, true);
 	batch_put_ranges(ns, t, 4, &p->add, false);
@@ -1465,7 +1620,8 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 	if (*newgen != genid + 1)
 		log_info("ruleset generation went from %u to %u: someone else "
 		    "committed too", genid, *newgen);
-	log_info("%s %s: deleted %zu and added %zu ranges in one "
-	    "transaction", t->family, t->table, ndel, nadd);
+	log_info("%s %s: deleted %zu ranges and %zu other elements and "
+	    "added %zu ranges in one transaction", t->family, t->table, ndel,
+	    p->nodd, nadd);
 	return AS_OK;
 }

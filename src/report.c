@@ -27,6 +27,39 @@ print_ranges(char sign, const struct rangelist *rl)
 	}
 }
 
+/*
+ * Print what a dry run with --create would create, as "+ table ..." and
+ * "+ set ..." lines.
+ */
+static void
+print_creates(const struct run_report *r)
+{
+	const struct config *cfg = r->cfg;
+
+	if (r->create_table)
+		printf("+ table %s %s\n", cfg->family, cfg->table);
+	if (r->create_set[0])
+		printf("+ set %s %s %s { type ipv4_addr; flags interval; }\n",
+		    cfg->family, cfg->table, cfg->set4);
+	if (r->create_set[1])
+		printf("+ set %s %s %s { type ipv6_addr; flags interval; }\n",
+		    cfg->family, cfg->table, cfg->set6);
+}
+
+/* Print the odd elements the plan deletes: "- * (set NAME)". */
+static void
+print_odd(const struct run_report *r)
+{
+	const struct plan *p = &r->plan;
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < p->nodd; i++)
+		printf("- %s (set %s)\n",
+		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
+		    p->odd[i].af == 4 ? r->cfg->set4 : r->cfg->set6);
+}
+
 /* See allowsync.h.  Prints nothing with --quiet. */
 void
 report_text(const struct run_report *r)
@@ -35,15 +68,17 @@ report_text(const struct run_report *r)
 
 	if (cfg->verbosity < 0 || !r->planned)
 		return;
+	print_creates(r);
+	print_odd(r);
 	print_ranges('-', &r->plan.del);
 	print_ranges('+', &r->plan.add);
 	printf("%s %s:", cfg->family, cfg->table);
 	if (cfg->set4[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", cfg->set4, r->want.n4,
-		    r->plan.add.n4, r->plan.del.n4);
+		    r->plan.add.n4, r->plan.del.n4 + plan_odd_count(&r->plan, 4));
 	if (cfg->set6[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", cfg->set6, r->want.n6,
-		    r->plan.add.n6, r->plan.del.n6);
+		    r->plan.add.n6, r->plan.del.n6 + plan_odd_count(&r->plan, 6));
 	printf(": %s", r->outcome);
 	if (r->held > 0)
 		printf("; %zu removals held back (--force applies them)",
@@ -52,14 +87,21 @@ report_text(const struct run_report *r)
 	fflush(stdout);
 }
 
-/* An array of formatted ranges of one family (4 or 6) of rl. */
+/*
+ * An array of formatted ranges of one family (4 or 6) of rl, after the
+ * odd elements of that family in p (when not NULL).
+ */
 static cJSON *
-json_ranges(const struct rangelist *rl, int family)
+json_ranges(const struct rangelist *rl, const struct plan *p, int family)
 {
 	cJSON *a = cJSON_CreateArray();
 	char buf[RANGE_STRLEN];
 	size_t i;
 
+	for (i = 0; p != NULL && i < p->nodd; i++)
+		if (p->odd[i].af == family)
+			cJSON_AddItemToArray(a, cJSON_CreateString(
+			    odd_elem_format(&p->odd[i], buf, sizeof(buf))));
 	if (rl == NULL)
 		return a;
 	if (family == 4)
@@ -88,9 +130,12 @@ json_set(const struct run_report *r, const char *name, int family)
 		cJSON_AddNumberToObject(o, "current", (double)(family == 4 ?
 		    r->have.n4 : r->have.n6));
 	cJSON_AddItemToObject(o, "add",
-	    json_ranges(r->planned ? &r->plan.add : NULL, family));
+	    json_ranges(r->planned ? &r->plan.add : NULL, NULL, family));
 	cJSON_AddItemToObject(o, "remove",
-	    json_ranges(r->planned ? &r->plan.del : NULL, family));
+	    json_ranges(r->planned ? &r->plan.del : NULL,
+	    r->planned ? &r->plan : NULL, family));
+	if (family == 4 ? r->create_set[0] : r->create_set[1])
+		cJSON_AddBoolToObject(o, "create", true);
 	return o;
 }
 
@@ -112,6 +157,8 @@ report_json(const struct run_report *r)
 	o = cJSON_AddObjectToObject(root, "target");
 	cJSON_AddStringToObject(o, "family", cfg->family);
 	cJSON_AddStringToObject(o, "table", cfg->table);
+	if (r->create_table)
+		cJSON_AddBoolToObject(o, "create", true);
 	arr = cJSON_AddArrayToObject(root, "sources");
 	for (i = 0; i < r->nresults; i++) {
 		sr = &r->results[i];

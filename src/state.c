@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +51,22 @@ state_time(time_t t, char *buf, size_t bufsz)
 	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, bufsz, "-");
 	return buf;
+}
+
+/* Why safe_fopen_read() failed with e, in words. */
+static const char *
+open_error(int e)
+{
+	switch (e) {
+	case ELOOP:
+		return "is a symbolic link";
+	case EMLINK:
+		return "has more than one link";
+	case EINVAL:
+		return "not a regular file";
+	default:
+		return strerror(e);
+	}
 }
 
 /* Parse a state_time() string; returns 0 or -1. */
@@ -100,15 +117,67 @@ state_init(const char *dir)
 	struct stat sb;
 
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		log_err("state directory %s: %s", dir, strerror(errno));
+		log_err("state directory %s: cannot create: %s", dir,
+		    strerror(errno));
 		return errno == EACCES || errno == EPERM || errno == EROFS ?
-		    AS_EPERM : AS_ECONFIG;
+		    AS_ECANTCREAT : AS_ECONFIG;
 	}
 	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
 		log_err("state directory %s: not a directory", dir);
 		return AS_ECONFIG;
 	}
 	return AS_OK;
+}
+
+/* True for the bytes mkostemp(3) puts in place of its XXXXXX. */
+static bool
+is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * True when name is the name of a file this program keeps in the state
+ * directory: source-HASH.state, source-HASH.attempt (HASH: 16 lowercase
+ * hex digits), kernel.state or the include file.
+ */
+static bool
+is_state_name(const char *name, size_t n)
+{
+	size_t i;
+
+	if ((n == sizeof(STATE_INCLUDE) - 1 &&
+	    memcmp(name, STATE_INCLUDE, n) == 0) ||
+	    (n == sizeof(STATE_KERNEL) - 1 &&
+	    memcmp(name, STATE_KERNEL, n) == 0))
+		return true;
+	if (n < 7 + 16 || memcmp(name, "source-", 7) != 0)
+		return false;
+	for (i = 7; i < 7 + 16; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return (n == 23 + 6 && memcmp(name + 23, ".state", 6) == 0) ||
+	    (n == 23 + 8 && memcmp(name + 23, ".attempt", 8) == 0);
+}
+
+/*
+ * True when name is a temporary file of atomic_write() for one of this
+ * program's own files: ".NAME.XXXXXX".  Anything else in the directory,
+ * dot files included, belongs to someone else and is left alone.
+ */
+static bool
+is_own_temporary(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 + 1 + 7 || name[0] != '.' || name[n - 7] != '.')
+		return false;
+	for (i = n - 6; i < n; i++)
+		if (!is_alnum(name[i]))
+			return false;
+	return is_state_name(name + 1, n - 8);
 }
 
 /*
@@ -125,30 +194,74 @@ remove_temporaries(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return;
 	dfd = dirfd(d);
-	/* Every dot file in the directory is one of atomic_write()'s. */
 	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
+		if (is_own_temporary(de->d_name))
 			unlinkat(dfd, de->d_name, 0);
 	closedir(d);
+}
+
+/*
+ * Open the lock file path for writing: created when missing (and then
+ * handed to the directory's owner), never through a symbolic link, and
+ * only if it is a regular file with one link, since it is truncated and
+ * written in place.  Returns the descriptor, or -1 after logging, with
+ * *st the status to return.
+ */
+static int
+lock_open(const char *path, const char *dir, enum as_status *st)
+{
+	struct stat sb;
+	const char *why = NULL;
+	bool created = true;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 && errno == EEXIST) {
+		created = false;
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	}
+	if (fd == -1) {
+		*st = AS_ECANTCREAT;
+		if (errno == ELOOP)
+			log_err("%s: is a symbolic link: refusing to follow it",
+			    path);
+		else
+			log_err("%s: cannot create: %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode))
+		why = "not a regular file: refusing to use it";
+	else if (sb.st_nlink != 1)
+		why = "has more than one link: refusing to use it";
+	if (why != NULL) {
+		log_err("%s: %s", path, why);
+		close(fd);
+		*st = AS_ECANTCREAT;
+		return -1;
+	}
+	if (created)
+		own_like_dir(fd, dir);
+	return fd;
 }
 
 /* See allowsync.h. */
 enum as_status
 state_lock(const char *dir, unsigned int wait, int *fdp)
 {
-	char path[PATH_MAX], holder[64], line[32];
+	char path[PATH_MAX], holder[64], line[32], esc[ESCAPE_BUF];
 	struct timespec ts = { 0, LOCK_POLL_MS * 1000000L };
 	unsigned long polls = (unsigned long)wait * (1000 / LOCK_POLL_MS);
+	enum as_status st;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_err("%s: %s", path, strerror(errno));
-		return errno == EACCES ? AS_EPERM : AS_ESOFTWARE;
-	}
-	own_like_dir(fd, dir);
+	if ((fd = lock_open(path, dir, &st)) == -1)
+		return st;
 	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			log_err("%s: %s", path, strerror(errno));
@@ -159,8 +272,9 @@ state_lock(const char *dir, unsigned int wait, int *fdp)
 			n = pread(fd, holder, sizeof(holder) - 1, 0);
 			holder[n > 0 ? n : 0] = '\0';
 			holder[strcspn(holder, "\n")] = '\0';
+			log_escape(holder, strlen(holder), esc, sizeof(esc));
 			log_err("another allowsync run (%s) holds %s%s",
-			    holder[0] ? holder : "pid unknown", path,
+			    esc[0] ? esc : "pid unknown", path,
 			    wait ? "; gave up waiting" :
 			    "; use --wait SECONDS to wait for it");
 			close(fd);
@@ -367,9 +481,9 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	entryset_init(&st->ent);
 	load_attempt(dir, url, st);
 	state_path(dir, url, "state", path, sizeof(path));
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((f = safe_fopen_read(path)) == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s: %s: ignored", path, strerror(errno));
+			log_warn("%s: %s: ignored", path, open_error(errno));
 		goto absent;
 	}
 	while (why == NULL && fgets(line, sizeof(line), f) != NULL) {
@@ -436,7 +550,7 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 	FILE *f;
 
 	state_path(dir, url, "attempt", path, sizeof(path));
-	if ((f = fopen(path, "re")) == NULL)
+	if ((f = safe_fopen_read(path)) == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		len = strlen(line);
@@ -574,7 +688,7 @@ state_save_kernel(const char *dir, const struct kernel_record *rec)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/kernel.state", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_KERNEL);
 	return atomic_write(path, fill_kernel, rec);
 }
 
@@ -590,8 +704,8 @@ state_load_kernel(const char *dir, struct kernel_record *rec)
 	FILE *f;
 
 	memset(rec, 0, sizeof(*rec));
-	snprintf(path, sizeof(path), "%s/kernel.state", dir);
-	if ((f = fopen(path, "re")) == NULL)
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_KERNEL);
+	if ((f = safe_fopen_read(path)) == NULL)
 		return false;
 	while (fgets(line, sizeof(line), f) != NULL) {
 		n = strlen(line);

@@ -7,6 +7,8 @@
  * in one transaction.  Only after the kernel has accepted it is the new
  * state saved, so a failed run leaves the old state for the next one.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +270,19 @@ log_ranges(const struct config *cfg, const struct rangelist *rl,
 		log_notice("%s %zu more", what, total - n);
 }
 
+/* Log each odd element of the plan (a catch-all, ...) with a verb. */
+static void
+log_odd(const struct config *cfg, const struct plan *p, const char *what)
+{
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < p->nodd; i++)
+		log_notice("%s %s (set %s)", what,
+		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
+		    p->odd[i].af == 4 ? cfg->set4 : cfg->set6);
+}
+
 /*
  * True when the kernel record says the sets held exactly prev after the
  * last run, in this boot and namespace; *rec is the record.
@@ -301,47 +316,124 @@ kernel_remember(const struct config *cfg, const struct run_report *rep)
 }
 
 /*
+ * Read what the sets hold now into rep->have, and the rest into found.
+ * With rec (the kernel record, when it matches prev: what the last run
+ * left in the sets), the slow dump is skipped if the ruleset generation
+ * is still the recorded one and no set can change without a commit;
+ * *from_record then says prev stands in for the dump.
+ */
+static enum as_status
+kernel_read(const struct config *cfg, struct nftset *ns,
+    enum nft_create create, const struct rangelist *prev,
+    const struct kernel_record *rec, struct run_report *rep,
+    struct nft_found *found, bool *from_record)
+{
+	struct nft_target tgt = target_of(cfg);
+	enum as_status st;
+
+	*from_record = false;
+	if (rec == NULL)
+		return nftset_read(ns, &tgt, create, &rep->have, found);
+	if ((st = nftset_read(ns, &tgt, create, NULL, found)) != AS_OK)
+		return st;
+	if (found->genid == rec->generation && !found->unstable) {
+		log_info("ruleset unchanged since the last run "
+		    "(generation %u): not dumping the sets", found->genid);
+		rep->have.n4 = rep->have.n6 = 0;
+		rangelist_append(&rep->have, prev);
+		*from_record = true;
+		return AS_OK;
+	}
+	if (found->unstable)
+		log_info("a set has the timeout or dynamic flag, so its "
+		    "contents change without a commit: reading it");
+	return nftset_read(ns, &tgt, NFT_CREATE_NO, &rep->have, found);
+}
+
+/*
+ * Plan the change from rep->have to rep->want: the ranges to delete and
+ * add, and every odd element found (taken over from found).
+ */
+static void
+kernel_plan(struct run_report *rep, struct nft_found *found)
+{
+	plan_free(&rep->plan);
+	plan_init(&rep->plan);
+	diff_ranges(&rep->want, &rep->have, &rep->plan);
+	rep->plan.odd = found->odd;
+	rep->plan.nodd = found->nodd;
+	found->odd = NULL;
+	found->nodd = 0;
+	rep->create_table = found->missing_table;
+	rep->create_set[0] = found->missing_set[0];
+	rep->create_set[1] = found->missing_set[1];
+	rep->planned = true;
+	rep->gen_before = rep->gen_after = found->genid;
+}
+
+/*
+ * After a commit that moved the generation by more than our own: read
+ * the sets again and check they hold exactly rep->want.  Returns AS_OK or
+ * AS_EKERNEL after logging.
+ */
+static enum as_status
+kernel_verify(const struct config *cfg, struct nftset *ns,
+    struct run_report *rep)
+{
+	struct nft_target tgt = target_of(cfg);
+	struct nft_found found = { 0 };
+	struct rangelist check;
+	enum as_status st;
+
+	rangelist_init(&check);
+	st = nftset_read(ns, &tgt, NFT_CREATE_NO, &check, &found);
+	if (st == AS_OK && (!rangelist_equal(&check, &rep->want) ||
+	    found.nodd > 0)) {
+		log_err("sets differ from the plan after commit: another "
+		    "process changed them");
+		st = AS_EKERNEL;
+	}
+	if (st == AS_OK)
+		rep->gen_after = found.genid;
+	free(found.odd);
+	rangelist_free(&check);
+	return st;
+}
+
+/*
  * Read the kernel sets into rep->have and plan the change to rep->want.
  * With commit, apply it, retrying when another commit raced ours
  * (ERESTART) a bounded number of times.  prev, when not NULL, is what
  * the last run left in the sets: if the ruleset generation has not moved
- * since (kernel record), it stands in for the slow dump.  Fills rep.
+ * since (kernel record), it stands in for the slow dump.  With record,
+ * what the sets hold afterwards is written down as the kernel record.
+ * Fills rep.
  */
 static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
-    const struct rangelist *prev)
+    const struct rangelist *prev, bool record)
 {
 	struct nft_target tgt = target_of(cfg);
 	struct nftset *ns = NULL;
-	struct rangelist check;
+	struct nft_found found = { 0 };
 	struct kernel_record rec;
-	uint32_t gen = 0, newgen = 0;
-	bool known = commit && kernel_known(cfg, prev, &rec), skip;
+	enum nft_create create = !cfg->create ? NFT_CREATE_NO :
+	    commit ? NFT_CREATE_YES : NFT_CREATE_PLAN;
+	uint32_t newgen = 0;
+	bool known = commit && kernel_known(cfg, prev, &rec), skip = false;
 	int attempt;
 	enum as_status st;
 
 	if ((st = nftset_open(&ns)) != AS_OK)
 		return st;
 	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
-		plan_free(&rep->plan);
-		plan_init(&rep->plan);
-		skip = known && attempt == 0;
-		st = nftset_read(ns, &tgt, commit && cfg->create,
-		    skip ? NULL : &rep->have, &gen);
-		if (st == AS_OK && skip && gen == rec.generation) {
-			log_info("ruleset unchanged since the last run "
-			    "(generation %u): not dumping the sets", gen);
-			rep->have.n4 = rep->have.n6 = 0;
-			rangelist_append(&rep->have, prev);
-		} else if (st == AS_OK && skip)
-			st = nftset_read(ns, &tgt, false, &rep->have, &gen);
+		st = kernel_read(cfg, ns, create, prev,
+		    known && attempt == 0 ? &rec : NULL, rep, &found, &skip);
 		if (st == AS_ETEMPFAIL)
 			continue;	/* the dump raced a commit */
 		if (st != AS_OK)
 			goto out;
-		diff_ranges(&rep->want, &rep->have, &rep->plan);
-		rep->planned = true;
-		rep->gen_before = rep->gen_after = gen;
+		kernel_plan(rep, &found);
 		if (!commit) {
 			rep->outcome = "dry run: nothing changed";
 			goto out;
@@ -349,23 +441,23 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		if (plan_empty(&rep->plan)) {
 			rep->outcome = "in sync, nothing to do";
 			/* A record that held already holds; keep its files. */
-			rep->unchanged = skip && gen == rec.generation;
-			if (!rep->unchanged)
+			rep->unchanged = skip;
+			if (!rep->unchanged && record)
 				kernel_remember(cfg, rep);
 			goto out;
 		}
-		st = nftset_commit(ns, &tgt, &rep->plan, gen, &newgen);
+		st = nftset_commit(ns, &tgt, &rep->plan, rep->gen_before,
+		    &newgen);
 		if (st == AS_EKERNEL && skip) {
 			/* Nothing was applied; trust the kernel, not the record. */
 			log_warn("commit planned from the kernel record failed; "
 			    "reading the sets and trying again");
-			known = false;
 			continue;
 		}
 		if (st != AS_ETEMPFAIL)
 			break;
 		log_info("ruleset changed during the run (generation %u); "
-		    "re-reading", gen);
+		    "re-reading", rep->gen_before);
 	}
 	if (st == AS_ETEMPFAIL) {
 		log_err("ruleset kept changing: gave up after %d attempts",
@@ -377,21 +469,14 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	rep->gen_after = newgen;
 	rep->outcome = "applied";
 	log_ranges(cfg, &rep->plan.del, "removed");
-	if (newgen != gen + 1) {
-		/* Someone else committed too: check what the kernel holds. */
-		rangelist_init(&check);
-		st = nftset_read(ns, &tgt, false, &check, &newgen);
-		if (st == AS_OK && !rangelist_equal(&check, &rep->want)) {
-			log_err("sets differ from the plan after commit: "
-			    "another process changed them");
-			st = AS_EKERNEL;
-		}
-		rep->gen_after = newgen;
-		rangelist_free(&check);
-	}
-	if (st == AS_OK)
+	log_odd(cfg, &rep->plan, "removed");
+	/* Someone else committed too: check what the kernel holds. */
+	if (newgen != rep->gen_before + 1)
+		st = kernel_verify(cfg, ns, rep);
+	if (st == AS_OK && record)
 		kernel_remember(cfg, rep);
  out:
+	free(found.odd);
 	nftset_close(ns);
 	return st;
 }
@@ -503,12 +588,12 @@ save_lists(const struct config *cfg, const struct srcstate *states,
     const struct source_result *res)
 {
 	size_t i;
-	enum as_status st = AS_OK;
+	enum as_status st = AS_OK, st1;
 
 	for (i = 0; i < cfg->nsources; i++)
 		if (res[i].status == AS_OK &&
-		    state_save(cfg->state_dir, &states[i]) != AS_OK)
-			st = AS_ESOFTWARE;
+		    (st1 = state_save(cfg->state_dir, &states[i])) != AS_OK)
+			st = st1;
 	return st;
 }
 
@@ -602,7 +687,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	prev_ok = !cfg->dry_run && have_old > 0 &&
 	    build_want(cfg, old, &prev) == AS_OK;
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, prev_ok ? &prev :
-	    NULL)) != AS_OK)
+	    NULL, true)) != AS_OK)
 		goto attempts;
 	if (!cfg->dry_run) {
 		if ((st = save_lists(cfg, cur, rep->results)) == AS_OK)
@@ -642,22 +727,40 @@ saved_want(const struct config *cfg, struct srcstate *states,
 	return build_want(cfg, states, &rep->want);
 }
 
+/*
+ * True when dir exists but this process cannot write to it (a read-only
+ * mount, or permissions): a restore then goes ahead without the lock and
+ * without writing anything, after one warning.
+ */
+static bool
+state_dir_readonly(const char *dir)
+{
+	if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
+		return false;
+	log_warn("state directory %s is not writable (%s): restoring from "
+	    "the saved lists without taking the lock; the include file and "
+	    "the kernel record are not written", dir, strerror(errno));
+	return true;
+}
+
 /* See allowsync.h. */
 enum as_status
 restore_run(const struct config *cfg, struct run_report *rep)
 {
 	struct srcstate *states;
 	enum as_status st;
+	bool writes = !cfg->dry_run && !state_dir_readonly(cfg->state_dir);
 	int lockfd = -1;
 
 	states = xcalloc(cfg->nsources, sizeof(*states));
-	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
+	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		goto out;
 	if ((st = saved_want(cfg, states, rep, "restore")) != AS_OK)
 		goto out;
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL, writes)) !=
+	    AS_OK)
 		goto out;
-	if (!cfg->dry_run)
+	if (writes)
 		st = save_include(cfg, rep);
  out:
 	if (lockfd != -1)
@@ -676,7 +779,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 	states = xcalloc(cfg->nsources, sizeof(*states));
 	if ((st = saved_want(cfg, states, rep, "check against")) != AS_OK)
 		goto out;
-	if ((st = sync_kernel(cfg, rep, false, NULL)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, false, NULL, false)) != AS_OK)
 		goto out;
 	if (plan_empty(&rep->plan))
 		rep->outcome = "in sync";
@@ -725,7 +828,7 @@ status_run(const struct config *cfg)
 		srcstate_free(&st);
 	}
 	run_report_init(&rep, cfg);
-	rc = sync_kernel(cfg, &rep, false, NULL);
+	rc = sync_kernel(cfg, &rep, false, NULL, false);
 	if (rc == AS_OK) {
 		printf("kernel: %s %s", cfg->family, cfg->table);
 		if (cfg->set4[0] != '\0')

@@ -1,6 +1,8 @@
 /*
- * Allocation helpers.  Out of memory is the one fatal error that does not
- * travel back to main.c: there is nothing sensible left to do.
+ * Helpers every stage uses: allocation that never fails (out of memory is
+ * the one fatal error that does not travel back to main.c: there is
+ * nothing sensible left to do), and the safe ways to read and write the
+ * files this program keeps: never through a link, always whole.
  */
 #include <sys/stat.h>
 
@@ -100,6 +102,37 @@ own_like_dir(int fd, const char *dir)
 		    strerror(errno));
 }
 
+/* See allowsync.h. */
+FILE *
+safe_fopen_read(const char *path)
+{
+	struct stat sb;
+	FILE *f;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1)
+		return NULL;
+	if (fstat(fd, &sb) == -1)
+		goto fail;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (sb.st_nlink != 1) {
+		errno = EMLINK;
+		goto fail;
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		goto fail;
+	return f;
+ fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
 /*
  * See allowsync.h.  The temporary file is ".NAME.XXXXXX" beside path, so
  * the rename stays within one file system; after the rename the directory
@@ -121,14 +154,14 @@ atomic_write(const char *path, int (*fill)(FILE *, const void *),
 		    (int)(slash == path ? 1 : slash - path), path);
 	if (strlen(path) + 9 > PATH_MAX) {
 		log_err("%s: path too long", path);
-		return AS_ESOFTWARE;
+		return AS_ECANTCREAT;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir,
 	    slash ? slash + 1 : path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		log_err("%s: cannot create a temporary file: %s", path,
 		    strerror(errno));
-		return AS_ESOFTWARE;
+		return AS_ECANTCREAT;
 	}
 	if ((f = fdopen(fd, "w")) == NULL) {
 		close(fd);
@@ -157,7 +190,7 @@ atomic_write(const char *path, int (*fill)(FILE *, const void *),
 		if (f != NULL)
 			fclose(f);
 		unlink(tmp);
-		return AS_ESOFTWARE;
+		return AS_ECANTCREAT;
 	}
 	return AS_OK;
 }

@@ -127,6 +127,21 @@ nft_elems(const char *set)
 	return out;
 }
 
+/* nftset_read() on the test's socket, for the generation only. */
+static enum as_status
+read_gen(const struct nft_target *t, bool create, struct rangelist *have,
+    uint32_t *g)
+{
+	struct nft_found f = { 0 };
+	enum as_status st;
+
+	st = nftset_read(ns, t, create ? NFT_CREATE_YES : NFT_CREATE_NO,
+	    have, &f);
+	*g = f.genid;
+	free(f.odd);
+	return st;
+}
+
 static void
 add4(struct rangelist *rl, const char *first, const char *last)
 {
@@ -194,7 +209,7 @@ read_text(uint32_t *genid)
 	const char *s;
 
 	rangelist_init(&have);
-	assert_int_equal(nftset_read(ns, &tgt, false, &have, &g), AS_OK);
+	assert_int_equal(read_gen(&tgt, false, &have, &g), AS_OK);
 	s = ranges_text(&have);
 	rangelist_free(&have);
 	if (genid != NULL)
@@ -242,7 +257,7 @@ create_sets(void)
 	uint32_t g;
 
 	rangelist_init(&have);
-	assert_int_equal(nftset_read(ns, &tgt, true, &have, &g), AS_OK);
+	assert_int_equal(read_gen(&tgt, true, &have, &g), AS_OK);
 	rangelist_free(&have);
 }
 
@@ -284,7 +299,7 @@ test_missing_table(void **state)
 	(void)state;
 	rangelist_init(&have);
 	capture_start();
-	assert_int_equal(nftset_read(ns, &tgt, false, &have, &g),
+	assert_int_equal(read_gen(&tgt, false, &have, &g),
 	    AS_EUNAVAIL);
 	log = capture_end();
 	assert_non_null(strstr(log, "table inet filter does not exist"));
@@ -310,7 +325,7 @@ test_missing_set(void **state)
 	    "{ type ipv4_addr; flags interval; }"), 0);
 	rangelist_init(&have);
 	capture_start();
-	assert_int_equal(nftset_read(ns, &tgt, false, &have, &g),
+	assert_int_equal(read_gen(&tgt, false, &have, &g),
 	    AS_EUNAVAIL);
 	log = capture_end();
 	assert_non_null(strstr(log,
@@ -328,7 +343,7 @@ test_create(void **state)
 
 	(void)state;
 	rangelist_init(&have);
-	assert_int_equal(nftset_read(ns, &tgt, true, &have, &g1), AS_OK);
+	assert_int_equal(read_gen(&tgt, true, &have, &g1), AS_OK);
 	assert_int_equal(have.n4 + have.n6, 0);
 	assert_string_equal(nft_elems("docplanner_v4"), "ipv4_addr interval:");
 	assert_string_equal(nft_elems("docplanner_v6"), "ipv6_addr interval:");
@@ -336,7 +351,7 @@ test_create(void **state)
 	assert_int_equal(nftset_getgen(ns, &g2), AS_OK);
 	assert_int_equal(g1, g2);
 	/* A second create finds everything and changes nothing. */
-	assert_int_equal(nftset_read(ns, &tgt, true, &have, &g1), AS_OK);
+	assert_int_equal(read_gen(&tgt, true, &have, &g1), AS_OK);
 	assert_int_equal(g1, g2);
 	rangelist_free(&have);
 }
@@ -366,7 +381,7 @@ expect_unavail(const struct nft_target *t, const char *why)
 
 	rangelist_init(&have);
 	capture_start();
-	assert_int_equal(nftset_read(ns, t, true, &have, &g), AS_EUNAVAIL);
+	assert_int_equal(read_gen(t, true, &have, &g), AS_EUNAVAIL);
 	log = capture_end();
 	assert_non_null(strstr(log, why));
 	rangelist_free(&have);
@@ -438,10 +453,10 @@ test_ip_family_v4_only(void **state)
 	(void)state;
 	rangelist_init(&have);
 	plan_init(&p);
-	assert_int_equal(nftset_read(ns, &t, true, &have, &g), AS_OK);
+	assert_int_equal(read_gen(&t, true, &have, &g), AS_OK);
 	add4(&p.add, "192.0.2.0", "192.0.2.255");
 	assert_int_equal(nftset_commit(ns, &t, &p, g, &ng), AS_OK);
-	assert_int_equal(nftset_read(ns, &t, false, &have, &g), AS_OK);
+	assert_int_equal(read_gen(&t, false, &have, &g), AS_OK);
 	assert_string_equal(ranges_text(&have), "192.0.2.0/24");
 	assert_int_equal(NFT("list", "set", "ip", "fw", "allow4"), 0);
 	rangelist_free(&have);
@@ -649,7 +664,7 @@ test_large_commit(void **state)
 	assert_int_equal(nftset_commit(ns, &tgt, &p, genid, &newgen), AS_OK);
 	assert_int_equal(newgen, genid + 1);
 	rangelist_init(&have);
-	assert_int_equal(nftset_read(ns, &tgt, false, &have, &g), AS_OK);
+	assert_int_equal(read_gen(&tgt, false, &have, &g), AS_OK);
 	assert_int_equal(have.n4, 20000);
 	assert_int_equal(have.n6, 5000);
 	assert_memory_equal(have.v4, p.add.v4, 20000 * sizeof(*have.v4));

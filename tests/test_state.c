@@ -231,23 +231,169 @@ test_lock(void **state)
 	unlink(path);
 }
 
+/* Only atomic_write()'s temporaries of this program's files go. */
 static void
 test_temporaries_removed(void **state)
 {
-	char path[PATH_MAX + 32], path2[PATH_MAX + 32];
+	static const char *const ours[] = {
+		".source-0123456789abcdef.state.AbCdEf",
+		".source-0123456789abcdef.attempt.Zz9Yy8",
+		".kernel.state.XyZ123", ".allowsync.nft.a1B2c3",
+	};
+	static const char *const theirs[] = {
+		".bashrc", ".netrc", ".source-0123.state.AbCdEf",
+		".kernel.state.XyZ12", ".kernel.state.XyZ12!",
+		".source-0123456789ABCDEF.state.AbCdEf", ".other.nft.a1B2c3",
+		".kernel.state", "..kernel.state.XyZ123",
+	};
+	char path[PATH_MAX + 64];
+	size_t i;
 	int fd;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/.source-0123.state.AbCdEf", dir);
-	snprintf(path2, sizeof(path2), "%s/.kernel.state.XyZ123", dir);
-	write_file(path, "half a file");
-	write_file(path2, "half a file");
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ours[i]);
+		write_file(path, "half a file");
+	}
+	for (i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, theirs[i]);
+		write_file(path, "not ours");
+	}
 	assert_int_equal(state_lock(dir, 0, &fd), AS_OK);
-	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(access(path2, F_OK), -1);
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ours[i]);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	for (i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, theirs[i]);
+		if (access(path, F_OK) != 0)
+			fail_msg("%s was removed", theirs[i]);
+	}
 	close(fd);
-	snprintf(path, sizeof(path), "%s/" STATE_LOCK, dir);
+}
+
+/* The contents of path, into buf. */
+static const char *
+read_all(const char *path, char *buf, size_t bufsz)
+{
+	FILE *f;
+	size_t n;
+
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, bufsz - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A lock that is a symbolic link or a hard link is refused (73), and the
+ * file it points to keeps its contents, mode and owner.
+ */
+static void
+test_lock_link_refused(void **state)
+{
+	char lock[PATH_MAX + 16], victim[PATH_MAX + 16], buf[64];
+	struct stat sb;
+	int fd = -1, hard;
+
+	(void)state;
+	snprintf(lock, sizeof(lock), "%s/" STATE_LOCK, dir);
+	snprintf(victim, sizeof(victim), "%s-victim", dir);
+	for (hard = 0; hard < 2; hard++) {
+		write_file(victim, "root:secret\n");
+		assert_int_equal(chmod(victim, 0640), 0);
+		assert_int_equal(hard ? link(victim, lock) :
+		    symlink(victim, lock), 0);
+		assert_int_equal(state_lock(dir, 0, &fd), AS_ECANTCREAT);
+		assert_non_null(strstr(log_last_error(), lock));
+		assert_string_equal(read_all(victim, buf, sizeof(buf)),
+		    "root:secret\n");
+		assert_int_equal(stat(victim, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, 0640);
+		assert_int_equal(sb.st_uid, getuid());
+		unlink(lock);
+		unlink(victim);
+	}
+	/* Not a plain file either. */
+	assert_int_equal(mkfifo(lock, 0600), 0);
+	assert_int_equal(state_lock(dir, 0, &fd), AS_ECANTCREAT);
+	unlink(lock);
+}
+
+/*
+ * Run as root in a directory another user owns: a new lock file is handed
+ * to that user, but an existing one keeps its owner.
+ */
+static void
+test_lock_owner(void **state)
+{
+	char lock[PATH_MAX + 16];
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(lock, sizeof(lock), "%s/" STATE_LOCK, dir);
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_int_equal(state_lock(dir, 0, &fd), AS_OK);
+	close(fd);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_uid, 65534);
+	assert_int_equal(chown(lock, 0, 0), 0);
+	assert_int_equal(state_lock(dir, 0, &fd), AS_OK);
+	close(fd);
+	assert_int_equal(stat(lock, &sb), 0);
+	assert_int_equal(sb.st_uid, 0);
+	assert_int_equal(chown(dir, 0, 0), 0);
+}
+
+/* The path of the one source state file in dir, into buf. */
+static void
+find_state_file(char *buf, size_t bufsz)
+{
+	struct dirent *de;
+	DIR *d;
+
+	buf[0] = '\0';
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "source-", 7) == 0 &&
+		    strstr(de->d_name, ".state") != NULL)
+			snprintf(buf, bufsz, "%s/%s", dir, de->d_name);
+	closedir(d);
+	assert_true(buf[0] != '\0');
+}
+
+/* A state file reached through a link is not read: the list is absent. */
+static void
+test_state_link_ignored(void **state)
+{
+	struct srcstate a, b;
+	char path[PATH_MAX + 64], elsewhere[PATH_MAX + 64];
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	state_load(dir, URL, &pol, &b);
+	assert_true(b.present);
+	srcstate_free(&b);
+	/* Move the real file away and leave a symbolic link in its place. */
+	find_state_file(path, sizeof(path));
+	snprintf(elsewhere, sizeof(elsewhere), "%s/moved", dir);
+	assert_int_equal(rename(path, elsewhere), 0);
+	assert_int_equal(symlink(elsewhere, path), 0);
+	state_load(dir, URL, &pol, &b);
+	assert_false(b.present);
+	srcstate_free(&b);
+	/* A hard link is refused too. */
 	unlink(path);
+	assert_int_equal(link(elsewhere, path), 0);
+	state_load(dir, URL, &pol, &b);
+	assert_false(b.present);
+	srcstate_free(&b);
+	srcstate_free(&a);
 }
 
 static void
@@ -309,6 +455,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temporaries_removed,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_link_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lock_owner, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_state_link_ignored, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_mode, setup,
 		    teardown),
