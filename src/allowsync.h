@@ -422,6 +422,8 @@ struct srcstate {
 	time_t		 attempt;	/* whatever its outcome */
 	char		*result;	/* ok, not-modified, failed, rejected */
 	char		*error;		/* escaped reason, or NULL */
+	char		*json_rejected;	/* why the JSON form was refused
+					   while the text form stood in */
 };
 
 struct nft_target;
@@ -472,7 +474,7 @@ enum as_status state_write_include(const char *dir,
  */
 struct kernel_record {
 	char		 boot_id[40];	/* /proc/sys/kernel/random/boot_id */
-	unsigned long long netns;	/* inode of our network namespace */
+	uint64_t	 netns_cookie;	/* SO_NETNS_COOKIE: unique per boot */
 	char		 target[4 * (MAX_NFT_NAME + 1)];	/* fam tbl s4 s6 */
 	uint32_t	 generation;
 	uint64_t	 digest;	/* rangelist_digest() of the contents */
@@ -480,7 +482,8 @@ struct kernel_record {
 
 /*
  * Fill rec with this boot, namespace and target (generation and digest
- * left 0).  Returns false when they cannot be read: never skip then.
+ * left 0).  Returns false when they cannot be read (a kernel older than
+ * 5.14 has no namespace cookie): never skip then.
  */
 bool	 kernel_record_here(const struct nft_target *, struct kernel_record *);
 /* Load DIR/kernel.state; false when absent or unreadable. */
@@ -700,6 +703,17 @@ struct source_result {
 	time_t			 accepted;	/* of the list used; 0: none */
 	size_t			 entries;	/* entries contributed */
 	char			*error;		/* escaped reason or NULL */
+	/*
+	 * The JSON form parsed but an entry broke the grammar or the
+	 * policy: why (escaped), even when the text form was applied.
+	 */
+	char			*json_rejected;
+	/*
+	 * Per form (JSON, text): its document was refused.  A JSON form
+	 * that does not parse while a text form stands by is a fallback,
+	 * not a refusal.
+	 */
+	bool			 rejected[2];
 };
 
 /* Everything a run found and did, filled in by sync.c. */

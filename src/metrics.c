@@ -81,6 +81,7 @@ fill_metrics(FILE *f, const void *v)
 	const struct config *cfg = r->cfg;
 	const struct source_result *sr;
 	size_t i;
+	int form;
 
 	header(f, "last_run_timestamp_seconds", "gauge",
 	    "Time the last run ended.");
@@ -111,6 +112,21 @@ fill_metrics(FILE *f, const void *v)
 		fputs("allowsync_source_up{source=\"", f);
 		print_label(f, sr->src->url);
 		fprintf(f, "\"} %d\n", sr->status == AS_OK);
+	}
+	header(f, "source_rejected", "gauge",
+	    "1 when the last run refused the document of that form (the "
+	    "JSON form even when the text form was applied).");
+	for (i = 0; i < r->nresults; i++) {
+		sr = &r->results[i];
+		for (form = 0; form < 2; form++) {
+			if (form == 0 ? sr->src->text_only :
+			    sr->src->url_txt == NULL)
+				continue;
+			fputs("allowsync_source_rejected{source=\"", f);
+			print_label(f, sr->src->url);
+			fprintf(f, "\",document=\"%s\"} %d\n",
+			    form == 0 ? "json" : "text", sr->rejected[form]);
+		}
 	}
 	header(f, "source_age_seconds", "gauge",
 	    "Age of the list each source contributed (cached or fresh).");

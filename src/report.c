@@ -176,6 +176,9 @@ report_json(const struct run_report *r)
 		cJSON_AddNumberToObject(o, "entries", (double)sr->entries);
 		if (sr->error != NULL)
 			cJSON_AddStringToObject(o, "error", sr->error);
+		if (sr->json_rejected != NULL)
+			cJSON_AddStringToObject(o, "json_rejected",
+			    sr->json_rejected);
 		cJSON_AddItemToArray(arr, o);
 	}
 	if (cfg->set4[0] != '\0')

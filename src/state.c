@@ -7,6 +7,7 @@
  * not parse is ignored with one warning and never applied.
  */
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -25,6 +26,9 @@
 #define STATE_VERSION	1
 #define MAX_STATE_LINE	(MAX_URL_LEN + 64)	/* longest line written */
 #define LOCK_POLL_MS	100			/* --wait polling interval */
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE	71		/* Linux 5.14; newer than the headers */
+#endif
 
 /* Free what a srcstate owns and zero it. */
 void
@@ -36,6 +40,7 @@ srcstate_free(struct srcstate *st)
 	free(st->last_modified);
 	free(st->result);
 	free(st->error);
+	free(st->json_rejected);
 	entryset_free(&st->ent);
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
@@ -562,6 +567,8 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 			set_once(&st->result, line + 7);
 		else if (strncmp(line, "error ", 6) == 0)
 			set_once(&st->error, line + 6);
+		else if (strncmp(line, "json-rejected ", 14) == 0)
+			set_once(&st->json_rejected, line + 14);
 	}
 	fclose(f);
 }
@@ -579,6 +586,8 @@ fill_attempt(FILE *f, const void *arg)
 	    st->result ? st->result : "-");
 	if (st->error != NULL)
 		fprintf(f, "error %s\n", st->error);
+	if (st->json_rejected != NULL)
+		fprintf(f, "json-rejected %s\n", st->json_rejected);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -646,11 +655,31 @@ state_write_include(const char *dir, const struct nft_target *tgt,
 	return atomic_write(path, fill_include, &ia);
 }
 
+/*
+ * The network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14): unique
+ * for the boot, unlike the inode of /proc/self/ns/net, which the kernel
+ * hands to a new namespace once the old one is gone.  Returns false when
+ * the kernel has no cookie to give.
+ */
+static bool
+netns_cookie(uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	bool ok;
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	ok = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) == 0 &&
+	    len == sizeof(*cookie) && *cookie != 0;
+	close(fd);
+	return ok;
+}
+
 /* See allowsync.h. */
 bool
 kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
 {
-	struct stat sb;
 	FILE *f;
 	size_t n;
 
@@ -661,9 +690,8 @@ kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
 	fclose(f);
 	rec->boot_id[n] = '\0';
 	rec->boot_id[strcspn(rec->boot_id, "\n")] = '\0';
-	if (n == 0 || stat("/proc/self/ns/net", &sb) == -1)
+	if (n == 0 || !netns_cookie(&rec->netns_cookie))
 		return false;
-	rec->netns = (unsigned long long)sb.st_ino;
 	snprintf(rec->target, sizeof(rec->target), "%s %s %s %s", t->family,
 	    t->table, t->set4 && *t->set4 ? t->set4 : "-",
 	    t->set6 && *t->set6 ? t->set6 : "-");
@@ -676,8 +704,9 @@ fill_kernel(FILE *f, const void *arg)
 	const struct kernel_record *rec = arg;
 
 	fprintf(f, "# allowsync: what the last run left in the kernel\n"
-	    "boot %s\nnetns %llu\ntarget %s\ngeneration %u\n"
-	    "digest %016llx\n", rec->boot_id, rec->netns, rec->target,
+	    "boot %s\nnetns-cookie %llu\ntarget %s\ngeneration %u\n"
+	    "digest %016llx\n", rec->boot_id,
+	    (unsigned long long)rec->netns_cookie, rec->target,
 	    rec->generation, (unsigned long long)rec->digest);
 	return ferror(f) ? -1 : 0;
 }
@@ -697,7 +726,7 @@ bool
 state_load_kernel(const char *dir, struct kernel_record *rec)
 {
 	char path[PATH_MAX], line[sizeof(rec->target) + 16];
-	unsigned long long digest;
+	unsigned long long digest, cookie;
 	unsigned int gen;
 	int seen = 0;
 	size_t n;
@@ -718,8 +747,10 @@ state_load_kernel(const char *dir, struct kernel_record *rec)
 		    n - 6 < sizeof(rec->boot_id)) {
 			memcpy(rec->boot_id, line + 5, n - 5);
 			seen |= 1;
-		} else if (sscanf(line, "netns %llu", &rec->netns) == 1)
+		} else if (sscanf(line, "netns-cookie %llu", &cookie) == 1) {
+			rec->netns_cookie = cookie;
 			seen |= 2;
+		}
 		else if (strncmp(line, "target ", 7) == 0) {
 			snprintf(rec->target, sizeof(rec->target), "%.*s",
 			    (int)sizeof(rec->target) - 1, line + 7);

@@ -37,8 +37,10 @@ run_report_free(struct run_report *rep)
 {
 	size_t i;
 
-	for (i = 0; i < rep->nresults; i++)
+	for (i = 0; i < rep->nresults; i++) {
 		free(rep->results[i].error);
+		free(rep->results[i].json_rejected);
+	}
 	free(rep->results);
 	rangelist_free(&rep->want);
 	rangelist_free(&rep->have);
@@ -75,17 +77,19 @@ target_of(const struct config *cfg)
  * Fetch, parse and validate one document into doc (sorted, unique
  * entries).  With cond the request is conditional; a 304 sets
  * *not_modified and leaves doc empty.  Returns AS_OK, AS_ETEMPFAIL (could
- * not fetch) or AS_EDATA (fetched but rejected).
+ * not fetch) or AS_EDATA (fetched but rejected); *invalid tells a
+ * document that parsed but holds an entry the grammar or the policy
+ * refuses from one that could not be parsed at all.
  */
 static enum as_status
 load_document(const struct config *cfg, const char *url, bool json,
     const struct fetch_cond *cond, struct rangelist *doc,
-    struct fetch_result *fr, bool *not_modified)
+    struct fetch_result *fr, bool *not_modified, bool *invalid)
 {
 	struct entrylist el;
 	enum as_status st;
 
-	*not_modified = false;
+	*not_modified = *invalid = false;
 	if ((st = fetch_document(url, &cfg->fetch, cond, fr)) != AS_OK)
 		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
 	if (fr->status == 304) {
@@ -102,6 +106,7 @@ load_document(const struct config *cfg, const char *url, bool json,
 	st = validate_entries(&el, url, &cfg->policy, doc);
 	entrylist_free(&el);
 	rangelist_unique(doc);
+	*invalid = st == AS_EDATA;
 	return st;
 }
 
@@ -131,7 +136,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 	struct rangelist doc;
 	char err[2048] = "", age[32];
 	enum as_status st = AS_ETEMPFAIL, st1;
-	bool nm = false;
+	bool nm = false, invalid;
 	int i;
 
 	memset(res, 0, sizeof(*res));
@@ -158,11 +163,22 @@ refresh_source(const struct config *cfg, const struct source *src,
 		rangelist_free(&doc);
 		rangelist_init(&doc);
 		st1 = load_document(cfg, urls[i], i == 0, &cond, &doc, &fr,
-		    &nm);
+		    &nm, &invalid);
 		if (st1 == AS_OK) {
 			st = AS_OK;
 			break;
 		}
+		/*
+		 * A JSON form that parsed but broke the grammar or the policy
+		 * is not a format problem: whatever the text form says, the
+		 * run reports the rejection.
+		 */
+		if (i == 0 && invalid) {
+			set_str(&res->json_rejected, log_last_error());
+			set_str(&cur->json_rejected, log_last_error());
+		}
+		res->rejected[i] = st1 == AS_EDATA &&
+		    (invalid || i == 1 || urls[1] == NULL);
 		/* A rejected document outranks an outage. */
 		if (st1 == AS_EDATA || st != AS_EDATA)
 			st = st1;
@@ -297,7 +313,8 @@ kernel_known(const struct config *cfg, const struct rangelist *prev,
 	return prev != NULL && kernel_record_here(&tgt, &here) &&
 	    state_load_kernel(cfg->state_dir, rec) &&
 	    strcmp(rec->boot_id, here.boot_id) == 0 &&
-	    rec->netns == here.netns && strcmp(rec->target, here.target) == 0 &&
+	    rec->netns_cookie == here.netns_cookie &&
+	    strcmp(rec->target, here.target) == 0 &&
 	    rec->digest == rangelist_digest(prev);
 }
 
@@ -663,7 +680,8 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		    &rep->results[i], now);
 		if (cur[i].present)
 			have_data++;
-		if (rep->results[i].status == AS_EDATA)
+		if (rep->results[i].status == AS_EDATA ||
+		    rep->results[i].json_rejected != NULL)
 			worst = AS_EDATA;
 		else if (rep->results[i].status != AS_OK && worst == AS_OK)
 			worst = AS_ETEMPFAIL;
@@ -813,6 +831,9 @@ status_run(const struct config *cfg)
 		    st.result ? st.result : "never");
 		if (st.error != NULL)
 			printf("  last error: %s\n", st.error);
+		if (st.json_rejected != NULL)
+			printf("  JSON form rejected (the text form was used): "
+			    "%s\n", st.json_rejected);
 		if (st.present)
 			printf("  last success: %s, %s document, %zu entries "
 			    "(%zu pending removal), accepted %s, age %s, "
