@@ -107,6 +107,22 @@ run_rules(const struct policy *pol, const struct rule *t, size_t n)
 #define RUN_RULES(pol, t)	run_rules((pol), (t), sizeof(t) / sizeof(t[0]))
 #define PRIV	"private address space (allow-private = no)"
 #define DOC	"documentation range"
+#define EMBED(f)	"IPv4-embedding address space (" f ")"
+#define COMPAT	EMBED("IPv4-compatible ::/96")
+#define MAPPED	EMBED("IPv4-mapped ::ffff:0:0/96")
+#define SIIT	EMBED("SIIT ::ffff:0:0:0/96")
+#define NAT64	EMBED("NAT64 64:ff9b::/96")
+#define NAT64L	EMBED("local-use NAT64 64:ff9b:1::/48")
+#define TEREDO	EMBED("Teredo 2001::/32")
+#define SIXTO4	EMBED("6to4 2002::/16")
+#define IETF4	"IETF protocol assignments (192.0.0.0/24)"
+#define IETF6	"IETF protocol assignments (2001::/23)"
+#define RELAY	"deprecated 6to4 relay anycast (192.88.99.0/24)"
+#define BENCH	"benchmarking range (198.18.0.0/15)"
+#define DISCARD	"discard-only address space (100::/64)"
+#define DUMMY	"dummy address space (100:0:0:1::/64)"
+#define SRV6	"SRv6 SID space (5f00::/16)"
+#define SITE	"deprecated site-local address (fec0::/10)"
 
 static void
 test_rules4(void **state)
@@ -143,7 +159,8 @@ test_rules4(void **state)
 		{ "198.51.101.1", "ok" },
 		{ "203.0.112.255", "ok" },
 		/* a wider prefix that merely contains a special block */
-		{ "192.0.0.0/16", DOC },
+		{ "192.0.0.0/16", IETF4 },
+		{ "198.51.0.0/16", DOC },
 		{ "203.0.0.0/16", DOC },
 		{ "10.1.2.3", PRIV },
 		{ "10.0.0.0/16", PRIV },
@@ -182,18 +199,20 @@ test_rules6(void **state)
 		{ "2001:4860:4860::8888", "ok" },
 		{ "::", "unspecified address" },
 		{ "::1", "loopback address" },
-		{ "::2", "ok" },
+		{ "::2", COMPAT },
 		{ "::/32", "unspecified address" },
 		{ "fe80::1", "link-local address" },
 		{ "fe80::/32", "link-local address" },
 		{ "febf:ffff::1", "link-local address" },
 		{ "fe7f:ffff::1", "ok" },
-		{ "fec0::1", "ok" },
+		{ "fec0::1", SITE },
+		{ "fec0::", SITE },
+		{ "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", SITE },
 		{ "ff02::1", "multicast address" },
 		{ "ff00::", "multicast address" },
 		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 		    "multicast address" },
-		{ "feff::1", "ok" },
+		{ "feff::1", SITE },
 		{ "2001:db8::1", DOC },
 		{ "2001:db8::/32", DOC },
 		{ "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", DOC },
@@ -222,12 +241,12 @@ test_wide(void **state)
 		{ "8.0.0.0/6", PRIV },
 		{ "11.0.0.0/8", "ok" },
 		{ "224.0.0.0/3", "multicast address" },
-		{ "2000::/3", DOC },
+		{ "2000::/3", TEREDO },
 		{ "2400::/6", "ok" },
 		{ "::/1", "unspecified address" },
-		{ "8000::/1", "link-local address" },
+		{ "8000::/1", PRIV },
 		{ "fc00::/7", PRIV },
-		{ "::fffe:0:0/95", "IPv4-mapped address space" },
+		{ "::fffe:0:0/95", MAPPED },
 		{ "0:0:0:1::/64", "ok" },
 	};
 	static const struct rule t_private[] = {
