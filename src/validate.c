@@ -12,12 +12,15 @@
  *   and the deprecated 6to4 relay anycast block 192.88.99.0/24 (RFC 7526);
  * - multicast, 224.0.0.0/4 and ff00::/8, and the deprecated site-local
  *   fec0::/10 (RFC 3879), which the registries do not list;
- * - every IPv6 form that embeds an IPv4 address, but one.  Each stands for
- *   IPv4 space that the IPv4 rules would never see: 64:ff9b::/96 is the
- *   whole IPv4 Internet behind a NAT64 gateway, 2002:a00::/24 is 10/8
- *   through 6to4.  IPv4-mapped ::ffff:0:0/96 is the exception: it is
- *   turned into IPv4 by prefix_parse() and meets the IPv4 rules, so only
- *   an IPv6 prefix wider than it reaches its row here.
+ * - every IPv6 block that embeds IPv4 addresses: IPv4-compatible ::/96,
+ *   SIIT ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, Teredo
+ *   2001::/32 and 6to4 2002::/16, whatever the registry says of their
+ *   reachability.  Each stands for IPv4 space that the IPv4 rules would
+ *   never see: 64:ff9b::/96 is the whole IPv4 Internet behind a NAT64
+ *   gateway, 2002:a00::/24 is 10/8 through 6to4.  IPv4-mapped
+ *   ::ffff:0:0/96 is the exception: prefix_parse() turns it into IPv4,
+ *   which meets the IPv4 rules, so only an IPv6 prefix wider than it
+ *   reaches its row here.
  *
  * Left out on purpose:
  *
