@@ -4,90 +4,227 @@
  *
  * A tampered or broken list is the main threat, so the defaults refuse
  * anything that would open the firewall to more than the vendor's own
- * public hosts: /0, very wide prefixes, and every special-purpose block
- * (IANA IPv4/IPv6 Special-Purpose Address Registries, RFC 6890) that no
- * vendor can legitimately send from.  The blocks are data, in one table
- * per family below.
+ * public hosts: /0, very wide prefixes, and special-purpose address space.
+ * The blocks are data, in one table per family below.  They are:
+ *
+ * - every block of the IANA IPv4 and IPv6 Special-Purpose Address
+ *   Registries (RFC 6890 and its updates) that is not globally reachable,
+ *   and the deprecated 6to4 relay anycast block 192.88.99.0/24 (RFC 7526);
+ * - multicast, 224.0.0.0/4 and ff00::/8, and the deprecated site-local
+ *   fec0::/10 (RFC 3879), which the registries do not list;
+ * - every IPv6 block that embeds IPv4 addresses: IPv4-compatible ::/96,
+ *   SIIT ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, Teredo
+ *   2001::/32 and 6to4 2002::/16, whatever the registry says of their
+ *   reachability.  Each stands for IPv4 space that the IPv4 rules would
+ *   never see: 64:ff9b::/96 is the whole IPv4 Internet behind a NAT64
+ *   gateway, 2002:a00::/24 is 10/8 through 6to4.  IPv4-mapped
+ *   ::ffff:0:0/96 is the exception: prefix_parse() turns it into IPv4,
+ *   which meets the IPv4 rules, so only an IPv6 prefix wider than it
+ *   reaches its row here.
+ *
+ * Left out on purpose:
+ *
+ * - Registry blocks marked globally reachable whose addresses real hosts
+ *   send from: AS112 192.31.196.0/24, 192.175.48.0/24 and
+ *   2620:4f:8000::/48 (RFC 7534, RFC 7535) and AMT 192.52.193.0/24
+ *   (RFC 7450).  They are ordinary unicast services, and refusing them
+ *   would refuse a vendor that runs one.  The globally reachable blocks
+ *   inside 192.0.0.0/24 and 2001::/23 (PCP and TURN anycast, AMT
+ *   2001:3::/32, AS112 2001:4:112::/48, ORCHIDv2 and others) are refused
+ *   with the block that holds them: both are reserved for IETF protocol
+ *   assignments, not for a vendor's hosts.
+ * - IPv4 embedded under a NAT64 network-specific prefix (RFC 6052) or in
+ *   an interface identifier (ISATAP, RFC 5214): any global prefix can
+ *   carry one, so no table of blocks can tell.
+ * - Space IANA has not allocated.  It changes over time, which a table
+ *   compiled into the binary cannot follow.
+ *
+ * Each row has a class.  Private space (RFC 1918, RFC 6598 shared space,
+ * RFC 4193 unique local) is what allow-private = yes opens; every other
+ * row is special and always refused.
  */
 #include <string.h>
 
 #include "allowsync.h"
 
 #define PRIVATE_WHY	"private address space (allow-private = no)"
+#define EMBED_WHY(form)	"IPv4-embedding address space (" form ")"
+
+/* IPv4 a.b.c.d in host order, so the table reads like the registry. */
+#define IP4(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
+			    (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* The class of a special-purpose block, for what the policy does with it. */
+enum block_class {
+	BLOCK_PRIVATE,	/* RFC 1918, RFC 6598, RFC 4193: allow-private */
+	BLOCK_SPECIAL,	/* every other block: always refused */
+};
 
 /*
  * A special-purpose block.  An entry is refused when its range intersects
- * the block at all, so a wide prefix cannot smuggle one in.  Blocks marked
- * private are accepted with allow-private = yes.
+ * the block at all, so a wide prefix cannot smuggle one in.  why is the
+ * reason logged; it names the block where the name alone would be vague.
  */
 struct special4 {
-	uint32_t	 net;
-	unsigned int	 len;
-	bool		 private;
-	const char	*why;
+	uint32_t		 net;
+	unsigned int		 len;
+	enum block_class	 class;
+	const char		*why;
 };
 
 struct special6 {
-	struct u128	 net;
-	unsigned int	 len;
-	bool		 private;
-	const char	*why;
+	struct u128		 net;
+	unsigned int		 len;
+	enum block_class	 class;
+	const char		*why;
 };
 
+/*
+ * In address order; where two blocks start at the same address the
+ * narrower comes first, so that a wide entry touching both is named by
+ * the more telling one (see policy_check()).
+ */
 static const struct special4 special4[] = {
-	/* 0.0.0.0/8 */
-	{ 0x00000000, 8, false, "unspecified address (0.0.0.0/8)" },
-	/* 127.0.0.0/8 */
-	{ 0x7f000000, 8, false, "loopback address" },
-	/* 169.254.0.0/16 */
-	{ 0xa9fe0000, 16, false, "link-local address" },
-	/* 224.0.0.0/4 */
-	{ 0xe0000000, 4, false, "multicast address" },
-	/* 240.0.0.0/4, including the broadcast address */
-	{ 0xf0000000, 4, false, "reserved address (240.0.0.0/4)" },
-	/* 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24: RFC 5737 */
-	{ 0xc0000200, 24, false, "documentation range" },
-	{ 0xc6336400, 24, false, "documentation range" },
-	{ 0xcb007100, 24, false, "documentation range" },
-	/* 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16: RFC 1918 */
-	{ 0x0a000000, 8, true, PRIVATE_WHY },
-	{ 0xac100000, 12, true, PRIVATE_WHY },
-	{ 0xc0a80000, 16, true, PRIVATE_WHY },
-	/* 100.64.0.0/10: RFC 6598 shared address space (CGN) */
-	{ 0x64400000, 10, true, PRIVATE_WHY },
+	/* RFC 1122: "this network" */
+	{ IP4(0, 0, 0, 0), 8, BLOCK_SPECIAL,
+	    "unspecified address (0.0.0.0/8)" },
+	/* RFC 1918 */
+	{ IP4(10, 0, 0, 0), 8, BLOCK_PRIVATE, PRIVATE_WHY },
+	/* RFC 6598 shared address space (CGN) */
+	{ IP4(100, 64, 0, 0), 10, BLOCK_PRIVATE, PRIVATE_WHY },
+	{ IP4(127, 0, 0, 0), 8, BLOCK_SPECIAL, "loopback address" },
+	{ IP4(169, 254, 0, 0), 16, BLOCK_SPECIAL, "link-local address" },
+	/* RFC 1918 */
+	{ IP4(172, 16, 0, 0), 12, BLOCK_PRIVATE, PRIVATE_WHY },
+	/* RFC 6890: DS-Lite, PCP, TURN, NAT64 discovery and others */
+	{ IP4(192, 0, 0, 0), 24, BLOCK_SPECIAL,
+	    "IETF protocol assignments (192.0.0.0/24)" },
+	/* RFC 5737 TEST-NET-1 */
+	{ IP4(192, 0, 2, 0), 24, BLOCK_SPECIAL, "documentation range" },
+	/* RFC 7526 */
+	{ IP4(192, 88, 99, 0), 24, BLOCK_SPECIAL,
+	    "deprecated 6to4 relay anycast (192.88.99.0/24)" },
+	/* RFC 1918 */
+	{ IP4(192, 168, 0, 0), 16, BLOCK_PRIVATE, PRIVATE_WHY },
+	/* RFC 2544 */
+	{ IP4(198, 18, 0, 0), 15, BLOCK_SPECIAL,
+	    "benchmarking range (198.18.0.0/15)" },
+	/* RFC 5737 TEST-NET-2 and TEST-NET-3 */
+	{ IP4(198, 51, 100, 0), 24, BLOCK_SPECIAL, "documentation range" },
+	{ IP4(203, 0, 113, 0), 24, BLOCK_SPECIAL, "documentation range" },
+	{ IP4(224, 0, 0, 0), 4, BLOCK_SPECIAL, "multicast address" },
+	/* RFC 1112, holding the limited broadcast 255.255.255.255/32 */
+	{ IP4(240, 0, 0, 0), 4, BLOCK_SPECIAL,
+	    "reserved address (240.0.0.0/4)" },
 };
 
 static const struct special6 special6[] = {
 	/* ::/128 */
-	{ { 0, 0 }, 128, false, "unspecified address" },
+	{ { 0, 0 }, 128, BLOCK_SPECIAL, "unspecified address" },
 	/* ::1/128 */
-	{ { 0, 1 }, 128, false, "loopback address" },
-	/*
-	 * ::ffff:0:0/96.  Mapped entries become IPv4 in prefix_parse(), so
-	 * an IPv6 prefix reaching this block is wider than it.
-	 */
-	{ { 0, 0x0000ffff00000000ULL }, 96, false,
-	    "IPv4-mapped address space" },
+	{ { 0, 1 }, 128, BLOCK_SPECIAL, "loopback address" },
+	/* ::/96, RFC 4291 (deprecated): ::a.b.c.d */
+	{ { 0, 0 }, 96, BLOCK_SPECIAL,
+	    EMBED_WHY("IPv4-compatible ::/96") },
+	/* ::ffff:0:0/96, RFC 4291: ::ffff:a.b.c.d, see above */
+	{ { 0, 0x0000ffff00000000ULL }, 96, BLOCK_SPECIAL,
+	    EMBED_WHY("IPv4-mapped ::ffff:0:0/96") },
+	/* ::ffff:0:0:0/96, RFC 2765 SIIT: ::ffff:0:a.b.c.d */
+	{ { 0, 0xffff000000000000ULL }, 96, BLOCK_SPECIAL,
+	    EMBED_WHY("SIIT ::ffff:0:0:0/96") },
+	/* 64:ff9b::/96, RFC 6052 */
+	{ { 0x0064ff9b00000000ULL, 0 }, 96, BLOCK_SPECIAL,
+	    EMBED_WHY("NAT64 64:ff9b::/96") },
+	/* 64:ff9b:1::/48, RFC 8215 */
+	{ { 0x0064ff9b00010000ULL, 0 }, 48, BLOCK_SPECIAL,
+	    EMBED_WHY("local-use NAT64 64:ff9b:1::/48") },
+	/* 100::/64, RFC 6666 */
+	{ { 0x0100000000000000ULL, 0 }, 64, BLOCK_SPECIAL,
+	    "discard-only address space (100::/64)" },
+	/* 100:0:0:1::/64, the registry's dummy IPv6 prefix */
+	{ { 0x0100000000000001ULL, 0 }, 64, BLOCK_SPECIAL,
+	    "dummy address space (100:0:0:1::/64)" },
+	/* 2001::/32, RFC 4380: server and client IPv4 in the address */
+	{ { 0x2001000000000000ULL, 0 }, 32, BLOCK_SPECIAL,
+	    EMBED_WHY("Teredo 2001::/32") },
+	/* 2001::/23, RFC 2928 */
+	{ { 0x2001000000000000ULL, 0 }, 23, BLOCK_SPECIAL,
+	    "IETF protocol assignments (2001::/23)" },
+	/* 2001:db8::/32, RFC 3849 */
+	{ { 0x20010db800000000ULL, 0 }, 32, BLOCK_SPECIAL,
+	    "documentation range" },
+	/* 2002::/16, RFC 3056: 2002:a.b.c.d::/48 */
+	{ { 0x2002000000000000ULL, 0 }, 16, BLOCK_SPECIAL,
+	    EMBED_WHY("6to4 2002::/16") },
+	/* 3fff::/20, RFC 9637 */
+	{ { 0x3fff000000000000ULL, 0 }, 20, BLOCK_SPECIAL,
+	    "documentation range" },
+	/* 5f00::/16, RFC 9602 */
+	{ { 0x5f00000000000000ULL, 0 }, 16, BLOCK_SPECIAL,
+	    "SRv6 SID space (5f00::/16)" },
+	/* fc00::/7, RFC 4193 unique local addresses */
+	{ { 0xfc00000000000000ULL, 0 }, 7, BLOCK_PRIVATE, PRIVATE_WHY },
 	/* fe80::/10 */
-	{ { 0xfe80000000000000ULL, 0 }, 10, false, "link-local address" },
+	{ { 0xfe80000000000000ULL, 0 }, 10, BLOCK_SPECIAL,
+	    "link-local address" },
+	/* fec0::/10, RFC 3879 */
+	{ { 0xfec0000000000000ULL, 0 }, 10, BLOCK_SPECIAL,
+	    "deprecated site-local address (fec0::/10)" },
 	/* ff00::/8 */
-	{ { 0xff00000000000000ULL, 0 }, 8, false, "multicast address" },
-	/* 2001:db8::/32: RFC 3849 */
-	{ { 0x20010db800000000ULL, 0 }, 32, false, "documentation range" },
-	/* fc00::/7: RFC 4193 unique local addresses */
-	{ { 0xfc00000000000000ULL, 0 }, 7, true, PRIVATE_WHY },
+	{ { 0xff00000000000000ULL, 0 }, 8, BLOCK_SPECIAL,
+	    "multicast address" },
 };
 
 #define NSPECIAL4	(sizeof(special4) / sizeof(special4[0]))
 #define NSPECIAL6	(sizeof(special6) / sizeof(special6[0]))
 
+/* True when the policy lets entries touch blocks of class c. */
+static bool
+class_allowed(const struct policy *pol, enum block_class c)
+{
+	return c == BLOCK_PRIVATE && pol->allow_private;
+}
+
+/*
+ * The rows one entry touches, and the one to name when refusing it: the
+ * narrowest block that holds the whole entry, so that ::/96 is refused as
+ * IPv4-compatible rather than for the unspecified address inside it;
+ * failing that, the first row in table order.  Starts zeroed.
+ */
+struct verdict {
+	const char	*held;		/* narrowest row holding it all */
+	unsigned int	 held_len;	/* that row's prefix length */
+	const char	*touched;	/* first row it touches */
+};
+
+/* Note one row the entry touches; holds says it holds the whole entry. */
+static void
+verdict_add(struct verdict *v, const char *why, unsigned int len, bool holds)
+{
+	if (holds && (v->held == NULL || len > v->held_len)) {
+		v->held = why;
+		v->held_len = len;
+	}
+	if (v->touched == NULL)
+		v->touched = why;
+}
+
+/* The reason to refuse the entry, or NULL when it touched no row. */
+static const char *
+verdict_why(const struct verdict *v)
+{
+	return v->held != NULL ? v->held : v->touched;
+}
+
 /*
  * See allowsync.h.  The rules run from the coarsest to the most specific
- * so the reason logged is the most telling one.
+ * so the reason logged is the most telling one; among the special blocks
+ * that is the one struct verdict picks.
  */
 const char *
 policy_check(const struct policy *pol, const struct prefix *p)
 {
+	struct verdict v = { NULL, 0, NULL };
 	struct prefix sp;
 	struct range4 r4, s4;
 	struct range6 r6, s6;
@@ -101,31 +238,34 @@ policy_check(const struct policy *pol, const struct prefix *p)
 		prefix_range4(p, &r4);
 		sp.family = 4;
 		for (i = 0; i < NSPECIAL4; i++) {
-			if (special4[i].private && pol->allow_private)
+			if (class_allowed(pol, special4[i].class))
 				continue;
 			sp.v4 = special4[i].net;
 			sp.len = special4[i].len;
 			prefix_range4(&sp, &s4);
 			if (r4.first <= s4.last && s4.first <= r4.last)
-				return special4[i].why;
+				verdict_add(&v, special4[i].why, sp.len,
+				    s4.first <= r4.first && r4.last <= s4.last);
 		}
-		return NULL;
+		return verdict_why(&v);
 	}
 	if (p->len < pol->min_prefix6)
 		return "prefix wider than min-prefix6";
 	prefix_range6(p, &r6);
 	sp.family = 6;
 	for (i = 0; i < NSPECIAL6; i++) {
-		if (special6[i].private && pol->allow_private)
+		if (class_allowed(pol, special6[i].class))
 			continue;
 		sp.v6 = special6[i].net;
 		sp.len = special6[i].len;
 		prefix_range6(&sp, &s6);
 		if (u128_cmp(r6.first, s6.last) <= 0 &&
 		    u128_cmp(s6.first, r6.last) <= 0)
-			return special6[i].why;
+			verdict_add(&v, special6[i].why, sp.len,
+			    u128_cmp(s6.first, r6.first) <= 0 &&
+			    u128_cmp(r6.last, s6.last) <= 0);
 	}
-	return NULL;
+	return verdict_why(&v);
 }
 
 /*

@@ -107,6 +107,22 @@ run_rules(const struct policy *pol, const struct rule *t, size_t n)
 #define RUN_RULES(pol, t)	run_rules((pol), (t), sizeof(t) / sizeof(t[0]))
 #define PRIV	"private address space (allow-private = no)"
 #define DOC	"documentation range"
+#define EMBED(f)	"IPv4-embedding address space (" f ")"
+#define COMPAT	EMBED("IPv4-compatible ::/96")
+#define MAPPED	EMBED("IPv4-mapped ::ffff:0:0/96")
+#define SIIT	EMBED("SIIT ::ffff:0:0:0/96")
+#define NAT64	EMBED("NAT64 64:ff9b::/96")
+#define NAT64L	EMBED("local-use NAT64 64:ff9b:1::/48")
+#define TEREDO	EMBED("Teredo 2001::/32")
+#define SIXTO4	EMBED("6to4 2002::/16")
+#define IETF4	"IETF protocol assignments (192.0.0.0/24)"
+#define IETF6	"IETF protocol assignments (2001::/23)"
+#define RELAY	"deprecated 6to4 relay anycast (192.88.99.0/24)"
+#define BENCH	"benchmarking range (198.18.0.0/15)"
+#define DISCARD	"discard-only address space (100::/64)"
+#define DUMMY	"dummy address space (100:0:0:1::/64)"
+#define SRV6	"SRv6 SID space (5f00::/16)"
+#define SITE	"deprecated site-local address (fec0::/10)"
 
 static void
 test_rules4(void **state)
@@ -143,7 +159,8 @@ test_rules4(void **state)
 		{ "198.51.101.1", "ok" },
 		{ "203.0.112.255", "ok" },
 		/* a wider prefix that merely contains a special block */
-		{ "192.0.0.0/16", DOC },
+		{ "192.0.0.0/16", IETF4 },
+		{ "198.51.0.0/16", DOC },
 		{ "203.0.0.0/16", DOC },
 		{ "10.1.2.3", PRIV },
 		{ "10.0.0.0/16", PRIV },
@@ -182,18 +199,20 @@ test_rules6(void **state)
 		{ "2001:4860:4860::8888", "ok" },
 		{ "::", "unspecified address" },
 		{ "::1", "loopback address" },
-		{ "::2", "ok" },
+		{ "::2", COMPAT },
 		{ "::/32", "unspecified address" },
 		{ "fe80::1", "link-local address" },
 		{ "fe80::/32", "link-local address" },
 		{ "febf:ffff::1", "link-local address" },
 		{ "fe7f:ffff::1", "ok" },
-		{ "fec0::1", "ok" },
+		{ "fec0::1", SITE },
+		{ "fec0::", SITE },
+		{ "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", SITE },
 		{ "ff02::1", "multicast address" },
 		{ "ff00::", "multicast address" },
 		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 		    "multicast address" },
-		{ "feff::1", "ok" },
+		{ "feff::1", SITE },
 		{ "2001:db8::1", DOC },
 		{ "2001:db8::/32", DOC },
 		{ "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", DOC },
@@ -222,12 +241,12 @@ test_wide(void **state)
 		{ "8.0.0.0/6", PRIV },
 		{ "11.0.0.0/8", "ok" },
 		{ "224.0.0.0/3", "multicast address" },
-		{ "2000::/3", DOC },
+		{ "2000::/3", TEREDO },
 		{ "2400::/6", "ok" },
 		{ "::/1", "unspecified address" },
-		{ "8000::/1", "link-local address" },
+		{ "8000::/1", PRIV },
 		{ "fc00::/7", PRIV },
-		{ "::fffe:0:0/95", "IPv4-mapped address space" },
+		{ "::fffe:0:0/95", MAPPED },
 		{ "0:0:0:1::/64", "ok" },
 	};
 	static const struct rule t_private[] = {
@@ -290,6 +309,299 @@ test_min_prefix(void **state)
 	pol.min_prefix4 = 32;
 	pol.min_prefix6 = 128;
 	RUN_RULES(&pol, t32);
+}
+
+/*
+ * Run t under pol, then again with allow-private = yes: no row here is
+ * private, so the answers must not change.
+ */
+static void
+run_rules_private_too(const struct policy *pol, const struct rule *t,
+    size_t n)
+{
+	struct policy priv = *pol;
+
+	run_rules(pol, t, n);
+	priv.allow_private = true;
+	run_rules(&priv, t, n);
+}
+
+#define RUN_RULES_PRIVATE_TOO(pol, t) \
+	run_rules_private_too((pol), (t), sizeof(t) / sizeof(t[0]))
+
+/*
+ * Every IPv6 form that embeds IPv4, other than IPv4-mapped, is refused at
+ * the default min-prefix6: at its block prefix, at narrow prefixes inside,
+ * and at both ends, while the addresses just outside pass.
+ */
+static void
+test_embedded6(void **state)
+{
+	static const struct rule t[] = {
+		/* IPv4-compatible ::/96 */
+		{ "::/96", COMPAT },
+		{ "::a00:0/104", COMPAT },
+		{ "::10.0.0.0/104", COMPAT },
+		{ "::1.2.3.4", COMPAT },
+		{ "::102:304", COMPAT },
+		{ "::0.0.0.2", COMPAT },
+		{ "::ffff:ffff", COMPAT },
+		{ "::1:0:0", "ok" },
+		/* IPv4-mapped ::ffff:0:0/96: only wider IPv6 prefixes */
+		{ "::fffe:ffff:ffff", "ok" },
+		{ "::fffe:0:0/95", MAPPED },
+		{ "::1:0:0:0", "ok" },
+		/* SIIT ::ffff:0:0:0/96 */
+		{ "::ffff:0:0:0/96", SIIT },
+		{ "::ffff:0:a00:0/104", SIIT },
+		{ "::ffff:0:10.0.0.0/104", SIIT },
+		{ "::ffff:0:102:304", SIIT },
+		{ "::ffff:0:1.2.3.4", SIIT },
+		{ "::ffff:0:0:0", SIIT },
+		{ "::ffff:0:ffff:ffff", SIIT },
+		{ "::ffff:0:0:0/95", SIIT },
+		{ "::fffe:0:0:0/79", SIIT },
+		{ "::fffe:ffff:ffff:ffff", "ok" },
+		{ "::ffff:1:0:0", "ok" },
+		/* NAT64 64:ff9b::/96 */
+		{ "64:ff9b::/96", NAT64 },
+		{ "64:ff9b::a00:0/104", NAT64 },
+		{ "64:ff9b::10.0.0.0/104", NAT64 },
+		{ "64:ff9b::102:304", NAT64 },
+		{ "64:ff9b::1.2.3.4", NAT64 },
+		{ "64:ff9b::", NAT64 },
+		{ "64:ff9b::ffff:ffff", NAT64 },
+		{ "64:ff9b::/64", NAT64 },
+		{ "64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "64:ff9b::1:0:0", "ok" },
+		/* local-use NAT64 64:ff9b:1::/48 */
+		{ "64:ff9b:1::/48", NAT64L },
+		{ "64:ff9b:1:a00::/56", NAT64L },
+		{ "64:ff9b:1::a00:0/104", NAT64L },
+		{ "64:ff9b:1::", NAT64L },
+		{ "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", NAT64L },
+		{ "64:ff9b:0:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "64:ff9b:2::", "ok" },
+		/* Teredo 2001::/32, inside 2001::/23 */
+		{ "2001::/32", TEREDO },
+		{ "2001:0:102:304::/64", TEREDO },
+		{ "2001::", TEREDO },
+		{ "2001:0:ffff:ffff:ffff:ffff:ffff:ffff", TEREDO },
+		/* 6to4 2002::/16 */
+		{ "2002:a00::/32", SIXTO4 },
+		{ "2002:102:304::/48", SIXTO4 },
+		{ "2002:102:304::1", SIXTO4 },
+		{ "2002::", SIXTO4 },
+		{ "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", SIXTO4 },
+		{ "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "2003::", "ok" },
+	};
+	/* Wider than /32, holding or touching an embedding block. */
+	static const struct rule wide[] = {
+		{ "2002::/16", SIXTO4 },
+		{ "2002:a00::/24", SIXTO4 },
+		{ "2002::/15", SIXTO4 },
+		{ "64:ff9b::/32", NAT64 },
+		{ "64::/16", NAT64 },
+		{ "2001::/16", TEREDO },
+		{ "2a00::/16", "ok" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	RUN_RULES_PRIVATE_TOO(&defaults, t);
+	pol.min_prefix6 = 15;
+	RUN_RULES_PRIVATE_TOO(&pol, t);
+	RUN_RULES_PRIVATE_TOO(&pol, wide);
+	pol.min_prefix6 = 32;
+	assert_string_equal(check(&pol, "2002::/16"),
+	    "prefix wider than min-prefix6");
+}
+
+/* IPv4-mapped IPv6 is IPv4 and meets the IPv4 rules, blocks and all. */
+static void
+test_mapped4(void **state)
+{
+	static const struct rule t[] = {
+		{ "::ffff:10.0.0.1", PRIV },
+		{ "::ffff:a00:1", PRIV },
+		{ "::ffff:1.2.3.4", "ok" },
+		{ "::ffff:102:304", "ok" },
+		{ "::ffff:198.18.0.1", BENCH },
+		{ "::ffff:192.0.0.8", IETF4 },
+		{ "::ffff:192.88.99.1", RELAY },
+		{ "::ffff:255.255.255.255", "reserved address (240.0.0.0/4)" },
+		{ "::ffff:1.0.0.0/104", "prefix wider than min-prefix4" },
+	};
+	static const struct rule t_private[] = {
+		{ "::ffff:10.0.0.1", "ok" },
+		{ "::ffff:100.64.0.0/112", "ok" },
+		{ "::ffff:1.2.3.4", "ok" },
+		{ "::ffff:198.18.0.1", BENCH },
+		{ "::ffff:127.0.0.1", "loopback address" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	RUN_RULES(&defaults, t);
+	pol.allow_private = true;
+	RUN_RULES(&pol, t_private);
+}
+
+/*
+ * The IPv4 blocks added from the registry, each at its edges, and the
+ * globally reachable blocks left out on purpose.
+ */
+static void
+test_special4(void **state)
+{
+	static const struct rule t[] = {
+		/* 192.0.0.0/24 */
+		{ "192.0.0.0/24", IETF4 },
+		{ "192.0.0.0", IETF4 },
+		{ "192.0.0.9", IETF4 },
+		{ "192.0.0.255", IETF4 },
+		{ "191.255.255.255", "ok" },
+		{ "192.0.1.0", "ok" },
+		/* 192.88.99.0/24 */
+		{ "192.88.99.0/24", RELAY },
+		{ "192.88.99.0", RELAY },
+		{ "192.88.99.255", RELAY },
+		{ "192.88.98.255", "ok" },
+		{ "192.88.100.0", "ok" },
+		/* 198.18.0.0/15 */
+		{ "198.18.0.0/15", BENCH },
+		{ "198.19.0.0/16", BENCH },
+		{ "198.18.0.0", BENCH },
+		{ "198.19.255.255", BENCH },
+		{ "198.17.255.255", "ok" },
+		{ "198.20.0.0", "ok" },
+		/* wide prefixes holding them */
+		{ "198.16.0.0/13", BENCH },
+		{ "192.0.0.0/12", IETF4 },
+		{ "192.88.0.0/16", RELAY },
+		/* globally reachable: AS112 and AMT */
+		{ "192.31.196.0/24", "ok" },
+		{ "192.175.48.0/24", "ok" },
+		{ "192.52.193.0/24", "ok" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	pol.min_prefix4 = 8;
+	RUN_RULES_PRIVATE_TOO(&pol, t);
+}
+
+/* Likewise for IPv6. */
+static void
+test_special6(void **state)
+{
+	static const struct rule t[] = {
+		/* 100::/64 and 100:0:0:1::/64 */
+		{ "100::/64", DISCARD },
+		{ "100::", DISCARD },
+		{ "100::ffff:ffff:ffff:ffff", DISCARD },
+		{ "100:0:0:1::/64", DUMMY },
+		{ "100:0:0:1::", DUMMY },
+		{ "100:0:0:1:ffff:ffff:ffff:ffff", DUMMY },
+		{ "100::/63", DISCARD },
+		{ "ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "100:0:0:2::", "ok" },
+		/* 2001::/23 */
+		{ "2001::/23", IETF6 },
+		{ "2001:1::1", IETF6 },
+		{ "2001:2::/48", IETF6 },
+		{ "2001:100::/24", IETF6 },
+		{ "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", IETF6 },
+		{ "2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "2001:200::", "ok" },
+		/* 3fff::/20 */
+		{ "3fff::/20", DOC },
+		{ "3fff::", DOC },
+		{ "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", DOC },
+		{ "3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "3fff:1000::", "ok" },
+		/* 5f00::/16 */
+		{ "5f00::/16", SRV6 },
+		{ "5f00:1234::/32", SRV6 },
+		{ "5f00::", SRV6 },
+		{ "5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff", SRV6 },
+		{ "5eff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ok" },
+		{ "5f01::", "ok" },
+		/* fec0::/10, between link-local and multicast */
+		{ "fec0::/10", SITE },
+		{ "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		    "link-local address" },
+		{ "fec0::", SITE },
+		{ "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", SITE },
+		{ "ff00::", "multicast address" },
+		/* globally reachable: AS112 */
+		{ "2620:4f:8000::/48", "ok" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	pol.min_prefix6 = 10;
+	RUN_RULES_PRIVATE_TOO(&pol, t);
+}
+
+/*
+ * allow-private opens the private rows and nothing else: one address in
+ * every other block of both tables is refused all the same.
+ */
+static void
+test_private_only(void **state)
+{
+	static const struct rule t[] = {
+		{ "0.0.0.1", "unspecified address (0.0.0.0/8)" },
+		{ "127.0.0.1", "loopback address" },
+		{ "169.254.0.1", "link-local address" },
+		{ "192.0.0.8", IETF4 },
+		{ "192.0.2.1", DOC },
+		{ "192.88.99.1", RELAY },
+		{ "198.18.0.1", BENCH },
+		{ "198.51.100.1", DOC },
+		{ "203.0.113.1", DOC },
+		{ "224.0.0.1", "multicast address" },
+		{ "240.0.0.1", "reserved address (240.0.0.0/4)" },
+		{ "255.255.255.255", "reserved address (240.0.0.0/4)" },
+		{ "::", "unspecified address" },
+		{ "::1", "loopback address" },
+		{ "::1.2.3.4", COMPAT },
+		{ "::fffe:0:0/95", MAPPED },
+		{ "::ffff:0:1.2.3.4", SIIT },
+		{ "64:ff9b::1.2.3.4", NAT64 },
+		{ "64:ff9b:1::1", NAT64L },
+		{ "100::1", DISCARD },
+		{ "100:0:0:1::1", DUMMY },
+		{ "2001::1", TEREDO },
+		{ "2001:1::1", IETF6 },
+		{ "2001:db8::1", DOC },
+		{ "2002:102:304::1", SIXTO4 },
+		{ "3fff::1", DOC },
+		{ "5f00::1", SRV6 },
+		{ "fe80::1", "link-local address" },
+		{ "fec0::1", SITE },
+		{ "ff02::1", "multicast address" },
+	};
+	static const struct rule t_private[] = {
+		{ "10.0.0.0/8", "ok" },
+		{ "172.16.0.0/12", "ok" },
+		{ "192.168.0.0/16", "ok" },
+		{ "100.64.0.0/10", "ok" },
+		{ "fc00::/7", "ok" },
+		/* a private block and a special one: the special one counts */
+		{ "192.0.0.0/8", IETF4 },
+		{ "fc00::/6", "link-local address" },
+	};
+	struct policy pol = defaults;
+
+	(void)state;
+	RUN_RULES_PRIVATE_TOO(&defaults, t);
+	pol.allow_private = true;
+	pol.min_prefix4 = 6;
+	pol.min_prefix6 = 6;
+	RUN_RULES(&pol, t_private);
 }
 
 /* A hand-built document; text points at literals, nothing is owned. */
@@ -617,6 +929,11 @@ main(void)
 		cmocka_unit_test(test_rules6),
 		cmocka_unit_test(test_wide),
 		cmocka_unit_test(test_min_prefix),
+		cmocka_unit_test(test_embedded6),
+		cmocka_unit_test(test_mapped4),
+		cmocka_unit_test(test_special4),
+		cmocka_unit_test(test_special6),
+		cmocka_unit_test(test_private_only),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_strict_rollback),
 		cmocka_unit_test(test_strict_json),
