@@ -33,7 +33,7 @@ main(int argc, char *argv[])
 	log_init(LOG_LVL_ERR);
 	rangelist_init(&rl);
 	if (parse_text(buf, len, argv[1], &el) != AS_OK ||
-	    validate_entries(&el, argv[1], &pol, &rl) != AS_OK)
+	    validate_entries(&el, argv[1], &pol, &rl, NULL) != AS_OK)
 		return 1;
 	entrylist_free(&el);
 	free(buf);

@@ -78,7 +78,7 @@ validate_one(const struct entrylist *list, const struct policy *pol)
 	rangelist_init(&rl);
 	rangelist_add4(&rl, &mark4);
 	rangelist_add6(&rl, &mark6);
-	if (validate_entries(list, "fuzz", pol, &rl) != AS_OK) {
+	if (validate_entries(list, "fuzz", pol, &rl, NULL) != AS_OK) {
 		if (rl.n4 != 1 || rl.n6 != 1 ||
 		    rl.v4[0].first != mark4.first ||
 		    rl.v4[0].last != mark4.last ||

@@ -292,10 +292,13 @@ enum as_status parse_text(const char *doc, size_t len, const char *src,
  * (not normalised).  src names the document in log lines.  Strict mode
  * rejects the whole document on the first violation; lenient mode drops
  * the entry with one warning.  Entries of a disabled family are skipped
- * with one warning per document.  Returns AS_OK or AS_EDATA.
+ * with one warning per document.  Returns AS_OK or AS_EDATA; with
+ * refused not NULL, *refused tells a document rejected for what it holds
+ * (an entry the grammar or the policy refuses, or more than max-entries)
+ * from one that merely has nothing usable.
  */
 enum as_status validate_entries(const struct entrylist *, const char *src,
-	    const struct policy *, struct rangelist *out);
+	    const struct policy *, struct rangelist *out, bool *refused);
 
 /* ----------------------------------------------------------------- diff.c */
 

@@ -993,9 +993,9 @@ batch_reply(struct nftset *ns, const struct nft_target *t,
 		return;
 	if (err == ENFILE && m->kind == MSG_NEWELEM) {
 		r->full = true;
-		log_err("set %s %s %s is full: its size limit is %u elements "
-		    "(a range takes two); remove the size from the set's "
-		    "definition or raise it", t->family, t->table, m->set,
+		log_err("set %s %s %s is full: its size limit is %u; remove "
+		    "the size from the set's definition or raise it",
+		    t->family, t->table, m->set,
 		    ns->set_size[m->af == 4 ? 0 : 1]);
 		return;
 	}

@@ -103,10 +103,9 @@ load_document(const struct config *cfg, const char *url, bool json,
 		st = parse_text(fr->body, fr->len, url, &el);
 	if (st != AS_OK)
 		return st;
-	st = validate_entries(&el, url, &cfg->policy, doc);
+	st = validate_entries(&el, url, &cfg->policy, doc, invalid);
 	entrylist_free(&el);
 	rangelist_unique(doc);
-	*invalid = st == AS_EDATA;
 	return st;
 }
 
@@ -261,7 +260,7 @@ load_statics(const struct config *cfg, struct rangelist *out)
 	pol.max_entries = MAX_STATIC;
 	/* Statics come from the file or, replacing those, the command line. */
 	st = validate_entries(&el, cfg->statics[0].line > 0 ?
-	    cfg->config_file : "--static", &pol, out);
+	    cfg->config_file : "--static", &pol, out, NULL);
 	free(el.v);
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }

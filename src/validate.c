@@ -299,7 +299,7 @@ entry_report(const char *src, const struct entry *e, const char *why,
  */
 enum as_status
 validate_entries(const struct entrylist *list, const char *src,
-    const struct policy *pol, struct rangelist *out)
+    const struct policy *pol, struct rangelist *out, bool *refused)
 {
 	const struct entry *e;
 	const char *why;
@@ -307,10 +307,15 @@ validate_entries(const struct entrylist *list, const char *src,
 	struct range4 r4;
 	struct range6 r6;
 	size_t i, n4 = out->n4, n6 = out->n6, skip4 = 0, skip6 = 0;
+	bool dummy;
 
+	if (refused == NULL)
+		refused = &dummy;
+	*refused = false;
 	if (list->n > pol->max_entries) {
 		log_err("%s: %zu entries, more than max-entries (%zu)", src,
 		    list->n, pol->max_entries);
+		*refused = true;
 		return AS_EDATA;
 	}
 	for (i = 0; i < list->n; i++) {
@@ -333,6 +338,7 @@ validate_entries(const struct entrylist *list, const char *src,
 				continue;
 			out->n4 = n4;
 			out->n6 = n6;
+			*refused = true;
 			return AS_EDATA;
 		}
 		if (p.family == 4) {

@@ -485,6 +485,42 @@ case_no_cap_net_admin() {
 	expect_grep "+ 185.10.40.0/24" "$OUT" "applied with the capability"
 }
 
+# A table another process created with flags owner (as firewalld 2.x
+# does) refuses every change from anyone else: say so, and touch nothing.
+case_table_owned_by_another() {
+	fault_setup
+	serve_list "${NEW[@]}"
+	nft delete table inet filter
+	mkfifo "$CT/nft.in"
+	nft -i < "$CT/nft.in" > /dev/null 2>&1 &
+	local holder=$!
+	exec 7> "$CT/nft.in"
+	printf '%s\n' 'add table inet filter { flags owner; }' \
+	    'add set inet filter docplanner_v4 { type ipv4_addr; flags interval; }' \
+	    'add set inet filter docplanner_v6 { type ipv6_addr; flags interval; }' \
+	    'add element inet filter docplanner_v4 { 185.1.1.1 }' >&7
+	sleep 0.5
+	nft list table inet filter | grep -q "flags owner" ||
+	    fail "no owned table"
+	fault_record
+	fault_check 69 "table inet filter is owned by another process \(firewalld\?\): use guard mode or a table of your own"
+	expect_nogrep "CAP_NET_ADMIN" "$ERR" "not a permission problem"
+	exec 7>&-
+	wait "$holder"
+}
+
+# A set with a size limit that the list outgrows: the kernel's ENFILE is
+# named for what it is.
+case_set_full() {
+	fault_setup
+	nft delete set inet filter docplanner_v4
+	nft add set inet filter docplanner_v4 '{ type ipv4_addr; flags interval; size 2; }'
+	nft add element inet filter docplanner_v4 '{ 185.10.20.1 }'
+	serve_list 185.10.20.1 185.10.30.1 185.10.40.1 185.10.50.1
+	fault_record
+	fault_check 69 "set inet filter docplanner_v4 is full: its size limit is 2"
+}
+
 # The lines allowsync logs (-vv) once it has the ruleset generation and
 # the sets' contents, read or known from its last run, before it plans,
 # builds and sends its batch.

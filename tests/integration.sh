@@ -545,6 +545,209 @@ case_generation_skips_dump() {
 	expect_nogrep "not dumping the sets" "$ERR" "other boot: dumped"
 }
 
+# ------------------------------------------------------------ audit (issue 10)
+
+case_lock_link_refused() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -m 0700 "$CT/state"
+	printf 'root:secret\n' > "$CT/victim"
+	chmod 0640 "$CT/victim"
+	local before
+	before=$(stat -c '%s %a %u %g %Y' "$CT/victim")
+	ln -s "$CT/victim" "$CT/state/lock"
+	run 73 --url "$URL"
+	expect_grep "$CT/state/lock: is a symbolic link" "$ERR" "refusal names the path"
+	run 73 --url "$URL" --restore
+	run 73 --url "$URL" --force
+	expect_eq "$(cat "$CT/victim")" "root:secret" "target untouched"
+	expect_eq "$(stat -c '%s %a %u %g %Y' "$CT/victim")" "$before" "target's mode and owner"
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
+	# A hard link is refused too.
+	rm "$CT/state/lock"
+	ln "$CT/victim" "$CT/state/lock"
+	run 73 --url "$URL"
+	expect_grep "more than one link" "$ERR" "hard link named"
+	expect_eq "$(cat "$CT/victim")" "root:secret" "target untouched (hard link)"
+}
+
+case_foreign_dot_files_kept() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -m 0700 "$CT/state"
+	echo "# mine" > "$CT/state/.bashrc"
+	echo "machine x" > "$CT/state/.netrc"
+	echo half > "$CT/state/.kernel.state.Ab12Cd"
+	echo half > "$CT/state/.source-0123456789abcdef.state.XyZ789"
+	run 0 --url "$URL"
+	[ -f "$CT/state/.bashrc" ] || fail ".bashrc removed"
+	[ -f "$CT/state/.netrc" ] || fail ".netrc removed"
+	[ ! -e "$CT/state/.kernel.state.Ab12Cd" ] || fail "own temporary kept"
+	[ ! -e "$CT/state/.source-0123456789abcdef.state.XyZ789" ] ||
+	    fail "own source temporary kept"
+}
+
+case_catch_all_removed() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	python3 "$HERE/nlcatchall.py" inet filter docplanner_v4 ||
+	    fail "could not add the catch-all"
+	python3 "$HERE/nlcatchall.py" inet filter docplanner_v6 ||
+	    fail "could not add the v6 catch-all"
+	nft list set inet filter docplanner_v4 > "$CT/set4"
+	expect_grep "*" "$CT/set4" "catch-all in the set"
+	stop_server
+	run 1 --url "$URL" --check
+	expect_grep "- * (set docplanner_v4)" "$OUT" "check shows the catch-all"
+	expect_grep "- * (set docplanner_v6)" "$OUT" "check shows the v6 catch-all"
+	expect_grep "drift" "$OUT" "drift"
+	# The record still matches: the catch-all came with a new generation.
+	run 75 --url "$URL" --json
+	expect_grep '"remove":["*"]' "$OUT" "JSON names it"
+	expect_grep "removed * (set docplanner_v4)" "$ERR" "removal logged"
+	nft list set inet filter docplanner_v4 > "$CT/set4"
+	expect_nogrep "*" "$CT/set4" "catch-all gone"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "list kept"
+	run 0 --url "$URL" --check
+}
+
+case_timeout_set() {
+	nft -f - <<-'EOF'
+	table inet filter {
+		set docplanner_v4 { type ipv4_addr; flags interval,timeout; timeout 2s; }
+		set docplanner_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.21.0/24' "filled"
+	sleep 3
+	expect_eq "$(elems docplanner_v4)" "" "expired"
+	run 0 --url "$URL" -v
+	expect_grep "applied" "$OUT" "second run applies"
+	expect_grep "timeout or dynamic flag" "$ERR" "why the record is not trusted"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.21.0/24' "back"
+}
+
+case_netns_reuse_not_trusted() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local gen
+	gen=$(sed -n 's/^generation //p' "$CT/state/kernel.state")
+	# A new namespace (a new container) at the same generation, whose
+	# namespace inode the old record happens to carry: the sets are empty
+	# and must be filled from the cached list, not trusted as in sync.
+	unshare -n bash -s "$BIN" "$CT" "$gen" "$URL" > "$CT/nsb.log" 2>&1 <<-'EOF'
+	BIN=$1 CT=$2 gen=$3 URL=$4
+	ip link set lo up
+	nft -f - <<-'NFT'
+	table inet filter {
+		set docplanner_v4 { type ipv4_addr; flags interval; }
+		set docplanner_v6 { type ipv6_addr; flags interval; }
+	}
+	NFT
+	for i in $(seq 1 50); do
+		g=$("$BIN" -c "$CT/empty.conf" --url "$URL" \
+		    --state-dir "$CT/state" --status 2>/dev/null |
+		    sed -n 's/.*(generation \([0-9]*\)).*/\1/p')
+		[ -n "$g" ] && [ "$g" -ge "$gen" ] && break
+		nft add table inet "pad$i"
+	done
+	ino=$(stat -L -c %i /proc/self/ns/net)
+	sed -i "s/^netns .*/netns $ino/" "$CT/state/kernel.state"
+	"$BIN" -c "$CT/empty.conf" --url "$URL" \
+	    --state-dir "$CT/state" --retries 0 --connect-timeout 2 -v
+	echo "exit $?"
+	nft list set inet filter docplanner_v4
+	EOF
+	expect_grep "exit 75" "$CT/nsb.log" "exit in the new namespace"
+	expect_grep "185.10.20.1" "$CT/nsb.log" "sets filled from the cache"
+	expect_nogrep "not dumping the sets" "$CT/nsb.log" "record not trusted"
+	expect_grep "netns-cookie" "$CT/state/kernel.state" "record names the cookie"
+}
+
+case_json_rejected_text_applied() {
+	mksets
+	serve list.json '{"API": ["185.10.20.1", "0.0.0.0/0"]}'
+	printf '185.10.20.1\n185.10.20.2\n' > "$WWW/list.txt"
+	run 65 --url "$URL" --json --metrics-file "$CT/m.prom"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1-185.10.20.2" "text form applied"
+	python3 - "$OUT" <<-'EOF' || fail "JSON report"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	s = r["sources"][0]
+	assert r["exit_code"] == 65, r
+	assert s["document"] == "text" and s["status"] == "ok", s
+	assert "/0 is never allowed" in s["json_rejected"], s
+	EOF
+	grep -q "^allowsync_source_rejected{source=\"$URL\",document=\"json\"} 1$" "$CT/m.prom" ||
+	    fail "metrics: JSON form rejected"
+	grep -q "^allowsync_source_rejected{source=\"$URL\",document=\"text\"} 0$" "$CT/m.prom" ||
+	    fail "metrics: text form fine"
+	grep -q "^allowsync_exit_code 65$" "$CT/m.prom" || fail "metrics: exit code"
+	run 0 --url "$URL" --status
+	expect_grep "JSON form rejected (the text form was used)" "$OUT" "status says so"
+	expect_grep "/0 is never allowed" "$OUT" "status says why"
+	# A JSON form that does not parse still falls back quietly.
+	serve list.json '{"API": ["185.10.20.1", "185.10.20.2",]}'
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	grep -q "^allowsync_source_rejected{source=\"$URL\",document=\"json\"} 0$" "$CT/m.prom" ||
+	    fail "metrics: parse failure is no rejection"
+}
+
+case_restore_read_only_state() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local before
+	before=$(snapshot)
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	unshare -m bash -s "$BIN" "$CT" "$URL" "$CA" > "$CT/ro.log" 2>&1 <<-'EOF'
+	BIN=$1 CT=$2 URL=$3 CA=$4
+	mount --bind "$CT/state" "$CT/state" &&
+	mount -o remount,bind,ro "$CT/state" || { echo "no ro mount"; exit 1; }
+	"$BIN" -c "$CT/empty.conf" --url "$URL" --state-dir "$CT/state" --restore
+	echo "restore exit $?"
+	"$BIN" -c "$CT/empty.conf" --url "$URL" --state-dir "$CT/state" \
+	    --ca-file "$CA/ca.pem" --retries 0
+	echo "sync exit $?"
+	EOF
+	expect_grep "restore exit 0" "$CT/ro.log" "restore from a read-only directory"
+	expect_grep "is not writable" "$CT/ro.log" "warning"
+	expect_eq "$(snapshot)" "$before" "restored"
+	expect_grep "sync exit 73" "$CT/ro.log" "sync refuses"
+	expect_grep "$CT/state/lock: cannot create" "$CT/ro.log" "path named"
+}
+
+case_dry_run_create_plans() {
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	monitor_start
+	run 0 --url "$URL" --dry-run --create
+	monitor_stop
+	expect_grep "+ table inet filter" "$OUT" "table in the plan"
+	expect_grep "+ set inet filter docplanner_v4 { type ipv4_addr; flags interval; }" "$OUT" "set in the plan"
+	expect_grep "+ set inet filter docplanner_v6" "$OUT" "v6 set in the plan"
+	expect_grep "+ 185.10.20.1" "$OUT" "elements in the plan"
+	expect_grep "dry run" "$OUT" "summary"
+	expect_eq "$(grep -c . "$CT/monitor")" 0 "ruleset events"
+	expect_eq "$(nft list ruleset)" "" "nothing created"
+	# Only the set is missing.
+	nft add table inet filter
+	nft add set inet filter docplanner_v4 '{ type ipv4_addr; flags interval; }'
+	run 0 --url "$URL" --dry-run --create --json
+	python3 - "$OUT" <<-'EOF' || fail "JSON report"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	assert "create" not in r["target"], r
+	assert r["ipv6"].get("create") is True, r
+	assert "create" not in r["ipv4"], r
+	assert r["ipv6"]["add"] == ["2a01:4f8:10::/48"], r
+	EOF
+}
+
 # expected_ranges FILE: the normalised ranges of a text list, as nft
 # prints them, computed independently of allowsync (Python ipaddress).
 expected_ranges() {

@@ -645,7 +645,7 @@ test_accept(void **state)
 	DOC_MAKE(&d, NULL, in);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_OK);
 	log = capture_end();
 	assert_string_equal(log, "");
@@ -661,7 +661,7 @@ test_accept(void **state)
 	assert_true(out.v6[0].last.lo == UINT64_MAX);
 
 	/* A second document is appended to the first. */
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_OK);
 	assert_int_equal(out.n4, 8);
 	assert_int_equal(out.n6, 2);
@@ -686,7 +686,7 @@ test_strict_rollback(void **state)
 	rangelist_add4(&out, &r4);
 	rangelist_add6(&out, &r6);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": line 3: \"1.2.3.4/33\": "
@@ -715,7 +715,7 @@ test_strict_json(void **state)
 	DOC_MAKE(&d, "API", in);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": API[2]: \"10.0.0.1\": " PRIV "\n"));
@@ -739,7 +739,7 @@ test_escape(void **state)
 	DOC_MAKE(&d, NULL, in);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": line 1: \"1.2.3.4\\x1b[31m\\x0a"
@@ -770,7 +770,7 @@ test_lenient(void **state)
 	DOC_MAKE(&d, NULL, in);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
 	log = capture_end();
 	assert_int_equal(out.n4, 2);
 	assert_int_equal(out.n6, 1);
@@ -790,7 +790,7 @@ test_lenient(void **state)
 	/* Nothing left after dropping: rejected, even when lenient. */
 	DOC_MAKE(&d, NULL, bad);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": no usable entries\n"));
@@ -815,7 +815,7 @@ test_max_entries(void **state)
 	rangelist_init(&out);
 	pol.max_entries = 3;
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, "more than max-entries"));
@@ -824,13 +824,13 @@ test_max_entries(void **state)
 
 	pol.lenient = true;
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	capture_end();
 	assert_int_equal(out.n4 + out.n6, 0);
 
 	pol.max_entries = 4;
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
 	assert_int_equal(out.n4 + out.n6, 4);
 	rangelist_free(&out);
 }
@@ -854,7 +854,7 @@ test_disabled_family(void **state)
 	pol.want6 = false;
 	DOC_MAKE(&d, NULL, mixed);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
 	log = capture_end();
 	assert_int_equal(out.n4, 2);
 	assert_int_equal(out.n6, 0);
@@ -866,7 +866,7 @@ test_disabled_family(void **state)
 
 	DOC_MAKE(&d, NULL, only6);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, "skipping 2 IPv6 entries"));
@@ -876,7 +876,7 @@ test_disabled_family(void **state)
 	/* A malformed entry still rejects the document. */
 	DOC_MAKE(&d, NULL, broken6);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, "line 2: \"1::2::3\""));
@@ -886,7 +886,7 @@ test_disabled_family(void **state)
 	pol.want4 = false;
 	DOC_MAKE(&d, NULL, mixed);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": line 3: \"fe80::1\": "
@@ -895,7 +895,7 @@ test_disabled_family(void **state)
 
 	DOC_MAKE(&d, NULL, only6);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
 	log = capture_end();
 	assert_string_equal(log, "");
 	assert_int_equal(out.n6, 2);
@@ -913,7 +913,7 @@ test_empty(void **state)
 	doc_make(&d, NULL, NULL, 0);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out),
+	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": no usable entries\n"));
