@@ -27,7 +27,7 @@ previous_success(const char *path)
 	long long t = 0;
 	FILE *f;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((f = safe_fopen_read(path)) == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (strncmp(line, LAST_SUCCESS " ", sizeof(LAST_SUCCESS)) == 0 &&
