@@ -100,21 +100,38 @@ struct origin {
 	bool		 url_txt_ok;	/* the last source was a --url */
 };
 
-/* Log a configuration error at its origin; returns AS_ECONFIG. */
+/*
+ * Log a configuration error at its origin, "FILE: line N: KEY: WHAT" or
+ * "--KEY: WHAT", followed by the escaped value in quotes unless val is
+ * NULL (a value that must not be logged).  Returns AS_ECONFIG.
+ */
 static enum as_status
 config_error(const struct origin *o, const char *key, const char *what,
     const char *val)
 {
-	char ev[ESCAPE_BUF];
+	char ev[ESCAPE_BUF], tail[ESCAPE_BUF + 4] = "";
 
-	log_escape(val ? val : "", val ? strlen(val) : 0, ev, sizeof(ev));
-	if (o->file != NULL) {
-		log_err("%s: line %zu: %s: %s \"%s\"", o->file, o->line, key,
-		    what, ev);
-		return AS_ECONFIG;
-	}
-	log_err("--%s: %s \"%s\"", key, what, ev);
+	if (val != NULL)
+		snprintf(tail, sizeof(tail), " \"%s\"",
+		    log_escape(val, strlen(val), ev, sizeof(ev)));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: %s%s", o->file, o->line, key, what,
+		    tail);
+	else
+		log_err("--%s: %s%s", key, what, tail);
 	return AS_ECONFIG;
+}
+
+/*
+ * Log why fetch_url_check() refused url.  A URL with credentials is not
+ * repeated: the password would end up in the journal.
+ */
+static enum as_status
+config_url_error(const struct origin *o, const char *key, const char *why,
+    const char *url)
+{
+	return config_error(o, key, why,
+	    strcmp(why, URL_CREDENTIALS) == 0 ? NULL : url);
 }
 
 static const struct option_def *
@@ -239,7 +256,7 @@ source_add(struct config *cfg, struct origin *o, const char *key,
 	size_t n;
 
 	if ((why = fetch_url_check(url)) != NULL)
-		return config_error(o, key, why, url);
+		return config_url_error(o, key, why, url);
 	if (cfg->nsources == MAX_SOURCES)
 		return config_error(o, key, "too many sources", name);
 	s = &cfg->sources[cfg->nsources++];
@@ -286,7 +303,7 @@ config_set_list(struct config *cfg, struct origin *o, const char *key,
 			return config_error(o, key,
 			    "must follow the url it belongs to", val);
 		if ((why = fetch_url_check(val)) != NULL)
-			return config_error(o, key, why, val);
+			return config_url_error(o, key, why, val);
 		free(cfg->sources[cfg->nsources - 1].url_txt);
 		cfg->sources[cfg->nsources - 1].url_txt = xstrdup(val);
 		o->url_txt_ok = false;

@@ -691,4 +691,37 @@ case_metrics() {
 	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/allowsync.prom" || fail "source down"
 }
 
+# Credentials in a URL would go out as Basic auth and be written verbatim
+# to the logs, metrics, JSON report and state: every URL key refuses them
+# at config time (78), without repeating them, and nothing is fetched.
+case_url_credentials() {
+	mksets
+	serve_list 185.10.20.1
+	local host=127.0.0.1:$SERVER_PORT
+	run 78 --metrics-file "$CT/m.prom" --json \
+	    --url "https://user:s3cret@$host/list.json"
+	expect_grep "allowsync: --url: credentials in URLs are not supported" \
+	    "$ERR" "option named"
+	run 78 --url "$URL" --url-txt "https://s3cret@$host/list.txt"
+	expect_grep "--url-txt: credentials in URLs are not supported" "$ERR" \
+	    "url-txt refused"
+	run 78 --url "https://$host@localhost/list.json"
+	expect_grep "credentials in URLs are not supported" "$ERR" "host@evil"
+	run 78 --url "https://a%40s3cret@$host/list.json"
+	expect_grep "credentials in URLs are not supported" "$ERR" "%40"
+	printf 'timeout = 5\nurl = https://user:s3cret@%s/list.json\n' \
+	    "$host" > "$CT/cred.conf"
+	"$BIN" -c "$CT/cred.conf" --ca-file "$CA/ca.pem" \
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file"
+	expect_grep "cred.conf: line 2: url: credentials in URLs are not" \
+	    "$ERR" "file and line"
+	expect_eq "$(grep -c . "$ERR")" 1 "one error line"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+	expect_eq "$(grep -rl s3cret "$CT" --exclude=cred.conf)" "" \
+	    "files holding the password"
+	expect_eq "$(ls "$CT/state" 2>/dev/null)" "" "state written"
+	expect_eq "$(elems docplanner_v4)" "" "sets untouched"
+}
+
 harness_main "$@"

@@ -208,6 +208,51 @@ test_error_names_line(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A URL with userinfo is refused wherever a URL is taken, and the error
+ * line names where it was written without repeating the secret.
+ */
+static void
+test_url_credentials(void **state)
+{
+	static const char *bad[] = {
+		"url = https://user:s3cret@example.com/ips.json\n",
+		"url = https://s3cret@example.com/ips.json\n",
+		"url = https://example.com@s3cret.example/ips.json\n",
+		"url = https://a%40s3cret@example.com/ips.json\n",
+		"url = http://user:s3cret@example.com/ips.json\n",
+		"url = https://example.com/ips.json\n"
+		    "url-txt = https://user:s3cret@example.com/ips.txt\n",
+	};
+	struct config cfg;
+	const char *argv[] = { "allowsync", "--url",
+	    "https://user:s3cret@example.com/ips.json", NULL };
+	const char *argv_txt[] = { "allowsync", "--url",
+	    "https://example.com/ips.json", "--url-txt",
+	    "https://user:s3cret@example.com/ips.txt", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&cfg, bad[i]) != AS_ECONFIG)
+			fail_msg("accepted credentials #%zu: %s", i, bad[i]);
+		assert_non_null(strstr(log_last_error(), "test.conf: line "));
+		assert_non_null(strstr(log_last_error(),
+		    "credentials in URLs are not supported"));
+		assert_null(strstr(log_last_error(), "s3cret"));
+		config_free(&cfg);
+	}
+	assert_int_equal(load(&cfg, 3, argv), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "--url: credentials in URLs "
+	    "are not supported"));
+	assert_null(strstr(log_last_error(), "s3cret"));
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, argv_txt), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "--url-txt: credentials"));
+	assert_null(strstr(log_last_error(), "s3cret"));
+	config_free(&cfg);
+}
+
 static void
 test_cli_overrides_file(void **state)
 {
@@ -308,6 +353,7 @@ main(void)
 		cmocka_unit_test(test_all_locales),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_error_names_line),
+		cmocka_unit_test(test_url_credentials),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_missing_default_ok),

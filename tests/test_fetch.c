@@ -418,6 +418,27 @@ test_url_check(void **state)
 	assert_non_null(fetch_url_check("file:relative"));
 	assert_non_null(fetch_url_check(""));
 
+	/* Userinfo would go out as Basic auth and into every report. */
+	assert_string_equal(fetch_url_check("https://user:pass@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://user@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://:@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://example.com@evil.test/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://a%40b@example.com/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("HTTPS://u:p@[2001:db8::1]:8443/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("http://user:pass@example.com/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("file://user@localhost/etc/x"),
+	    "credentials in URLs are not supported");
+	assert_null(fetch_url_check("https://example.com/a@b/list.json"));
+	assert_null(fetch_url_check("https://example.com/x?by=a@b#c@d"));
+	assert_null(fetch_url_check("file:///srv/mirror@2/list.txt"));
+
 	memcpy(long_url, "https://a/", 10);
 	memset(long_url + 10, 'a', MAX_URL_LEN - 10);
 	long_url[MAX_URL_LEN] = '\0';
