@@ -240,9 +240,10 @@ fetch_write(char *data, size_t size, size_t nmemb, void *arg)
 
 /*
  * Keep the value of header name (length nlen, with its colon) from line
- * in dst, trimmed.  A value that is too long or holds control bytes is
- * dropped: it will be sent back in conditional requests.  Returns 1 when
- * the line was that header, else 0.
+ * in dst, trimmed.  A value that is too long or holds a byte outside
+ * printable ASCII (0x20-0x7e) is dropped: it will be sent back in
+ * conditional requests and printed by --status.  Returns 1 when the line
+ * was that header, else 0.
  */
 static int
 fetch_header_value(const char *line, size_t len, const char *name,
@@ -264,8 +265,8 @@ fetch_header_value(const char *line, size_t len, const char *name,
 	if (len > MAX_HEADER_VALUE)
 		return 1;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)line[i] < ' ' ||
-		    (unsigned char)line[i] == 0x7f)
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] > 0x7e)
 			return 1;
 	memcpy(dst, line, len);
 	dst[len] = '\0';

@@ -586,6 +586,25 @@ test_header_bounds(void **state)
 	assert_null(r.etag);
 	assert_non_null(r.last_modified);
 	fetch_result_free(&r);
+
+	/*
+	 * Bytes past ASCII (sent raw: the server writes header values as
+	 * latin-1) would reach the terminal through --status.
+	 */
+	serve("tag8bit.txt", "x", "{\"headers\": {\"ETag\": "
+	    "\"\\\"caf\\u00e9\\u00ff\\\"\", \"Last-Modified\": "
+	    "\"Sat, 01 Jan 2000\\u00a000:00:00 GMT\"}}");
+	assert_int_equal(fetch_document(fmt("%s/tag8bit.txt", base), &o, NULL,
+	    &r), AS_OK);
+	assert_null(r.etag);
+	assert_null(r.last_modified);
+	fetch_result_free(&r);
+	serve("tag7e.txt", "x", "{\"headers\": {\"ETag\": "
+	    "\"W/\\\"~ !}\\\"\"}}");
+	assert_int_equal(fetch_document(fmt("%s/tag7e.txt", base), &o, NULL,
+	    &r), AS_OK);
+	assert_string_equal(r.etag, "W/\"~ !}\"");
+	fetch_result_free(&r);
 }
 
 static void
