@@ -123,6 +123,26 @@ config_error(const struct origin *o, const char *key, const char *what,
 }
 
 /*
+ * Log that the value val of key is bad, the value first:
+ * "FILE: line N: KEY: "VAL" WHY" or "--KEY: "VAL" WHY".  Returns
+ * AS_ECONFIG.
+ */
+static enum as_status
+config_bad_value(const struct origin *o, const char *key, const char *val,
+    const char *why)
+{
+	char ev[ESCAPE_BUF];
+
+	log_escape(val, strlen(val), ev, sizeof(ev));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: \"%s\" %s", o->file, o->line, key,
+		    ev, why);
+	else
+		log_err("--%s: \"%s\" %s", key, ev, why);
+	return AS_ECONFIG;
+}
+
+/*
  * Log why fetch_url_check() refused url.  A URL with credentials is not
  * repeated: the password would end up in the journal.
  */
@@ -192,23 +212,117 @@ domain_ok(const char *s)
 	return strstr(s, "..") == NULL;
 }
 
-/* True when s is a usable nftables object name. */
+/*
+ * Every word that nft's scanner turns into a keyword token, in any of its
+ * start conditions: the quoted patterns of src/scanner.l in nftables
+ * 1.0.6 (tag v1.0.6, commit a01fe3e48835981b9cfb739edda16b0ec0f4f34d),
+ * the version Debian 12 ships; 342 words.  Only the words are taken.
+ *
+ * The table and set names are written unquoted into the include file
+ * ("add element inet filter NAME { ... }"), and nft 1.0.6 refuses a
+ * keyword there ("unexpected counter, expecting string"), quoted or not.
+ * The include file would then fail to load, and with it the whole
+ * nftables.conf that includes it.  Some keywords happen to be accepted
+ * as names in that position; all are refused, so that no release's
+ * grammar needs to be known.  Sorted in strcmp(3) order for bsearch(3).
+ */
+static const char *const nft_keywords[] = {
+	"8021ad", "8021q", "a-rwnd", "abort", "accept", "ackseq", "add", "addr",
+	"ah", "all", "and", "arp", "asconf", "asconf-ack", "auto-merge",
+	"avgpkt", "bridge", "burst", "bypass", "bytes", "cfi", "cgroup",
+	"cgroupv2", "chain", "chains", "checksum", "chunk", "classid", "code",
+	"comment", "comp", "constant", "continue", "cookie-ack", "cookie-echo",
+	"count", "counter", "counters", "cpi", "cpu", "create", "csumcov", "ct",
+	"cum-tsn-ack", "cwr", "daddr", "data", "day", "dccp", "define", "dei",
+	"delete", "describe", "device", "devices", "direction", "dnat", "doff",
+	"dport", "drop", "dscp", "dst", "dup", "dynamic", "echo", "ecn", "ecne",
+	"element", "elements", "eol", "eq", "error", "esp", "ether", "event",
+	"exists", "expectation", "expiration", "expires", "export", "exthdr",
+	"fanout", "fastopen", "fib", "flags", "flow", "flowlabel", "flowtable",
+	"flowtables", "flush", "forward-tsn", "frag", "frag-off",
+	"fully-random", "fwd", "gateway", "gc-interval", "ge", "get", "goto",
+	"group", "gt", "handle", "hbh", "hdrlength", "heartbeat",
+	"heartbeat-ack", "helper", "helpers", "hlen", "hook", "hooks",
+	"hoplimit", "hour", "htype", "ibriport", "ibrname", "icmp", "icmpv6",
+	"icmpx", "id", "igmp", "iif", "iifgroup", "iifname", "iiftype",
+	"import", "in", "inc", "include", "index", "inet", "init", "init-ack",
+	"init-tag", "initial-tsn", "insert", "interval", "ip", "ip6", "ipsec",
+	"jhash", "json", "jump", "l3proto", "label", "last-entry", "le", "left",
+	"length", "level", "limit", "limits", "list", "ll", "log", "lowest-tsn",
+	"lshift", "lsrr", "lt", "map", "maps", "mark", "masquerade",
+	"max-delay", "maxseg", "md5sig", "memory", "meta", "meter", "meters",
+	"mh", "minute", "missing", "mod", "monitor", "more-fragments", "mptcp",
+	"mrt", "mss", "mtu", "name", "ne", "netdev", "new-cum-tsn", "nexthdr",
+	"nexthop", "nftrace", "nh", "noop", "nop", "not", "notrack", "num",
+	"num-dup-tsns", "num-gap-ack-blocks", "num-inbound-streams",
+	"num-outbound-streams", "numgen", "obriport", "obrname", "offload",
+	"offset", "oif", "oifgroup", "oifname", "oiftype", "operation",
+	"option", "options", "or", "original", "osf", "out", "over", "packets",
+	"param-problem", "pcp", "performance", "persistent", "pkttype", "plen",
+	"policy", "port", "position", "ppid", "prefix", "priority", "proto-dst",
+	"proto-src", "protocol", "ptr", "ptype", "queue", "queue-threshold",
+	"quota", "quotas", "ra", "random", "rate", "redefine", "redirect",
+	"reject", "rename", "replace", "reply", "reqid", "reserved",
+	"reserved2", "reset", "return", "right", "rr", "rshift", "rt", "rt0",
+	"rt2", "rtclassid", "rule", "rules", "ruleset", "sack", "sack-perm",
+	"sack-permitted", "sack0", "sack1", "sack2", "sack3", "saddr", "sctp",
+	"secmark", "secmarks", "second", "seed", "seg-left", "seqno",
+	"sequence", "set", "sets", "shutdown", "shutdown-ack",
+	"shutdown-complete", "sid", "size", "skgid", "skuid", "snaplen", "snat",
+	"socket", "spi", "spnum", "sport", "srh", "ssn", "ssrr", "state",
+	"status", "stream", "subtype", "symhash", "synproxy", "synproxys",
+	"table", "tables", "tag", "tcp", "th", "time", "timeout", "timestamp",
+	"to", "tproxy", "trace", "transparent", "tsecr", "tsn", "tsval", "ttl",
+	"type", "typeof", "udp", "udplite", "undefine", "until", "update",
+	"urgptr", "used", "value", "version", "vlan", "vm", "vmap", "vtag",
+	"week", "wildcard", "window", "with", "wscale", "xml", "xor", "xt",
+	"zone",
+};
+
+/* True for an ASCII letter, whatever the locale. */
 static bool
-nftname_ok(const char *s, bool may_be_empty)
+ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* bsearch(3) comparison of a name with an entry of nft_keywords. */
+static int
+nft_keyword_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/*
+ * Check a table or set name for the include file.  Returns NULL when nft
+ * can read it back there, else why not.  Only letters, digits, '_' and
+ * '.' are allowed, starting with a letter: the identifiers nft(8)
+ * documents, without the characters that need care in other positions
+ * of a ruleset.  The empty set name, which switches a family off, is
+ * the caller's business.
+ */
+static const char *
+nftname_check(const char *s)
 {
 	size_t n = strlen(s), i;
 
 	if (n == 0)
-		return may_be_empty;
+		return "is empty";
 	if (n > MAX_NFT_NAME)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '-' || s[i] == '.' || s[i] == '/'))
-			return false;
-	return true;
+		return "is longer than 255 bytes, the kernel's limit";
+	if (!ascii_letter(s[0]))
+		return "does not start with a letter";
+	for (i = 1; i < n; i++)
+		if (!ascii_letter(s[i]) && !(s[i] >= '0' && s[i] <= '9') &&
+		    s[i] != '_' && s[i] != '.')
+			return "holds a character other than a letter, digit, "
+			    "'_' or '.'";
+	if (bsearch(s, nft_keywords, sizeof(nft_keywords) /
+	    sizeof(nft_keywords[0]), sizeof(nft_keywords[0]),
+	    nft_keyword_cmp) != NULL)
+		return "is an nft keyword: nft could not read it back from "
+		    "the include file";
+	return NULL;
 }
 
 static void
@@ -386,6 +500,7 @@ config_set(struct config *cfg, struct origin *o, const char *key,
     const char *val)
 {
 	const struct option_def *d;
+	const char *why;
 	unsigned long n;
 	int b;
 
@@ -486,14 +601,13 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 			    "expected inet, ip or ip6, got", val);
 		set_string(&cfg->family, val);
 	} else if (strcmp(key, "table") == 0) {
-		if (!nftname_ok(val, false))
-			return config_error(o, key, "not a valid table name",
-			    val);
+		if ((why = nftname_check(val)) != NULL)
+			return config_bad_value(o, key, val, why);
 		set_string(&cfg->table, val);
 	} else {
-		if (!nftname_ok(val, true))
-			return config_error(o, key, "not a valid set name",
-			    val);
+		/* An empty set name switches its family off. */
+		if (*val != '\0' && (why = nftname_check(val)) != NULL)
+			return config_bad_value(o, key, val, why);
 		set_string(strcmp(key, "set4") == 0 ? &cfg->set4 : &cfg->set6,
 		    val);
 	}

@@ -724,4 +724,51 @@ case_url_credentials() {
 	expect_eq "$(elems docplanner_v4)" "" "sets untouched"
 }
 
+# Table and set names go unquoted into the include file.  Every accepted
+# form (plain letters, mixed case, digits inside, '_', '.', the longest)
+# makes an include file that nft reads back: checked with nft -c -f, and
+# loaded for real into the flushed sets.  A refused name is a config
+# error (78) before anything is fetched.
+case_nft_names() {
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	local inc=$CT/state/allowsync.nft f n t s4 s6 forms lt l4 l6
+	lt=t$(printf 'x%.0s' {1..254})
+	l4=$(printf 'a%.0s' {1..255})
+	l6=$(printf 'b%.0s' {1..255})
+	forms=("allowed vendor vendorsix" "FwTable Counter AllowSix"
+	    "t2x v4set v6set" "my_table allow_v4 allow_v6"
+	    "my.table allow.v4 allow.v6" "$lt $l4 $l6")
+	for f in "${forms[@]}"; do
+		read -r t s4 s6 <<< "$f"
+		n=${t:0:9}
+		nft flush ruleset
+		nft -f - <<-EOF || fail "$n: cannot create the objects"
+		table inet $t {
+			set $s4 { type ipv4_addr; flags interval; }
+			set $s6 { type ipv6_addr; flags interval; }
+		}
+		EOF
+		rm -rf "$CT/state"
+		run 0 --url "$URL" --table "$t" --set4 "$s4" --set6 "$s6"
+		expect_grep "add element inet $t $s4 {" "$inc" "$n: v4 line"
+		expect_grep "add element inet $t $s6 {" "$inc" "$n: v6 line"
+		nft -c -f "$inc" || fail "$n: include does not pass nft -c -f"
+		nft flush set inet "$t" "$s4"
+		nft flush set inet "$t" "$s6"
+		nft -f "$inc" || fail "$n: include does not load"
+		expect_eq "$(TABLE=$t elems "$s4")" \
+		    $'185.10.20.1\n185.10.21.0/24' "$n: v4 reloaded"
+		expect_eq "$(TABLE=$t elems "$s6")" "2a01:4f8:10::/48" \
+		    "$n: v6 reloaded"
+	done
+	: > "$SERVER_LOG"
+	run 78 --url "$URL" --set4 counter
+	expect_grep 'allowsync: --set4: "counter" is an nft keyword' "$ERR" \
+	    "keyword refused"
+	run 78 --url "$URL" --table my-table
+	expect_grep 'allowsync: --table: "my-table" holds a character' \
+	    "$ERR" "dash refused"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+}
+
 harness_main "$@"

@@ -253,6 +253,104 @@ test_url_credentials(void **state)
 	config_free(&cfg);
 }
 
+/* Parse "key = val\n" alone; returns the status. */
+static enum as_status
+parse_kv(struct config *cfg, const char *key, const char *val)
+{
+	char line[MAX_CONFIG_LINE];
+
+	snprintf(line, sizeof(line), "%s = %s\n", key, val);
+	return parse(cfg, line);
+}
+
+/*
+ * Table and set names go unquoted into the include file: only names nft
+ * reads back as names are accepted, for each of the three keys.
+ */
+static void
+test_nft_names(void **state)
+{
+	static const char *good[] = {
+		"fw", "filter", "x", "FwTable", "Counter", "SET", "t2x",
+		"set4x", "v4", "allow_v4", "my.table", "a.b_c.9",
+		"docplanner_v4",
+	};
+	static const struct {
+		const char	*name;
+		const char	*why;
+	} bad[] = {
+		{ "counter", "is an nft keyword" },
+		{ "set", "is an nft keyword" },
+		{ "table", "is an nft keyword" },
+		{ "ip6", "is an nft keyword" },
+		{ "name", "is an nft keyword" },
+		{ "abort", "is an nft keyword" },
+		{ "accept", "is an nft keyword" },
+		{ "zone", "is an nft keyword" },
+		{ "xt", "is an nft keyword" },
+		{ "4set", "does not start with a letter" },
+		{ "0x10", "does not start with a letter" },
+		{ "_x", "does not start with a letter" },
+		{ ".x", "does not start with a letter" },
+		{ "-x", "does not start with a letter" },
+		{ "docplanner-v4", "holds a character other than" },
+		{ "a/b", "holds a character other than" },
+		{ "a\\b", "holds a character other than" },
+		{ "a*", "holds a character other than" },
+		{ "a;b", "holds a character other than" },
+		{ "a\"b", "holds a character other than" },
+		{ "caf\xc3\xa9", "holds a character other than" },
+	};
+	static const char *keys[] = { "table", "set4", "set6" };
+	char longest[MAX_NFT_NAME + 2], line[MAX_CONFIG_LINE];
+	struct config cfg;
+	const char *argv[] = { "allowsync", "--set4", "counter", "--locale",
+	    "pl", NULL };
+	size_t i, k;
+
+	(void)state;
+	memset(longest, 'a', MAX_NFT_NAME);
+	longest[MAX_NFT_NAME] = '\0';
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			if (parse_kv(&cfg, keys[k], good[i]) != AS_OK)
+				fail_msg("%s refused \"%s\"", keys[k], good[i]);
+			config_free(&cfg);
+		}
+		assert_int_equal(parse_kv(&cfg, keys[k], longest), AS_OK);
+		config_free(&cfg);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (parse_kv(&cfg, keys[k], bad[i].name) != AS_ECONFIG)
+				fail_msg("%s accepted \"%s\"", keys[k],
+				    bad[i].name);
+			snprintf(line, sizeof(line), "test.conf: line 1: %s: ",
+			    keys[k]);
+			assert_non_null(strstr(log_last_error(), line));
+			assert_non_null(strstr(log_last_error(), bad[i].why));
+			config_free(&cfg);
+		}
+	}
+	longest[MAX_NFT_NAME] = 'a';
+	longest[MAX_NFT_NAME + 1] = '\0';
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(parse_kv(&cfg, keys[k], longest), AS_ECONFIG);
+		assert_non_null(strstr(log_last_error(), "longer than 255"));
+		config_free(&cfg);
+	}
+
+	/* An empty set switches a family off; an empty table is an error. */
+	assert_int_equal(parse(&cfg, "set4 =\n"), AS_OK);
+	config_free(&cfg);
+	assert_int_equal(parse(&cfg, "table =\n"), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "table: \"\" is empty"));
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 5, argv), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--set4: \"counter\" is an nft "
+	    "keyword: nft could not read it back from the include file");
+	config_free(&cfg);
+}
+
 static void
 test_cli_overrides_file(void **state)
 {
@@ -354,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_error_names_line),
 		cmocka_unit_test(test_url_credentials),
+		cmocka_unit_test(test_nft_names),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_missing_default_ok),
