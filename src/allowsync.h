@@ -588,6 +588,7 @@ struct config {
 	struct source		 sources[MAX_SOURCES];
 	size_t			 nsources;
 	char			*ca_file;
+	size_t			 ca_file_line;	/* its config line; 0: CLI */
 	char			*family;
 	char			*table;
 	char			*set4;		/* "" disables IPv4 */

@@ -4,13 +4,17 @@
  * through config_set(), so a key means the same thing wherever it is
  * written.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "allowsync.h"
 
@@ -594,6 +598,8 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 		set_string(strcmp(key, "ca-file") == 0 ? &cfg->ca_file :
 		    strcmp(key, "state-dir") == 0 ? &cfg->state_dir :
 		    &cfg->metrics_file, val);
+		if (strcmp(key, "ca-file") == 0)
+			cfg->ca_file_line = o->file != NULL ? o->line : 0;
 	} else if (strcmp(key, "family") == 0) {
 		if (strcmp(val, "inet") && strcmp(val, "ip") &&
 		    strcmp(val, "ip6"))
@@ -749,10 +755,51 @@ config_read_file(struct config *cfg, const char *path, bool explicit)
 	return rc;
 }
 
+/*
+ * The CA file must be a regular file this user can open, or every fetch
+ * fails later and the run exits 75 as if the vendor were down.  Returns
+ * AS_OK, or AS_ECONFIG after logging one line that names the file and
+ * the config line or option it came from.
+ */
+static enum as_status
+config_check_ca_file(const struct config *cfg)
+{
+	struct origin o = { .file = NULL };
+	struct stat sb;
+	const char *why = NULL;
+	char buf[128];
+	int fd;
+
+	if (cfg->ca_file_line != 0) {
+		o.file = cfg->config_file;
+		o.line = cfg->ca_file_line;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the run here. */
+	if ((fd = open(cfg->ca_file, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(buf, sizeof(buf), "cannot be read: %s",
+		    strerror(errno));
+		why = buf;
+	} else if (fstat(fd, &sb) == -1) {
+		snprintf(buf, sizeof(buf), "cannot be read: %s",
+		    strerror(errno));
+		why = buf;
+	} else if (S_ISDIR(sb.st_mode))
+		why = "is a directory, not a file";
+	else if (!S_ISREG(sb.st_mode))
+		why = "is not a regular file";
+	if (fd != -1)
+		close(fd);
+	return why == NULL ? AS_OK : config_bad_value(&o, "ca-file",
+	    cfg->ca_file, why);
+}
+
 /* Checks that involve several keys, after everything is read. */
 static enum as_status
 config_check(struct config *cfg)
 {
+	enum as_status rc;
+
 	if (cfg->set4[0] == '\0' && cfg->set6[0] == '\0') {
 		log_err("set4 and set6 are both empty: nothing to sync");
 		return AS_ECONFIG;
@@ -771,6 +818,8 @@ config_check(struct config *cfg)
 		log_err("--restore, --check and --status exclude each other");
 		return AS_EUSAGE;
 	}
+	if (cfg->ca_file != NULL && (rc = config_check_ca_file(cfg)) != AS_OK)
+		return rc;
 	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
 		cfg->fetch.connect_timeout = cfg->fetch.timeout;
 	cfg->fetch.ca_file = cfg->ca_file;

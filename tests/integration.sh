@@ -771,4 +771,41 @@ case_nft_names() {
 	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
 }
 
+# A missing or unreadable CA file is a configuration error (78) naming the
+# file and where it was set, found when the config is read; not an outage
+# (75) found by every fetch.  Nothing is fetched.
+case_ca_file_unusable() {
+	mksets
+	serve_list 185.10.20.1
+	run 78 --url "$URL" --ca-file "$CT/missing.pem"
+	expect_grep "allowsync: --ca-file: \"$CT/missing.pem\" cannot be" \
+	    "$ERR" "missing file"
+	expect_grep "No such file or directory" "$ERR" "why"
+	run 78 --url "$URL" --ca-file "$CT"
+	expect_grep "--ca-file: \"$CT\" is a directory, not a file" "$ERR" \
+	    "directory"
+	printf 'url = %s\nca-file = %s\n' "$URL" "$CT/missing.pem" \
+	    > "$CT/ca.conf"
+	"$BIN" -c "$CT/ca.conf" --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file"
+	expect_grep "ca.conf: line 2: ca-file: \"$CT/missing.pem\" cannot" \
+	    "$ERR" "file and line"
+	printf 'url = %s\nca-file = %s\n' "$URL" "$WWW" > "$CT/ca.conf"
+	"$BIN" -c "$CT/ca.conf" --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file (directory)"
+	expect_grep "ca.conf: line 2: ca-file: \"$WWW\" is a directory" \
+	    "$ERR" "file and line (directory)"
+	# Unreadable by the user that runs allowsync.
+	cp "$CA/ca.pem" "$CT/private.pem"
+	chmod 0600 "$CT/private.pem"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" \
+	    -c /dev/null --url "$URL" --ca-file "$CT/private.pem" \
+	    > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit when unreadable"
+	expect_grep "cannot be read: Permission denied" "$ERR" "unreadable"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+	[ ! -e "$CT/state" ] || fail "state directory made"
+	expect_eq "$(elems docplanner_v4)" "" "sets untouched"
+}
+
 harness_main "$@"

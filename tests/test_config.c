@@ -408,6 +408,53 @@ test_cli_errors(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A CA file that cannot be used is a configuration error when the config
+ * is read, naming the file and where it was set, not an outage later.
+ */
+static void
+test_ca_file(void **state)
+{
+	struct config cfg;
+	char expect[128], conf[64];
+	const char *a1[] = { "allowsync", "--ca-file", "/nonexistent/ca.pem",
+	    "--locale", "pl", NULL };
+	const char *a2[] = { "allowsync", "--ca-file", "/tmp", "--locale",
+	    "pl", NULL };
+	const char *a3[] = { "allowsync", "--ca-file", "/dev/null", "--locale",
+	    "pl", NULL };
+	const char *a4[] = { "allowsync", "-c", conf, NULL };
+	const char *a5[] = { "allowsync", "-c", conf, "--ca-file", conf, NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, 5, a1), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--ca-file: "
+	    "\"/nonexistent/ca.pem\" cannot be read: No such file or "
+	    "directory");
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, a2), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--ca-file: \"/tmp\" is a "
+	    "directory, not a file");
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, a3), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "not a regular file"));
+	config_free(&cfg);
+
+	snprintf(conf, sizeof(conf), "%s",
+	    tmpconf("locale = pl\nca-file = /nonexistent/ca.pem\n"));
+	assert_int_equal(load(&cfg, 3, a4), AS_ECONFIG);
+	snprintf(expect, sizeof(expect), "%s: line 2: ca-file: "
+	    "\"/nonexistent/ca.pem\" cannot be read", conf);
+	assert_non_null(strstr(log_last_error(), expect));
+	config_free(&cfg);
+	/* The command line wins: only the file it names is checked. */
+	assert_int_equal(load(&cfg, 5, a5), AS_OK);
+	assert_string_equal(cfg.ca_file, conf);
+	assert_string_equal(cfg.fetch.ca_file, conf);
+	config_free(&cfg);
+	unlink(conf);
+}
+
 static void
 test_missing_default_ok(void **state)
 {
@@ -455,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_nft_names),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_missing_default_ok),
 		cmocka_unit_test(test_flags_take_values),
 	};
