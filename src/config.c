@@ -536,6 +536,12 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 		if ((b = parse_bool(val)) < 0)
 			return config_error(o, key,
 			    "expected yes or no, got", val);
+		/* "no" in the file is harmless and stays accepted. */
+		if (strcmp(key, "dry-run") == 0 && b && o->file != NULL)
+			return config_error(o, key, "is a command-line "
+			    "decision (--dry-run): in the file it would "
+			    "silently turn every timer run into a no-op",
+			    NULL);
 		if (strcmp(key, "dry-run") == 0)
 			cfg->dry_run = b;
 		else if (strcmp(key, "json") == 0)
@@ -669,7 +675,9 @@ config_free(struct config *cfg)
 /*
  * See allowsync.h.  Lines are "key = value", blank, or comments starting
  * with '#' (after optional blanks).  The value runs to the end of the line
- * with surrounding blanks removed; it may be empty (set4 =).
+ * with surrounding blanks removed; it may be empty (set4 =).  A key other
+ * than the repeatable ones (OPT_LIST) may appear once: a second line
+ * would silently override the first, which is the one a reader finds.
  */
 enum as_status
 config_parse_buffer(struct config *cfg, const char *buf, size_t len,
@@ -678,8 +686,9 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 	struct origin o = { .file = fname };
 	char line[MAX_CONFIG_LINE + 1];
 	const char *p = buf, *end = buf + len, *eol;
+	const struct option_def *d;
 	char *k, *ke, *v, *ve, *eq;
-	size_t n, i;
+	size_t n, i, seen[NOPTIONS] = { 0 };
 	enum as_status rc;
 
 	for (; p < end; p = eol + 1) {
@@ -719,6 +728,15 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 		if (*k == '\0')
 			return config_error(&o, "line", "missing key before "
 			    "'=' in", v);
+		if ((d = option_find(k)) != NULL && d->kind != OPT_LIST) {
+			i = (size_t)(d - options);
+			if (seen[i] != 0) {
+				log_err("%s: line %zu: %s: already set on line "
+				    "%zu", fname, o.line, k, seen[i]);
+				return AS_ECONFIG;
+			}
+			seen[i] = o.line;
+		}
 		if ((rc = config_set(cfg, &o, k, v)) != AS_OK)
 			return rc;
 	}

@@ -351,6 +351,103 @@ test_nft_names(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * dry-run = yes in the file would silently turn every timer run into a
+ * no-op: a command-line decision only.  --dry-run works as before.
+ */
+static void
+test_dry_run_in_file(void **state)
+{
+	static const char *yes[] = { "yes", "YES", "true", "on", "1" };
+	struct config cfg;
+	char line[64];
+	const char *path = tmpconf("locale = pl\n");
+	const char *a1[] = { "allowsync", "-c", path, "--dry-run", NULL };
+	const char *a2[] = { "allowsync", "-c", path, "--dry-run=yes", NULL };
+	const char *a3[] = { "allowsync", "-c", path, "-n", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		snprintf(line, sizeof(line), "locale = pl\ndry-run = %s\n",
+		    yes[i]);
+		assert_int_equal(parse(&cfg, line), AS_ECONFIG);
+		assert_non_null(strstr(log_last_error(),
+		    "test.conf: line 2: dry-run: "));
+		assert_non_null(strstr(log_last_error(),
+		    "command-line decision"));
+		config_free(&cfg);
+	}
+	assert_int_equal(parse(&cfg, "dry-run = no\n"), AS_OK);
+	assert_false(cfg.dry_run);
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 4, a1), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 4, a2), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 4, a3), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	unlink(path);
+}
+
+/*
+ * A key set twice in the file is an error naming both lines, except the
+ * repeatable keys.  The command line overriding the file is no duplicate.
+ */
+static void
+test_duplicate_keys(void **state)
+{
+	static const char *dups[] = {
+		"set6 =\nset6 =\n",
+		"lenient = yes\nlenient = no\n",
+		"verbose = yes\nverbose = yes\n",
+		"json-keys = API\njson-keys = hooks\n",
+		"table = fw\nlocale = pl\ntable = fw\n",
+		"ca-file = /a\nca-file = /b\n",
+		"dry-run = no\ndry-run = no\n",
+	};
+	struct config cfg;
+	const char *path = tmpconf("timeout = 5\nlocale = pl\n");
+	const char *argv[] = { "allowsync", "-c", path, "--timeout", "6",
+	    "--timeout", "7", NULL };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "timeout = 5\nlocale = pl\n\n# x\n"
+	    "retries = 1\nstatic = 8.8.8.8\ntimeout = 6\n"), AS_ECONFIG);
+	assert_string_equal(log_last_error(),
+	    "test.conf: line 7: timeout: already set on line 1");
+	config_free(&cfg);
+	for (i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		if (parse(&cfg, dups[i]) != AS_ECONFIG)
+			fail_msg("accepted duplicate #%zu: %s", i, dups[i]);
+		assert_non_null(strstr(log_last_error(),
+		    "already set on line"));
+		config_free(&cfg);
+	}
+
+	/* The documented repeatable keys. */
+	assert_int_equal(parse(&cfg, "locale = pl\nlocale = es\n"
+	    "domain = a.example\ndomain = b.example\n"
+	    "url = https://c.example/x.json\n"
+	    "url-txt = https://c.example/x.txt\n"
+	    "url = https://d.example/x.json\n"
+	    "url-txt = https://d.example/x.txt\n"
+	    "static = 8.8.8.8\nstatic = 9.9.9.9\n"), AS_OK);
+	assert_int_equal(cfg.nsources, 6);
+	assert_int_equal(cfg.nstatics, 2);
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 7, argv), AS_OK);
+	assert_int_equal(cfg.fetch.timeout, 7);
+	config_free(&cfg);
+	unlink(path);
+}
+
 static void
 test_cli_overrides_file(void **state)
 {
@@ -500,6 +597,8 @@ main(void)
 		cmocka_unit_test(test_error_names_line),
 		cmocka_unit_test(test_url_credentials),
 		cmocka_unit_test(test_nft_names),
+		cmocka_unit_test(test_dry_run_in_file),
+		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_ca_file),
