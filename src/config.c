@@ -298,12 +298,12 @@ nft_keyword_cmp(const void *key, const void *elem)
 }
 
 /*
- * Check a table or set name for the include file.  Returns NULL when nft
- * can read it back there, else why not.  Only letters, digits, '_' and
- * '.' are allowed, starting with a letter: the identifiers nft(8)
- * documents, without the characters that need care in other positions
- * of a ruleset.  The empty set name, which switches a family off, is
- * the caller's business.
+ * Check a table or set name for the include file.  Returns NULL when it
+ * is allowed, else why not.  Allowed are letters, digits, '_' and '.',
+ * starting with a letter, and no keyword: nft(8)'s identifiers without
+ * '/' and '\'.  That is narrower than nft 1.0.6 needs there, on purpose:
+ * one short rule that every release reads back.  The empty set name,
+ * which switches a family off, is the caller's business.
  */
 static const char *
 nftname_check(const char *s)
