@@ -527,10 +527,12 @@ struct fetch_cond {
 void	 fetch_global_init(void);
 void	 fetch_global_cleanup(void);
 /*
- * Check that a URL is one allowsync will fetch: https:// or file://.
- * Returns NULL when acceptable, else a static reason.
+ * Check that a URL is one allowsync will fetch: https:// or file://,
+ * without userinfo.  Returns NULL when acceptable, else a static reason:
+ * URL_CREDENTIALS for userinfo, in which case the URL must not be logged.
  */
 const char *fetch_url_check(const char *url);
+#define URL_CREDENTIALS	"credentials in URLs are not supported"
 /*
  * Fetch url into *res.  With cond (may be NULL) the request is
  * conditional, and a 304 answer is a success with res->status 304 and an
@@ -653,6 +655,7 @@ struct config {
 	struct source		 sources[MAX_SOURCES];
 	size_t			 nsources;
 	char			*ca_file;
+	size_t			 ca_file_line;	/* its config line; 0: CLI */
 	char			*family;
 	char			*table;
 	char			*set4;		/* "" disables IPv4 */

@@ -4,13 +4,17 @@
  * through config_set(), so a key means the same thing wherever it is
  * written.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "allowsync.h"
 
@@ -100,21 +104,58 @@ struct origin {
 	bool		 url_txt_ok;	/* the last source was a --url */
 };
 
-/* Log a configuration error at its origin; returns AS_ECONFIG. */
+/*
+ * Log a configuration error at its origin, "FILE: line N: KEY: WHAT" or
+ * "--KEY: WHAT", followed by the escaped value in quotes unless val is
+ * NULL (a value that must not be logged).  Returns AS_ECONFIG.
+ */
 static enum as_status
 config_error(const struct origin *o, const char *key, const char *what,
     const char *val)
 {
+	char ev[ESCAPE_BUF], tail[ESCAPE_BUF + 4] = "";
+
+	if (val != NULL)
+		snprintf(tail, sizeof(tail), " \"%s\"",
+		    log_escape(val, strlen(val), ev, sizeof(ev)));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: %s%s", o->file, o->line, key, what,
+		    tail);
+	else
+		log_err("--%s: %s%s", key, what, tail);
+	return AS_ECONFIG;
+}
+
+/*
+ * Log that the value val of key is bad, the value first:
+ * "FILE: line N: KEY: "VAL" WHY" or "--KEY: "VAL" WHY".  Returns
+ * AS_ECONFIG.
+ */
+static enum as_status
+config_bad_value(const struct origin *o, const char *key, const char *val,
+    const char *why)
+{
 	char ev[ESCAPE_BUF];
 
-	log_escape(val ? val : "", val ? strlen(val) : 0, ev, sizeof(ev));
-	if (o->file != NULL) {
-		log_err("%s: line %zu: %s: %s \"%s\"", o->file, o->line, key,
-		    what, ev);
-		return AS_ECONFIG;
-	}
-	log_err("--%s: %s \"%s\"", key, what, ev);
+	log_escape(val, strlen(val), ev, sizeof(ev));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: \"%s\" %s", o->file, o->line, key,
+		    ev, why);
+	else
+		log_err("--%s: \"%s\" %s", key, ev, why);
 	return AS_ECONFIG;
+}
+
+/*
+ * Log why fetch_url_check() refused url.  A URL with credentials is not
+ * repeated: the password would end up in the journal.
+ */
+static enum as_status
+config_url_error(const struct origin *o, const char *key, const char *why,
+    const char *url)
+{
+	return config_error(o, key, why,
+	    strcmp(why, URL_CREDENTIALS) == 0 ? NULL : url);
 }
 
 static const struct option_def *
@@ -175,23 +216,117 @@ domain_ok(const char *s)
 	return strstr(s, "..") == NULL;
 }
 
-/* True when s is a usable nftables object name. */
+/*
+ * Every word that nft's scanner turns into a keyword token, in any of its
+ * start conditions: the quoted patterns of src/scanner.l in nftables
+ * 1.0.6 (tag v1.0.6, commit a01fe3e48835981b9cfb739edda16b0ec0f4f34d),
+ * the version Debian 12 ships; 342 words.  Only the words are taken.
+ *
+ * The table and set names are written unquoted into the include file
+ * ("add element inet filter NAME { ... }"), and nft 1.0.6 refuses a
+ * keyword there ("unexpected counter, expecting string"), quoted or not.
+ * The include file would then fail to load, and with it the whole
+ * nftables.conf that includes it.  Some keywords happen to be accepted
+ * as names in that position; all are refused, so that no release's
+ * grammar needs to be known.  Sorted in strcmp(3) order for bsearch(3).
+ */
+static const char *const nft_keywords[] = {
+	"8021ad", "8021q", "a-rwnd", "abort", "accept", "ackseq", "add", "addr",
+	"ah", "all", "and", "arp", "asconf", "asconf-ack", "auto-merge",
+	"avgpkt", "bridge", "burst", "bypass", "bytes", "cfi", "cgroup",
+	"cgroupv2", "chain", "chains", "checksum", "chunk", "classid", "code",
+	"comment", "comp", "constant", "continue", "cookie-ack", "cookie-echo",
+	"count", "counter", "counters", "cpi", "cpu", "create", "csumcov", "ct",
+	"cum-tsn-ack", "cwr", "daddr", "data", "day", "dccp", "define", "dei",
+	"delete", "describe", "device", "devices", "direction", "dnat", "doff",
+	"dport", "drop", "dscp", "dst", "dup", "dynamic", "echo", "ecn", "ecne",
+	"element", "elements", "eol", "eq", "error", "esp", "ether", "event",
+	"exists", "expectation", "expiration", "expires", "export", "exthdr",
+	"fanout", "fastopen", "fib", "flags", "flow", "flowlabel", "flowtable",
+	"flowtables", "flush", "forward-tsn", "frag", "frag-off",
+	"fully-random", "fwd", "gateway", "gc-interval", "ge", "get", "goto",
+	"group", "gt", "handle", "hbh", "hdrlength", "heartbeat",
+	"heartbeat-ack", "helper", "helpers", "hlen", "hook", "hooks",
+	"hoplimit", "hour", "htype", "ibriport", "ibrname", "icmp", "icmpv6",
+	"icmpx", "id", "igmp", "iif", "iifgroup", "iifname", "iiftype",
+	"import", "in", "inc", "include", "index", "inet", "init", "init-ack",
+	"init-tag", "initial-tsn", "insert", "interval", "ip", "ip6", "ipsec",
+	"jhash", "json", "jump", "l3proto", "label", "last-entry", "le", "left",
+	"length", "level", "limit", "limits", "list", "ll", "log", "lowest-tsn",
+	"lshift", "lsrr", "lt", "map", "maps", "mark", "masquerade",
+	"max-delay", "maxseg", "md5sig", "memory", "meta", "meter", "meters",
+	"mh", "minute", "missing", "mod", "monitor", "more-fragments", "mptcp",
+	"mrt", "mss", "mtu", "name", "ne", "netdev", "new-cum-tsn", "nexthdr",
+	"nexthop", "nftrace", "nh", "noop", "nop", "not", "notrack", "num",
+	"num-dup-tsns", "num-gap-ack-blocks", "num-inbound-streams",
+	"num-outbound-streams", "numgen", "obriport", "obrname", "offload",
+	"offset", "oif", "oifgroup", "oifname", "oiftype", "operation",
+	"option", "options", "or", "original", "osf", "out", "over", "packets",
+	"param-problem", "pcp", "performance", "persistent", "pkttype", "plen",
+	"policy", "port", "position", "ppid", "prefix", "priority", "proto-dst",
+	"proto-src", "protocol", "ptr", "ptype", "queue", "queue-threshold",
+	"quota", "quotas", "ra", "random", "rate", "redefine", "redirect",
+	"reject", "rename", "replace", "reply", "reqid", "reserved",
+	"reserved2", "reset", "return", "right", "rr", "rshift", "rt", "rt0",
+	"rt2", "rtclassid", "rule", "rules", "ruleset", "sack", "sack-perm",
+	"sack-permitted", "sack0", "sack1", "sack2", "sack3", "saddr", "sctp",
+	"secmark", "secmarks", "second", "seed", "seg-left", "seqno",
+	"sequence", "set", "sets", "shutdown", "shutdown-ack",
+	"shutdown-complete", "sid", "size", "skgid", "skuid", "snaplen", "snat",
+	"socket", "spi", "spnum", "sport", "srh", "ssn", "ssrr", "state",
+	"status", "stream", "subtype", "symhash", "synproxy", "synproxys",
+	"table", "tables", "tag", "tcp", "th", "time", "timeout", "timestamp",
+	"to", "tproxy", "trace", "transparent", "tsecr", "tsn", "tsval", "ttl",
+	"type", "typeof", "udp", "udplite", "undefine", "until", "update",
+	"urgptr", "used", "value", "version", "vlan", "vm", "vmap", "vtag",
+	"week", "wildcard", "window", "with", "wscale", "xml", "xor", "xt",
+	"zone",
+};
+
+/* True for an ASCII letter, whatever the locale. */
 static bool
-nftname_ok(const char *s, bool may_be_empty)
+ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* bsearch(3) comparison of a name with an entry of nft_keywords. */
+static int
+nft_keyword_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/*
+ * Check a table or set name for the include file.  Returns NULL when it
+ * is allowed, else why not.  Allowed are letters, digits, '_' and '.',
+ * starting with a letter, and no keyword: nft(8)'s identifiers without
+ * '/' and '\'.  That is narrower than nft 1.0.6 needs there, on purpose:
+ * one short rule that every release reads back.  The empty set name,
+ * which switches a family off, is the caller's business.
+ */
+static const char *
+nftname_check(const char *s)
 {
 	size_t n = strlen(s), i;
 
 	if (n == 0)
-		return may_be_empty;
+		return "is empty";
 	if (n > MAX_NFT_NAME)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '-' || s[i] == '.' || s[i] == '/'))
-			return false;
-	return true;
+		return "is longer than 255 bytes, the kernel's limit";
+	if (!ascii_letter(s[0]))
+		return "does not start with a letter";
+	for (i = 1; i < n; i++)
+		if (!ascii_letter(s[i]) && !(s[i] >= '0' && s[i] <= '9') &&
+		    s[i] != '_' && s[i] != '.')
+			return "holds a character other than a letter, digit, "
+			    "'_' or '.'";
+	if (bsearch(s, nft_keywords, sizeof(nft_keywords) /
+	    sizeof(nft_keywords[0]), sizeof(nft_keywords[0]),
+	    nft_keyword_cmp) != NULL)
+		return "is an nft keyword: nft could not read it back from "
+		    "the include file";
+	return NULL;
 }
 
 static void
@@ -239,7 +374,7 @@ source_add(struct config *cfg, struct origin *o, const char *key,
 	size_t n;
 
 	if ((why = fetch_url_check(url)) != NULL)
-		return config_error(o, key, why, url);
+		return config_url_error(o, key, why, url);
 	if (cfg->nsources == MAX_SOURCES)
 		return config_error(o, key, "too many sources", name);
 	s = &cfg->sources[cfg->nsources++];
@@ -286,7 +421,7 @@ config_set_list(struct config *cfg, struct origin *o, const char *key,
 			return config_error(o, key,
 			    "must follow the url it belongs to", val);
 		if ((why = fetch_url_check(val)) != NULL)
-			return config_error(o, key, why, val);
+			return config_url_error(o, key, why, val);
 		free(cfg->sources[cfg->nsources - 1].url_txt);
 		cfg->sources[cfg->nsources - 1].url_txt = xstrdup(val);
 		o->url_txt_ok = false;
@@ -369,6 +504,7 @@ config_set(struct config *cfg, struct origin *o, const char *key,
     const char *val)
 {
 	const struct option_def *d;
+	const char *why;
 	unsigned long n;
 	int b;
 
@@ -400,6 +536,12 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 		if ((b = parse_bool(val)) < 0)
 			return config_error(o, key,
 			    "expected yes or no, got", val);
+		/* "no" in the file is harmless and stays accepted. */
+		if (strcmp(key, "dry-run") == 0 && b && o->file != NULL)
+			return config_error(o, key, "is a command-line "
+			    "decision (--dry-run): in the file it would "
+			    "silently turn every timer run into a no-op",
+			    NULL);
 		if (strcmp(key, "dry-run") == 0)
 			cfg->dry_run = b;
 		else if (strcmp(key, "json") == 0)
@@ -462,6 +604,8 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 		set_string(strcmp(key, "ca-file") == 0 ? &cfg->ca_file :
 		    strcmp(key, "state-dir") == 0 ? &cfg->state_dir :
 		    &cfg->metrics_file, val);
+		if (strcmp(key, "ca-file") == 0)
+			cfg->ca_file_line = o->file != NULL ? o->line : 0;
 	} else if (strcmp(key, "family") == 0) {
 		if (strcmp(val, "inet") && strcmp(val, "ip") &&
 		    strcmp(val, "ip6"))
@@ -469,14 +613,13 @@ config_set(struct config *cfg, struct origin *o, const char *key,
 			    "expected inet, ip or ip6, got", val);
 		set_string(&cfg->family, val);
 	} else if (strcmp(key, "table") == 0) {
-		if (!nftname_ok(val, false))
-			return config_error(o, key, "not a valid table name",
-			    val);
+		if ((why = nftname_check(val)) != NULL)
+			return config_bad_value(o, key, val, why);
 		set_string(&cfg->table, val);
 	} else {
-		if (!nftname_ok(val, true))
-			return config_error(o, key, "not a valid set name",
-			    val);
+		/* An empty set name switches its family off. */
+		if (*val != '\0' && (why = nftname_check(val)) != NULL)
+			return config_bad_value(o, key, val, why);
 		set_string(strcmp(key, "set4") == 0 ? &cfg->set4 : &cfg->set6,
 		    val);
 	}
@@ -532,7 +675,9 @@ config_free(struct config *cfg)
 /*
  * See allowsync.h.  Lines are "key = value", blank, or comments starting
  * with '#' (after optional blanks).  The value runs to the end of the line
- * with surrounding blanks removed; it may be empty (set4 =).
+ * with surrounding blanks removed; it may be empty (set4 =).  A key other
+ * than the repeatable ones (OPT_LIST) may appear once: a second line
+ * would silently override the first, which is the one a reader finds.
  */
 enum as_status
 config_parse_buffer(struct config *cfg, const char *buf, size_t len,
@@ -541,8 +686,9 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 	struct origin o = { .file = fname };
 	char line[MAX_CONFIG_LINE + 1];
 	const char *p = buf, *end = buf + len, *eol;
+	const struct option_def *d;
 	char *k, *ke, *v, *ve, *eq;
-	size_t n, i;
+	size_t n, i, seen[NOPTIONS] = { 0 };
 	enum as_status rc;
 
 	for (; p < end; p = eol + 1) {
@@ -582,6 +728,15 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 		if (*k == '\0')
 			return config_error(&o, "line", "missing key before "
 			    "'=' in", v);
+		if ((d = option_find(k)) != NULL && d->kind != OPT_LIST) {
+			i = (size_t)(d - options);
+			if (seen[i] != 0) {
+				log_err("%s: line %zu: %s: already set on line "
+				    "%zu", fname, o.line, k, seen[i]);
+				return AS_ECONFIG;
+			}
+			seen[i] = o.line;
+		}
 		if ((rc = config_set(cfg, &o, k, v)) != AS_OK)
 			return rc;
 	}
@@ -618,10 +773,51 @@ config_read_file(struct config *cfg, const char *path, bool explicit)
 	return rc;
 }
 
+/*
+ * The CA file must be a regular file this user can open, or every fetch
+ * fails later and the run exits 75 as if the vendor were down.  Returns
+ * AS_OK, or AS_ECONFIG after logging one line that names the file and
+ * the config line or option it came from.
+ */
+static enum as_status
+config_check_ca_file(const struct config *cfg)
+{
+	struct origin o = { .file = NULL };
+	struct stat sb;
+	const char *why = NULL;
+	char buf[128];
+	int fd;
+
+	if (cfg->ca_file_line != 0) {
+		o.file = cfg->config_file;
+		o.line = cfg->ca_file_line;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the run here. */
+	if ((fd = open(cfg->ca_file, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(buf, sizeof(buf), "cannot be read: %s",
+		    strerror(errno));
+		why = buf;
+	} else if (fstat(fd, &sb) == -1) {
+		snprintf(buf, sizeof(buf), "cannot be read: %s",
+		    strerror(errno));
+		why = buf;
+	} else if (S_ISDIR(sb.st_mode))
+		why = "is a directory, not a file";
+	else if (!S_ISREG(sb.st_mode))
+		why = "is not a regular file";
+	if (fd != -1)
+		close(fd);
+	return why == NULL ? AS_OK : config_bad_value(&o, "ca-file",
+	    cfg->ca_file, why);
+}
+
 /* Checks that involve several keys, after everything is read. */
 static enum as_status
 config_check(struct config *cfg)
 {
+	enum as_status rc;
+
 	if (cfg->set4[0] == '\0' && cfg->set6[0] == '\0') {
 		log_err("set4 and set6 are both empty: nothing to sync");
 		return AS_ECONFIG;
@@ -640,6 +836,8 @@ config_check(struct config *cfg)
 		log_err("--restore, --check and --status exclude each other");
 		return AS_EUSAGE;
 	}
+	if (cfg->ca_file != NULL && (rc = config_check_ca_file(cfg)) != AS_OK)
+		return rc;
 	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
 		cfg->fetch.connect_timeout = cfg->fetch.timeout;
 	cfg->fetch.ca_file = cfg->ca_file;

@@ -110,21 +110,48 @@ fetch_last_error(void)
 }
 
 /*
- * Returns NULL when url is https:// with a host or file:/// with an
- * absolute path, else a static reason.  The scheme is matched without
- * regard to case; any byte outside printable ASCII is refused.
+ * True when the authority of url (between "scheme://" and the first '/',
+ * '?' or '#') holds an '@', whatever the scheme and whatever else is
+ * wrong with the URL.  Checked on the raw text first so that no other
+ * refusal, which quotes the URL, can ever log a password.
+ */
+static int
+fetch_url_has_userinfo(const char *url)
+{
+	const char *p = url;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0)
+		return 0;
+	p += 3;
+	return p[strcspn(p, "/?#@")] == '@';
+}
+
+/*
+ * Returns NULL when url is https:// with a host and no userinfo, or
+ * file:/// with an absolute path, else a static reason.  The scheme is
+ * matched without regard to case; any byte outside printable ASCII is
+ * refused.  Userinfo is refused because libcurl would send it as Basic
+ * auth and the URL is written to logs, metrics, reports and state files;
+ * the lists are public and need no credentials.
  */
 const char *
 fetch_url_check(const char *url)
 {
 	CURLU *u;
-	char *host = NULL;
+	char *host = NULL, *user = NULL, *pass = NULL;
 	const char *why = NULL;
 	size_t i, len;
 
 	len = strlen(url);
 	if (len == 0)
 		return "empty URL";
+	if (fetch_url_has_userinfo(url))
+		return URL_CREDENTIALS;
 	if (len > MAX_URL_LEN)
 		return "URL too long";
 	for (i = 0; i < len; i++)
@@ -146,11 +173,17 @@ fetch_url_check(const char *url)
 
 	if ((u = curl_url()) == NULL)
 		return "cannot parse URL";
+	/* Whatever libcurl itself would take for userinfo, too. */
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
 		why = "malformed URL";
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK)
+		why = URL_CREDENTIALS;
 	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    host[0] == '\0')
 		why = "URL has no host";
+	curl_free(user);
+	curl_free(pass);
 	curl_free(host);
 	curl_url_cleanup(u);
 	return why;
@@ -207,9 +240,10 @@ fetch_write(char *data, size_t size, size_t nmemb, void *arg)
 
 /*
  * Keep the value of header name (length nlen, with its colon) from line
- * in dst, trimmed.  A value that is too long or holds control bytes is
- * dropped: it will be sent back in conditional requests.  Returns 1 when
- * the line was that header, else 0.
+ * in dst, trimmed.  A value that is too long or holds a byte outside
+ * printable ASCII (0x20-0x7e) is dropped: it will be sent back in
+ * conditional requests and printed by --status.  Returns 1 when the line
+ * was that header, else 0.
  */
 static int
 fetch_header_value(const char *line, size_t len, const char *name,
@@ -231,8 +265,8 @@ fetch_header_value(const char *line, size_t len, const char *name,
 	if (len > MAX_HEADER_VALUE)
 		return 1;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)line[i] < ' ' ||
-		    (unsigned char)line[i] == 0x7f)
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] > 0x7e)
 			return 1;
 	memcpy(dst, line, len);
 	dst[len] = '\0';

@@ -471,6 +471,29 @@ set_once(char **dst, const char *v)
 		*dst = xstrdup(v);
 }
 
+/*
+ * Drop a stored validator (*v, named key) holding a byte outside printable
+ * ASCII, which fetch.c never keeps: it would be sent back in a request
+ * and printed raw by --status.  The list itself is still good.
+ */
+static void
+drop_bad_validator(char **v, const char *key, const char *path)
+{
+	const unsigned char *p;
+
+	if (*v == NULL)
+		return;
+	for (p = (const unsigned char *)*v; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			break;
+	if (*p == '\0')
+		return;
+	log_warn("%s: %s holds bytes outside printable ASCII: ignored", path,
+	    key);
+	free(*v);
+	*v = NULL;
+}
+
 /* See allowsync.h. */
 void
 state_load(const char *dir, const char *url, const struct policy *pol,
@@ -527,6 +550,8 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 		    lineno, why);
 		goto absent;
 	}
+	drop_bad_validator(&st->etag, "etag", path);
+	drop_bad_validator(&st->last_modified, "last-modified", path);
 	rangelist_unique(&st->ent.doc);
 	st->present = st->accepted != 0;
 	return;

@@ -611,4 +611,56 @@ case_concurrent_commits() {
 	[ "$races" -gt 0 ] || fail "the generation-id retry never ran"
 }
 
+# ------------------------------------------------------------ validators
+
+# raw_bytes FILE...: the lines of FILE holding a byte outside printable
+# ASCII (ESC, DEL, 0x80 and above; tabs too), counted.
+raw_bytes() {
+	LC_ALL=C grep -chP '[^\x20-\x7e]' "$@" | awk '{n += $1} END {print n}'
+}
+
+# An ETag or Last-Modified with bytes past ASCII or a terminal escape is
+# dropped on receipt, like one with control bytes, and such a value in a
+# state file is ignored when it is read: the state file and --status never
+# carry it, it is never sent back, and the runs still succeed.
+case_validator_raw_bytes() {
+	mksets
+	serve_list "${GOOD[@]}"
+	# The server writes header values as latin-1: \u00ff goes out as 0xff.
+	printf '%s' '{"headers": {"ETag": "\"\u00ff\u001b[31m\"",
+	    "Last-Modified": "Sat, 01 Jan 2000 00:00:00 GMT\u00e9"}}' \
+	    > "$WWW/list.json.behave"
+	curl -sS -D - -o /dev/null --cacert "$CA/ca.pem" "$URL" |
+	    tr -d '\r' > "$CT/headers"
+	expect_eq "$(raw_bytes "$CT/headers")" 2 "server sent raw bytes"
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.21.0/24' v4
+	expect_eq "$(raw_bytes "$CT"/state/source-*)" 0 "raw bytes in the state"
+	expect_grep "etag -" "$CT"/state/source-*.state "etag dropped"
+	expect_grep "last-modified -" "$CT"/state/source-*.state \
+	    "last-modified dropped"
+	run 0 --url "$URL" --status
+	expect_eq "$(raw_bytes "$OUT" "$ERR")" 0 "raw bytes from --status"
+	# A stored value with such bytes counts as absent.
+	python3 - "$CT"/state/source-*.state <<-'EOF'
+	import sys
+	p = sys.argv[1]
+	t = open(p, "rb").read()
+	t = t.replace(b"etag -\n", b'etag "\xff\x1b[31m"\n')
+	t = t.replace(b"last-modified -\n", b"last-modified \xe9\x1b[2J\n")
+	open(p, "wb").write(t)
+	EOF
+	expect_eq "$(raw_bytes "$CT"/state/source-*.state)" 2 "bytes planted"
+	run 0 --url "$URL" --status
+	expect_eq "$(raw_bytes "$OUT" "$ERR")" 0 "raw bytes from --status"
+	expect_grep ", etag -" "$OUT" "stored etag ignored"
+	expect_grep "json document, 3 entries" "$OUT" "list still usable"
+	: > "$SERVER_LOG"
+	run 0 --url "$URL"
+	expect_nogrep "If-None-Match" "$SERVER_LOG" "etag sent back"
+	expect_nogrep "If-Modified-Since" "$SERVER_LOG" "date sent back"
+	expect_eq "$(raw_bytes "$CT"/state/source-* "$OUT" "$ERR")" 0 \
+	    "raw bytes after the run"
+}
+
 harness_main "$@"

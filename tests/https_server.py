@@ -28,7 +28,9 @@ that controls the response for <path>:
   {"sequence": [{...}, {...}]}   one behave per request for this path, in
       turn; the last one repeats ("{}" means: serve normally)
 
-"headers" is applied to any response and overrides the defaults.
+"headers" is applied to any response and overrides the defaults.  Its
+values go out as latin-1, one byte per character: U+00FF in the JSON is
+sent as the raw byte 0xff, U+001B as ESC.
 Certificates with faults (expired, wrong name, self-signed) are made by
 tests/lib.sh's mkca and passed as --cert/--key.
 """

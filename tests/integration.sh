@@ -894,4 +894,121 @@ case_metrics() {
 	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/allowsync.prom" || fail "source down"
 }
 
+# Credentials in a URL would go out as Basic auth and be written verbatim
+# to the logs, metrics, JSON report and state: every URL key refuses them
+# at config time (78), without repeating them, and nothing is fetched.
+case_url_credentials() {
+	mksets
+	serve_list 185.10.20.1
+	local host=127.0.0.1:$SERVER_PORT
+	run 78 --metrics-file "$CT/m.prom" --json \
+	    --url "https://user:s3cret@$host/list.json"
+	expect_grep "allowsync: --url: credentials in URLs are not supported" \
+	    "$ERR" "option named"
+	run 78 --url "$URL" --url-txt "https://s3cret@$host/list.txt"
+	expect_grep "--url-txt: credentials in URLs are not supported" "$ERR" \
+	    "url-txt refused"
+	run 78 --url "https://$host@localhost/list.json"
+	expect_grep "credentials in URLs are not supported" "$ERR" "host@evil"
+	run 78 --url "https://a%40s3cret@$host/list.json"
+	expect_grep "credentials in URLs are not supported" "$ERR" "%40"
+	printf 'timeout = 5\nurl = https://user:s3cret@%s/list.json\n' \
+	    "$host" > "$CT/cred.conf"
+	"$BIN" -c "$CT/cred.conf" --ca-file "$CA/ca.pem" \
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file"
+	expect_grep "cred.conf: line 2: url: credentials in URLs are not" \
+	    "$ERR" "file and line"
+	expect_eq "$(grep -c . "$ERR")" 1 "one error line"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+	expect_eq "$(grep -rl s3cret "$CT" --exclude=cred.conf)" "" \
+	    "files holding the password"
+	expect_eq "$(ls "$CT/state" 2>/dev/null)" "" "state written"
+	expect_eq "$(elems docplanner_v4)" "" "sets untouched"
+}
+
+# Table and set names go unquoted into the include file.  Every accepted
+# form (plain letters, mixed case, digits inside, '_', '.', the longest)
+# makes an include file that nft reads back: checked with nft -c -f, and
+# loaded for real into the flushed sets.  A refused name is a config
+# error (78) before anything is fetched.
+case_nft_names() {
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	local inc=$CT/state/allowsync.nft f n t s4 s6 forms lt l4 l6
+	lt=t$(printf 'x%.0s' {1..254})
+	l4=$(printf 'a%.0s' {1..255})
+	l6=$(printf 'b%.0s' {1..255})
+	forms=("allowed vendor vendorsix" "FwTable Counter AllowSix"
+	    "t2x v4set v6set" "my_table allow_v4 allow_v6"
+	    "my.table allow.v4 allow.v6" "$lt $l4 $l6")
+	for f in "${forms[@]}"; do
+		read -r t s4 s6 <<< "$f"
+		n=${t:0:9}
+		nft flush ruleset
+		nft -f - <<-EOF || fail "$n: cannot create the objects"
+		table inet $t {
+			set $s4 { type ipv4_addr; flags interval; }
+			set $s6 { type ipv6_addr; flags interval; }
+		}
+		EOF
+		rm -rf "$CT/state"
+		run 0 --url "$URL" --table "$t" --set4 "$s4" --set6 "$s6"
+		expect_grep "add element inet $t $s4 {" "$inc" "$n: v4 line"
+		expect_grep "add element inet $t $s6 {" "$inc" "$n: v6 line"
+		nft -c -f "$inc" || fail "$n: include does not pass nft -c -f"
+		nft flush set inet "$t" "$s4"
+		nft flush set inet "$t" "$s6"
+		nft -f "$inc" || fail "$n: include does not load"
+		expect_eq "$(TABLE=$t elems "$s4")" \
+		    $'185.10.20.1\n185.10.21.0/24' "$n: v4 reloaded"
+		expect_eq "$(TABLE=$t elems "$s6")" "2a01:4f8:10::/48" \
+		    "$n: v6 reloaded"
+	done
+	: > "$SERVER_LOG"
+	run 78 --url "$URL" --set4 counter
+	expect_grep 'allowsync: --set4: "counter" is an nft keyword' "$ERR" \
+	    "keyword refused"
+	run 78 --url "$URL" --table my-table
+	expect_grep 'allowsync: --table: "my-table" holds a character' \
+	    "$ERR" "dash refused"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+}
+
+# A missing or unreadable CA file is a configuration error (78) naming the
+# file and where it was set, found when the config is read; not an outage
+# (75) found by every fetch.  Nothing is fetched.
+case_ca_file_unusable() {
+	mksets
+	serve_list 185.10.20.1
+	run 78 --url "$URL" --ca-file "$CT/missing.pem"
+	expect_grep "allowsync: --ca-file: \"$CT/missing.pem\" cannot be" \
+	    "$ERR" "missing file"
+	expect_grep "No such file or directory" "$ERR" "why"
+	run 78 --url "$URL" --ca-file "$CT"
+	expect_grep "--ca-file: \"$CT\" is a directory, not a file" "$ERR" \
+	    "directory"
+	printf 'url = %s\nca-file = %s\n' "$URL" "$CT/missing.pem" \
+	    > "$CT/ca.conf"
+	"$BIN" -c "$CT/ca.conf" --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file"
+	expect_grep "ca.conf: line 2: ca-file: \"$CT/missing.pem\" cannot" \
+	    "$ERR" "file and line"
+	printf 'url = %s\nca-file = %s\n' "$URL" "$WWW" > "$CT/ca.conf"
+	"$BIN" -c "$CT/ca.conf" --state-dir "$CT/state" > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit from config file (directory)"
+	expect_grep "ca.conf: line 2: ca-file: \"$WWW\" is a directory" \
+	    "$ERR" "file and line (directory)"
+	# Unreadable by the user that runs allowsync.
+	cp "$CA/ca.pem" "$CT/private.pem"
+	chmod 0600 "$CT/private.pem"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" \
+	    -c /dev/null --url "$URL" --ca-file "$CT/private.pem" \
+	    > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "exit when unreadable"
+	expect_grep "cannot be read: Permission denied" "$ERR" "unreadable"
+	expect_eq "$(grep -c . "$SERVER_LOG")" 0 "requests made"
+	[ ! -e "$CT/state" ] || fail "state directory made"
+	expect_eq "$(elems docplanner_v4)" "" "sets untouched"
+}
+
 harness_main "$@"

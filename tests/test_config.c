@@ -208,6 +208,246 @@ test_error_names_line(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A URL with userinfo is refused wherever a URL is taken, and the error
+ * line names where it was written without repeating the secret.
+ */
+static void
+test_url_credentials(void **state)
+{
+	static const char *bad[] = {
+		"url = https://user:s3cret@example.com/ips.json\n",
+		"url = https://s3cret@example.com/ips.json\n",
+		"url = https://example.com@s3cret.example/ips.json\n",
+		"url = https://a%40s3cret@example.com/ips.json\n",
+		"url = http://user:s3cret@example.com/ips.json\n",
+		"url = https://example.com/ips.json\n"
+		    "url-txt = https://user:s3cret@example.com/ips.txt\n",
+	};
+	struct config cfg;
+	const char *argv[] = { "allowsync", "--url",
+	    "https://user:s3cret@example.com/ips.json", NULL };
+	const char *argv_txt[] = { "allowsync", "--url",
+	    "https://example.com/ips.json", "--url-txt",
+	    "https://user:s3cret@example.com/ips.txt", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(&cfg, bad[i]) != AS_ECONFIG)
+			fail_msg("accepted credentials #%zu: %s", i, bad[i]);
+		assert_non_null(strstr(log_last_error(), "test.conf: line "));
+		assert_non_null(strstr(log_last_error(),
+		    "credentials in URLs are not supported"));
+		assert_null(strstr(log_last_error(), "s3cret"));
+		config_free(&cfg);
+	}
+	assert_int_equal(load(&cfg, 3, argv), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "--url: credentials in URLs "
+	    "are not supported"));
+	assert_null(strstr(log_last_error(), "s3cret"));
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, argv_txt), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "--url-txt: credentials"));
+	assert_null(strstr(log_last_error(), "s3cret"));
+	config_free(&cfg);
+}
+
+/* Parse "key = val\n" alone; returns the status. */
+static enum as_status
+parse_kv(struct config *cfg, const char *key, const char *val)
+{
+	char line[MAX_CONFIG_LINE];
+
+	snprintf(line, sizeof(line), "%s = %s\n", key, val);
+	return parse(cfg, line);
+}
+
+/*
+ * Table and set names go unquoted into the include file: only names nft
+ * reads back as names are accepted, for each of the three keys.
+ */
+static void
+test_nft_names(void **state)
+{
+	static const char *good[] = {
+		"fw", "filter", "x", "FwTable", "Counter", "SET", "t2x",
+		"set4x", "v4", "allow_v4", "my.table", "a.b_c.9",
+		"docplanner_v4",
+	};
+	static const struct {
+		const char	*name;
+		const char	*why;
+	} bad[] = {
+		{ "counter", "is an nft keyword" },
+		{ "set", "is an nft keyword" },
+		{ "table", "is an nft keyword" },
+		{ "ip6", "is an nft keyword" },
+		{ "name", "is an nft keyword" },
+		{ "abort", "is an nft keyword" },
+		{ "accept", "is an nft keyword" },
+		{ "zone", "is an nft keyword" },
+		{ "xt", "is an nft keyword" },
+		{ "4set", "does not start with a letter" },
+		{ "0x10", "does not start with a letter" },
+		{ "_x", "does not start with a letter" },
+		{ ".x", "does not start with a letter" },
+		{ "-x", "does not start with a letter" },
+		{ "docplanner-v4", "holds a character other than" },
+		{ "a/b", "holds a character other than" },
+		{ "a\\b", "holds a character other than" },
+		{ "a*", "holds a character other than" },
+		{ "a;b", "holds a character other than" },
+		{ "a\"b", "holds a character other than" },
+		{ "caf\xc3\xa9", "holds a character other than" },
+	};
+	static const char *keys[] = { "table", "set4", "set6" };
+	char longest[MAX_NFT_NAME + 2], line[MAX_CONFIG_LINE];
+	struct config cfg;
+	const char *argv[] = { "allowsync", "--set4", "counter", "--locale",
+	    "pl", NULL };
+	size_t i, k;
+
+	(void)state;
+	memset(longest, 'a', MAX_NFT_NAME);
+	longest[MAX_NFT_NAME] = '\0';
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			if (parse_kv(&cfg, keys[k], good[i]) != AS_OK)
+				fail_msg("%s refused \"%s\"", keys[k], good[i]);
+			config_free(&cfg);
+		}
+		assert_int_equal(parse_kv(&cfg, keys[k], longest), AS_OK);
+		config_free(&cfg);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			if (parse_kv(&cfg, keys[k], bad[i].name) != AS_ECONFIG)
+				fail_msg("%s accepted \"%s\"", keys[k],
+				    bad[i].name);
+			snprintf(line, sizeof(line), "test.conf: line 1: %s: ",
+			    keys[k]);
+			assert_non_null(strstr(log_last_error(), line));
+			assert_non_null(strstr(log_last_error(), bad[i].why));
+			config_free(&cfg);
+		}
+	}
+	longest[MAX_NFT_NAME] = 'a';
+	longest[MAX_NFT_NAME + 1] = '\0';
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(parse_kv(&cfg, keys[k], longest), AS_ECONFIG);
+		assert_non_null(strstr(log_last_error(), "longer than 255"));
+		config_free(&cfg);
+	}
+
+	/* An empty set switches a family off; an empty table is an error. */
+	assert_int_equal(parse(&cfg, "set4 =\n"), AS_OK);
+	config_free(&cfg);
+	assert_int_equal(parse(&cfg, "table =\n"), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "table: \"\" is empty"));
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 5, argv), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--set4: \"counter\" is an nft "
+	    "keyword: nft could not read it back from the include file");
+	config_free(&cfg);
+}
+
+/*
+ * dry-run = yes in the file would silently turn every timer run into a
+ * no-op: a command-line decision only.  --dry-run works as before.
+ */
+static void
+test_dry_run_in_file(void **state)
+{
+	static const char *yes[] = { "yes", "YES", "true", "on", "1" };
+	struct config cfg;
+	char line[64];
+	const char *path = tmpconf("locale = pl\n");
+	const char *a1[] = { "allowsync", "-c", path, "--dry-run", NULL };
+	const char *a2[] = { "allowsync", "-c", path, "--dry-run=yes", NULL };
+	const char *a3[] = { "allowsync", "-c", path, "-n", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		snprintf(line, sizeof(line), "locale = pl\ndry-run = %s\n",
+		    yes[i]);
+		assert_int_equal(parse(&cfg, line), AS_ECONFIG);
+		assert_non_null(strstr(log_last_error(),
+		    "test.conf: line 2: dry-run: "));
+		assert_non_null(strstr(log_last_error(),
+		    "command-line decision"));
+		config_free(&cfg);
+	}
+	assert_int_equal(parse(&cfg, "dry-run = no\n"), AS_OK);
+	assert_false(cfg.dry_run);
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 4, a1), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 4, a2), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 4, a3), AS_OK);
+	assert_true(cfg.dry_run);
+	config_free(&cfg);
+	unlink(path);
+}
+
+/*
+ * A key set twice in the file is an error naming both lines, except the
+ * repeatable keys.  The command line overriding the file is no duplicate.
+ */
+static void
+test_duplicate_keys(void **state)
+{
+	static const char *dups[] = {
+		"set6 =\nset6 =\n",
+		"lenient = yes\nlenient = no\n",
+		"verbose = yes\nverbose = yes\n",
+		"json-keys = API\njson-keys = hooks\n",
+		"table = fw\nlocale = pl\ntable = fw\n",
+		"ca-file = /a\nca-file = /b\n",
+		"dry-run = no\ndry-run = no\n",
+	};
+	struct config cfg;
+	const char *path = tmpconf("timeout = 5\nlocale = pl\n");
+	const char *argv[] = { "allowsync", "-c", path, "--timeout", "6",
+	    "--timeout", "7", NULL };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "timeout = 5\nlocale = pl\n\n# x\n"
+	    "retries = 1\nstatic = 8.8.8.8\ntimeout = 6\n"), AS_ECONFIG);
+	assert_string_equal(log_last_error(),
+	    "test.conf: line 7: timeout: already set on line 1");
+	config_free(&cfg);
+	for (i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		if (parse(&cfg, dups[i]) != AS_ECONFIG)
+			fail_msg("accepted duplicate #%zu: %s", i, dups[i]);
+		assert_non_null(strstr(log_last_error(),
+		    "already set on line"));
+		config_free(&cfg);
+	}
+
+	/* The documented repeatable keys. */
+	assert_int_equal(parse(&cfg, "locale = pl\nlocale = es\n"
+	    "domain = a.example\ndomain = b.example\n"
+	    "url = https://c.example/x.json\n"
+	    "url-txt = https://c.example/x.txt\n"
+	    "url = https://d.example/x.json\n"
+	    "url-txt = https://d.example/x.txt\n"
+	    "static = 8.8.8.8\nstatic = 9.9.9.9\n"), AS_OK);
+	assert_int_equal(cfg.nsources, 6);
+	assert_int_equal(cfg.nstatics, 2);
+	config_free(&cfg);
+
+	assert_int_equal(load(&cfg, 7, argv), AS_OK);
+	assert_int_equal(cfg.fetch.timeout, 7);
+	config_free(&cfg);
+	unlink(path);
+}
+
 static void
 test_cli_overrides_file(void **state)
 {
@@ -265,6 +505,53 @@ test_cli_errors(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * A CA file that cannot be used is a configuration error when the config
+ * is read, naming the file and where it was set, not an outage later.
+ */
+static void
+test_ca_file(void **state)
+{
+	struct config cfg;
+	char expect[128], conf[64];
+	const char *a1[] = { "allowsync", "--ca-file", "/nonexistent/ca.pem",
+	    "--locale", "pl", NULL };
+	const char *a2[] = { "allowsync", "--ca-file", "/tmp", "--locale",
+	    "pl", NULL };
+	const char *a3[] = { "allowsync", "--ca-file", "/dev/null", "--locale",
+	    "pl", NULL };
+	const char *a4[] = { "allowsync", "-c", conf, NULL };
+	const char *a5[] = { "allowsync", "-c", conf, "--ca-file", conf, NULL };
+
+	(void)state;
+	assert_int_equal(load(&cfg, 5, a1), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--ca-file: "
+	    "\"/nonexistent/ca.pem\" cannot be read: No such file or "
+	    "directory");
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, a2), AS_ECONFIG);
+	assert_string_equal(log_last_error(), "--ca-file: \"/tmp\" is a "
+	    "directory, not a file");
+	config_free(&cfg);
+	assert_int_equal(load(&cfg, 5, a3), AS_ECONFIG);
+	assert_non_null(strstr(log_last_error(), "not a regular file"));
+	config_free(&cfg);
+
+	snprintf(conf, sizeof(conf), "%s",
+	    tmpconf("locale = pl\nca-file = /nonexistent/ca.pem\n"));
+	assert_int_equal(load(&cfg, 3, a4), AS_ECONFIG);
+	snprintf(expect, sizeof(expect), "%s: line 2: ca-file: "
+	    "\"/nonexistent/ca.pem\" cannot be read", conf);
+	assert_non_null(strstr(log_last_error(), expect));
+	config_free(&cfg);
+	/* The command line wins: only the file it names is checked. */
+	assert_int_equal(load(&cfg, 5, a5), AS_OK);
+	assert_string_equal(cfg.ca_file, conf);
+	assert_string_equal(cfg.fetch.ca_file, conf);
+	config_free(&cfg);
+	unlink(conf);
+}
+
 static void
 test_missing_default_ok(void **state)
 {
@@ -308,8 +595,13 @@ main(void)
 		cmocka_unit_test(test_all_locales),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_error_names_line),
+		cmocka_unit_test(test_url_credentials),
+		cmocka_unit_test(test_nft_names),
+		cmocka_unit_test(test_dry_run_in_file),
+		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_cli_overrides_file),
 		cmocka_unit_test(test_cli_errors),
+		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_missing_default_ok),
 		cmocka_unit_test(test_flags_take_values),
 	};

@@ -418,6 +418,27 @@ test_url_check(void **state)
 	assert_non_null(fetch_url_check("file:relative"));
 	assert_non_null(fetch_url_check(""));
 
+	/* Userinfo would go out as Basic auth and into every report. */
+	assert_string_equal(fetch_url_check("https://user:pass@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://user@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://:@example.com/x"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://example.com@evil.test/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("https://a%40b@example.com/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("HTTPS://u:p@[2001:db8::1]:8443/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("http://user:pass@example.com/"),
+	    "credentials in URLs are not supported");
+	assert_string_equal(fetch_url_check("file://user@localhost/etc/x"),
+	    "credentials in URLs are not supported");
+	assert_null(fetch_url_check("https://example.com/a@b/list.json"));
+	assert_null(fetch_url_check("https://example.com/x?by=a@b#c@d"));
+	assert_null(fetch_url_check("file:///srv/mirror@2/list.txt"));
+
 	memcpy(long_url, "https://a/", 10);
 	memset(long_url + 10, 'a', MAX_URL_LEN - 10);
 	long_url[MAX_URL_LEN] = '\0';
@@ -564,6 +585,25 @@ test_header_bounds(void **state)
 	    AS_OK);
 	assert_null(r.etag);
 	assert_non_null(r.last_modified);
+	fetch_result_free(&r);
+
+	/*
+	 * Bytes past ASCII (sent raw: the server writes header values as
+	 * latin-1) would reach the terminal through --status.
+	 */
+	serve("tag8bit.txt", "x", "{\"headers\": {\"ETag\": "
+	    "\"\\\"caf\\u00e9\\u00ff\\\"\", \"Last-Modified\": "
+	    "\"Sat, 01 Jan 2000\\u00a000:00:00 GMT\"}}");
+	assert_int_equal(fetch_document(fmt("%s/tag8bit.txt", base), &o, NULL,
+	    &r), AS_OK);
+	assert_null(r.etag);
+	assert_null(r.last_modified);
+	fetch_result_free(&r);
+	serve("tag7e.txt", "x", "{\"headers\": {\"ETag\": "
+	    "\"W/\\\"~ !}\\\"\"}}");
+	assert_int_equal(fetch_document(fmt("%s/tag7e.txt", base), &o, NULL,
+	    &r), AS_OK);
+	assert_string_equal(r.etag, "W/\"~ !}\"");
 	fetch_result_free(&r);
 }
 

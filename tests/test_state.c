@@ -213,6 +213,49 @@ test_disabled_family_dropped(void **state)
 	srcstate_free(&b);
 }
 
+/*
+ * A stored validator holding a byte outside printable ASCII (a file from
+ * an older version, or edited) is treated as absent: never sent back and
+ * never printed raw.  The list itself stays usable.
+ */
+static void
+test_validator_bytes(void **state)
+{
+	static const char *bad[] = {
+		"\"\xff\x1b[31m\"", "\"caf\xc3\xa9\"", "\"\x7f\"", "W/\"\x80\"",
+		"\"a\tb\"",
+	};
+	struct srcstate a, b;
+	char text[512];
+	size_t i;
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "version 1\nurl " URL "\n"
+		    "document json\netag %s\nlast-modified %s\n"
+		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\n"
+		    "end 1 0\n", bad[i], bad[i]);
+		write_file(state_file(), text);
+		state_load(dir, URL, &pol, &b);
+		assert_true(b.present);
+		assert_int_equal(entryset_count(&b.ent), 1);
+		if (b.etag != NULL || b.last_modified != NULL)
+			fail_msg("validator #%zu kept", i);
+		srcstate_free(&b);
+	}
+	snprintf(text, sizeof(text), "version 1\nurl " URL "\n"
+	    "document json\netag W/\"~ ok\"\nlast-modified \xff\n"
+	    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n");
+	write_file(state_file(), text);
+	state_load(dir, URL, &pol, &b);
+	assert_string_equal(b.etag, "W/\"~ ok\"");
+	assert_null(b.last_modified);
+	srcstate_free(&b);
+	srcstate_free(&a);
+}
+
 static void
 test_lock(void **state)
 {
@@ -452,6 +495,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_family_dropped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validator_bytes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_temporaries_removed,
 		    setup, teardown),
