@@ -836,7 +836,12 @@ config_check(struct config *cfg)
 		log_err("--restore, --check and --status exclude each other");
 		return AS_EUSAGE;
 	}
-	if (cfg->ca_file != NULL && (rc = config_check_ca_file(cfg)) != AS_OK)
+	/*
+	 * Only a run that fetches needs the CA file: --restore must bring
+	 * the sets back at boot whatever became of it.
+	 */
+	if (cfg->ca_file != NULL && !cfg->restore && !cfg->check &&
+	    !cfg->status && (rc = config_check_ca_file(cfg)) != AS_OK)
 		return rc;
 	if (cfg->fetch.connect_timeout > cfg->fetch.timeout)
 		cfg->fetch.connect_timeout = cfg->fetch.timeout;
