@@ -583,7 +583,7 @@ fetch_document(const char *url, const struct fetch_opts *opts,
 		}
 		wait = retry_after >= 0 ? (unsigned int)retry_after :
 		    delay < MAX_RETRY_AFTER ? delay : MAX_RETRY_AFTER;
-		log_warn("%s: %s (attempt %u of %u, retrying in %u s)",
+		log_warnx("%s: %s (attempt %u of %u, retrying in %u s)",
 		    uesc, fetch_error, attempt, tries, wait);
 		if (wait > 0)
 			sleep(wait);

@@ -291,7 +291,7 @@ state_lock(const char *dir, unsigned int wait, int *fdp)
 	snprintf(line, sizeof(line), "pid %ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 ||
 	    pwrite(fd, line, strlen(line), 0) != (ssize_t)strlen(line))
-		log_warn("%s: cannot record our pid: %s", path,
+		log_warnx("%s: cannot record our pid: %s", path,
 		    strerror(errno));
 	*fdp = fd;
 	return AS_OK;
@@ -488,7 +488,7 @@ drop_bad_validator(char **v, const char *key, const char *path)
 			break;
 	if (*p == '\0')
 		return;
-	log_warn("%s: %s holds bytes outside printable ASCII: ignored", path,
+	log_warnx("%s: %s holds bytes outside printable ASCII: ignored", path,
 	    key);
 	free(*v);
 	*v = NULL;
@@ -511,7 +511,7 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	state_path(dir, url, "state", path, sizeof(path));
 	if ((f = safe_fopen_read(path)) == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s: %s: ignored", path, open_error(errno));
+			log_warnx("%s: %s: ignored", path, open_error(errno));
 		goto absent;
 	}
 	while (why == NULL && fgets(line, sizeof(line), f) != NULL) {
@@ -546,7 +546,7 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	if (why == NULL && st->accepted == 0 && entryset_count(&st->ent))
 		why = "entries without an accepted time";
 	if (why != NULL) {
-		log_warn("%s: corrupt state (line %zu: %s): ignored", path,
+		log_warnx("%s: corrupt state (line %zu: %s): ignored", path,
 		    lineno, why);
 		goto absent;
 	}

@@ -149,7 +149,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 		if (urls[i] == NULL)
 			continue;
 		if (i == 1 && urls[0] != NULL)
-			log_warn("%s: JSON form failed, trying the text form %s",
+			log_warnx("%s: JSON form failed, trying the text form %s",
 			    src->name, urls[1]);
 		/* Validators only fit the form they came with. */
 		memset(&cond, 0, sizeof(cond));
@@ -223,10 +223,10 @@ refresh_source(const struct config *cfg, const struct source *src,
 			    strcmp(old->document, "text") == 0];
 			res->accepted = old->accepted;
 			age_text(now - old->accepted, age, sizeof(age));
-			log_warn("%s: using the cached list accepted %s ago",
+			log_warnx("%s: using the cached list accepted %s ago",
 			    src->name, age);
 			if (now - old->accepted > (time_t)cfg->stale_warn * 86400)
-				log_warn("%s: the cached list is older than "
+				log_warnx("%s: the cached list is older than "
 				    "stale-warn (%u days)", src->name,
 				    cfg->stale_warn);
 		}
@@ -466,7 +466,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		    &newgen);
 		if (st == AS_EKERNEL && skip) {
 			/* Nothing was applied; trust the kernel, not the record. */
-			log_warn("commit planned from the kernel record failed; "
+			log_warnx("commit planned from the kernel record failed; "
 			    "reading the sets and trying again");
 			continue;
 		}
@@ -754,7 +754,7 @@ state_dir_readonly(const char *dir)
 {
 	if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
 		return false;
-	log_warn("state directory %s is not writable (%s): restoring from "
+	log_warnx("state directory %s is not writable (%s): restoring from "
 	    "the saved lists without taking the lock; the include file and "
 	    "the kernel record are not written", dir, strerror(errno));
 	return true;

@@ -98,7 +98,7 @@ own_like_dir(int fd, const char *dir)
 
 	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
 	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
-		log_warn("%s: cannot hand a new file to its owner: %s", dir,
+		log_warnx("%s: cannot hand a new file to its owner: %s", dir,
 		    strerror(errno));
 }
 

@@ -76,7 +76,7 @@ static void
 emit_all(void)
 {
 	log_err("e%d", 1);
-	log_warn("w");
+	log_warnx("w");
 	log_notice("n");
 	log_info("i");
 	log_debug("d");
