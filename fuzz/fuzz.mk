@@ -24,7 +24,7 @@ FUZZ_TARGETS	:= fuzz_json fuzz_text fuzz_prefix fuzz_config fuzz_normalise
 # objects it uses.  Per target: the other libraries it needs and its input
 # bound.
 FUZZ_LIB	:= $(FUZZ_BUILD)/liballowsync.a
-FUZZ_LIBOBJS	:= $(patsubst %,$(FUZZ_BUILD)/lib/%.o,config fetch parse \
+FUZZ_LIBOBJS	:= $(patsubst %,$(FUZZ_BUILD)/lib/%.o,config keys nftname fetch parse \
 		   prefix validate normalise diff log util)
 fuzz_json_LIBS		:= $(shell $(PKG_CONFIG) --libs libcjson)
 fuzz_json_LEN		:= 4096

@@ -23,35 +23,35 @@ check_config(const struct config *cfg)
 {
 	size_t i;
 
-	if (cfg->nsources > MAX_SOURCES || cfg->nstatics > MAX_STATIC ||
-	    cfg->njson_keys > MAX_JSON_KEYS)
+	if (cfg->src.nsources > MAX_SOURCES || cfg->src.nstatics > MAX_STATIC ||
+	    cfg->src.njson_keys > MAX_JSON_KEYS)
 		fuzz_fail("config list over its limit");
-	for (i = 0; i < cfg->nsources; i++)
-		if (cfg->sources[i].name == NULL ||
-		    cfg->sources[i].url == NULL ||
-		    fetch_url_check(cfg->sources[i].url) != NULL ||
-		    (cfg->sources[i].url_txt != NULL &&
-		    fetch_url_check(cfg->sources[i].url_txt) != NULL))
+	for (i = 0; i < cfg->src.nsources; i++)
+		if (cfg->src.sources[i].name == NULL ||
+		    cfg->src.sources[i].url == NULL ||
+		    fetch_url_check(cfg->src.sources[i].url) != NULL ||
+		    (cfg->src.sources[i].url_txt != NULL &&
+		    fetch_url_check(cfg->src.sources[i].url_txt) != NULL))
 			fuzz_fail("config kept a source URL it must refuse");
-	for (i = 0; i < cfg->njson_keys; i++)
-		if (cfg->json_keys[i] == NULL || cfg->json_keys[i][0] == '\0')
+	for (i = 0; i < cfg->src.njson_keys; i++)
+		if (cfg->src.json_keys[i] == NULL || cfg->src.json_keys[i][0] == '\0')
 			fuzz_fail("config kept an empty JSON key");
-	if (cfg->fetch.timeout < 1 || cfg->fetch.timeout > MAX_TIMEOUT ||
-	    cfg->fetch.connect_timeout < 1 ||
-	    cfg->fetch.connect_timeout > MAX_TIMEOUT ||
-	    cfg->fetch.max_bytes > MAX_MAX_BYTES ||
-	    cfg->fetch.retries > MAX_RETRIES ||
-	    cfg->policy.min_prefix4 < 1 || cfg->policy.min_prefix4 > 32 ||
-	    cfg->policy.min_prefix6 < 1 || cfg->policy.min_prefix6 > 128 ||
-	    cfg->policy.max_entries < 1 ||
-	    cfg->policy.max_entries > MAX_MAX_ENTRIES)
+	if (cfg->src.fetch.timeout < 1 || cfg->src.fetch.timeout > MAX_TIMEOUT ||
+	    cfg->src.fetch.connect_timeout < 1 ||
+	    cfg->src.fetch.connect_timeout > MAX_TIMEOUT ||
+	    cfg->src.fetch.max_bytes > MAX_MAX_BYTES ||
+	    cfg->src.fetch.retries > MAX_RETRIES ||
+	    cfg->src.policy.min_prefix4 < 1 || cfg->src.policy.min_prefix4 > 32 ||
+	    cfg->src.policy.min_prefix6 < 1 || cfg->src.policy.min_prefix6 > 128 ||
+	    cfg->src.policy.max_entries < 1 ||
+	    cfg->src.policy.max_entries > MAX_MAX_ENTRIES)
 		fuzz_fail("config number out of its range");
-	if (strcmp(cfg->family, "inet") != 0 &&
-	    strcmp(cfg->family, "ip") != 0 && strcmp(cfg->family, "ip6") != 0)
+	if (strcmp(cfg->src.family, "inet") != 0 &&
+	    strcmp(cfg->src.family, "ip") != 0 && strcmp(cfg->src.family, "ip6") != 0)
 		fuzz_fail("config kept a bad family");
-	if (cfg->table[0] == '\0' || strlen(cfg->table) > MAX_NFT_NAME ||
-	    strlen(cfg->set4) > MAX_NFT_NAME ||
-	    strlen(cfg->set6) > MAX_NFT_NAME)
+	if (cfg->src.table[0] == '\0' || strlen(cfg->src.table) > MAX_NFT_NAME ||
+	    strlen(cfg->src.set4) > MAX_NFT_NAME ||
+	    strlen(cfg->src.set6) > MAX_NFT_NAME)
 		fuzz_fail("config kept a bad table or set name");
 	if (cfg->help || cfg->version ||
 	    strcmp(cfg->config_file, DEFAULT_CONFIG_FILE) != 0)

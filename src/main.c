@@ -66,7 +66,7 @@ main(int argc, char *argv[])
 	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
 	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
 	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
-	if (cfg.nsources == 0) {
+	if (cfg.src.nsources == 0) {
 		log_err("no source configured: choose one with --locale CC "
 		    "(e.g. --locale pl), --domain DOMAIN or --url URL, or the "
 		    "same keys in %s", cfg.config_file);

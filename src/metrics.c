@@ -64,12 +64,12 @@ static void
 per_family(FILE *f, const struct config *cfg, const char *name,
     size_t value4, size_t value6)
 {
-	if (cfg->set4[0] != '\0')
+	if (cfg->src.set4[0] != '\0')
 		fprintf(f, "allowsync_%s{family=\"ipv4\",set=\"%s\"} %zu\n",
-		    name, cfg->set4, value4);
-	if (cfg->set6[0] != '\0')
+		    name, cfg->src.set4, value4);
+	if (cfg->src.set6[0] != '\0')
 		fprintf(f, "allowsync_%s{family=\"ipv6\",set=\"%s\"} %zu\n",
-		    name, cfg->set6, value6);
+		    name, cfg->src.set6, value6);
 }
 
 /* Print the whole file; returns <0 on a write error. */

@@ -37,13 +37,13 @@ print_creates(const struct run_report *r)
 	const struct config *cfg = r->cfg;
 
 	if (r->create_table)
-		printf("+ table %s %s\n", cfg->family, cfg->table);
+		printf("+ table %s %s\n", cfg->src.family, cfg->src.table);
 	if (r->create_set[0])
 		printf("+ set %s %s %s { type ipv4_addr; flags interval; }\n",
-		    cfg->family, cfg->table, cfg->set4);
+		    cfg->src.family, cfg->src.table, cfg->src.set4);
 	if (r->create_set[1])
 		printf("+ set %s %s %s { type ipv6_addr; flags interval; }\n",
-		    cfg->family, cfg->table, cfg->set6);
+		    cfg->src.family, cfg->src.table, cfg->src.set6);
 }
 
 /* Print the odd elements the plan deletes: "- * (set NAME)". */
@@ -57,7 +57,7 @@ print_odd(const struct run_report *r)
 	for (i = 0; i < p->nodd; i++)
 		printf("- %s (set %s)\n",
 		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
-		    p->odd[i].af == 4 ? r->cfg->set4 : r->cfg->set6);
+		    p->odd[i].af == 4 ? r->cfg->src.set4 : r->cfg->src.set6);
 }
 
 /* See allowsync.h.  Prints nothing with --quiet. */
@@ -72,12 +72,12 @@ report_text(const struct run_report *r)
 	print_odd(r);
 	print_ranges('-', &r->plan.del);
 	print_ranges('+', &r->plan.add);
-	printf("%s %s:", cfg->family, cfg->table);
-	if (cfg->set4[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->set4, r->want.n4,
+	printf("%s %s:", cfg->src.family, cfg->src.table);
+	if (cfg->src.set4[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set4, r->want.n4,
 		    r->plan.add.n4, r->plan.del.n4 + plan_odd_count(&r->plan, 4));
-	if (cfg->set6[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->set6, r->want.n6,
+	if (cfg->src.set6[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set6, r->want.n6,
 		    r->plan.add.n6, r->plan.del.n6 + plan_odd_count(&r->plan, 6));
 	printf(": %s", r->outcome);
 	if (r->held > 0)
@@ -155,8 +155,8 @@ report_json(const struct run_report *r)
 	cJSON_AddStringToObject(root, "result", r->outcome);
 	cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
 	o = cJSON_AddObjectToObject(root, "target");
-	cJSON_AddStringToObject(o, "family", cfg->family);
-	cJSON_AddStringToObject(o, "table", cfg->table);
+	cJSON_AddStringToObject(o, "family", cfg->src.family);
+	cJSON_AddStringToObject(o, "table", cfg->src.table);
 	if (r->create_table)
 		cJSON_AddBoolToObject(o, "create", true);
 	arr = cJSON_AddArrayToObject(root, "sources");
@@ -181,10 +181,10 @@ report_json(const struct run_report *r)
 			    sr->json_rejected);
 		cJSON_AddItemToArray(arr, o);
 	}
-	if (cfg->set4[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv4", json_set(r, cfg->set4, 4));
-	if (cfg->set6[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv6", json_set(r, cfg->set6, 6));
+	if (cfg->src.set4[0] != '\0')
+		cJSON_AddItemToObject(root, "ipv4", json_set(r, cfg->src.set4, 4));
+	if (cfg->src.set6[0] != '\0')
+		cJSON_AddItemToObject(root, "ipv6", json_set(r, cfg->src.set6, 6));
 	o = cJSON_AddObjectToObject(root, "guard");
 	cJSON_AddNumberToObject(o, "entries_before", (double)r->old_entries);
 	cJSON_AddNumberToObject(o, "removing", (double)r->removing);

@@ -68,7 +68,7 @@ age_text(time_t secs, char *buf, size_t bufsz)
 static struct nft_target
 target_of(const struct config *cfg)
 {
-	struct nft_target t = { cfg->family, cfg->table, cfg->set4, cfg->set6 };
+	struct nft_target t = { cfg->src.family, cfg->src.table, cfg->src.set4, cfg->src.set6 };
 
 	return t;
 }
@@ -90,20 +90,20 @@ load_document(const struct config *cfg, const char *url, bool json,
 	enum as_status st;
 
 	*not_modified = *invalid = false;
-	if ((st = fetch_document(url, &cfg->fetch, cond, fr)) != AS_OK)
+	if ((st = fetch_document(url, &cfg->src.fetch, cond, fr)) != AS_OK)
 		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
 	if (fr->status == 304) {
 		*not_modified = true;
 		return AS_OK;
 	}
 	if (json)
-		st = parse_json(fr->body, fr->len, url, cfg->json_keys,
-		    cfg->njson_keys, &el);
+		st = parse_json(fr->body, fr->len, url, cfg->src.json_keys,
+		    cfg->src.njson_keys, &el);
 	else
 		st = parse_text(fr->body, fr->len, url, &el);
 	if (st != AS_OK)
 		return st;
-	st = validate_entries(&el, url, &cfg->policy, doc, invalid);
+	st = validate_entries(&el, url, &cfg->src.policy, doc, invalid);
 	entrylist_free(&el);
 	rangelist_unique(doc);
 	return st;
@@ -193,7 +193,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 		set_str(&cur->document, forms[i]);
 		/* A 304 re-accepts the cached document as it was. */
 		guard_age(&old->ent, nm ? &old->ent.doc : &doc,
-		    cfg->remove_after, &cur->ent);
+		    cfg->src.remove_after, &cur->ent);
 		set_str(&cur->etag, fr.etag != NULL || !nm ? fr.etag :
 		    old->etag);
 		set_str(&cur->last_modified, fr.last_modified != NULL || !nm ?
@@ -225,10 +225,10 @@ refresh_source(const struct config *cfg, const struct source *src,
 			age_text(now - old->accepted, age, sizeof(age));
 			log_warnx("%s: using the cached list accepted %s ago",
 			    src->name, age);
-			if (now - old->accepted > (time_t)cfg->stale_warn * 86400)
+			if (now - old->accepted > (time_t)cfg->src.stale_warn * 86400)
 				log_warnx("%s: the cached list is older than "
 				    "stale-warn (%u days)", src->name,
-				    cfg->stale_warn);
+				    cfg->src.stale_warn);
 		}
 	}
 	res->entries = entryset_count(&cur->ent);
@@ -242,24 +242,24 @@ static enum as_status
 load_statics(const struct config *cfg, struct rangelist *out)
 {
 	struct entrylist el;
-	struct policy pol = cfg->policy;
+	struct policy pol = cfg->src.policy;
 	size_t i;
 	enum as_status st;
 
-	if (cfg->nstatics == 0)
+	if (cfg->src.nstatics == 0)
 		return AS_OK;
 	memset(&el, 0, sizeof(el));
-	el.v = xcalloc(cfg->nstatics, sizeof(*el.v));
-	for (i = 0; i < cfg->nstatics; i++) {
-		el.v[i].text = cfg->statics[i].text;
-		el.v[i].len = strlen(cfg->statics[i].text);
-		el.v[i].where = cfg->statics[i].line;
+	el.v = xcalloc(cfg->src.nstatics, sizeof(*el.v));
+	for (i = 0; i < cfg->src.nstatics; i++) {
+		el.v[i].text = cfg->src.statics[i].text;
+		el.v[i].len = strlen(cfg->src.statics[i].text);
+		el.v[i].where = cfg->src.statics[i].line;
 	}
-	el.n = cfg->nstatics;
+	el.n = cfg->src.nstatics;
 	pol.lenient = false;
 	pol.max_entries = MAX_STATIC;
 	/* Statics come from the file or, replacing those, the command line. */
-	st = validate_entries(&el, cfg->statics[0].line > 0 ?
+	st = validate_entries(&el, cfg->src.statics[0].line > 0 ?
 	    cfg->config_file : "--static", &pol, out, NULL);
 	free(el.v);
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
@@ -275,11 +275,11 @@ log_ranges(const struct config *cfg, const struct rangelist *rl,
 
 	for (i = 0; i < rl->n4 && n < MAX_LOGGED; i++, n++) {
 		range4_format(&rl->v4[i], buf, sizeof(buf));
-		log_notice("%s %s (set %s)", what, buf, cfg->set4);
+		log_notice("%s %s (set %s)", what, buf, cfg->src.set4);
 	}
 	for (i = 0; i < rl->n6 && n < MAX_LOGGED; i++, n++) {
 		range6_format(&rl->v6[i], buf, sizeof(buf));
-		log_notice("%s %s (set %s)", what, buf, cfg->set6);
+		log_notice("%s %s (set %s)", what, buf, cfg->src.set6);
 	}
 	if (total > n)
 		log_notice("%s %zu more", what, total - n);
@@ -295,7 +295,7 @@ log_odd(const struct config *cfg, const struct plan *p, const char *what)
 	for (i = 0; i < p->nodd; i++)
 		log_notice("%s %s (set %s)", what,
 		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
-		    p->odd[i].af == 4 ? cfg->set4 : cfg->set6);
+		    p->odd[i].af == 4 ? cfg->src.set4 : cfg->src.set6);
 }
 
 /*
@@ -498,7 +498,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 }
 
 /*
- * Load every source's saved state into states (cfg->nsources entries).
+ * Load every source's saved state into states (cfg->src.nsources entries).
  * Returns how many have an accepted list.
  */
 static size_t
@@ -506,8 +506,8 @@ load_states(const struct config *cfg, struct srcstate *states)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < cfg->nsources; i++) {
-		state_load(cfg->state_dir, cfg->sources[i].url, &cfg->policy,
+	for (i = 0; i < cfg->src.nsources; i++) {
+		state_load(cfg->state_dir, cfg->src.sources[i].url, &cfg->src.policy,
 		    &states[i]);
 		if (states[i].present)
 			n++;
@@ -536,7 +536,7 @@ build_want(const struct config *cfg, const struct srcstate *states,
 	want->n4 = want->n6 = 0;
 	if ((st = load_statics(cfg, want)) != AS_OK)
 		return st;
-	for (i = 0; i < cfg->nsources; i++)
+	for (i = 0; i < cfg->src.nsources; i++)
 		if (states[i].present)
 			entryset_append(want, &states[i].ent);
 	rangelist_normalise(want);
@@ -558,7 +558,7 @@ shrink_guard(const struct config *cfg, const struct srcstate *old,
 	enum as_status st = AS_OK;
 
 	rangelist_init(&gone);
-	for (i = 0; i < cfg->nsources; i++) {
+	for (i = 0; i < cfg->src.nsources; i++) {
 		if (!old[i].present)
 			continue;
 		rep->old_entries += entryset_count(&old[i].ent);
@@ -567,7 +567,7 @@ shrink_guard(const struct config *cfg, const struct srcstate *old,
 	}
 	if (rep->removing == 0)
 		goto out;
-	if (rep->removing * 100 <= (size_t)cfg->max_remove_percent *
+	if (rep->removing * 100 <= (size_t)cfg->src.max_remove_percent *
 	    rep->old_entries) {
 		log_info("%zu of %zu entries left the list", rep->removing,
 		    rep->old_entries);
@@ -581,10 +581,10 @@ shrink_guard(const struct config *cfg, const struct srcstate *old,
 	log_err("holding back the removal of %zu of %zu entries (more than "
 	    "max-remove-percent = %u%%); check the list, then run with "
 	    "--force to remove them", rep->removing, rep->old_entries,
-	    cfg->max_remove_percent);
+	    cfg->src.max_remove_percent);
 	rangelist_unique(&gone);
 	log_ranges(cfg, &gone, "held back");
-	for (i = 0; i < cfg->nsources; i++)
+	for (i = 0; i < cfg->src.nsources; i++)
 		if (old[i].present)
 			guard_hold(&old[i].ent, &rep->want, &cur[i].ent);
 	rep->held = rep->removing;
@@ -606,7 +606,7 @@ save_lists(const struct config *cfg, const struct srcstate *states,
 	size_t i;
 	enum as_status st = AS_OK, st1;
 
-	for (i = 0; i < cfg->nsources; i++)
+	for (i = 0; i < cfg->src.nsources; i++)
 		if (res[i].status == AS_OK &&
 		    (st1 = state_save(cfg->state_dir, &states[i])) != AS_OK)
 			st = st1;
@@ -619,7 +619,7 @@ save_attempts(const struct config *cfg, const struct srcstate *states)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->nsources; i++)
+	for (i = 0; i < cfg->src.nsources; i++)
 		state_save_attempt(cfg->state_dir, &states[i]);
 }
 
@@ -663,10 +663,10 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	int lockfd = -1;
 
 	rangelist_init(&prev);
-	old = xcalloc(cfg->nsources, sizeof(*old));
-	cur = xcalloc(cfg->nsources, sizeof(*cur));
-	rep->results = xcalloc(cfg->nsources, sizeof(*rep->results));
-	rep->nresults = cfg->nsources;
+	old = xcalloc(cfg->src.nsources, sizeof(*old));
+	cur = xcalloc(cfg->src.nsources, sizeof(*cur));
+	rep->results = xcalloc(cfg->src.nsources, sizeof(*rep->results));
+	rep->nresults = cfg->src.nsources;
 	if ((st = load_statics(cfg, &rep->want)) != AS_OK)
 		goto out;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
@@ -674,8 +674,8 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	have_old = load_states(cfg, old);
 
 	fetch_global_init();
-	for (i = 0; i < cfg->nsources; i++) {
-		refresh_source(cfg, &cfg->sources[i], &old[i], &cur[i],
+	for (i = 0; i < cfg->src.nsources; i++) {
+		refresh_source(cfg, &cfg->src.sources[i], &old[i], &cur[i],
 		    &rep->results[i], now);
 		if (cur[i].present)
 			have_data++;
@@ -722,8 +722,8 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	if (lockfd != -1)
 		close(lockfd);
 	rangelist_free(&prev);
-	free_states(old, cfg->nsources);
-	free_states(cur, cfg->nsources);
+	free_states(old, cfg->src.nsources);
+	free_states(cur, cfg->src.nsources);
 	return st;
 }
 
@@ -769,7 +769,7 @@ restore_run(const struct config *cfg, struct run_report *rep)
 	bool writes = !cfg->dry_run && !state_dir_readonly(cfg->state_dir);
 	int lockfd = -1;
 
-	states = xcalloc(cfg->nsources, sizeof(*states));
+	states = xcalloc(cfg->src.nsources, sizeof(*states));
 	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		goto out;
 	if ((st = saved_want(cfg, states, rep, "restore")) != AS_OK)
@@ -782,7 +782,7 @@ restore_run(const struct config *cfg, struct run_report *rep)
  out:
 	if (lockfd != -1)
 		close(lockfd);
-	free_states(states, cfg->nsources);
+	free_states(states, cfg->src.nsources);
 	return st;
 }
 
@@ -793,7 +793,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 	struct srcstate *states;
 	enum as_status st;
 
-	states = xcalloc(cfg->nsources, sizeof(*states));
+	states = xcalloc(cfg->src.nsources, sizeof(*states));
 	if ((st = saved_want(cfg, states, rep, "check against")) != AS_OK)
 		goto out;
 	if ((st = sync_kernel(cfg, rep, false, NULL, false)) != AS_OK)
@@ -805,7 +805,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 		st = AS_EDRIFT;
 	}
  out:
-	free_states(states, cfg->nsources);
+	free_states(states, cfg->src.nsources);
 	return st;
 }
 
@@ -820,11 +820,11 @@ status_run(const struct config *cfg)
 	size_t i;
 	time_t now = time(NULL);
 
-	for (i = 0; i < cfg->nsources; i++) {
-		state_load(cfg->state_dir, cfg->sources[i].url, &cfg->policy,
+	for (i = 0; i < cfg->src.nsources; i++) {
+		state_load(cfg->state_dir, cfg->src.sources[i].url, &cfg->src.policy,
 		    &st);
-		printf("source %s\n  url: %s\n", cfg->sources[i].name,
-		    cfg->sources[i].url);
+		printf("source %s\n  url: %s\n", cfg->src.sources[i].name,
+		    cfg->src.sources[i].url);
 		printf("  last attempt: %s (%s)\n",
 		    state_time(st.attempt, t1, sizeof(t1)),
 		    st.result ? st.result : "never");
@@ -850,11 +850,11 @@ status_run(const struct config *cfg)
 	run_report_init(&rep, cfg);
 	rc = sync_kernel(cfg, &rep, false, NULL, false);
 	if (rc == AS_OK) {
-		printf("kernel: %s %s", cfg->family, cfg->table);
-		if (cfg->set4[0] != '\0')
-			printf(" %s %zu ranges", cfg->set4, rep.have.n4);
-		if (cfg->set6[0] != '\0')
-			printf(" %s %zu ranges", cfg->set6, rep.have.n6);
+		printf("kernel: %s %s", cfg->src.family, cfg->src.table);
+		if (cfg->src.set4[0] != '\0')
+			printf(" %s %zu ranges", cfg->src.set4, rep.have.n4);
+		if (cfg->src.set6[0] != '\0')
+			printf(" %s %zu ranges", cfg->src.set6, rep.have.n6);
 		printf(" (generation %u)\n", rep.gen_before);
 	} else
 		printf("kernel: sets unreadable (%s)\n", log_last_error());

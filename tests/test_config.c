@@ -52,20 +52,20 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cfg, ""), AS_OK);
-	assert_string_equal(cfg.family, "inet");
-	assert_string_equal(cfg.table, "filter");
-	assert_string_equal(cfg.set4, "docplanner_v4");
-	assert_string_equal(cfg.set6, "docplanner_v6");
-	assert_int_equal(cfg.njson_keys, 1);
-	assert_string_equal(cfg.json_keys[0], "API");
-	assert_int_equal(cfg.fetch.timeout, 30);
-	assert_int_equal(cfg.fetch.max_bytes, 1048576);
-	assert_int_equal(cfg.policy.min_prefix4, 16);
-	assert_int_equal(cfg.policy.min_prefix6, 32);
-	assert_int_equal(cfg.policy.max_entries, 10000);
-	assert_false(cfg.policy.allow_private);
-	assert_false(cfg.policy.lenient);
-	assert_int_equal(cfg.nsources, 0);
+	assert_string_equal(cfg.src.family, "inet");
+	assert_string_equal(cfg.src.table, "filter");
+	assert_string_equal(cfg.src.set4, "docplanner_v4");
+	assert_string_equal(cfg.src.set6, "docplanner_v6");
+	assert_int_equal(cfg.src.njson_keys, 1);
+	assert_string_equal(cfg.src.json_keys[0], "API");
+	assert_int_equal(cfg.src.fetch.timeout, 30);
+	assert_int_equal(cfg.src.fetch.max_bytes, 1048576);
+	assert_int_equal(cfg.src.policy.min_prefix4, 16);
+	assert_int_equal(cfg.src.policy.min_prefix6, 32);
+	assert_int_equal(cfg.src.policy.max_entries, 10000);
+	assert_false(cfg.src.policy.allow_private);
+	assert_false(cfg.src.policy.lenient);
+	assert_int_equal(cfg.src.nsources, 0);
 	config_free(&cfg);
 }
 
@@ -91,24 +91,24 @@ test_file_grammar(void **state)
 	    "lenient = off\n"
 	    "static = 8.8.8.8\n"
 	    "static = 9.9.9.0/24\n"), AS_OK);
-	assert_int_equal(cfg.nsources, 3);
-	assert_string_equal(cfg.sources[0].url,
+	assert_int_equal(cfg.src.nsources, 3);
+	assert_string_equal(cfg.src.sources[0].url,
 	    "https://www.znanylekarz.pl/public/docs/public-ips.json");
-	assert_string_equal(cfg.sources[0].url_txt,
+	assert_string_equal(cfg.src.sources[0].url_txt,
 	    "https://www.znanylekarz.pl/public/docs/public-ips.txt");
-	assert_string_equal(cfg.sources[1].url,
+	assert_string_equal(cfg.src.sources[1].url,
 	    "https://www.example.com/public/docs/public-ips.json");
-	assert_string_equal(cfg.sources[2].url_txt,
+	assert_string_equal(cfg.src.sources[2].url_txt,
 	    "https://mirror.example.net/other.txt");
-	assert_string_equal(cfg.table, "fw");
-	assert_false(cfg.sources[0].text_only);
-	assert_string_equal(cfg.set6, "");
-	assert_int_equal(cfg.njson_keys, 2);
-	assert_string_equal(cfg.json_keys[1], "WEBHOOKS");
-	assert_int_equal(cfg.fetch.timeout, 5);
-	assert_true(cfg.policy.allow_private);
-	assert_int_equal(cfg.nstatics, 2);
-	assert_int_equal(cfg.statics[1].line, 15);
+	assert_string_equal(cfg.src.table, "fw");
+	assert_false(cfg.src.sources[0].text_only);
+	assert_string_equal(cfg.src.set6, "");
+	assert_int_equal(cfg.src.njson_keys, 2);
+	assert_string_equal(cfg.src.json_keys[1], "WEBHOOKS");
+	assert_int_equal(cfg.src.fetch.timeout, 5);
+	assert_true(cfg.src.policy.allow_private);
+	assert_int_equal(cfg.src.nstatics, 2);
+	assert_int_equal(cfg.src.statics[1].line, 15);
 	config_free(&cfg);
 }
 
@@ -120,10 +120,10 @@ test_text_only_url(void **state)
 	(void)state;
 	assert_int_equal(parse(&cfg, "url = file:///srv/mirror/ips.txt\n"
 	    "url = https://a.example/list\n"), AS_OK);
-	assert_true(cfg.sources[0].text_only);
-	assert_string_equal(cfg.sources[0].url_txt, "file:///srv/mirror/ips.txt");
-	assert_false(cfg.sources[1].text_only);
-	assert_null(cfg.sources[1].url_txt);
+	assert_true(cfg.src.sources[0].text_only);
+	assert_string_equal(cfg.src.sources[0].url_txt, "file:///srv/mirror/ips.txt");
+	assert_false(cfg.src.sources[1].text_only);
+	assert_null(cfg.src.sources[1].url_txt);
 	config_free(&cfg);
 }
 
@@ -140,8 +140,8 @@ test_all_locales(void **state)
 	for (i = 0; i < 13; i++) {
 		snprintf(line, sizeof(line), "locale = %s\n", codes[i]);
 		assert_int_equal(parse(&cfg, line), AS_OK);
-		assert_int_equal(cfg.nsources, 1);
-		assert_non_null(strstr(cfg.sources[0].url, "https://www."));
+		assert_int_equal(cfg.src.nsources, 1);
+		assert_non_null(strstr(cfg.src.sources[0].url, "https://www."));
 		config_free(&cfg);
 	}
 	assert_int_equal(parse(&cfg, "locale = uk\n"), AS_ECONFIG);
@@ -438,12 +438,12 @@ test_duplicate_keys(void **state)
 	    "url = https://d.example/x.json\n"
 	    "url-txt = https://d.example/x.txt\n"
 	    "static = 8.8.8.8\nstatic = 9.9.9.9\n"), AS_OK);
-	assert_int_equal(cfg.nsources, 6);
-	assert_int_equal(cfg.nstatics, 2);
+	assert_int_equal(cfg.src.nsources, 6);
+	assert_int_equal(cfg.src.nstatics, 2);
 	config_free(&cfg);
 
 	assert_int_equal(load(&cfg, 7, argv), AS_OK);
-	assert_int_equal(cfg.fetch.timeout, 7);
+	assert_int_equal(cfg.src.fetch.timeout, 7);
 	config_free(&cfg);
 	unlink(path);
 }
@@ -462,16 +462,16 @@ test_cli_overrides_file(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, 13, argv), AS_OK);
 	unlink(path);
-	assert_string_equal(cfg.table, "cli");
-	assert_int_equal(cfg.nsources, 2);	/* file's locale replaced */
-	assert_string_equal(cfg.sources[0].url_txt, "https://a.example/y.txt");
-	assert_string_equal(cfg.sources[1].url_txt,
+	assert_string_equal(cfg.src.table, "cli");
+	assert_int_equal(cfg.src.nsources, 2);	/* file's locale replaced */
+	assert_string_equal(cfg.src.sources[0].url_txt, "https://a.example/y.txt");
+	assert_string_equal(cfg.src.sources[1].url_txt,
 	    "https://www.b.example/public/docs/public-ips.txt");
-	assert_string_equal(cfg.sources[1].url,
+	assert_string_equal(cfg.src.sources[1].url,
 	    "https://www.b.example/public/docs/public-ips.json");
-	assert_int_equal(cfg.nstatics, 1);	/* file statics kept */
+	assert_int_equal(cfg.src.nstatics, 1);	/* file statics kept */
 	assert_true(cfg.dry_run);
-	assert_true(cfg.policy.lenient);
+	assert_true(cfg.src.policy.lenient);
 	config_free(&cfg);
 }
 
@@ -546,8 +546,8 @@ test_ca_file(void **state)
 	config_free(&cfg);
 	/* The command line wins: only the file it names is checked. */
 	assert_int_equal(load(&cfg, 5, a5), AS_OK);
-	assert_string_equal(cfg.ca_file, conf);
-	assert_string_equal(cfg.fetch.ca_file, conf);
+	assert_string_equal(cfg.src.ca_file, conf);
+	assert_string_equal(cfg.src.fetch.ca_file, conf);
 	config_free(&cfg);
 	unlink(conf);
 }
@@ -563,9 +563,9 @@ test_missing_default_ok(void **state)
 	if (access(DEFAULT_CONFIG_FILE, F_OK) == 0)
 		skip();
 	assert_int_equal(load(&cfg, 4, argv), AS_OK);
-	assert_int_equal(cfg.nsources, 1);
-	assert_true(cfg.policy.want4);
-	assert_false(cfg.policy.want6);
+	assert_int_equal(cfg.src.nsources, 1);
+	assert_true(cfg.src.policy.want4);
+	assert_false(cfg.src.policy.want6);
 	config_free(&cfg);
 }
 
@@ -580,9 +580,160 @@ test_flags_take_values(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, 6, argv), AS_OK);
 	unlink(path);
-	assert_false(cfg.policy.allow_private);
+	assert_false(cfg.src.policy.allow_private);
 	assert_int_equal(cfg.verbosity, 2);
 	config_free(&cfg);
+}
+
+/*
+ * A value to set for every key of the table, and what config_value()
+ * must give back.  A key missing here fails test_table_round_trip: a new
+ * key must be tested.
+ */
+static const struct {
+	const char	*key;
+	const char	*set;		/* as written in the file, or argv */
+	const char	*get;		/* NULL: the same */
+} samples[] = {
+	{ "config", "/etc/other.conf", NULL },
+	{ "dry-run", "yes", NULL },
+	{ "json", "yes", NULL },
+	{ "verbose", "yes", NULL },
+	{ "quiet", "yes", NULL },
+	{ "version", "yes", NULL },
+	{ "help", "yes", NULL },
+	{ "locale", "PL", "pl" },
+	{ "domain", "example.com", NULL },
+	{ "url", "https://mirror.example.net/ips.json", NULL },
+	{ "url-txt", "https://mirror.example.net/ips-text", NULL },
+	{ "ca-file", "/etc/ssl/certs/ca-certificates.crt", NULL },
+	{ "json-keys", "API , WEBHOOKS", "API,WEBHOOKS" },
+	{ "timeout", "600", NULL },
+	{ "connect-timeout", "7", NULL },
+	{ "max-bytes", "268435456", NULL },
+	{ "retries", "10", NULL },
+	{ "retry-delay", "0", NULL },
+	{ "family", "ip6", NULL },
+	{ "table", "fw.main_1", NULL },
+	{ "set4", "", NULL },
+	{ "set6", "v6_list", NULL },
+	{ "create", "on", "yes" },
+	{ "min-prefix4", "32", NULL },
+	{ "min-prefix6", "128", NULL },
+	{ "allow-private", "true", "yes" },
+	{ "max-entries", "16777216", NULL },
+	{ "lenient", "1", "yes" },
+	{ "static", "185.1.2.3", NULL },
+	{ "state-dir", "/srv/allowsync", NULL },
+	{ "remove-after", "1000", NULL },
+	{ "max-remove-percent", "0", NULL },
+	{ "force", "yes", NULL },
+	{ "stale-warn", "3650", NULL },
+	{ "wait", "3600", NULL },
+	{ "metrics-file", "/var/lib/prometheus/allowsync.prom", NULL },
+	{ "restore", "yes", NULL },
+	{ "check", "yes", NULL },
+	{ "status", "yes", NULL },
+};
+
+/*
+ * Every key of the table: set through the file (or, for the
+ * command-line-only keys, argv) and read back with config_value().
+ */
+static void
+test_table_round_trip(void **state)
+{
+	struct config cfg;
+	const char *key, *argv[4];
+	char text[512], buf[512], arg[256];
+	unsigned int flags;
+	size_t i, j, n = sizeof(samples) / sizeof(samples[0]);
+
+	(void)state;
+	for (i = 0; (key = config_key(i, &flags)) != NULL; i++) {
+		for (j = 0; j < n && strcmp(samples[j].key, key) != 0; j++)
+			;
+		if (j == n)
+			fail_msg("key %s has no sample value", key);
+		if (flags & KEY_CLI_ONLY || strcmp(key, "dry-run") == 0) {
+			/* An empty config file: /dev/null. */
+			snprintf(arg, sizeof(arg), "--%s", key);
+			argv[0] = "allowsync";
+			argv[1] = arg;
+			argv[2] = strcmp(key, "config") == 0 ?
+			    samples[j].set : "--config=/dev/null";
+			argv[3] = NULL;
+			(void)load(&cfg, 3, argv);
+		} else {
+			snprintf(text, sizeof(text), "%s%s = %s\n",
+			    strcmp(key, "url-txt") == 0 ?
+			    "url = https://a.example/x.json\n" : "", key,
+			    samples[j].set);
+			if (parse(&cfg, text) != AS_OK)
+				fail_msg("%s = %s refused", key,
+				    samples[j].set);
+		}
+		assert_non_null(config_value(&cfg, key, buf, sizeof(buf)));
+		if (strcmp(buf, samples[j].get ? samples[j].get :
+		    samples[j].set) != 0)
+			fail_msg("%s: set %s, got %s", key, samples[j].set,
+			    buf);
+		config_free(&cfg);
+	}
+	assert_int_equal(i, n);
+	assert_null(config_value(&cfg, "no-such-key", buf, sizeof(buf)));
+}
+
+/* The contents of path, or NULL; the caller frees it. */
+static char *
+slurp(const char *path)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	buf = malloc(1 << 20);
+	assert_non_null(buf);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Every key is documented: the file's keys in allowsync.conf(5) (".It Cm
+ * KEY"), every option in allowsync(8) ("Fl Fl KEY"), and in README.md.
+ */
+static void
+test_table_documented(void **state)
+{
+	char *conf5, *man8, *readme, needle[128];
+	const char *key;
+	unsigned int flags;
+	size_t i;
+
+	(void)state;
+	conf5 = slurp("docs/allowsync.conf.5");
+	man8 = slurp("docs/allowsync.8");
+	readme = slurp("README.md");
+	if (conf5 == NULL || man8 == NULL || readme == NULL)
+		fail_msg("run from the top of the source tree");
+	for (i = 0; (key = config_key(i, &flags)) != NULL; i++) {
+		snprintf(needle, sizeof(needle), ".It Cm %s ", key);
+		if (!(flags & KEY_CLI_ONLY) && strstr(conf5, needle) == NULL)
+			fail_msg("allowsync.conf.5 lacks %s", needle);
+		snprintf(needle, sizeof(needle), "Fl Fl %s", key);
+		if (strstr(man8, needle) == NULL)
+			fail_msg("allowsync.8 lacks %s", needle);
+		snprintf(needle, sizeof(needle), "--%s", key);
+		if (strstr(readme, needle) == NULL)
+			fail_msg("README.md lacks %s", needle);
+	}
+	free(conf5);
+	free(man8);
+	free(readme);
 }
 
 int
@@ -604,6 +755,8 @@ main(void)
 		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_missing_default_ok),
 		cmocka_unit_test(test_flags_take_values),
+		cmocka_unit_test(test_table_round_trip),
+		cmocka_unit_test(test_table_documented),
 	};
 
 	log_init(LOG_LVL_ERR);

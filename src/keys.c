@@ -1,0 +1,424 @@
+/*
+ * The configuration keys that need more than a value stored: the sources
+ * (locale, domain, url, url-txt), the lists (static, json-keys), and the
+ * flags with a rule of their own (verbose, quiet, dry-run).  config.c's
+ * table points at a setter and a getter here for each; this file also
+ * logs configuration errors for both.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "allowsync.h"
+
+#define VENDOR_PATH	"/public/docs/public-ips.json"	/* on www.DOMAIN */
+
+/* The market domains of the vendor, by --locale code. */
+static const struct {
+	const char	*code;
+	const char	*domain;
+} locales[] = {
+	{ "ar", "doctoraliar.com" },
+	{ "br", "doctoralia.com.br" },
+	{ "cl", "doctoralia.cl" },
+	{ "co", "doctoralia.co" },
+	{ "cz", "znamylekar.cz" },
+	{ "de", "jameda.de" },
+	{ "es", "doctoralia.es" },
+	{ "it", "miodottore.it" },
+	{ "mx", "doctoralia.mx" },
+	{ "pe", "doctoralia.pe" },
+	{ "pl", "znanylekarz.pl" },
+	{ "pt", "doctoralia.com.pt" },
+	{ "tr", "doktortakvimi.com" },
+};
+#define NLOCALES	(sizeof(locales) / sizeof(locales[0]))
+
+/*
+ * Log a configuration error at its origin, "FILE: line N: KEY: WHAT" or
+ * "--KEY: WHAT", followed by the escaped value in quotes unless val is
+ * NULL (a value that must not be logged).  Returns AS_ECONFIG.
+ */
+enum as_status
+config_error(const struct config_origin *o, const char *key, const char *what,
+    const char *val)
+{
+	char ev[ESCAPE_BUF], tail[ESCAPE_BUF + 4] = "";
+
+	if (val != NULL)
+		snprintf(tail, sizeof(tail), " \"%s\"",
+		    log_escape(val, strlen(val), ev, sizeof(ev)));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: %s%s", o->file, o->line, key, what,
+		    tail);
+	else
+		log_err("--%s: %s%s", key, what, tail);
+	return AS_ECONFIG;
+}
+
+/*
+ * Log that the value val of key is bad, the value first:
+ * "FILE: line N: KEY: "VAL" WHY" or "--KEY: "VAL" WHY".  Returns
+ * AS_ECONFIG.
+ */
+enum as_status
+config_bad_value(const struct config_origin *o, const char *key, const char *val,
+    const char *why)
+{
+	char ev[ESCAPE_BUF];
+
+	log_escape(val, strlen(val), ev, sizeof(ev));
+	if (o->file != NULL)
+		log_err("%s: line %zu: %s: \"%s\" %s", o->file, o->line, key,
+		    ev, why);
+	else
+		log_err("--%s: \"%s\" %s", key, ev, why);
+	return AS_ECONFIG;
+}
+
+/*
+ * Log why fetch_url_check() refused url.  A URL with credentials is not
+ * repeated: the password would end up in the journal.
+ */
+enum as_status
+config_url_error(const struct config_origin *o, const char *key, const char *why,
+    const char *url)
+{
+	return config_error(o, key, why,
+	    strcmp(why, URL_CREDENTIALS) == 0 ? NULL : url);
+}
+
+/* True when s is a plausible DNS name (letters, digits, '-', '.'). */
+static bool
+domain_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
+			return false;
+	return strstr(s, "..") == NULL;
+}
+
+/* See allowsync.h. */
+const char *
+key_locale_codes(char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NLOCALES && n < bufsz; i++)
+		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s", i ? " " : "",
+		    locales[i].code);
+	return buf;
+}
+
+/* --------------------------------------------------------- lists of keys */
+
+/* Free the sources of so and empty the list. */
+static void
+sources_clear(struct source_opts *so)
+{
+	size_t i;
+
+	for (i = 0; i < so->nsources; i++) {
+		free(so->sources[i].name);
+		free(so->sources[i].url);
+		free(so->sources[i].url_txt);
+	}
+	memset(so->sources, 0, sizeof(so->sources));
+	so->nsources = 0;
+}
+
+/* Free the static entries of so and empty the list. */
+static void
+statics_clear(struct source_opts *so)
+{
+	size_t i;
+
+	for (i = 0; i < so->nstatics; i++)
+		free(so->statics[i].text);
+	free(so->statics);
+	so->statics = NULL;
+	so->nstatics = 0;
+}
+
+/* Free the json-keys of so and empty the list. */
+static void
+json_keys_clear(struct source_opts *so)
+{
+	size_t i;
+
+	for (i = 0; i < so->njson_keys; i++)
+		free(so->json_keys[i]);
+	so->njson_keys = 0;
+}
+
+/*
+ * Add a source with JSON URL url, added by key.  The text fallback is the
+ * URL with a final ".json" changed to ".txt"; url-txt may replace it
+ * later.  A URL ending in ".txt" is the text form itself, with no JSON
+ * form.
+ */
+static enum as_status
+source_add(struct config *cfg, struct config_origin *o, const char *key,
+    const char *name, const char *url)
+{
+	struct source_opts *so = &cfg->src;
+	struct source *s;
+	const char *why;
+	size_t n;
+
+	if ((why = fetch_url_check(url)) != NULL)
+		return config_url_error(o, key, why, url);
+	if (so->nsources == MAX_SOURCES)
+		return config_error(o, key, "too many sources", name);
+	s = &so->sources[so->nsources++];
+	s->name = xstrdup(name);
+	s->key = key;
+	s->url = xstrdup(url);
+	n = strlen(url);
+	if (n > 5 && strcmp(url + n - 5, ".json") == 0) {
+		s->url_txt = xmalloc(n);
+		memcpy(s->url_txt, url, n - 5);
+		memcpy(s->url_txt + n - 5, ".txt", 5);
+	} else if (n > 4 && strcmp(url + n - 4, ".txt") == 0) {
+		s->url_txt = xstrdup(url);
+		s->text_only = true;
+	}
+	o->url_txt_ok = true;
+	return AS_OK;
+}
+
+/*
+ * locale, domain, url: add a source.  The command line's sources replace
+ * the file's.
+ */
+enum as_status
+key_set_source(struct config *cfg, struct config_origin *o, const char *key,
+    const char *val)
+{
+	char url[MAX_URL_LEN + 1], codes[64], what[128];
+	size_t i;
+
+	if (o->file == NULL && !o->cli_sources) {
+		sources_clear(&cfg->src);
+		o->cli_sources = true;
+	}
+	o->url_txt_ok = false;
+	if (strcmp(key, "url") == 0)
+		return source_add(cfg, o, key, val, val);
+	if (strcmp(key, "domain") == 0) {
+		if (!domain_ok(val))
+			return config_error(o, key, "not a domain name",
+			    val);
+		snprintf(url, sizeof(url), "https://www.%s" VENDOR_PATH, val);
+		return source_add(cfg, o, key, val, url);
+	}
+	for (i = 0; i < NLOCALES; i++) {
+		if (strcasecmp(val, locales[i].code) == 0) {
+			snprintf(url, sizeof(url), "https://www.%s"
+			    VENDOR_PATH, locales[i].domain);
+			return source_add(cfg, o, key, locales[i].code,
+			    url);
+		}
+	}
+	snprintf(what, sizeof(what), "unknown locale (one of %s)",
+	    key_locale_codes(codes, sizeof(codes)));
+	return config_error(o, key, what, val);
+}
+
+/* locale, domain, url: the sources that key added, joined by ",". */
+void
+key_get_source(const struct config *cfg, const char *key, char *buf,
+    size_t bufsz)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->src.nsources && n < bufsz; i++)
+		if (strcmp(cfg->src.sources[i].key, key) == 0)
+			n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+			    n ? "," : "", cfg->src.sources[i].name);
+}
+
+/* url-txt: the text form of the source the preceding url added. */
+enum as_status
+key_set_url_txt(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	struct source *s;
+	const char *why;
+
+	if (!o->url_txt_ok)
+		return config_error(o, key,
+		    "must follow the url it belongs to", val);
+	if ((why = fetch_url_check(val)) != NULL)
+		return config_url_error(o, key, why, val);
+	s = &cfg->src.sources[cfg->src.nsources - 1];
+	free(s->url_txt);
+	s->url_txt = xstrdup(val);
+	o->url_txt_ok = false;
+	return AS_OK;
+}
+
+void
+key_get_url_txt(const struct config *cfg, const char *key, char *buf,
+    size_t bufsz)
+{
+	const struct source *s = &cfg->src.sources[cfg->src.nsources - 1];
+
+	(void)key;
+	snprintf(buf, bufsz, "%s", cfg->src.nsources > 0 && s->url_txt ?
+	    s->url_txt : "");
+}
+
+/* static: one more entry.  The command line's entries replace the file's. */
+enum as_status
+key_set_static(struct config *cfg, struct config_origin *o, const char *key,
+    const char *val)
+{
+	struct source_opts *so = &cfg->src;
+
+	if (o->file == NULL && !o->cli_statics) {
+		statics_clear(so);
+		o->cli_statics = true;
+	}
+	if (so->nstatics == MAX_STATIC)
+		return config_error(o, key, "too many entries", val);
+	so->statics = xreallocarray(so->statics, so->nstatics + 1,
+	    sizeof(*so->statics));
+	so->statics[so->nstatics].text = xstrdup(val);
+	so->statics[so->nstatics].line = o->file ? o->line : 0;
+	so->nstatics++;
+	return AS_OK;
+}
+
+void
+key_get_static(const struct config *cfg, const char *key, char *buf,
+    size_t bufsz)
+{
+	size_t i, n = 0;
+
+	(void)key;
+	buf[0] = '\0';
+	for (i = 0; i < cfg->src.nstatics && n < bufsz; i++)
+		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+		    i ? "," : "", cfg->src.statics[i].text);
+}
+
+/* json-keys: split the list at commas. */
+enum as_status
+key_set_json_keys(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	struct source_opts *so = &cfg->src;
+	const char *p = val, *c;
+	size_t n;
+
+	json_keys_clear(so);
+	for (;;) {
+		c = strchr(p, ',');
+		n = c ? (size_t)(c - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			return config_error(o, key, "empty key in", val);
+		if (so->njson_keys == MAX_JSON_KEYS)
+			return config_error(o, key, "too many keys", val);
+		so->json_keys[so->njson_keys++] = xstrndup(p, n);
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	return AS_OK;
+}
+
+void
+key_get_json_keys(const struct config *cfg, const char *key,
+    char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+
+	(void)key;
+	buf[0] = '\0';
+	for (i = 0; i < cfg->src.njson_keys && n < bufsz; i++)
+		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+		    i ? "," : "", cfg->src.json_keys[i]);
+}
+
+/*
+ * verbose and quiet: one verbosity.  -v twice on the command line is
+ * debug.
+ */
+enum as_status
+key_set_verbosity(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	int b;
+
+	if ((b = parse_bool(val)) < 0)
+		return config_error(o, key, "expected yes or no, got",
+		    val);
+	if (strcmp(key, "quiet") == 0)
+		cfg->verbosity = b ? -1 : 0;
+	else
+		cfg->verbosity = b ? (o->file == NULL && cfg->verbosity > 0 ?
+		    2 : 1) : 0;
+	return AS_OK;
+}
+
+void
+key_get_verbosity(const struct config *cfg, const char *key,
+    char *buf, size_t bufsz)
+{
+	bool on = strcmp(key, "quiet") == 0 ? cfg->verbosity < 0 :
+	    cfg->verbosity > 0;
+
+	snprintf(buf, bufsz, "%s", on ? "yes" : "no");
+}
+
+/* dry-run = yes in the file is refused; "no" is harmless. */
+enum as_status
+key_set_dry_run(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	int b;
+
+	if ((b = parse_bool(val)) < 0)
+		return config_error(o, key, "expected yes or no, got",
+		    val);
+	if (b && o->file != NULL)
+		return config_error(o, key, "is a command-line decision "
+		    "(--dry-run): in the file it would silently turn every "
+		    "timer run into a no-op", NULL);
+	cfg->dry_run = b;
+	return AS_OK;
+}
+
+void
+key_get_dry_run(const struct config *cfg, const char *key,
+    char *buf, size_t bufsz)
+{
+	(void)key;
+	snprintf(buf, bufsz, "%s", cfg->dry_run ? "yes" : "no");
+}
+
+
+/* See allowsync.h. */
+void
+keys_free(struct source_opts *so)
+{
+	sources_clear(so);
+	statics_clear(so);
+	json_keys_clear(so);
+}
