@@ -1,9 +1,8 @@
-# Fuzzing and static analysis; included at the end of the Makefile.
+# Fuzzing; included at the end of the Makefile.
 #
 #   make fuzz [FUZZ_SECONDS=60]	build every libFuzzer target into
 #				build-fuzz/ and run each for that long
 #   make fuzz-build		only build them
-#   make analyze		gcc -fanalyzer and cppcheck over src/*.c
 #
 # `make -j2 fuzz` runs two targets at a time.  A crash, leak, sanitizer
 # report or broken invariant fails the target; the input that caused it is
@@ -85,19 +84,3 @@ fuzz-run-$(1): $(FUZZ_BUILD)/$(1) | $(FUZZ_BUILD)/artifacts
 	cat $(FUZZ_BUILD)/$(1).summary
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
-
-# Static analysis: gcc's analyzer per file with the project's flags and
-# warnings as errors, then cppcheck.  False positives are suppressed inline
-# (cppcheck-suppress) with a comment saying why.
-ANALYZE_CC	?= gcc
-ANALYZE_SRCS	:= $(wildcard src/*.c)
-
-.PHONY: $(ANALYZE_SRCS:%=analyze-%)
-
-analyze: $(ANALYZE_SRCS:%=analyze-%)
-	cppcheck --quiet --enable=warning,performance,portability \
-	    --error-exitcode=1 --inline-suppr -I src src/
-
-$(ANALYZE_SRCS:%=analyze-%): analyze-%:
-	$(ANALYZE_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fanalyzer -Werror \
-	    -c -o /dev/null $*

@@ -20,7 +20,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "allowsync.h"
+#include "kernel.h"
 
 #define PAIR_MAX	128		/* wire bytes of a start/end pair */
 #define DUMP_FIRST_CAP	1024		/* first key array of a dump */

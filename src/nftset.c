@@ -22,7 +22,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/udata.h>
 
-#include "allowsync.h"
+#include "kernel.h"
 
 #define REQ_BUF_SIZE	2048		/* one GET request with two names */
 #define PAIR_MAX	128		/* wire bytes of a start/end pair */

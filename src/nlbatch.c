@@ -26,7 +26,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "allowsync.h"
+#include "kernel.h"
 
 #define NL_TIMEOUT_MS	10000		/* longest wait for one kernel reply */
 #define NL_RBUF_SIZE	(128 * 1024)	/* one received datagram */

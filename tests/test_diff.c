@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "allowsync.h"
+#include "testutil.h"
 
 #define A4(a, b, c, d) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -39,21 +39,11 @@ add6(struct rangelist *rl, uint64_t fhi, uint64_t flo, uint64_t lhi,
 static const char *
 list_text(const struct rangelist *rl, char *out, size_t outsz)
 {
-	char buf[RANGE_STRLEN];
-	size_t i;
+	char v4[1024], v6[1024];
 
-	out[0] = '\0';
-	for (i = 0; i < rl->n4; i++) {
-		range4_format(&rl->v4[i], buf, sizeof(buf));
-		strncat(out, buf, outsz - strlen(out) - 1);
-		strncat(out, " ", outsz - strlen(out) - 1);
-	}
-	strncat(out, "|", outsz - strlen(out) - 1);
-	for (i = 0; i < rl->n6; i++) {
-		strncat(out, " ", outsz - strlen(out) - 1);
-		range6_format(&rl->v6[i], buf, sizeof(buf));
-		strncat(out, buf, outsz - strlen(out) - 1);
-	}
+	snprintf(out, outsz, "%s%s|%s%s", ranges_text(rl, 4, v4, sizeof(v4)),
+	    rl->n4 > 0 ? " " : "", rl->n6 > 0 ? " " : "",
+	    ranges_text(rl, 6, v6, sizeof(v6)));
 	return out;
 }
 

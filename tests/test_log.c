@@ -14,31 +14,15 @@
 
 #include <cmocka.h>
 
-#include "allowsync.h"
+#include "testutil.h"
 
 /* Run fn with stderr captured; returns what it wrote (static buffer). */
 static const char *
 capture(void (*fn)(void))
 {
-	static char out[4096];
-	FILE *tmp;
-	size_t n;
-	int saved;
-
-	tmp = tmpfile();
-	assert_non_null(tmp);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(tmp), 2);
+	capture_start();
 	fn();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(out, 1, sizeof(out) - 1, tmp);
-	out[n] = '\0';
-	fclose(tmp);
-	return out;
+	return capture_end();
 }
 
 static void

@@ -23,10 +23,9 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "allowsync.h"
+#include "testutil.h"
 
 #define NFT_OUT_MAX	(4 * 1024 * 1024)	/* nft -j output kept */
-#define LOG_MAX		8192			/* captured log bytes */
 
 static const struct nft_target tgt = {
 	"inet", "filter", "docplanner_v4", "docplanner_v6"
@@ -180,23 +179,15 @@ add6(struct rangelist *rl, const char *first, const char *last)
 
 /* The ranges of rl as text, IPv4 then IPv6, joined by " ". */
 static const char *
-ranges_text(const struct rangelist *rl)
+all_text(const struct rangelist *rl)
 {
 	static char out[65536];
-	char buf[RANGE_STRLEN];
-	size_t i;
+	char v4[32768], v6[32768];
 
-	out[0] = '\0';
-	for (i = 0; i < rl->n4; i++) {
-		range4_format(&rl->v4[i], buf, sizeof(buf));
-		strcat(out, out[0] ? " " : "");
-		strcat(out, buf);
-	}
-	for (i = 0; i < rl->n6; i++) {
-		range6_format(&rl->v6[i], buf, sizeof(buf));
-		strcat(out, out[0] ? " " : "");
-		strcat(out, buf);
-	}
+	ranges_text(rl, 4, v4, sizeof(v4));
+	ranges_text(rl, 6, v6, sizeof(v6));
+	snprintf(out, sizeof(out), "%s%s%s", v4, v4[0] && v6[0] ? " " : "",
+	    v6);
 	return out;
 }
 
@@ -210,43 +201,11 @@ read_text(uint32_t *genid)
 
 	rangelist_init(&have);
 	assert_int_equal(read_gen(&tgt, false, &have, &g), AS_OK);
-	s = ranges_text(&have);
+	s = all_text(&have);
 	rangelist_free(&have);
 	if (genid != NULL)
 		*genid = g;
 	return s;
-}
-
-static int	cap_saved = -1;
-static FILE	*cap_file;
-
-/* Send stderr (the log) to a temporary file until capture_end(). */
-static void
-capture_start(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	assert_non_null(cap_file);
-	cap_saved = dup(STDERR_FILENO);
-	dup2(fileno(cap_file), STDERR_FILENO);
-}
-
-/* Restore stderr and return what was logged (static buffer). */
-static const char *
-capture_end(void)
-{
-	static char buf[LOG_MAX];
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	rewind(cap_file);
-	n = fread(buf, 1, sizeof(buf) - 1, cap_file);
-	buf[n] = '\0';
-	fclose(cap_file);
-	fputs(buf, stderr);
-	return buf;
 }
 
 /* Create the table and both sets through nftset_read(create). */
@@ -457,7 +416,7 @@ test_ip_family_v4_only(void **state)
 	add4(&p.add, "192.0.2.0", "192.0.2.255");
 	assert_int_equal(nftset_commit(ns, &t, &p, g, &ng), AS_OK);
 	assert_int_equal(read_gen(&t, false, &have, &g), AS_OK);
-	assert_string_equal(ranges_text(&have), "192.0.2.0/24");
+	assert_string_equal(all_text(&have), "192.0.2.0/24");
 	assert_int_equal(NFT("list", "set", "ip", "fw", "allow4"), 0);
 	rangelist_free(&have);
 	plan_free(&p);
@@ -490,7 +449,7 @@ test_first_commit(void **state)
 	assert_string_equal(read_text(&genid), "");
 	assert_int_equal(nftset_commit(ns, &tgt, &p, genid, &newgen), AS_OK);
 	assert_int_equal(newgen, genid + 1);
-	assert_string_equal(read_text(&g), ranges_text(&p.add));
+	assert_string_equal(read_text(&g), all_text(&p.add));
 	assert_int_equal(g, newgen);
 	assert_string_equal(nft_elems("docplanner_v4"), "ipv4_addr interval: "
 	    "10.0.0.0/8 192.0.2.1 198.51.100.7-198.51.100.200 240.0.0.0/4");

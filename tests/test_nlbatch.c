@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <libmnl/libmnl.h>
 
-#include "allowsync.h"
+#include "kernel.h"
 
 #define SEQ0	100
 

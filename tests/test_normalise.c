@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "allowsync.h"
+#include "testutil.h"
 
 #define A4(a, b, c, d) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -34,42 +34,18 @@ add6(struct rangelist *rl, struct u128 first, struct u128 last)
 	rangelist_add6(rl, &r);
 }
 
-/* Normalise the v4 part and return it as text, ranges joined by " ". */
+/* Normalise rl and return its family af as text, ranges joined by " ". */
 static const char *
-norm4_text(struct rangelist *rl)
+norm_text(struct rangelist *rl, int af)
 {
 	static char out[1024];
-	char buf[RANGE_STRLEN];
-	size_t i;
 
 	rangelist_normalise(rl);
-	out[0] = '\0';
-	for (i = 0; i < rl->n4; i++) {
-		range4_format(&rl->v4[i], buf, sizeof(buf));
-		if (i > 0)
-			strcat(out, " ");
-		strcat(out, buf);
-	}
-	return out;
+	return ranges_text(rl, af, out, sizeof(out));
 }
 
-static const char *
-norm6_text(struct rangelist *rl)
-{
-	static char out[1024];
-	char buf[RANGE_STRLEN];
-	size_t i;
-
-	rangelist_normalise(rl);
-	out[0] = '\0';
-	for (i = 0; i < rl->n6; i++) {
-		range6_format(&rl->v6[i], buf, sizeof(buf));
-		if (i > 0)
-			strcat(out, " ");
-		strcat(out, buf);
-	}
-	return out;
-}
+#define norm4_text(rl)	norm_text((rl), 4)
+#define norm6_text(rl)	norm_text((rl), 6)
 
 static void
 test_init_free(void **state)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "allowsync.h"
+#include "testutil.h"
 
 #define SRC	"https://www.example.com/public-ips.txt"
 
@@ -28,38 +28,6 @@ static const struct policy defaults = {
 	.want6 = true,
 };
 
-/* stderr capture, so the log lines can be asserted. */
-static FILE	*cap_file;
-static int	 cap_saved = -1;
-static char	 cap_buf[16384];
-
-static void
-capture_start(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	assert_non_null(cap_file);
-	cap_saved = dup(STDERR_FILENO);
-	assert_true(cap_saved != -1);
-	assert_true(dup2(fileno(cap_file), STDERR_FILENO) != -1);
-}
-
-/* Stop capturing; returns what was logged, NUL-terminated. */
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, STDERR_FILENO);
-	close(cap_saved);
-	cap_saved = -1;
-	rewind(cap_file);
-	n = fread(cap_buf, 1, sizeof(cap_buf) - 1, cap_file);
-	cap_buf[n] = '\0';
-	fclose(cap_file);
-	return cap_buf;
-}
 
 static size_t
 count_lines(const char *s)
