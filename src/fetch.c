@@ -504,49 +504,15 @@ fetch_attempt(struct fetch_ctx *ctx, char *errbuf, long *retry_after)
 }
 
 /*
- * See allowsync.h.  At most 1 + min(retries, MAX_RETRIES) attempts are
- * made, each bounded by the transfer timeout (at most MAX_TIMEOUT); between
- * them the wait starts at retry_delay and doubles, or is the server's
- * Retry-After, but never exceeds MAX_RETRY_AFTER.  So the call returns
- * within (1 + retries) * timeout + retries * MAX_RETRY_AFTER seconds.
- * On success the caller frees *res with fetch_result_free(); on failure
- * *res holds nothing.
+ * The validators of the copy already held, as request headers: an ETag as
+ * If-None-Match, a Last-Modified as If-Modified-Since.  Returns the list
+ * (NULL when there are none) for the caller to free.
  */
-enum as_status
-fetch_document(const char *url, const struct fetch_opts *opts,
-    const struct fetch_cond *cond, struct fetch_result *res)
+static struct curl_slist *
+fetch_cond_headers(const struct fetch_cond *cond)
 {
-	struct fetch_ctx ctx;
 	struct curl_slist *hdrs = NULL;
 	char hdr[MAX_HEADER_VALUE + 32];
-	char errbuf[CURL_ERROR_SIZE], uesc[ESCAPE_BUF];
-	const char *why;
-	enum fetch_outcome out;
-	unsigned int attempt, tries, delay, wait;
-	long retry_after;
-
-	memset(res, 0, sizeof(*res));
-	memset(&ctx, 0, sizeof(ctx));
-	fetch_error[0] = '\0';
-	log_escape(url, strlen(url), uesc, sizeof(uesc));
-
-	if ((why = fetch_url_check(url)) != NULL) {
-		fetch_set_error("%s", why);
-		log_err("%s: %s", uesc, why);
-		return AS_ECONFIG;
-	}
-	if ((ctx.h = curl_easy_init()) == NULL) {
-		fetch_set_error("cannot initialise libcurl");
-		log_err("%s: %s", uesc, fetch_error);
-		return AS_ETEMPFAIL;
-	}
-	ctx.max = opts->max_bytes;
-	if (fetch_setopt(ctx.h, opts, &ctx, errbuf) == -1 ||
-	    curl_easy_setopt(ctx.h, CURLOPT_URL, url) != CURLE_OK) {
-		fetch_set_error("libcurl refused a required option");
-		log_err("%s: %s", uesc, fetch_error);
-		goto fail;
-	}
 
 	/* Validators come from our own state, checked when they arrived. */
 	if (cond != NULL && cond->etag != NULL &&
@@ -560,26 +526,33 @@ fetch_document(const char *url, const struct fetch_opts *opts,
 		    cond->last_modified);
 		hdrs = fetch_slist_append(hdrs, hdr);
 	}
-	if (hdrs != NULL) {
-		ctx.conditional = 1;
-		if (curl_easy_setopt(ctx.h, CURLOPT_HTTPHEADER, hdrs) !=
-		    CURLE_OK) {
-			fetch_set_error("libcurl refused a required option");
-			log_err("%s: %s", uesc, fetch_error);
-			goto fail;
-		}
-	}
+	return hdrs;
+}
+
+/*
+ * Run the attempts of one fetch on the prepared ctx: at most 1 +
+ * min(retries, MAX_RETRIES), with a backoff that starts at retry_delay
+ * and doubles, or the server's Retry-After, never above MAX_RETRY_AFTER.
+ * uesc is the escaped URL for log lines.  Returns 0, or -1 after logging.
+ */
+static int
+fetch_attempts(struct fetch_ctx *ctx, const struct fetch_opts *opts,
+    char *errbuf, const char *uesc)
+{
+	enum fetch_outcome out;
+	unsigned int attempt, tries, delay, wait;
+	long retry_after;
 
 	tries = 1 + (opts->retries < MAX_RETRIES ?
 	    opts->retries : MAX_RETRIES);
 	delay = opts->retry_delay;
 	for (attempt = 1; ; attempt++) {
-		out = fetch_attempt(&ctx, errbuf, &retry_after);
+		out = fetch_attempt(ctx, errbuf, &retry_after);
 		if (out == FETCH_DONE)
-			break;
+			return 0;
 		if (out == FETCH_FAIL || attempt == tries) {
 			log_err("%s: %s", uesc, fetch_error);
-			goto fail;
+			return -1;
 		}
 		wait = retry_after >= 0 ? (unsigned int)retry_after :
 		    delay < MAX_RETRY_AFTER ? delay : MAX_RETRY_AFTER;
@@ -590,25 +563,64 @@ fetch_document(const char *url, const struct fetch_opts *opts,
 		if (delay < MAX_RETRY_AFTER)
 			delay *= 2;
 	}
+}
 
-	if (ctx.buf == NULL)
-		ctx.buf = xcalloc(1, 1);
-	res->body = ctx.buf;
-	res->len = ctx.len;
-	curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &res->status);
-	if (ctx.etag[0] != '\0')
-		res->etag = xstrdup(ctx.etag);
-	if (ctx.last_modified[0] != '\0')
-		res->last_modified = xstrdup(ctx.last_modified);
-	curl_easy_cleanup(ctx.h);
-	curl_slist_free_all(hdrs);
-	return AS_OK;
+/*
+ * See allowsync.h.  Each attempt is bounded by the transfer timeout (at
+ * most MAX_TIMEOUT), so the call returns within (1 + retries) * timeout +
+ * retries * MAX_RETRY_AFTER seconds.  On success the caller frees *res
+ * with fetch_result_free(); on failure *res holds nothing.
+ */
+enum as_status
+fetch_document(const char *url, const struct fetch_opts *opts,
+    const struct fetch_cond *cond, struct fetch_result *res)
+{
+	struct fetch_ctx ctx;
+	struct curl_slist *hdrs;
+	char errbuf[CURL_ERROR_SIZE], uesc[ESCAPE_BUF];
+	const char *why;
+	enum as_status st = AS_ETEMPFAIL;
 
- fail:
+	memset(res, 0, sizeof(*res));
+	memset(&ctx, 0, sizeof(ctx));
+	fetch_error[0] = '\0';
+	log_escape(url, strlen(url), uesc, sizeof(uesc));
+	if ((why = fetch_url_check(url)) != NULL) {
+		fetch_set_error("%s", why);
+		log_err("%s: %s", uesc, why);
+		return AS_ECONFIG;
+	}
+	if ((ctx.h = curl_easy_init()) == NULL) {
+		fetch_set_error("cannot initialise libcurl");
+		log_err("%s: %s", uesc, fetch_error);
+		return AS_ETEMPFAIL;
+	}
+	ctx.max = opts->max_bytes;
+	hdrs = fetch_cond_headers(cond);
+	ctx.conditional = hdrs != NULL;
+	if (fetch_setopt(ctx.h, opts, &ctx, errbuf) == -1 ||
+	    curl_easy_setopt(ctx.h, CURLOPT_URL, url) != CURLE_OK ||
+	    (hdrs != NULL && curl_easy_setopt(ctx.h, CURLOPT_HTTPHEADER,
+	    hdrs) != CURLE_OK)) {
+		fetch_set_error("libcurl refused a required option");
+		log_err("%s: %s", uesc, fetch_error);
+	} else if (fetch_attempts(&ctx, opts, errbuf, uesc) == 0) {
+		if (ctx.buf == NULL)
+			ctx.buf = xcalloc(1, 1);
+		res->body = ctx.buf;
+		res->len = ctx.len;
+		ctx.buf = NULL;
+		curl_easy_getinfo(ctx.h, CURLINFO_RESPONSE_CODE, &res->status);
+		if (ctx.etag[0] != '\0')
+			res->etag = xstrdup(ctx.etag);
+		if (ctx.last_modified[0] != '\0')
+			res->last_modified = xstrdup(ctx.last_modified);
+		st = AS_OK;
+	}
 	free(ctx.buf);
 	curl_easy_cleanup(ctx.h);
 	curl_slist_free_all(hdrs);
-	return AS_ETEMPFAIL;
+	return st;
 }
 
 /* Free what fetch_document() stored in *res and zero it. */
