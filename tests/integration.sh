@@ -1024,4 +1024,37 @@ case_ca_file_unusable() {
 	expect_eq "$?" 0 "check without the CA file"
 }
 
+# ------------------------------------------------------------ attack (issue 10 review)
+
+# A sync that stops before it fetches anything (the lock held by another
+# run, a lock that is a link, a bad static entry) must still report: the
+# metrics file and --json carry its exit code.  They used to crash
+# (SIGSEGV, exit 139) on the per-source results that were never filled,
+# leaving the metrics stale and a temporary file behind.
+case_early_failure_still_reports() {
+	mksets
+	serve_list 185.10.20.1
+	run 0 --url "$URL"
+	flock "$CT/state/lock" sleep 2 &
+	local holder=$!
+	sleep 0.3
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_exit_code 75$' "$CT/m.prom" 2>/dev/null ||
+	    fail "lock busy: metrics file does not say 75"
+	run 75 --url "$URL" --json
+	expect_grep '"exit_code":75' "$OUT" "lock busy: JSON report"
+	wait "$holder"
+	rm "$CT/state/lock"
+	ln -s "$CT/nowhere" "$CT/state/lock"
+	run 73 --url "$URL" --json --metrics-file "$CT/m.prom"
+	expect_grep '"exit_code":73' "$OUT" "lock a link: JSON report"
+	grep -q '^allowsync_exit_code 73$' "$CT/m.prom" 2>/dev/null ||
+	    fail "lock a link: metrics file does not say 73"
+	rm "$CT/state/lock"
+	run 78 --url "$URL" --static 10.0.0.1 --json
+	expect_grep '"exit_code":78' "$OUT" "bad static: JSON report"
+	expect_eq "$(ls -A "$CT" | grep -c '^\.m\.prom\.')" 0 \
+	    "temporary metrics files left behind"
+}
+
 harness_main "$@"
