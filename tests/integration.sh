@@ -1057,4 +1057,28 @@ case_early_failure_still_reports() {
 	    "temporary metrics files left behind"
 }
 
+# A --restore (boot, every nftables reload) is not a refresh of the list:
+# it must not reset the staleness signals that the documented alerts
+# watch.  While the vendor has been unreachable for days, a restore wrote
+# allowsync_last_success_timestamp_seconds = now and dropped the
+# per-source series, silencing "time() - last_success > 2d".
+case_restore_keeps_staleness_metrics() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	local last
+	last=$(grep '^allowsync_last_success_timestamp_seconds ' "$CT/m.prom")
+	sleep 1.1
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	sleep 1.1
+	nft flush set inet filter docplanner_v4
+	run 0 --url "$URL" --restore --metrics-file "$CT/m.prom"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
+	expect_eq "$(grep '^allowsync_last_success_timestamp_seconds ' "$CT/m.prom")" \
+	    "$last" "last success after a restore while the source is down"
+	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/m.prom" ||
+	    fail "source_up series lost by the restore"
+}
+
 harness_main "$@"
