@@ -1081,4 +1081,24 @@ case_restore_keeps_staleness_metrics() {
 	    fail "source_up series lost by the restore"
 }
 
+# An element someone else put in a "flags interval,timeout" set, with a
+# timeout of its own, that happens to equal a listed range: the run keeps
+# it as "in sync", --check agrees, and minutes later it expires and the
+# vendor is blocked until the next daily run.  After a run the set must
+# hold the list for good (the element re-added without a timeout).
+case_foreign_timed_element_replaced() {
+	nft -f - <<-'EOF'
+	table inet filter {
+		set docplanner_v4 { type ipv4_addr; flags interval,timeout; }
+		set docplanner_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	nft add element inet filter docplanner_v4 '{ 185.10.20.1 timeout 3s }'
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	sleep 4
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" \
+	    "listed address still in the set after the foreign timeout"
+}
+
 harness_main "$@"
