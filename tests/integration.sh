@@ -1101,4 +1101,32 @@ case_foreign_timed_element_replaced() {
 	    "listed address still in the set after the foreign timeout"
 }
 
+# A state directory that others may write to (a newcomer's state-dir in a
+# shared directory, mode 0777): any local user can plant a "cached list"
+# that the next root run applies.  Here nobody plants 8.8.8.0/24 and it
+# reaches the kernel while the vendor is down.  A group- or
+# world-writable state directory (or a file owned by someone other than
+# us or the directory's owner) must be refused.
+case_world_writable_state_dir() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -m 0777 "$CT/state"
+	chmod o+x "$T" "$CT"
+	local h
+	h=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print("%016x" % h)' "$URL")
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+	    "printf 'version 1\nurl %s\ndocument json\netag -\nlast-modified -\nfetched 2026-01-01T00:00:00Z\naccepted 2026-01-01T00:00:00Z\nentry 8.8.8.0/24\nend 1 0\n' '$URL' > '$CT/state/source-$h.state'" ||
+	    fail "could not plant the state file"
+	stop_server
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" > "$OUT" 2> "$ERR"
+	elems docplanner_v4 > "$CT/set4"
+	expect_nogrep "8.8.8.0/24" "$CT/set4" \
+	    "planted entry applied from a world-writable state directory"
+}
+
 harness_main "$@"
