@@ -1129,4 +1129,18 @@ print("%016x" % h)' "$URL")
 	    "planted entry applied from a world-writable state directory"
 }
 
+# The JSON form is refused for an entry and the text form cannot be
+# fetched: nothing was applied, yet --status said "the text form was
+# used".
+case_json_rejected_text_down_status() {
+	mksets
+	serve list.json '{"API": ["185.10.20.1", "0.0.0.0/0"]}'
+	run 65 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
+	run 0 --url "$URL" --status
+	expect_grep "/0 is never allowed" "$OUT" "why the JSON form was refused"
+	expect_nogrep "the text form was used" "$OUT" \
+	    "status claims the text form was used"
+}
+
 harness_main "$@"
