@@ -1143,4 +1143,17 @@ case_json_rejected_text_down_status() {
 	    "status claims the text form was used"
 }
 
+# A URL with userinfo that is malformed in another way (one slash after
+# the scheme, a typo) is refused for that other reason, and the refusal
+# quoted the whole URL, password included, into the log.
+case_url_credentials_malformed_not_logged() {
+	local host=127.0.0.1:$SERVER_PORT u
+	for u in "https:/user:s3cret@$host/list.json" \
+	    "https:user:s3cret@$host/list.json" \
+	    "https:\\\\user:s3cret@$host/list.json"; do
+		run 78 --url "$u"
+		expect_nogrep "s3cret" "$ERR" "password logged for $u"
+	done
+}
+
 harness_main "$@"
