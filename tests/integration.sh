@@ -1156,4 +1156,21 @@ case_url_credentials_malformed_not_logged() {
 	done
 }
 
+# --restore at boot must not fail because the state directory is missing
+# on a read-only file system: there is nothing to restore (66, which the
+# restore unit counts as success), as with --restore --dry-run; it exited
+# 73 trying to create the directory.
+case_restore_missing_state_dir_read_only() {
+	mksets
+	mkdir "$CT/ro"
+	unshare -m bash -s "$BIN" "$CT" "$URL" > "$CT/ro.log" 2>&1 <<-'EOF'
+	BIN=$1 CT=$2 URL=$3
+	mount --bind "$CT/ro" "$CT/ro" &&
+	mount -o remount,bind,ro "$CT/ro" || { echo "no ro mount"; exit 1; }
+	"$BIN" -c "$CT/empty.conf" --url "$URL" --state-dir "$CT/ro/state" --restore
+	echo "restore exit $?"
+	EOF
+	expect_grep "restore exit 66" "$CT/ro.log" "restore, no state directory, read-only"
+}
+
 harness_main "$@"
