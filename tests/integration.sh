@@ -1173,4 +1173,21 @@ case_restore_missing_state_dir_read_only() {
 	expect_grep "restore exit 66" "$CT/ro.log" "restore, no state directory, read-only"
 }
 
+# A second hard link to a state file (a backup made with cp -al on the
+# same file system) is harmless for a file that is only read, but the
+# list was ignored as if absent: --restore exited 66, which the restore
+# unit counts as success, and the sets stayed empty after a reboot.
+case_restore_hard_linked_state() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	mkdir "$CT/backup"
+	ln "$CT"/state/source-*.state "$CT/backup/"
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	stop_server
+	run 0 --url "$URL" --restore
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
+}
+
 harness_main "$@"
