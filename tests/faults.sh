@@ -663,4 +663,46 @@ case_validator_raw_bytes() {
 	    "raw bytes after the run"
 }
 
+# ------------------------------------------------------------ attack (issue 10 review)
+
+# The attempt file lies in the state directory, which the service's user
+# owns.  Its result, error and json-rejected values were printed by
+# --status exactly as read: terminal escapes (window title, screen
+# clearing, hyperlinks) planted there reached the terminal of the root
+# who ran --status.  Like the validators, they must come out escaped or
+# not at all.
+case_status_attempt_raw_bytes() {
+	mksets
+	serve_list "${GOOD[@]}"
+	run 0 --url "$URL"
+	local f
+	f=$(echo "$CT"/state/source-*.attempt)
+	printf 'url %s\nattempt 2026-01-01T00:00:00Z\nresult \033]0;owned\007ok\nerror \033[2J\033]8;;https://evil.example/\033\\click\njson-rejected \377\033[31mred\n' \
+	    "$URL" > "$f"
+	expect_eq "$(raw_bytes "$f")" 3 "bytes planted"
+	run 0 --url "$URL" --status
+	expect_eq "$(raw_bytes "$OUT" "$ERR")" 0 "raw bytes from --status"
+}
+
+# The attempt file is read whole by every mode, --restore at boot
+# included, with no bound: a sparse file of tens of GiB (no disk space
+# used) kept --restore reading zeros for minutes, past the restore unit's
+# TimeoutStartSec=2min, so the sets were not restored.  A state file that
+# is not what this program writes must be given up on at once.
+case_huge_attempt_file() {
+	fault_setup
+	truncate -s 64G "$CT"/state/source-*.attempt
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	stop_server
+	local start rc
+	start=$(date +%s)
+	timeout 30 "$BIN" -c "$CT/empty.conf" --url "$URL" \
+	    --state-dir "$CT/state" --restore > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_eq "$rc" 0 "restore exit (124: killed after 30 s)"
+	expect_eq "$(snapshot)" "$BEFORE" "sets restored"
+	echo "    huge_attempt_file: restore took $(( $(date +%s) - start )) s" >&2
+}
+
 harness_main "$@"

@@ -1024,4 +1024,170 @@ case_ca_file_unusable() {
 	expect_eq "$?" 0 "check without the CA file"
 }
 
+# ------------------------------------------------------------ attack (issue 10 review)
+
+# A sync that stops before it fetches anything (the lock held by another
+# run, a lock that is a link, a bad static entry) must still report: the
+# metrics file and --json carry its exit code.  They used to crash
+# (SIGSEGV, exit 139) on the per-source results that were never filled,
+# leaving the metrics stale and a temporary file behind.
+case_early_failure_still_reports() {
+	mksets
+	serve_list 185.10.20.1
+	run 0 --url "$URL"
+	flock "$CT/state/lock" sleep 2 &
+	local holder=$!
+	sleep 0.3
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_exit_code 75$' "$CT/m.prom" 2>/dev/null ||
+	    fail "lock busy: metrics file does not say 75"
+	run 75 --url "$URL" --json
+	expect_grep '"exit_code":75' "$OUT" "lock busy: JSON report"
+	wait "$holder"
+	rm "$CT/state/lock"
+	ln -s "$CT/nowhere" "$CT/state/lock"
+	run 73 --url "$URL" --json --metrics-file "$CT/m.prom"
+	expect_grep '"exit_code":73' "$OUT" "lock a link: JSON report"
+	grep -q '^allowsync_exit_code 73$' "$CT/m.prom" 2>/dev/null ||
+	    fail "lock a link: metrics file does not say 73"
+	rm "$CT/state/lock"
+	run 78 --url "$URL" --static 10.0.0.1 --json
+	expect_grep '"exit_code":78' "$OUT" "bad static: JSON report"
+	expect_eq "$(ls -A "$CT" | grep -c '^\.m\.prom\.')" 0 \
+	    "temporary metrics files left behind"
+}
+
+# A --restore (boot, every nftables reload) is not a refresh of the list:
+# it must not reset the staleness signals that the documented alerts
+# watch.  While the vendor has been unreachable for days, a restore wrote
+# allowsync_last_success_timestamp_seconds = now and dropped the
+# per-source series, silencing "time() - last_success > 2d".
+case_restore_keeps_staleness_metrics() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	local last
+	last=$(grep '^allowsync_last_success_timestamp_seconds ' "$CT/m.prom")
+	sleep 1.1
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	sleep 1.1
+	nft flush set inet filter docplanner_v4
+	run 0 --url "$URL" --restore --metrics-file "$CT/m.prom"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
+	expect_eq "$(grep '^allowsync_last_success_timestamp_seconds ' "$CT/m.prom")" \
+	    "$last" "last success after a restore while the source is down"
+	grep -q "^allowsync_source_up{source=\"$URL\"} 0$" "$CT/m.prom" ||
+	    fail "source_up series lost by the restore"
+}
+
+# An element someone else put in a "flags interval,timeout" set, with a
+# timeout of its own, that happens to equal a listed range: the run keeps
+# it as "in sync", --check agrees, and minutes later it expires and the
+# vendor is blocked until the next daily run.  After a run the set must
+# hold the list for good (the element re-added without a timeout).
+case_foreign_timed_element_replaced() {
+	nft -f - <<-'EOF'
+	table inet filter {
+		set docplanner_v4 { type ipv4_addr; flags interval,timeout; }
+		set docplanner_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	nft add element inet filter docplanner_v4 '{ 185.10.20.1 timeout 3s }'
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	sleep 4
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" \
+	    "listed address still in the set after the foreign timeout"
+}
+
+# A state directory that others may write to (a newcomer's state-dir in a
+# shared directory, mode 0777): any local user can plant a "cached list"
+# that the next root run applies.  Here nobody plants 8.8.8.0/24 and it
+# reaches the kernel while the vendor is down.  A group- or
+# world-writable state directory (or a file owned by someone other than
+# us or the directory's owner) must be refused.
+case_world_writable_state_dir() {
+	mksets
+	serve_list 185.10.20.1
+	mkdir -m 0777 "$CT/state"
+	chmod o+x "$T" "$CT"
+	local h
+	h=$(python3 -c 'import sys
+h = 0xcbf29ce484222325
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print("%016x" % h)' "$URL")
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+	    "printf 'version 1\nurl %s\ndocument json\netag -\nlast-modified -\nfetched 2026-01-01T00:00:00Z\naccepted 2026-01-01T00:00:00Z\nentry 8.8.8.0/24\nend 1 0\n' '$URL' > '$CT/state/source-$h.state'" ||
+	    fail "could not plant the state file"
+	stop_server
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" > "$OUT" 2> "$ERR"
+	elems docplanner_v4 > "$CT/set4"
+	expect_nogrep "8.8.8.0/24" "$CT/set4" \
+	    "planted entry applied from a world-writable state directory"
+}
+
+# The JSON form is refused for an entry and the text form cannot be
+# fetched: nothing was applied, yet --status said "the text form was
+# used".
+case_json_rejected_text_down_status() {
+	mksets
+	serve list.json '{"API": ["185.10.20.1", "0.0.0.0/0"]}'
+	run 65 --url "$URL"
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
+	run 0 --url "$URL" --status
+	expect_grep "/0 is never allowed" "$OUT" "why the JSON form was refused"
+	expect_nogrep "the text form was used" "$OUT" \
+	    "status claims the text form was used"
+}
+
+# A URL with userinfo that is malformed in another way (one slash after
+# the scheme, a typo) is refused for that other reason, and the refusal
+# quoted the whole URL, password included, into the log.
+case_url_credentials_malformed_not_logged() {
+	local host=127.0.0.1:$SERVER_PORT u
+	for u in "https:/user:s3cret@$host/list.json" \
+	    "https:user:s3cret@$host/list.json" \
+	    "https:\\\\user:s3cret@$host/list.json"; do
+		run 78 --url "$u"
+		expect_nogrep "s3cret" "$ERR" "password logged for $u"
+	done
+}
+
+# --restore at boot must not fail because the state directory is missing
+# on a read-only file system: there is nothing to restore (66, which the
+# restore unit counts as success), as with --restore --dry-run; it exited
+# 73 trying to create the directory.
+case_restore_missing_state_dir_read_only() {
+	mksets
+	mkdir "$CT/ro"
+	unshare -m bash -s "$BIN" "$CT" "$URL" > "$CT/ro.log" 2>&1 <<-'EOF'
+	BIN=$1 CT=$2 URL=$3
+	mount --bind "$CT/ro" "$CT/ro" &&
+	mount -o remount,bind,ro "$CT/ro" || { echo "no ro mount"; exit 1; }
+	"$BIN" -c "$CT/empty.conf" --url "$URL" --state-dir "$CT/ro/state" --restore
+	echo "restore exit $?"
+	EOF
+	expect_grep "restore exit 66" "$CT/ro.log" "restore, no state directory, read-only"
+}
+
+# A second hard link to a state file (a backup made with cp -al on the
+# same file system) is harmless for a file that is only read, but the
+# list was ignored as if absent: --restore exited 66, which the restore
+# unit counts as success, and the sets stayed empty after a reboot.
+case_restore_hard_linked_state() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	mkdir "$CT/backup"
+	ln "$CT"/state/source-*.state "$CT/backup/"
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	stop_server
+	run 0 --url "$URL" --restore
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
+}
+
 harness_main "$@"
