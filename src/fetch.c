@@ -112,8 +112,10 @@ fetch_last_error(void)
 /*
  * True when the authority of url (between "scheme://" and the first '/',
  * '?' or '#') holds an '@', whatever the scheme and whatever else is
- * wrong with the URL.  Checked on the raw text first so that no other
- * refusal, which quotes the URL, can ever log a password.
+ * wrong with the URL.  Checked on the raw text first, so that a
+ * well-formed URL with credentials gets the reason that says so.  A
+ * malformed one ("https:/user:pw@host") gets another reason; the caller
+ * must not log a refused URL that holds an '@' (config_url_error()).
  */
 static int
 fetch_url_has_userinfo(const char *url)

@@ -78,15 +78,16 @@ config_bad_value(const struct config_origin *o, const char *key, const char *val
 }
 
 /*
- * Log why fetch_url_check() refused url.  A URL with credentials is not
- * repeated: the password would end up in the journal.
+ * See allowsync.h.  A refused URL that holds an '@' anywhere is not
+ * repeated: whatever the refusal says, the text before the '@' may be a
+ * password, malformed or not ("https:/user:pw@host").
  */
 enum as_status
-config_url_error(const struct config_origin *o, const char *key, const char *why,
-    const char *url)
+config_url_error(const struct config_origin *o, const char *key,
+    const char *why, const char *url)
 {
-	return config_error(o, key, why,
-	    strcmp(why, URL_CREDENTIALS) == 0 ? NULL : url);
+	return config_error(o, key, why, strchr(url, '@') != NULL ? NULL :
+	    url);
 }
 
 /* True when s is a plausible DNS name (letters, digits, '-', '.'). */

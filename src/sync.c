@@ -117,6 +117,142 @@ set_str(char **dst, const char *src)
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
+/* The forms of a source, in the order they are tried. */
+static const char *const forms[2] = { "json", "text" };
+
+/* What fetch_forms() got. */
+struct fetched {
+	int			 form;		/* 0 JSON, 1 text: the accepted */
+	bool			 not_modified;	/* it answered 304 */
+	struct rangelist	 doc;		/* its entries (sorted, unique) */
+	struct fetch_result	 fr;		/* its validators */
+	char			 err[2048];	/* why the worst failure */
+	char			 json_err[2048];	/* why JSON was refused */
+};
+
+/*
+ * Fetch, parse and validate the forms of src in turn (the JSON form, then
+ * the text form) until one is accepted, into *f.  old is the source's
+ * saved state, whose validators make the request for its own form
+ * conditional.  Marks in res each form whose document was refused.
+ * Returns AS_OK, or the worst failure: AS_EDATA (a document refused)
+ * outranks AS_ETEMPFAIL (none could be fetched).
+ */
+static enum as_status
+fetch_forms(const struct config *cfg, const struct source *src,
+    const struct srcstate *old, struct source_result *res,
+    struct fetched *f)
+{
+	const char *urls[2] = { src->text_only ? NULL : src->url,
+	    src->url_txt };
+	struct fetch_cond cond;
+	enum as_status st = AS_ETEMPFAIL, st1;
+	bool invalid;
+
+	for (f->form = 0; f->form < 2; f->form++) {
+		if (urls[f->form] == NULL)
+			continue;
+		if (f->form == 1 && urls[0] != NULL)
+			log_warnx("%s: JSON form failed, trying the text form "
+			    "%s", src->name, urls[1]);
+		/* Validators only fit the form they came with. */
+		memset(&cond, 0, sizeof(cond));
+		if (old->present && old->document != NULL &&
+		    strcmp(old->document, forms[f->form]) == 0) {
+			cond.etag = old->etag;
+			cond.last_modified = old->last_modified;
+		}
+		rangelist_free(&f->doc);
+		st1 = load_document(cfg, urls[f->form], f->form == 0, &cond,
+		    &f->doc, &f->fr, &f->not_modified, &invalid);
+		if (st1 == AS_OK)
+			return AS_OK;
+		/*
+		 * A JSON form that parsed but broke the grammar or the policy
+		 * is not a format problem: it is reported even when the text
+		 * form is applied.
+		 */
+		if (f->form == 0 && invalid)
+			snprintf(f->json_err, sizeof(f->json_err), "%s",
+			    log_last_error());
+		res->rejected[f->form] = st1 == AS_EDATA &&
+		    (invalid || f->form == 1 || urls[1] == NULL);
+		/* The error reported is the one of the worst failure. */
+		if (st1 == AS_EDATA || st != AS_EDATA) {
+			st = st1;
+			snprintf(f->err, sizeof(f->err), "%s",
+			    log_last_error());
+		}
+		fetch_result_free(&f->fr);
+	}
+	return st;
+}
+
+/*
+ * The form f->form of the source was accepted at now: age the entries of
+ * old into cur with it (a 304 re-accepts the cached document as it was),
+ * keep its validators, and say so in res.
+ */
+static void
+accept_document(const struct config *cfg, const struct srcstate *old,
+    struct srcstate *cur, struct source_result *res, struct fetched *f,
+    time_t now)
+{
+	bool nm = f->not_modified;
+
+	res->document = forms[f->form];
+	res->not_modified = nm;
+	res->accepted = now;
+	if (f->json_err[0] != '\0') {
+		set_str(&res->json_rejected, f->json_err);
+		set_str(&cur->json_rejected, f->json_err);
+	}
+	set_str(&cur->document, forms[f->form]);
+	guard_age(&old->ent, nm ? &old->ent.doc : &f->doc,
+	    cfg->src.remove_after, &cur->ent);
+	set_str(&cur->etag, f->fr.etag != NULL || !nm ? f->fr.etag :
+	    old->etag);
+	set_str(&cur->last_modified, f->fr.last_modified != NULL || !nm ?
+	    f->fr.last_modified : old->last_modified);
+	cur->fetched = cur->accepted = now;
+	set_str(&cur->result, nm ? "not-modified" : "ok");
+	cur->present = true;
+	log_info("%s: %s form %s, %zu entries", res->src->name,
+	    forms[f->form], nm ? "not modified" : "accepted",
+	    entryset_count(&cur->ent));
+}
+
+/*
+ * The source failed this run: its last accepted list, whatever its age,
+ * stands in for it (copied from old into cur), with a warning, and one
+ * more once it is older than stale-warn.
+ */
+static void
+stand_on_cache(const struct config *cfg, const struct srcstate *old,
+    struct srcstate *cur, struct source_result *res, time_t now)
+{
+	char age[32];
+
+	entryset_copy(&cur->ent, &old->ent);
+	set_str(&cur->document, old->document);
+	set_str(&cur->etag, old->etag);
+	set_str(&cur->last_modified, old->last_modified);
+	cur->fetched = old->fetched;
+	cur->accepted = old->accepted;
+	cur->present = true;
+	res->cached = true;
+	/* A static string: old is freed before the report. */
+	res->document = forms[old->document != NULL &&
+	    strcmp(old->document, "text") == 0];
+	res->accepted = old->accepted;
+	age_text(now - old->accepted, age, sizeof(age));
+	log_warnx("%s: using the cached list accepted %s ago", res->src->name,
+	    age);
+	if (now - old->accepted > (time_t)cfg->src.stale_warn * 86400)
+		log_warnx("%s: the cached list is older than stale-warn (%u "
+		    "days)", res->src->name, cfg->src.stale_warn);
+}
+
 /*
  * Refresh one source.  old is its saved state; cur receives the state to
  * save after a successful apply; res what happened.  A source that fails
@@ -127,112 +263,45 @@ refresh_source(const struct config *cfg, const struct source *src,
     const struct srcstate *old, struct srcstate *cur,
     struct source_result *res, time_t now)
 {
-	static const char *forms[2] = { "json", "text" };
-	const char *urls[2] = { src->text_only ? NULL : src->url,
-	    src->url_txt };
-	struct fetch_cond cond;
-	struct fetch_result fr;
-	struct rangelist doc;
-	char err[2048] = "", age[32];
-	enum as_status st = AS_ETEMPFAIL, st1;
-	bool nm = false, invalid;
-	int i;
+	struct fetched f;
+	enum as_status st;
 
-	memset(res, 0, sizeof(*res));
-	res->src = src;
+	memset(&f, 0, sizeof(f));
+	rangelist_init(&f.doc);
 	memset(cur, 0, sizeof(*cur));
 	entryset_init(&cur->ent);
 	cur->url = xstrdup(src->url);
-	rangelist_init(&doc);
-
-	for (i = 0; i < 2; i++) {
-		if (urls[i] == NULL)
-			continue;
-		if (i == 1 && urls[0] != NULL)
-			log_warnx("%s: JSON form failed, trying the text form %s",
-			    src->name, urls[1]);
-		/* Validators only fit the form they came with. */
-		memset(&cond, 0, sizeof(cond));
-		if (old->present && old->document != NULL &&
-		    strcmp(old->document, forms[i]) == 0) {
-			cond.etag = old->etag;
-			cond.last_modified = old->last_modified;
-		}
-		memset(&fr, 0, sizeof(fr));
-		rangelist_free(&doc);
-		rangelist_init(&doc);
-		st1 = load_document(cfg, urls[i], i == 0, &cond, &doc, &fr,
-		    &nm, &invalid);
-		if (st1 == AS_OK) {
-			st = AS_OK;
-			break;
-		}
-		/*
-		 * A JSON form that parsed but broke the grammar or the policy
-		 * is not a format problem: whatever the text form says, the
-		 * run reports the rejection.
-		 */
-		if (i == 0 && invalid) {
-			set_str(&res->json_rejected, log_last_error());
-			set_str(&cur->json_rejected, log_last_error());
-		}
-		res->rejected[i] = st1 == AS_EDATA &&
-		    (invalid || i == 1 || urls[1] == NULL);
-		/* A rejected document outranks an outage. */
-		if (st1 == AS_EDATA || st != AS_EDATA)
-			st = st1;
-		snprintf(err, sizeof(err), "%s", log_last_error());
-		fetch_result_free(&fr);
-	}
 	cur->attempt = now;
-	res->status = st;
-	if (st == AS_OK) {
-		res->document = forms[i];
-		res->not_modified = nm;
-		res->accepted = now;
-		set_str(&cur->document, forms[i]);
-		/* A 304 re-accepts the cached document as it was. */
-		guard_age(&old->ent, nm ? &old->ent.doc : &doc,
-		    cfg->src.remove_after, &cur->ent);
-		set_str(&cur->etag, fr.etag != NULL || !nm ? fr.etag :
-		    old->etag);
-		set_str(&cur->last_modified, fr.last_modified != NULL || !nm ?
-		    fr.last_modified : old->last_modified);
-		cur->fetched = cur->accepted = now;
-		set_str(&cur->result, nm ? "not-modified" : "ok");
-		cur->present = true;
-		fetch_result_free(&fr);
-		log_info("%s: %s form %s, %zu entries", src->name, forms[i],
-		    nm ? "not modified" : "accepted", entryset_count(&cur->ent));
-	} else {
-		res->error = xstrdup(err);
-		set_str(&cur->error, err);
+	res->status = st = fetch_forms(cfg, src, old, res, &f);
+	if (st == AS_OK)
+		accept_document(cfg, old, cur, res, &f, now);
+	else {
+		res->error = xstrdup(f.err);
+		set_str(&cur->error, f.err);
 		set_str(&cur->result, st == AS_EDATA ? "rejected" : "failed");
-		if (old->present) {
-			/* The last accepted list stands in, whatever its age. */
-			entryset_copy(&cur->ent, &old->ent);
-			set_str(&cur->document, old->document);
-			set_str(&cur->etag, old->etag);
-			set_str(&cur->last_modified, old->last_modified);
-			cur->fetched = old->fetched;
-			cur->accepted = old->accepted;
-			cur->present = true;
-			res->cached = true;
-			/* A static string: old is freed before the report. */
-			res->document = forms[old->document != NULL &&
-			    strcmp(old->document, "text") == 0];
-			res->accepted = old->accepted;
-			age_text(now - old->accepted, age, sizeof(age));
-			log_warnx("%s: using the cached list accepted %s ago",
-			    src->name, age);
-			if (now - old->accepted > (time_t)cfg->src.stale_warn * 86400)
-				log_warnx("%s: the cached list is older than "
-				    "stale-warn (%u days)", src->name,
-				    cfg->src.stale_warn);
-		}
+		if (old->present)
+			stand_on_cache(cfg, old, cur, res, now);
 	}
 	res->entries = entryset_count(&cur->ent);
-	rangelist_free(&doc);
+	fetch_result_free(&f.fr);
+	rangelist_free(&f.doc);
+}
+
+/*
+ * One result per source in rep, each naming its source, so that a run
+ * that fails before it fetches still reports every source.
+ */
+static void
+results_init(const struct config *cfg, struct run_report *rep)
+{
+	size_t i;
+
+	rep->results = xcalloc(cfg->src.nsources, sizeof(*rep->results));
+	rep->nresults = cfg->src.nsources;
+	for (i = 0; i < rep->nresults; i++) {
+		rep->results[i].src = &cfg->src.sources[i];
+		rep->results[i].status = AS_ETEMPFAIL;
+	}
 }
 
 /*
@@ -665,8 +734,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	rangelist_init(&prev);
 	old = xcalloc(cfg->src.nsources, sizeof(*old));
 	cur = xcalloc(cfg->src.nsources, sizeof(*cur));
-	rep->results = xcalloc(cfg->src.nsources, sizeof(*rep->results));
-	rep->nresults = cfg->src.nsources;
+	results_init(cfg, rep);
 	if ((st = load_statics(cfg, &rep->want)) != AS_OK)
 		goto out;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
