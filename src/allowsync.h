@@ -303,14 +303,17 @@ enum as_status validate_entries(const struct entrylist *, const char *src,
 /* ----------------------------------------------------------------- diff.c */
 
 /*
- * An element of a set that is not part of a range: a catch-all ("*",
- * which matches every address), or one whose key this program cannot
- * read.  It is never wanted: the next commit deletes it.
+ * An element of a set that is not part of a range as this program writes
+ * them: a catch-all ("*", which matches every address), one with a
+ * timeout of its own (it would drop out), or one whose key this program
+ * cannot read.  It is never wanted: the next commit deletes it.
  */
 #define ODD_KEY_MAX	64
+#define ODD_FLAG_END	0x1	/* NFT_SET_ELEM_INTERVAL_END, in flags */
 struct odd_elem {
 	int		af;		/* the set's family: 4 or 6 */
 	bool		catchall;	/* the catch-all element, no key */
+	bool		timed;		/* it has a timeout of its own */
 	uint32_t	flags;		/* NFTA_SET_ELEM_FLAGS as read */
 	size_t		keylen;		/* 0: no key (a catch-all) */
 	uint8_t		key[ODD_KEY_MAX];

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allowsync.h"
 
@@ -52,14 +53,39 @@ plan_odd_count(const struct plan *pl, int af)
 const char *
 odd_elem_format(const struct odd_elem *o, char *buf, size_t bufsz)
 {
-	if (o->catchall)
+	struct range4 r4;
+	struct range6 r6;
+	char addr[RANGE_STRLEN];
+	size_t i;
+
+	if (o->catchall) {
 		snprintf(buf, bufsz, "*");
-	else
+		return buf;
+	}
+	if (o->keylen == 4) {
+		r4.first = 0;
+		for (i = 0; i < 4; i++)
+			r4.first = r4.first << 8 | o->key[i];
+		r4.last = r4.first;
+		range4_format(&r4, addr, sizeof(addr));
+	} else if (o->keylen == 16) {
+		memset(&r6, 0, sizeof(r6));
+		for (i = 0; i < 8; i++) {
+			r6.first.hi = r6.first.hi << 8 | o->key[i];
+			r6.first.lo = r6.first.lo << 8 | o->key[i + 8];
+		}
+		r6.last = r6.first;
+		range6_format(&r6, addr, sizeof(addr));
+	} else {
 		snprintf(buf, bufsz, "unreadable element (flags 0x%x, "
 		    "%zu-byte key)", (unsigned int)o->flags, o->keylen);
+		return buf;
+	}
+	snprintf(buf, bufsz, "element %s%s%s", addr,
+	    (o->flags & ODD_FLAG_END) ? " (end of an interval)" : "",
+	    o->timed ? " with a timeout of its own" : "");
 	return buf;
 }
-
 /* Order of two IPv4 ranges by first, then last. */
 static int
 cmp4(const struct range4 *a, const struct range4 *b)

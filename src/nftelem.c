@@ -235,9 +235,9 @@ nftelem_put_ranges(struct nlbatch *nb, const struct nft_target *t, int af,
 /*
  * Parse one NFTA_LIST_ELEM of a set whose keys are keylen bytes.  Returns
  * 0 for a plain element, with its key in *key and whether it ends an
- * interval in *end; 1 for an element that is not part of a range (a
- * catch-all, or a key of another shape), described in *odd when odd is
- * not NULL; -1 when it is malformed.
+ * interval in *end; 1 for an element that is not part of a range as we
+ * write them (a catch-all, a key of another shape, a timeout of its own),
+ * described in *odd when odd is not NULL; -1 when it is malformed.
  */
 static int
 elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
@@ -262,8 +262,14 @@ elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
 		    &tk) < 0 || kb[NFTA_DATA_VALUE] == NULL)
 			return -1;
 		len = mnl_attr_get_payload_len(kb[NFTA_DATA_VALUE]);
+		/*
+		 * An element with a timeout of its own was not added by us:
+		 * ours take the set's default (the kernel then sends none).
+		 * Kept, it would drop out of the set when its timeout ran out.
+		 */
 		if (len == keylen && !(flags & NFT_SET_ELEM_CATCHALL) &&
-		    tb[NFTA_SET_ELEM_KEY_END] == NULL) {
+		    tb[NFTA_SET_ELEM_KEY_END] == NULL &&
+		    tb[NFTA_SET_ELEM_TIMEOUT] == NULL) {
 			*key = key_decode(mnl_attr_get_payload(
 			    kb[NFTA_DATA_VALUE]), keylen);
 			*end = (flags & NFT_SET_ELEM_INTERVAL_END) != 0;
@@ -276,6 +282,7 @@ elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
 	if (odd != NULL) {
 		memset(odd, 0, sizeof(*odd));
 		odd->catchall = len == 0;
+		odd->timed = tb[NFTA_SET_ELEM_TIMEOUT] != NULL;
 		odd->flags = flags;
 		odd->keylen = len;
 		if (len > 0)

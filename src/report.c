@@ -51,7 +51,7 @@ static void
 print_odd(const struct run_report *r)
 {
 	const struct plan *p = &r->plan;
-	char buf[64];
+	char buf[RANGE_STRLEN + 64];
 	size_t i;
 
 	for (i = 0; i < p->nodd; i++)

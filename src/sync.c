@@ -358,7 +358,7 @@ log_ranges(const struct config *cfg, const struct rangelist *rl,
 static void
 log_odd(const struct config *cfg, const struct plan *p, const char *what)
 {
-	char buf[64];
+	char buf[RANGE_STRLEN + 64];
 	size_t i;
 
 	for (i = 0; i < p->nodd; i++)
