@@ -93,9 +93,11 @@ char	*xstrndup(const char *, size_t);
 void	 own_like_dir(int fd, const char *dir);
 /*
  * Open path (a file this program keeps) for reading without following a
- * symbolic link, and only if it is a regular file with one link.
- * Returns the stream, or NULL with errno set (ELOOP for a link, EMLINK
- * for a hard-linked file, EINVAL for anything but a regular file).
+ * symbolic link, and only if it is a regular file.  A second hard link
+ * is fine (a "cp -al" backup): the file is only read, and replaced by
+ * rename, never written in place.  Returns the stream, or NULL with
+ * errno set (ELOOP for a symbolic link, EINVAL for anything but a
+ * regular file).
  */
 FILE	*safe_fopen_read(const char *path);
 /* qsort(3) that accepts an empty, possibly NULL, array. */

@@ -7,6 +7,8 @@
  * in one transaction.  Only after the kernel has accepted it is the new
  * state saved, so a failed run leaves the old state for the next one.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -813,33 +815,49 @@ saved_want(const struct config *cfg, struct srcstate *states,
 }
 
 /*
- * True when dir exists but this process cannot write to it (a read-only
- * mount, or permissions): a restore then goes ahead without the lock and
- * without writing anything, after one warning.
+ * Whether a restore may write the state directory: take the lock, rewrite
+ * the include file and the kernel record.  Not in a dry run, not when
+ * there is no directory (there is nothing to restore either), and not
+ * when it cannot be written (a read-only mount, permissions); then the
+ * restore goes ahead from the saved lists alone, after one warning.
  */
 static bool
-state_dir_readonly(const char *dir)
+restore_may_write(const struct config *cfg)
 {
-	if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
+	struct stat sb;
+
+	if (cfg->dry_run || stat(cfg->state_dir, &sb) == -1)
 		return false;
+	if (faccessat(AT_FDCWD, cfg->state_dir, W_OK, AT_EACCESS) == 0)
+		return true;
 	log_warnx("state directory %s is not writable (%s): restoring from "
 	    "the saved lists without taking the lock; the include file and "
-	    "the kernel record are not written", dir, strerror(errno));
-	return true;
+	    "the kernel record are not written", cfg->state_dir,
+	    strerror(errno));
+	return false;
 }
 
-/* See allowsync.h. */
+/*
+ * See allowsync.h.  A restore brings the sets back whatever else is
+ * wrong with the state directory: when its lock cannot be used (but for
+ * another run holding it), it goes ahead without writing anything.
+ */
 enum as_status
 restore_run(const struct config *cfg, struct run_report *rep)
 {
 	struct srcstate *states;
 	enum as_status st;
-	bool writes = !cfg->dry_run && !state_dir_readonly(cfg->state_dir);
+	bool writes = restore_may_write(cfg);
 	int lockfd = -1;
 
 	states = xcalloc(cfg->src.nsources, sizeof(*states));
-	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK)
-		goto out;
+	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK) {
+		if (st == AS_ETEMPFAIL)
+			goto out;
+		log_warnx("restoring from the saved lists without the lock; "
+		    "the include file and the kernel record are not written");
+		writes = false;
+	}
 	if ((st = saved_want(cfg, states, rep, "restore")) != AS_OK)
 		goto out;
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL, writes)) !=

@@ -119,10 +119,6 @@ safe_fopen_read(const char *path)
 		errno = EINVAL;
 		goto fail;
 	}
-	if (sb.st_nlink != 1) {
-		errno = EMLINK;
-		goto fail;
-	}
 	if ((f = fdopen(fd, "r")) == NULL)
 		goto fail;
 	return f;
