@@ -864,10 +864,14 @@ void	 report_json(const struct run_report *);
 /* -------------------------------------------------------------- metrics.c */
 
 /*
- * Write the run's metrics to path in the Prometheus textfile format,
- * atomically.  Returns AS_OK or AS_ESOFTWARE after logging.
+ * Write the metrics of the run in rep (a sync, a --restore or a --check,
+ * as cfg says) to cfg->metrics_file in the Prometheus textfile format,
+ * atomically, together with the last block of the other two modes (kept
+ * in the state directory).  Returns AS_OK or AS_ECANTCREAT after
+ * logging; a failure never changes the exit code.
  */
-enum as_status metrics_write(const char *path, const struct run_report *);
+enum as_status metrics_write(const struct config *,
+	    const struct run_report *);
 
 /* ----------------------------------------------------------------- sync.c */
 

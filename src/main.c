@@ -89,10 +89,10 @@ main(int argc, char *argv[])
  done:
 	code = exit_code(st);
 	rep.exit_code = code;
-	/* Every sync or restore, success or failure, leaves its metrics. */
+	/* Every sync, restore or check, whatever its end, leaves metrics. */
 	if (cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
-	    !cfg.check && !cfg.status && !cfg.dry_run)
-		metrics_write(cfg.metrics_file, &rep);
+	    !cfg.status && !cfg.dry_run)
+		metrics_write(&cfg, &rep);
 	if (cfg.json && st != AS_EUSAGE && !cfg.help && !cfg.version &&
 	    !cfg.status)
 		report_json(&rep);

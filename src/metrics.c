@@ -1,39 +1,95 @@
 /*
- * Metrics in the Prometheus textfile-collector format, written atomically
- * at the end of every run, success or failure, so node_exporter never
- * reads half a file.  The time of the last success survives a failed run:
- * it is read back from the previous file.
+ * Metrics in the Prometheus textfile-collector format.  Each mode that
+ * changes or checks the sets (a sync, --restore, --check) has metrics of
+ * its own; the block of its last run is kept in the state directory
+ * (DIR/metrics-MODE.prom), and after every run of any of them, success
+ * or failure, the metrics file is rewritten atomically from the blocks of
+ * all three.  So a restore at boot never hides a sync that has failed for
+ * days, and the time of the last successful sync is state, kept in the
+ * sync's block.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "allowsync.h"
 
 #define LAST_SUCCESS	"allowsync_last_success_timestamp_seconds"
+#define MAX_BLOCK	(1024 * 1024)	/* bytes of one mode's block */
 
-/* What fill_metrics() needs. */
+/* The modes with a block, in the order they appear in the file. */
+enum metrics_mode {
+	MODE_SYNC,
+	MODE_RESTORE,
+	MODE_CHECK,
+	NMODES,
+};
+static const char *const mode_names[NMODES] = { "sync", "restore",
+    "check" };
+
+/* What fill_metrics() needs: each mode's block. */
 struct metrics_arg {
-	const struct run_report	*rep;
-	time_t			 now;
-	time_t			 last_success;
+	char	*block[NMODES];
+	size_t	 len[NMODES];
 };
 
-/* The last-success time recorded in an earlier file at path, or 0. */
-static time_t
-previous_success(const char *path)
+/* The path of mode's block in the state directory, into buf. */
+static const char *
+block_path(const struct config *cfg, enum metrics_mode mode, char *buf,
+    size_t bufsz)
 {
-	char line[256];
-	long long t = 0;
+	snprintf(buf, bufsz, "%s/metrics-%s.prom", cfg->state_dir,
+	    mode_names[mode]);
+	return buf;
+}
+
+/*
+ * The saved block of mode, read into *block (malloc'ed, *len bytes);
+ * nothing when there is none or it is unusable.
+ */
+static void
+block_load(const struct config *cfg, enum metrics_mode mode, char **block,
+    size_t *len)
+{
+	char path[PATH_MAX];
 	FILE *f;
 
-	if ((f = safe_fopen_read(path)) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, LAST_SUCCESS " ", sizeof(LAST_SUCCESS)) == 0 &&
-		    sscanf(line + sizeof(LAST_SUCCESS), "%lld", &t) == 1)
-			break;
+	*block = NULL;
+	*len = 0;
+	if ((f = safe_fopen_read(block_path(cfg, mode, path,
+	    sizeof(path)))) == NULL)
+		return;
+	*block = xmalloc(MAX_BLOCK + 1);
+	*len = fread(*block, 1, MAX_BLOCK + 1, f);
+	if (ferror(f) || *len > MAX_BLOCK) {
+		free(*block);
+		*block = NULL;
+		*len = 0;
+	}
 	fclose(f);
+}
+
+/* The last-success time in the saved sync block, or 0. */
+static time_t
+previous_success(const struct config *cfg)
+{
+	char *block, *p;
+	size_t len;
+	long long t = 0;
+
+	block_load(cfg, MODE_SYNC, &block, &len);
+	if (block == NULL)
+		return 0;
+	block[len] = '\0';
+	for (p = block; p != NULL; p = (p = strchr(p, '\n')) ? p + 1 : NULL)
+		if (strncmp(p, LAST_SUCCESS " ", sizeof(LAST_SUCCESS)) == 0 &&
+		    sscanf(p + sizeof(LAST_SUCCESS), "%lld", &t) == 1)
+			break;
+	free(block);
 	return t > 0 ? (time_t)t : 0;
 }
 
@@ -72,41 +128,26 @@ per_family(FILE *f, const struct config *cfg, const char *name,
 		    name, cfg->src.set6, value6);
 }
 
-/* Print the whole file; returns <0 on a write error. */
-static int
-fill_metrics(FILE *f, const void *v)
+/* The ranges a report's plan removes in family af, odd elements too. */
+static size_t
+removals(const struct run_report *r, int af)
 {
-	const struct metrics_arg *m = v;
-	const struct run_report *r = m->rep;
-	const struct config *cfg = r->cfg;
+	if (!r->planned)
+		return 0;
+	return (af == 4 ? r->plan.del.n4 : r->plan.del.n6) +
+	    plan_odd_count(&r->plan, af);
+}
+
+/* The per-source lines of a sync's block. */
+static void
+fill_sources(FILE *f, const struct run_report *r, time_t now)
+{
 	const struct source_result *sr;
 	size_t i;
 	int form;
 
-	header(f, "last_run_timestamp_seconds", "gauge",
-	    "Time the last run ended.");
-	fprintf(f, "allowsync_last_run_timestamp_seconds %lld\n",
-	    (long long)m->now);
-	header(f, "last_success_timestamp_seconds", "gauge",
-	    "Time of the last run that exited 0.");
-	fprintf(f, LAST_SUCCESS " %lld\n", (long long)m->last_success);
-	header(f, "exit_code", "gauge", "Exit status of the last run.");
-	fprintf(f, "allowsync_exit_code %d\n", r->exit_code);
-	header(f, "set_ranges", "gauge",
-	    "Ranges the last run wanted in each set.");
-	per_family(f, cfg, "set_ranges", r->want.n4, r->want.n6);
-	header(f, "additions", "gauge", "Ranges the last run added.");
-	per_family(f, cfg, "additions", r->planned ? r->plan.add.n4 : 0,
-	    r->planned ? r->plan.add.n6 : 0);
-	header(f, "removals", "gauge", "Ranges the last run removed.");
-	per_family(f, cfg, "removals", r->planned ? r->plan.del.n4 +
-	    plan_odd_count(&r->plan, 4) : 0, r->planned ? r->plan.del.n6 +
-	    plan_odd_count(&r->plan, 6) : 0);
-	header(f, "removals_held", "gauge",
-	    "Entries whose removal the shrink guard held back.");
-	fprintf(f, "allowsync_removals_held %zu\n", r->held);
 	header(f, "source_up", "gauge",
-	    "1 when the source was refreshed (200 or 304) by the last run.");
+	    "1 when the source was refreshed (200 or 304) by the last sync.");
 	for (i = 0; i < r->nresults; i++) {
 		sr = &r->results[i];
 		fputs("allowsync_source_up{source=\"", f);
@@ -114,7 +155,7 @@ fill_metrics(FILE *f, const void *v)
 		fprintf(f, "\"} %d\n", sr->status == AS_OK);
 	}
 	header(f, "source_rejected", "gauge",
-	    "1 when the last run refused the document of that form (the "
+	    "1 when the last sync refused the document of that form (the "
 	    "JSON form even when the text form was applied).");
 	for (i = 0; i < r->nresults; i++) {
 		sr = &r->results[i];
@@ -129,14 +170,15 @@ fill_metrics(FILE *f, const void *v)
 		}
 	}
 	header(f, "source_age_seconds", "gauge",
-	    "Age of the list each source contributed (cached or fresh).");
+	    "Age of the list each source contributed (cached or fresh), at "
+	    "the last sync.");
 	for (i = 0; i < r->nresults; i++) {
 		sr = &r->results[i];
 		if (sr->accepted == 0)
 			continue;
 		fputs("allowsync_source_age_seconds{source=\"", f);
 		print_label(f, sr->src->url);
-		fprintf(f, "\"} %lld\n", (long long)(m->now - sr->accepted));
+		fprintf(f, "\"} %lld\n", (long long)(now - sr->accepted));
 	}
 	header(f, "source_document", "gauge",
 	    "The document each source's list came from (json or text).");
@@ -148,20 +190,163 @@ fill_metrics(FILE *f, const void *v)
 		print_label(f, sr->src->url);
 		fprintf(f, "\",document=\"%s\"} 1\n", sr->document);
 	}
+}
+
+/* A sync's block. */
+static void
+fill_sync(FILE *f, const struct run_report *r, time_t now,
+    time_t last_success)
+{
+	const struct config *cfg = r->cfg;
+
+	header(f, "last_run_timestamp_seconds", "gauge",
+	    "Time the last sync ended.");
+	fprintf(f, "allowsync_last_run_timestamp_seconds %lld\n",
+	    (long long)now);
+	header(f, "last_success_timestamp_seconds", "gauge",
+	    "Time of the last sync that exited 0.");
+	fprintf(f, LAST_SUCCESS " %lld\n", (long long)last_success);
+	header(f, "exit_code", "gauge", "Exit status of the last sync.");
+	fprintf(f, "allowsync_exit_code %d\n", r->exit_code);
+	header(f, "set_ranges", "gauge",
+	    "Ranges the last sync wanted in each set.");
+	per_family(f, cfg, "set_ranges", r->want.n4, r->want.n6);
+	header(f, "additions", "gauge", "Ranges the last sync added.");
+	per_family(f, cfg, "additions", r->planned ? r->plan.add.n4 : 0,
+	    r->planned ? r->plan.add.n6 : 0);
+	header(f, "removals", "gauge", "Ranges the last sync removed.");
+	per_family(f, cfg, "removals", removals(r, 4), removals(r, 6));
+	header(f, "removals_held", "gauge",
+	    "Entries whose removal the shrink guard held back.");
+	fprintf(f, "allowsync_removals_held %zu\n", r->held);
+	fill_sources(f, r, now);
+}
+
+/* A restore's block. */
+static void
+fill_restore(FILE *f, const struct run_report *r, time_t now)
+{
+	header(f, "restore_timestamp_seconds", "gauge",
+	    "Time the last --restore ended.");
+	fprintf(f, "allowsync_restore_timestamp_seconds %lld\n",
+	    (long long)now);
+	header(f, "restore_exit_code", "gauge",
+	    "Exit status of the last --restore.");
+	fprintf(f, "allowsync_restore_exit_code %d\n", r->exit_code);
+	header(f, "restore_additions", "gauge",
+	    "Ranges the last --restore put back.");
+	per_family(f, r->cfg, "restore_additions",
+	    r->planned ? r->plan.add.n4 : 0, r->planned ? r->plan.add.n6 : 0);
+}
+
+/* A check's block. */
+static void
+fill_check(FILE *f, const struct run_report *r, time_t now)
+{
+	header(f, "last_check_timestamp_seconds", "gauge",
+	    "Time the last --check ended.");
+	fprintf(f, "allowsync_last_check_timestamp_seconds %lld\n",
+	    (long long)now);
+	header(f, "check_exit_code", "gauge",
+	    "Exit status of the last --check.");
+	fprintf(f, "allowsync_check_exit_code %d\n", r->exit_code);
+	header(f, "drift", "gauge",
+	    "1 when the last --check found the sets differ from the saved "
+	    "lists.");
+	fprintf(f, "allowsync_drift %d\n", r->planned &&
+	    !plan_empty(&r->plan));
+	header(f, "drift_missing_ranges", "gauge",
+	    "Ranges of the saved lists the sets lacked at the last --check.");
+	per_family(f, r->cfg, "drift_missing_ranges",
+	    r->planned ? r->plan.add.n4 : 0, r->planned ? r->plan.add.n6 : 0);
+	header(f, "drift_extra_ranges", "gauge",
+	    "Elements the sets held beyond the saved lists at the last "
+	    "--check.");
+	per_family(f, r->cfg, "drift_extra_ranges", removals(r, 4),
+	    removals(r, 6));
+}
+
+/* Print the blocks, in mode order; returns <0 on a write error. */
+static int
+fill_metrics(FILE *f, const void *v)
+{
+	const struct metrics_arg *m = v;
+	int i;
+
+	for (i = 0; i < NMODES; i++)
+		if (m->block[i] != NULL)
+			fwrite(m->block[i], 1, m->len[i], f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* fill() for atomic_write() of one block: the bytes in arg. */
+static int
+fill_block(FILE *f, const void *arg)
+{
+	const struct metrics_arg *m = arg;
+
+	fwrite(m->block[0], 1, m->len[0], f);
 	return ferror(f) ? -1 : 0;
 }
 
 /*
- * Write the metrics of the run in rep to path.  Returns AS_OK or
- * AS_ESOFTWARE after logging; a failure never changes the exit code.
+ * Render the block of this run (mode) into *block, *len: malloc'ed by
+ * open_memstream(3).
+ */
+static void
+block_render(const struct config *cfg, const struct run_report *rep,
+    enum metrics_mode mode, char **block, size_t *len)
+{
+	time_t now = time(NULL);
+	FILE *f;
+
+	if ((f = open_memstream(block, len)) == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	if (mode == MODE_SYNC)
+		fill_sync(f, rep, now, rep->exit_code == 0 ? now :
+		    previous_success(cfg));
+	else if (mode == MODE_RESTORE)
+		fill_restore(f, rep, now);
+	else
+		fill_check(f, rep, now);
+	if (fclose(f) != 0) {
+		log_err("out of memory");
+		abort();
+	}
+}
+
+/*
+ * See allowsync.h.  This run's block is saved in the state directory when
+ * it can be written (a read-only one, say for a restore, keeps the old
+ * block); the others come from there.
  */
 enum as_status
-metrics_write(const char *path, const struct run_report *rep)
+metrics_write(const struct config *cfg, const struct run_report *rep)
 {
-	struct metrics_arg m;
+	struct metrics_arg m, one;
+	enum metrics_mode mode = cfg->restore ? MODE_RESTORE :
+	    cfg->check ? MODE_CHECK : MODE_SYNC;
+	char path[PATH_MAX];
+	enum as_status st;
+	int i;
 
-	m.rep = rep;
-	m.now = time(NULL);
-	m.last_success = rep->exit_code == 0 ? m.now : previous_success(path);
-	return atomic_write(path, fill_metrics, &m);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < NMODES; i++)
+		if (i != (int)mode)
+			block_load(cfg, (enum metrics_mode)i, &m.block[i],
+			    &m.len[i]);
+	block_render(cfg, rep, mode, &m.block[mode], &m.len[mode]);
+	if (faccessat(AT_FDCWD, cfg->state_dir, W_OK, AT_EACCESS) == 0) {
+		memset(&one, 0, sizeof(one));
+		one.block[0] = m.block[mode];
+		one.len[0] = m.len[mode];
+		atomic_write(block_path(cfg, mode, path, sizeof(path)),
+		    fill_block, &one);
+	}
+	st = atomic_write(cfg->metrics_file, fill_metrics, &m);
+	for (i = 0; i < NMODES; i++)
+		free(m.block[i]);
+	return st;
 }

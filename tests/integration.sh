@@ -454,11 +454,17 @@ case_check_drift() {
 	nft delete element inet filter docplanner_v6 '{ 2a01:4f8:10::/48 }'
 	local before
 	before=$(snapshot)
-	run 1 --url "$URL" --check
+	run 1 --url "$URL" --check --metrics-file "$CT/m.prom"
 	expect_grep "- 185.99.0.1" "$OUT" "extra element"
 	expect_grep "+ 2a01:4f8:10::/48" "$OUT" "missing element"
 	expect_grep "drift" "$OUT" "summary"
 	expect_eq "$(snapshot)" "$before" "check changes nothing"
+	# The check's metrics, beside the last sync's.
+	expect_grep "allowsync_drift 1" "$CT/m.prom" "drift metric"
+	expect_grep 'allowsync_drift_extra_ranges{family="ipv4",set="docplanner_v4"} 1' "$CT/m.prom" "extra metric"
+	expect_grep 'allowsync_drift_missing_ranges{family="ipv6",set="docplanner_v6"} 1' "$CT/m.prom" "missing metric"
+	expect_grep "allowsync_check_exit_code 1" "$CT/m.prom" "check exit code"
+	expect_grep "allowsync_last_check_timestamp_seconds " "$CT/m.prom" "check time"
 }
 
 case_include_file_loads() {
