@@ -624,6 +624,12 @@ enum as_status nftset_commit(struct nftset *, const struct nft_target *,
 	    const struct plan *, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+/*
+ * After nftset_read(): AS_OK when we may change the table, or AS_EUNAVAIL
+ * after logging when another process owns it (flags owner).
+ */
+enum as_status nftset_writable(const struct nftset *,
+	    const struct nft_target *);
 
 /* --------------------------------------------------------------- config.c */
 

@@ -50,6 +50,7 @@ struct nftset {
 
 	struct elemdump		*dump;		/* keys of the running dump */
 	struct nft_found	*found;		/* of the running read */
+	bool			 owned;		/* another process owns the table */
 	uint32_t		 set_size[2];	/* size limit of each set; 0 */
 };
 
@@ -221,6 +222,17 @@ gen_cb(const struct nlmsghdr *nlh, void *data)
 
 /* See allowsync.h. */
 enum as_status
+nftset_writable(const struct nftset *ns, const struct nft_target *t)
+{
+	if (!ns->owned)
+		return AS_OK;
+	log_err("table %s %s is owned by another process (firewalld?): use "
+	    "guard mode or a table of your own", t->family, t->table);
+	return AS_EUNAVAIL;
+}
+
+/* See allowsync.h. */
+enum as_status
 nftset_getgen(struct nftset *ns, uint32_t *genid)
 {
 	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
@@ -275,10 +287,10 @@ table_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /*
- * Ask whether the table exists and whether another process owns it.
- * Returns AS_OK with *missing set, AS_EUNAVAIL for a table that another
- * process owns (flags owner: it refuses every change from anyone else),
- * or a failure status after logging.
+ * Ask whether the table exists, and note whether another process owns it
+ * (flags owner: it refuses every change from anyone else, though anyone
+ * may read it).  Returns AS_OK with *missing set, or a failure status
+ * after logging.
  */
 static enum as_status
 table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
@@ -291,14 +303,10 @@ table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 	    (uint8_t)nft_target_proto(t->family), NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->table);
 	*missing = false;
+	ns->owned = false;
 	if (nlbatch_request(ns->nb, nlh, table_cb, &ti) == 0) {
-		if ((ti.flags & NFT_TABLE_F_OWNER) &&
-		    ti.owner != nlbatch_portid(ns->nb)) {
-			log_err("table %s %s is owned by another process "
-			    "(firewalld?): use guard mode or a table of your "
-			    "own", t->family, t->table);
-			return AS_EUNAVAIL;
-		}
+		ns->owned = (ti.flags & NFT_TABLE_F_OWNER) &&
+		    ti.owner != nlbatch_portid(ns->nb);
 		return AS_OK;
 	}
 	if (errno == ENOENT) {

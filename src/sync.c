@@ -518,6 +518,8 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		    known && attempt == 0 ? &rec : NULL, rep, &found, &skip);
 		if (st == AS_ETEMPFAIL)
 			continue;	/* the dump raced a commit */
+		if (st == AS_OK && commit)
+			st = nftset_writable(ns, &tgt);
 		if (st != AS_OK)
 			goto out;
 		kernel_plan(rep, &found);

@@ -269,8 +269,9 @@ policy_check(const struct policy *pol, const struct prefix *p)
 }
 
 /*
- * Log one bad entry: where it is (text line, or JSON key and index), the
- * entry itself escaped, and why it is bad.
+ * Log one bad entry: where it is (text line, or JSON key and index; no
+ * place for a --static entry, whose line is 0), the entry itself
+ * escaped, and why it is bad.
  */
 static void
 entry_report(const char *src, const struct entry *e, const char *why,
@@ -279,7 +280,11 @@ entry_report(const char *src, const struct entry *e, const char *why,
 	char text[ESCAPE_BUF], key[ESCAPE_BUF];
 
 	log_escape(e->text, e->len, text, sizeof(text));
-	if (e->key == NULL)
+	if (e->key == NULL && e->where == 0)	/* --static */
+		log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR,
+		    "%s: \"%s\": %s%s", src, text, why,
+		    lenient ? " (dropped)" : "");
+	else if (e->key == NULL)
 		log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR,
 		    "%s: line %zu: \"%s\": %s%s", src, e->where, text, why,
 		    lenient ? " (dropped)" : "");

@@ -505,6 +505,10 @@ case_table_owned_by_another() {
 	fault_record
 	fault_check 69 "table inet filter is owned by another process \(firewalld\?\): use guard mode or a table of your own"
 	expect_nogrep "CAP_NET_ADMIN" "$ERR" "not a permission problem"
+	# Reading it is allowed: --check and --status work.
+	run 1 --url "$URL" --check
+	expect_nogrep "owned" "$ERR" "check reads an owned table"
+	run 0 --url "$URL" --status
 	exec 7>&-
 	wait "$holder"
 }
