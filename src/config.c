@@ -224,7 +224,7 @@ static const struct option_def options[] = {
 	{ "wait", 0, UINT(0, MAX_WAIT), 0, G(wait), NULL, "S",
 	    "wait up to S seconds for another run's lock" },
 	{ "metrics-file", 0, STR(check_path), 0, G(metrics_file), NULL,
-	    "PATH", "write Prometheus metrics after every sync/restore" },
+	    "PATH", "Prometheus metrics after every sync, restore, check" },
 	{ "restore", 0, FLAG, KEY_CLI_ONLY, G(restore), "Modes (no network):",
 	    NULL, "load the saved lists into the sets (boot, reload)" },
 	{ "check", 0, FLAG, KEY_CLI_ONLY, G(check), NULL, NULL,
@@ -738,8 +738,8 @@ config_usage(void *fp)
 	}
 	fprintf(f, "\n"
 "Exit status: 0 in sync, 1 drift (--check), 64 usage, 65 list rejected or\n"
-"removals held, 66 no saved state (--restore), 69 firewall objects missing\n"
-"or wrong, 70 internal error, 71 kernel error, 73 state file cannot be\n"
-"written, 75 no source reachable or lock busy, 77 no permission, 78 config\n"
-"error.\n");
+"removals held, 66 no saved state (--restore, --check), 69 firewall objects\n"
+"missing or wrong, 70 internal error, 71 kernel error, 73 state file cannot\n"
+"be written, 75 no source reachable or lock busy, 77 no permission, 78\n"
+"config error.\n");
 }
