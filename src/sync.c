@@ -192,7 +192,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 		res->accepted = now;
 		set_str(&cur->document, forms[i]);
 		/* A 304 re-accepts the cached document as it was. */
-		guard_age(&old->ent, nm ? &old->ent.doc : &doc,
+		guard_age(&old->ent, nm ? NULL : &doc,
 		    cfg->src.remove_after, &cur->ent);
 		set_str(&cur->etag, fr.etag != NULL || !nm ? fr.etag :
 		    old->etag);
@@ -839,7 +839,7 @@ status_run(const struct config *cfg)
 			    "etag %s\n",
 			    state_time(st.fetched, t1, sizeof(t1)),
 			    st.document, entryset_count(&st.ent),
-			    st.ent.np4 + st.ent.np6,
+			    entryset_pending(&st.ent),
 			    state_time(st.accepted, t2, sizeof(t2)),
 			    age_text(now - st.accepted, age, sizeof(age)),
 			    st.etag ? st.etag : "-");

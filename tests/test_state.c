@@ -74,10 +74,10 @@ sample(struct srcstate *st)
 	st->last_modified = xstrdup("Sat, 28 Nov 2026 10:00:00 GMT");
 	st->fetched = st->accepted = st->attempt = 1795860000;
 	st->result = xstrdup("ok");
-	rangelist_add4(&st->ent.doc, &r1);
-	rangelist_add4(&st->ent.doc, &r2);
-	rangelist_add6(&st->ent.doc, &r6);
-	entryset_add_pend4(&st->ent, &r3, 1);
+	entryset_add4(&st->ent, &r1, 0);
+	entryset_add4(&st->ent, &r2, 0);
+	entryset_add4(&st->ent, &r3, 1);
+	entryset_add6(&st->ent, &r6, 0);
 }
 
 /* The path of the one state file in dir. */
@@ -121,11 +121,13 @@ test_roundtrip(void **state)
 	assert_string_equal(b.etag, "\"abc def\"");
 	assert_string_equal(b.last_modified, a.last_modified);
 	assert_int_equal(b.accepted, a.accepted);
-	assert_int_equal(b.ent.doc.n4, 2);
-	assert_int_equal(b.ent.doc.n6, 1);
-	assert_int_equal(b.ent.np4, 1);
-	assert_int_equal(b.ent.p4[0].miss, 1);
-	assert_memory_equal(b.ent.doc.v6, a.ent.doc.v6, sizeof(*a.ent.doc.v6));
+	assert_int_equal(b.ent.n4, 3);
+	assert_int_equal(b.ent.n6, 1);
+	assert_int_equal(entryset_pending(&b.ent), 1);
+	assert_int_equal(b.ent.v4[0].miss, 0);
+	assert_int_equal(b.ent.v4[2].miss, 1);
+	assert_memory_equal(b.ent.v4, a.ent.v4, 3 * sizeof(*a.ent.v4));
+	assert_memory_equal(b.ent.v6, a.ent.v6, sizeof(*a.ent.v6));
 	srcstate_free(&a);
 	srcstate_free(&b);
 }
@@ -207,8 +209,8 @@ test_disabled_family_dropped(void **state)
 	assert_int_equal(state_save(dir, &a), AS_OK);
 	state_load(dir, URL, &p4, &b);
 	assert_true(b.present);
-	assert_int_equal(b.ent.doc.n6, 0);
-	assert_int_equal(b.ent.doc.n4, 2);
+	assert_int_equal(b.ent.n6, 0);
+	assert_int_equal(b.ent.n4, 3);
 	srcstate_free(&a);
 	srcstate_free(&b);
 }
