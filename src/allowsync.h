@@ -473,9 +473,16 @@ enum as_status state_init(const char *dir);
  */
 enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /*
- * Load the state of the source with JSON URL url into *st.  Entries are
- * checked against pol again.  A missing file leaves st->present false; a
- * corrupt or unreadable one logs one warning and is treated as missing.
+ * Load the state of the source with JSON URL url into *st, and the record
+ * of its last attempt.  Entries are checked against pol again; a range
+ * written twice is one entry, with its smallest miss.  A missing file
+ * leaves st->present false; a corrupt or unreadable one logs one warning
+ * and is treated as missing.  Corrupt: no "version 1" first, an unknown
+ * key, a key other than entry and pending given twice, a bad value, a
+ * line without its newline, no "end N M" line with the numbers of entry
+ * and pending lines, anything after it, another URL, or entries without
+ * an accepted time.  In the attempt record, of a key given twice the
+ * first value wins.
  */
 void	 state_load(const char *dir, const char *url, const struct policy *,
 	    struct srcstate *st);
@@ -513,7 +520,10 @@ struct kernel_record {
  * 5.14 has no namespace cookie): never skip then.
  */
 bool	 kernel_record_here(const struct nft_target *, struct kernel_record *);
-/* Load DIR/kernel.state; false when absent or unreadable. */
+/*
+ * Load DIR/kernel.state; false when it is absent or unreadable, or when a
+ * key is missing, given twice or unknown, or a value is bad.
+ */
 bool	 state_load_kernel(const char *dir, struct kernel_record *);
 enum as_status state_save_kernel(const char *dir,
 	    const struct kernel_record *);

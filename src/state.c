@@ -397,8 +397,10 @@ kv_next(struct kvfile *kv, const char *const *keys, int nkeys, int *k,
 
 	do {
 		if (fgets(kv->line, sizeof(kv->line), kv->f) == NULL) {
+			if (!ferror(kv->f))
+				return 0;
 			*why = "read error";
-			return ferror(kv->f) ? -1 : 0;
+			return -1;
 		}
 		kv->lineno++;
 		len = strlen(kv->line);

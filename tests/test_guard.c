@@ -287,8 +287,8 @@ dump(const struct entryset *es, char *buf, size_t bufsz)
 }
 
 /*
- * The entries of interleave(): document and pending entries of both
- * families in one sorted array each, two of them about to saturate.
+ * Document and pending entries of both families, added out of order and
+ * sorted into one array each; two of them are about to saturate.
  */
 static void
 interleaved(struct entryset *es)
@@ -342,11 +342,15 @@ test_age_merge(void **state)
 	    "2001:db8::4=0");
 	entryset_free(&out);
 
-	/* remove-after 1: only the document is left. */
+	/* remove-after 1: only the document is left (0 drops no more). */
 	entryset_init(&out);
 	guard_age(&old, &doc, 1, &out);
 	assert_string_equal(dump(&out, buf, sizeof(buf)), "1.0.0.0=0 "
 	    "1.0.0.2=0 1.0.0.4=0 1.0.0.6=0 2001:db8::2=0 2001:db8::4=0");
+	entryset_free(&out);
+	entryset_init(&out);
+	guard_age(&old, &doc, 0, &out);
+	assert_int_equal(entryset_count(&out), 6);
 	entryset_free(&out);
 
 	/* A 304: old's own document entries are the document. */
@@ -450,6 +454,153 @@ test_sort_unique(void **state)
 	entryset_free(&es);
 }
 
+/* A small deterministic generator (an LCG), for test_reference(). */
+static unsigned int
+rnd(unsigned long long *seed, unsigned int n)
+{
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned int)(*seed >> 33) % n;
+}
+
+/* A random range within a few addresses, so that ranges collide. */
+static void
+rnd_range(unsigned long long *seed, struct range4 *r4, struct range6 *r6)
+{
+	r4->first = rnd(seed, 24);
+	r4->last = r4->first + rnd(seed, 3);
+	r6->first.hi = r6->last.hi = 0x20010db8ULL << 32;
+	r6->first.lo = r4->first;
+	r6->last.lo = r4->last;
+}
+
+/* True when rl holds r exactly, or (cover) covers it whole: a scan. */
+static bool
+ref_has4(const struct rangelist *rl, const struct range4 *r, bool cover)
+{
+	size_t i;
+
+	for (i = 0; i < rl->n4; i++)
+		if (cover ? rl->v4[i].first <= r->first &&
+		    rl->v4[i].last >= r->last :
+		    range4_cmp(&rl->v4[i], r) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The guards against what they did one entry at a time (a search of the
+ * document or of want for each entry of old, then a sort), on random sets
+ * of both families with colliding ranges and misses about to saturate.
+ * The IPv6 ranges mirror the IPv4 ones, so one reference serves both.
+ */
+static void
+test_reference(void **state)
+{
+	static const unsigned int misses[] = { 0, 0, 1, 2, UINT_MAX - 1,
+	    UINT_MAX };
+	unsigned long long seed = 1;
+	struct entryset old, out, ref;
+	struct rangelist doc, want;
+	struct range4 r4;
+	struct range6 r6;
+	unsigned int ra, m;
+	size_t i, n, round;
+	char got[4096], exp[4096];
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		entryset_init(&old);
+		rangelist_init(&doc);
+		n = rnd(&seed, 12);
+		for (i = 0; i < n; i++) {
+			rnd_range(&seed, &r4, &r6);
+			m = misses[rnd(&seed, 6)];
+			entryset_add4(&old, &r4, m);
+			entryset_add6(&old, &r6, m);
+		}
+		entryset_sort(&old);
+		n = rnd(&seed, 8);
+		for (i = 0; i < n; i++) {
+			rnd_range(&seed, &r4, &r6);
+			rangelist_add4(&doc, &r4);
+			rangelist_add6(&doc, &r6);
+		}
+		rangelist_unique(&doc);
+		ra = (unsigned int[]){ 1, 2, 3, UINT_MAX }[rnd(&seed, 4)];
+
+		/* guard_age: doc at miss 0, the rest of old one older. */
+		entryset_init(&ref);
+		for (i = 0; i < doc.n4; i++) {
+			entryset_add4(&ref, &doc.v4[i], 0);
+			entryset_add6(&ref, &doc.v6[i], 0);
+		}
+		for (i = 0; i < old.n4; i++) {
+			if (ref_has4(&doc, &old.v4[i].r, false))
+				continue;
+			m = old.v4[i].miss == UINT_MAX ? UINT_MAX :
+			    old.v4[i].miss + 1;
+			if (m < ra) {
+				entryset_add4(&ref, &old.v4[i].r, m);
+				entryset_add6(&ref, &old.v6[i].r, m);
+			}
+		}
+		entryset_sort(&ref);
+		entryset_init(&out);
+		guard_age(&old, &doc, ra, &out);
+		assert_string_equal(dump(&out, got, sizeof(got)),
+		    dump(&ref, exp, sizeof(exp)));
+		entryset_free(&ref);
+
+		/* A 304: the same as old's own document entries as doc. */
+		rangelist_free(&doc);
+		rangelist_init(&doc);
+		for (i = 0; i < old.n4; i++)
+			if (old.v4[i].miss == 0) {
+				rangelist_add4(&doc, &old.v4[i].r);
+				rangelist_add6(&doc, &old.v6[i].r);
+			}
+		entryset_init(&ref);
+		guard_age(&old, &doc, ra, &ref);
+		entryset_free(&out);
+		entryset_init(&out);
+		guard_age(&old, NULL, ra, &out);
+		assert_string_equal(dump(&out, got, sizeof(got)),
+		    dump(&ref, exp, sizeof(exp)));
+		entryset_free(&ref);
+
+		/* guard_uncovered and guard_hold, want covering out. */
+		rangelist_init(&want);
+		entryset_append(&want, &out);
+		if (rnd(&seed, 2)) {
+			rnd_range(&seed, &r4, &r6);
+			rangelist_add4(&want, &r4);
+			rangelist_add6(&want, &r6);
+		}
+		rangelist_normalise(&want);
+		entryset_init(&ref);
+		entryset_copy(&ref, &out);
+		for (i = n = 0; i < old.n4; i++) {
+			if (ref_has4(&want, &old.v4[i].r, true))
+				continue;
+			n++;
+			m = old.v4[i].miss == UINT_MAX ? UINT_MAX :
+			    old.v4[i].miss + 1;
+			entryset_add4(&ref, &old.v4[i].r, m);
+			entryset_add6(&ref, &old.v6[i].r, m);
+		}
+		entryset_sort(&ref);
+		assert_int_equal(guard_uncovered(&old, &want, NULL), 2 * n);
+		guard_hold(&old, &want, &out);
+		assert_string_equal(dump(&out, got, sizeof(got)),
+		    dump(&ref, exp, sizeof(exp)));
+		entryset_free(&ref);
+		entryset_free(&out);
+		rangelist_free(&want);
+		rangelist_free(&doc);
+		entryset_free(&old);
+	}
+}
+
 int
 main(void)
 {
@@ -463,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_hold_merge),
 		cmocka_unit_test(test_uncovered_walk),
 		cmocka_unit_test(test_sort_unique),
+		cmocka_unit_test(test_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
