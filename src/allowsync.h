@@ -350,62 +350,86 @@ bool	 plan_empty(const struct plan *);
 
 /* ---------------------------------------------------------------- guard.c */
 
-/* An entry that has left its document, and how many accepted fetches
- * in a row it has been absent from. */
-struct pend4 {
+/*
+ * One accepted entry: the range of one prefix the vendor wrote, and miss,
+ * the number of accepted fetches in a row whose document lacked it.
+ * miss 0: the entry is in the last accepted document.  miss N > 0: it is
+ * pending removal, absent from the last N accepted fetches (counting stops
+ * at UINT_MAX).
+ */
+struct entry4 {
 	struct range4	r;
 	unsigned int	miss;
 };
 
-struct pend6 {
+struct entry6 {
 	struct range6	r;
 	unsigned int	miss;
 };
 
 /*
- * One source's accepted entries: those of its last accepted document, and
- * those that left it but are kept until absent remove-after times (or held
- * by the shrink guard).  Each entry is the range of one prefix the vendor
- * wrote; both lists are sorted and unique but never merged, so entries can
- * be counted, and no entry is in both.
+ * One source's accepted entries: those of its last accepted document
+ * (miss 0) and those that left it but are kept until absent remove-after
+ * times, or held by the shrink guard (miss > 0).  Each family's array
+ * grows by doubling and is sorted by range (range4_cmp, range6_cmp) and
+ * unique: a range appears once, with one miss.  Ranges are never merged,
+ * so entries can be counted.  entryset_add4/6 append and may break the
+ * order; every other function keeps it.
  */
 struct entryset {
-	struct rangelist	 doc;
-	struct pend4		*p4;
-	size_t			 np4, capp4;
-	struct pend6		*p6;
-	size_t			 np6, capp6;
+	struct entry4	*v4;
+	size_t		 n4, cap4;
+	struct entry6	*v6;
+	size_t		 n6, cap6;
 };
 
 void	 entryset_init(struct entryset *);
 void	 entryset_free(struct entryset *);
-void	 entryset_add_pend4(struct entryset *, const struct range4 *,
+/*
+ * Append an entry with miss absences; the caller appends in order or
+ * calls entryset_sort() afterwards.
+ */
+void	 entryset_add4(struct entryset *, const struct range4 *,
 	    unsigned int miss);
-void	 entryset_add_pend6(struct entryset *, const struct range6 *,
+void	 entryset_add6(struct entryset *, const struct range6 *,
 	    unsigned int miss);
+/*
+ * Sort each family by range and drop repeated ranges, keeping the
+ * smallest miss of each (a document entry wins over a pending one).
+ */
+void	 entryset_sort(struct entryset *);
 /* Make dst (initialised, empty) a copy of src. */
 void	 entryset_copy(struct entryset *dst, const struct entryset *src);
 /* Number of entries, document and pending. */
 size_t	 entryset_count(const struct entryset *);
-/* Append every entry (document and pending) to rl. */
+/* Number of pending entries (miss > 0). */
+size_t	 entryset_pending(const struct entryset *);
+/* Append the range of every entry (document and pending) to rl. */
 void	 entryset_append(struct rangelist *rl, const struct entryset *);
 /*
- * The entries after an accepted document doc (sorted, unique): out->doc
- * is a copy of doc; every entry of old that is not in doc becomes pending
- * with one more absence, and is kept while its absences are fewer than
- * remove_after.  out must be initialised and empty.
+ * The entries after an accepted document, merged in one pass over old
+ * (sorted, unique) and doc (sorted, unique, not merged: one range per
+ * prefix, as rangelist_unique() leaves it).  doc NULL means old's own
+ * document entries (those with miss 0): a 304 re-accepts the cached
+ * document.  Every range of doc gets miss 0; an entry of old that is
+ * not in doc gets miss + 1 and is kept while that is less than
+ * remove_after.  out must be initialised and empty; it comes out sorted
+ * and unique.
  */
 void	 guard_age(const struct entryset *old, const struct rangelist *doc,
 	    unsigned int remove_after, struct entryset *out);
 /*
- * Count the entries of old that want (normalised) does not cover whole,
- * appending them to uncovered when it is not NULL.
+ * Count the entries of old (document and pending) that want (normalised)
+ * does not cover whole, in one pass over both, appending their ranges to
+ * uncovered, in order, when it is not NULL.
  */
 size_t	 guard_uncovered(const struct entryset *old,
 	    const struct rangelist *want, struct rangelist *uncovered);
 /*
- * Hold back removals: every entry of old not covered by want is put back
- * into cur as pending, with one more absence than it had.
+ * Hold back removals: every entry of old that want (normalised) does not
+ * cover whole is merged into cur as pending, with miss + 1.  cur stays
+ * sorted and unique; a range it already holds keeps its own miss (none
+ * does when want covers cur, as the shrink guard's want does).
  */
 void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 	    struct entryset *cur);
@@ -454,9 +478,16 @@ enum as_status state_init(const char *dir);
  */
 enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /*
- * Load the state of the source with JSON URL url into *st.  Entries are
- * checked against pol again.  A missing file leaves st->present false; a
- * corrupt or unreadable one logs one warning and is treated as missing.
+ * Load the state of the source with JSON URL url into *st, and the record
+ * of its last attempt.  Entries are checked against pol again; a range
+ * written twice is one entry, with its smallest miss.  A missing file
+ * leaves st->present false; a corrupt or unreadable one logs one warning
+ * and is treated as missing.  Corrupt: no "version 1" first, an unknown
+ * key, a key other than entry and pending given twice, a bad value, a
+ * line without its newline, no "end N M" line with the numbers of entry
+ * and pending lines, anything after it, another URL, or entries without
+ * an accepted time.  In the attempt record, of a key given twice the
+ * first value wins.
  */
 void	 state_load(const char *dir, const char *url, const struct policy *,
 	    struct srcstate *st);
@@ -494,7 +525,10 @@ struct kernel_record {
  * 5.14 has no namespace cookie): never skip then.
  */
 bool	 kernel_record_here(const struct nft_target *, struct kernel_record *);
-/* Load DIR/kernel.state; false when absent or unreadable. */
+/*
+ * Load DIR/kernel.state; false when it is absent or unreadable, or when a
+ * key is missing, given twice or unknown, or a value is bad.
+ */
 bool	 state_load_kernel(const char *dir, struct kernel_record *);
 enum as_status state_save_kernel(const char *dir,
 	    const struct kernel_record *);

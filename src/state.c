@@ -297,38 +297,33 @@ state_lock(const char *dir, unsigned int wait, int *fdp)
 	return AS_OK;
 }
 
-/* Print one entry line: "entry R" or "pending R MISS". */
-static int
-print_entry4(FILE *f, const struct range4 *r, int pending, unsigned int miss)
+/*
+ * Print one entry line: "entry R" for a document entry, "pending R MISS"
+ * for one pending removal.
+ */
+static void
+print_entry(FILE *f, const char *range, unsigned int miss)
 {
-	char buf[RANGE_STRLEN];
-
-	range4_format(r, buf, sizeof(buf));
-	if (pending)
-		return fprintf(f, "pending %s %u\n", buf, miss);
+	if (miss > 0) {
+		fprintf(f, "pending %s %u\n", range, miss);
+		return;
+	}
 	fputs("entry ", f);
-	fputs(buf, f);
-	return putc('\n', f);
+	fputs(range, f);
+	putc('\n', f);
 }
 
-static int
-print_entry6(FILE *f, const struct range6 *r, int pending, unsigned int miss)
-{
-	char buf[RANGE_STRLEN];
-
-	range6_format(r, buf, sizeof(buf));
-	return pending ? fprintf(f, "pending %s %u\n", buf, miss) :
-	    fprintf(f, "entry %s\n", buf);
-}
-
-/* Print a source state file; returns <0 on a write error. */
+/*
+ * Print a source state file; returns <0 on a write error.  Entries come
+ * in the entry set's order, so document and pending lines interleave.
+ */
 static int
 fill_state(FILE *f, const void *arg)
 {
 	const struct srcstate *st = arg;
 	const struct entryset *es = &st->ent;
-	char t1[32], t2[32];
-	size_t i;
+	char t1[32], t2[32], buf[RANGE_STRLEN];
+	size_t i, npending = entryset_pending(es);
 
 	fprintf(f, "# allowsync source state; written by allowsync, see "
 	    "README.md\n"
@@ -339,16 +334,16 @@ fill_state(FILE *f, const void *arg)
 	    st->last_modified ? st->last_modified : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
 	    state_time(st->accepted, t2, sizeof(t2)));
-	for (i = 0; i < es->doc.n4; i++)
-		print_entry4(f, &es->doc.v4[i], 0, 0);
-	for (i = 0; i < es->doc.n6; i++)
-		print_entry6(f, &es->doc.v6[i], 0, 0);
-	for (i = 0; i < es->np4; i++)
-		print_entry4(f, &es->p4[i].r, 1, es->p4[i].miss);
-	for (i = 0; i < es->np6; i++)
-		print_entry6(f, &es->p6[i].r, 1, es->p6[i].miss);
-	return fprintf(f, "end %zu %zu\n", es->doc.n4 + es->doc.n6,
-	    es->np4 + es->np6);
+	for (i = 0; i < es->n4; i++) {
+		range4_format(&es->v4[i].r, buf, sizeof(buf));
+		print_entry(f, buf, es->v4[i].miss);
+	}
+	for (i = 0; i < es->n6; i++) {
+		range6_format(&es->v6[i].r, buf, sizeof(buf));
+		print_entry(f, buf, es->v6[i].miss);
+	}
+	return fprintf(f, "end %zu %zu\n", entryset_count(es) - npending,
+	    npending);
 }
 
 /* See allowsync.h. */
@@ -361,21 +356,169 @@ state_save(const char *dir, const struct srcstate *st)
 	return atomic_write(path, fill_state, st);
 }
 
-/* "-" in the file stands for an absent value. */
-static char *
-dup_value(const char *v)
+/*
+ * A file of "key value" lines being read.  The source state file, the
+ * attempt record and the kernel record all go through kv_next(); each
+ * reader has a table of its key names, and seen tells which it has read.
+ */
+struct kvfile {
+	FILE		*f;
+	size_t		 lineno;	/* of the last line read */
+	uint32_t	 seen;		/* keys read, one bit by index */
+	char		 line[MAX_STATE_LINE + 2];
+};
+
+/*
+ * Open path for kv_next() with safe_fopen_read(), which refuses links.
+ * Returns false with errno set.
+ */
+static bool
+kv_open(struct kvfile *kv, const char *path)
 {
-	return strcmp(v, "-") == 0 ? NULL : xstrdup(v);
+	kv->lineno = 0;
+	kv->seen = 0;
+	return (kv->f = safe_fopen_read(path)) != NULL;
 }
 
 /*
- * Parse an entry (a prefix) and add it to es, as a document entry or a
- * pending one.  Entries of a disabled family are dropped.  Returns NULL
- * or the reason the entry is bad.
+ * Read the next line of kv that is not a "#" comment and split it at its
+ * first space.  Returns 1 with *k the index of its key in keys (nkeys
+ * names, at most 32; -1 for another key) and *val the rest of the line,
+ * 0 at the end of the file, or -1 with *why set: a line longer than
+ * MAX_STATE_LINE or without its newline (a truncated file), a line
+ * without a space, or a read error.
+ */
+static int
+kv_next(struct kvfile *kv, const char *const *keys, int nkeys, int *k,
+    char **val, const char **why)
+{
+	char *sp;
+	size_t len;
+
+	do {
+		if (fgets(kv->line, sizeof(kv->line), kv->f) == NULL) {
+			if (!ferror(kv->f))
+				return 0;
+			*why = "read error";
+			return -1;
+		}
+		kv->lineno++;
+		len = strlen(kv->line);
+		if (len == 0 || kv->line[len - 1] != '\n') {
+			*why = "line too long or unterminated";
+			return -1;
+		}
+		kv->line[len - 1] = '\0';
+	} while (kv->line[0] == '#');
+	if ((sp = strchr(kv->line, ' ')) == NULL) {
+		*why = "expected \"key value\"";
+		return -1;
+	}
+	*sp = '\0';
+	*val = sp + 1;
+	for (*k = 0; *k < nkeys; (*k)++)
+		if (strcmp(kv->line, keys[*k]) == 0)
+			return 1;
+	*k = -1;
+	return 1;
+}
+
+/* Note that key k was read; returns false when it had been read before. */
+static bool
+kv_first(struct kvfile *kv, int k)
+{
+	uint32_t bit = 1U << k;
+	bool first = (kv->seen & bit) == 0;
+
+	kv->seen |= bit;
+	return first;
+}
+
+/*
+ * Parse s as a number in base 10 or 16 of at most max: digits only, no
+ * sign, space or prefix.  Returns 0 or -1.
+ */
+static int
+parse_number(const char *s, int base, unsigned long long max,
+    unsigned long long *n)
+{
+	const char *digits = base == 16 ? "0123456789abcdefABCDEF" :
+	    "0123456789";
+	char *end;
+
+	if (*s == '\0' || s[strspn(s, digits)] != '\0')
+		return -1;
+	errno = 0;
+	*n = strtoull(s, &end, base);
+	return errno != 0 || *end != '\0' || *n > max ? -1 : 0;
+}
+
+/*
+ * Keep the first value of a string key: a value read later for the same
+ * key is ignored, never leaked.
+ */
+static void
+set_once(char **dst, const char *v)
+{
+	if (*dst == NULL)
+		*dst = xstrdup(v);
+}
+
+/* set_once() of a state file value, where "-" stands for none. */
+static void
+set_value(char **dst, const char *v)
+{
+	if (strcmp(v, "-") != 0)
+		set_once(dst, v);
+}
+
+/*
+ * Copy v into the buffer dst of size dstsz.  Returns false when it does
+ * not fit.
+ */
+static bool
+copy_value(char *dst, size_t dstsz, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= dstsz)
+		return false;
+	memcpy(dst, v, n + 1);
+	return true;
+}
+
+/* The keys of a source state file. */
+enum {
+	SK_VERSION, SK_URL, SK_DOCUMENT, SK_ETAG, SK_LAST_MODIFIED, SK_FETCHED,
+	SK_ACCEPTED, SK_ENTRY, SK_PENDING, SK_END, SK_NKEYS
+};
+
+static const char *const state_keys[SK_NKEYS] = {
+	[SK_VERSION] = "version",	[SK_URL] = "url",
+	[SK_DOCUMENT] = "document",	[SK_ETAG] = "etag",
+	[SK_LAST_MODIFIED] = "last-modified",
+	[SK_FETCHED] = "fetched",	[SK_ACCEPTED] = "accepted",
+	[SK_ENTRY] = "entry",		[SK_PENDING] = "pending",
+	[SK_END] = "end",
+};
+
+/* What state_read() keeps while it reads a state file. */
+struct state_read {
+	struct srcstate		*st;
+	const struct policy	*pol;
+	size_t			 nentries;	/* entry lines read */
+	size_t			 npending;	/* pending lines read */
+	bool			 ended;		/* the end line was read */
+};
+
+/*
+ * Parse an entry (a prefix) and add it to es with miss absences (0: a
+ * document entry).  Entries of a disabled family are dropped.  Returns
+ * NULL or the reason the entry is bad.
  */
 static const char *
-load_entry(struct entryset *es, const char *text, bool pending,
-    unsigned int miss, const struct policy *pol)
+load_entry(struct entryset *es, const char *text, unsigned int miss,
+    const struct policy *pol)
 {
 	struct prefix p;
 	struct range4 r4;
@@ -388,87 +531,172 @@ load_entry(struct entryset *es, const char *text, bool pending,
 		return why;
 	if (p.family == 4 && pol->want4) {
 		prefix_range4(&p, &r4);
-		if (pending)
-			entryset_add_pend4(es, &r4, miss);
-		else
-			rangelist_add4(&es->doc, &r4);
+		entryset_add4(es, &r4, miss);
 	} else if (p.family == 6 && pol->want6) {
 		prefix_range6(&p, &r6);
-		if (pending)
-			entryset_add_pend6(es, &r6, miss);
-		else
-			rangelist_add6(&es->doc, &r6);
+		entryset_add6(es, &r6, miss);
 	}
 	return NULL;
 }
 
 /*
- * Parse one "key value" line into st.  Returns NULL or why the line is
- * bad.  *ended is set by the "end" line, which checks the counts.
+ * "pending R MISS": an entry absent from MISS accepted fetches, at least
+ * one (0 would make it a document entry).  Returns NULL or why it is bad.
  */
 static const char *
-load_line(struct srcstate *st, char *line, const struct policy *pol,
-    size_t *nentries, size_t *npending, bool *ended)
+load_pending(struct state_read *rd, char *val)
 {
-	char *val, *sp, *end;
-	unsigned long miss;
-	size_t a, b;
+	unsigned long long miss;
+	char *sp;
 
-	if ((val = strchr(line, ' ')) == NULL)
-		return "expected \"key value\"";
-	*val++ = '\0';
-	if (strcmp(line, "entry") == 0) {
-		(*nentries)++;
-		return load_entry(&st->ent, val, false, 0, pol);
-	}
-	if (strcmp(line, "pending") == 0) {
-		if ((sp = strchr(val, ' ')) == NULL)
-			return "pending entry without a count";
-		*sp++ = '\0';
-		errno = 0;
-		miss = strtoul(sp, &end, 10);
-		if (errno || *end != '\0' || *sp < '0' || *sp > '9' ||
-		    miss > UINT32_MAX)
-			return "bad pending count";
-		(*npending)++;
-		return load_entry(&st->ent, val, true, (unsigned int)miss,
-		    pol);
-	}
-	if (strcmp(line, "url") == 0)
-		st->url = xstrdup(val);
-	else if (strcmp(line, "document") == 0) {
-		if (strcmp(val, "json") && strcmp(val, "text") &&
-		    strcmp(val, "-"))
-			return "document is neither json nor text";
-		st->document = dup_value(val);
-	} else if (strcmp(line, "etag") == 0)
-		st->etag = dup_value(val);
-	else if (strcmp(line, "last-modified") == 0)
-		st->last_modified = dup_value(val);
-	else if (strcmp(line, "fetched") == 0) {
-		if (parse_time(val, &st->fetched) == -1)
-			return "bad time";
-	} else if (strcmp(line, "accepted") == 0) {
-		if (parse_time(val, &st->accepted) == -1)
-			return "bad time";
-	} else if (strcmp(line, "end") == 0) {
-		if (sscanf(val, "%zu %zu", &a, &b) != 2 || a != *nentries ||
-		    b != *npending)
-			return "entry counts do not match: truncated file?";
-		*ended = true;
-	} else
-		return "unknown key";
+	if ((sp = strchr(val, ' ')) == NULL)
+		return "pending entry without a count";
+	*sp++ = '\0';
+	if (parse_number(sp, 10, UINT_MAX, &miss) == -1 || miss == 0)
+		return "bad pending count";
+	rd->npending++;
+	return load_entry(&rd->st->ent, val, (unsigned int)miss, rd->pol);
+}
+
+/* "end N M": the numbers of entry and pending lines before it. */
+static const char *
+load_end(struct state_read *rd, char *val)
+{
+	unsigned long long a, b;
+	char *sp;
+
+	if ((sp = strchr(val, ' ')) == NULL)
+		return "bad end line";
+	*sp++ = '\0';
+	if (parse_number(val, 10, SIZE_MAX, &a) == -1 ||
+	    parse_number(sp, 10, SIZE_MAX, &b) == -1 ||
+	    a != rd->nentries || b != rd->npending)
+		return "entry counts do not match: truncated file?";
+	rd->ended = true;
 	return NULL;
 }
 
-static void load_attempt(const char *, const char *, struct srcstate *);
-
-/* Keep the first value of a key; later duplicates are ignored. */
-static void
-set_once(char **dst, const char *v)
+/* Apply the value of key k of a state file.  Returns NULL or why not. */
+static const char *
+state_value(struct state_read *rd, int k, char *val)
 {
-	if (*dst == NULL)
-		*dst = xstrdup(v);
+	struct srcstate *st = rd->st;
+
+	switch (k) {
+	case SK_VERSION:
+		return strcmp(val, "1") == 0 ? NULL : "unknown version";
+	case SK_URL:
+		set_once(&st->url, val);
+		return NULL;
+	case SK_DOCUMENT:
+		if (strcmp(val, "json") && strcmp(val, "text") &&
+		    strcmp(val, "-"))
+			return "document is neither json nor text";
+		set_value(&st->document, val);
+		return NULL;
+	case SK_ETAG:
+		set_value(&st->etag, val);
+		return NULL;
+	case SK_LAST_MODIFIED:
+		set_value(&st->last_modified, val);
+		return NULL;
+	case SK_FETCHED:
+	case SK_ACCEPTED:
+		return parse_time(val, k == SK_FETCHED ? &st->fetched :
+		    &st->accepted) == -1 ? "bad time" : NULL;
+	case SK_ENTRY:
+		rd->nentries++;
+		return load_entry(&st->ent, val, 0, rd->pol);
+	case SK_PENDING:
+		return load_pending(rd, val);
+	case SK_END:
+		return load_end(rd, val);
+	}
+	return "unknown key";
+}
+
+/*
+ * Read a state file, up to its end line, into rd.  The version line comes
+ * first; entry and pending lines repeat, any other key given twice makes
+ * the file corrupt.  Returns NULL or why the file is corrupt, at line
+ * kv->lineno.
+ */
+static const char *
+state_read(struct kvfile *kv, struct state_read *rd)
+{
+	const char *why = NULL;
+	char *val;
+	int k, r;
+
+	while ((r = kv_next(kv, state_keys, SK_NKEYS, &k, &val, &why)) == 1) {
+		if (kv->seen == 0 && k != SK_VERSION)
+			return "unknown version";
+		if (k == -1)
+			return "unknown key";
+		if (!kv_first(kv, k) && k != SK_ENTRY && k != SK_PENDING)
+			return "key given twice";
+		if ((why = state_value(rd, k, val)) != NULL)
+			return why;
+		if (rd->ended) {
+			kv->lineno++;
+			if (getc(kv->f) != EOF)
+				return "data after the end line";
+			return ferror(kv->f) ? "read error" : NULL;
+		}
+	}
+	return r == -1 ? why : "no end line: truncated file?";
+}
+
+/* The keys of an attempt record. */
+enum {
+	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_NKEYS
+};
+
+static const char *const attempt_keys[AK_NKEYS] = {
+	[AK_ATTEMPT] = "attempt",	[AK_RESULT] = "result",
+	[AK_ERROR] = "error",		[AK_JSON_REJECTED] = "json-rejected",
+};
+
+/*
+ * Read the record of the last attempt, DIR/source-HASH.attempt, into st.
+ * It is informational only (--status), so it is read leniently: another
+ * key (url) is ignored, a bad time reads as none, and of a key given
+ * twice the first value wins.  A line the reader refuses drops the whole
+ * record, silently.
+ */
+static void
+load_attempt(const char *dir, const char *url, struct srcstate *st)
+{
+	char path[PATH_MAX], *val;
+	struct kvfile kv;
+	const char *why;
+	time_t t;
+	int k, r;
+
+	state_path(dir, url, "attempt", path, sizeof(path));
+	if (!kv_open(&kv, path))
+		return;
+	while ((r = kv_next(&kv, attempt_keys, AK_NKEYS, &k, &val,
+	    &why)) == 1) {
+		if (k == -1 || !kv_first(&kv, k))
+			continue;
+		if (k == AK_ATTEMPT && parse_time(val, &t) == 0)
+			st->attempt = t;
+		else if (k == AK_RESULT)
+			set_once(&st->result, val);
+		else if (k == AK_ERROR)
+			set_once(&st->error, val);
+		else if (k == AK_JSON_REJECTED)
+			set_once(&st->json_rejected, val);
+	}
+	fclose(kv.f);
+	if (r == -1) {
+		free(st->result);
+		free(st->error);
+		free(st->json_rejected);
+		st->result = st->error = st->json_rejected = NULL;
+		st->attempt = 0;
+	}
 }
 
 /*
@@ -499,46 +727,22 @@ void
 state_load(const char *dir, const char *url, const struct policy *pol,
     struct srcstate *st)
 {
-	char path[PATH_MAX], line[MAX_STATE_LINE + 2];
-	const char *why = NULL;
-	size_t lineno = 0, len, nentries = 0, npending = 0;
-	bool ended = false, versioned = false;
-	FILE *f;
+	struct state_read rd = { st, pol, 0, 0, false };
+	char path[PATH_MAX];
+	struct kvfile kv;
+	const char *why;
 
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
 	load_attempt(dir, url, st);
 	state_path(dir, url, "state", path, sizeof(path));
-	if ((f = safe_fopen_read(path)) == NULL) {
+	if (!kv_open(&kv, path)) {
 		if (errno != ENOENT)
 			log_warnx("%s: %s: ignored", path, open_error(errno));
 		goto absent;
 	}
-	while (why == NULL && fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len == 0 || line[len - 1] != '\n') {
-			why = "line too long or unterminated";
-			break;
-		}
-		line[len - 1] = '\0';
-		if (ended)
-			why = "data after the end line";
-		else if (line[0] == '#')
-			continue;
-		else if (!versioned) {
-			if (strcmp(line, "version 1") != 0)
-				why = "unknown version";
-			versioned = true;
-		} else
-			why = load_line(st, line, pol, &nentries, &npending,
-			    &ended);
-	}
-	if (why == NULL && ferror(f))
-		why = "read error";
-	fclose(f);
-	if (why == NULL && !ended)
-		why = "no end line: truncated file?";
+	why = state_read(&kv, &rd);
+	fclose(kv.f);
 	if (why == NULL && (st->url == NULL || strcmp(st->url, url) != 0))
 		why = "written for another URL";
 	if (why == NULL && st->accepted != 0 && st->document == NULL)
@@ -547,12 +751,12 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 		why = "entries without an accepted time";
 	if (why != NULL) {
 		log_warnx("%s: corrupt state (line %zu: %s): ignored", path,
-		    lineno, why);
+		    kv.lineno, why);
 		goto absent;
 	}
 	drop_bad_validator(&st->etag, "etag", path);
 	drop_bad_validator(&st->last_modified, "last-modified", path);
-	rangelist_unique(&st->ent.doc);
+	entryset_sort(&st->ent);
 	st->present = st->accepted != 0;
 	return;
  absent:
@@ -567,37 +771,6 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	st->fetched = st->accepted = 0;
 	st->present = false;
 }
-
-/*
- * Read the record of the last attempt, DIR/source-HASH.attempt, into st.
- * It is informational only (--status): a bad one is skipped silently.
- */
-static void
-load_attempt(const char *dir, const char *url, struct srcstate *st)
-{
-	char path[PATH_MAX], line[MAX_STATE_LINE + 2];
-	size_t len;
-	FILE *f;
-
-	state_path(dir, url, "attempt", path, sizeof(path));
-	if ((f = safe_fopen_read(path)) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (strncmp(line, "attempt ", 8) == 0)
-			parse_time(line + 8, &st->attempt);
-		else if (strncmp(line, "result ", 7) == 0)
-			set_once(&st->result, line + 7);
-		else if (strncmp(line, "error ", 6) == 0)
-			set_once(&st->error, line + 6);
-		else if (strncmp(line, "json-rejected ", 14) == 0)
-			set_once(&st->json_rejected, line + 14);
-	}
-	fclose(f);
-}
-
 /* Print an attempt file; returns <0 on a write error. */
 static int
 fill_attempt(FILE *f, const void *arg)
@@ -746,51 +919,71 @@ state_save_kernel(const char *dir, const struct kernel_record *rec)
 	return atomic_write(path, fill_kernel, rec);
 }
 
-/* See allowsync.h.  Any line out of place makes the record unusable. */
+/* The keys of the kernel record. */
+enum {
+	KK_BOOT, KK_NETNS_COOKIE, KK_TARGET, KK_GENERATION, KK_DIGEST,
+	KK_NKEYS
+};
+
+static const char *const kernel_keys[KK_NKEYS] = {
+	[KK_BOOT] = "boot",		[KK_NETNS_COOKIE] = "netns-cookie",
+	[KK_TARGET] = "target",		[KK_GENERATION] = "generation",
+	[KK_DIGEST] = "digest",
+};
+
+/* Store the value of key k of the kernel record; false when it is bad. */
+static bool
+kernel_value(struct kernel_record *rec, int k, const char *val)
+{
+	unsigned long long n;
+
+	switch (k) {
+	case KK_BOOT:
+		return copy_value(rec->boot_id, sizeof(rec->boot_id), val);
+	case KK_TARGET:
+		return copy_value(rec->target, sizeof(rec->target), val);
+	case KK_NETNS_COOKIE:
+		if (parse_number(val, 10, UINT64_MAX, &n) == -1)
+			return false;
+		rec->netns_cookie = n;
+		return true;
+	case KK_GENERATION:
+		if (parse_number(val, 10, UINT32_MAX, &n) == -1)
+			return false;
+		rec->generation = (uint32_t)n;
+		return true;
+	case KK_DIGEST:
+		if (parse_number(val, 16, UINT64_MAX, &n) == -1)
+			return false;
+		rec->digest = n;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * See allowsync.h.  Every key must be there once; any other line, a key
+ * given twice or a bad value makes the record unusable.
+ */
 bool
 state_load_kernel(const char *dir, struct kernel_record *rec)
 {
-	char path[PATH_MAX], line[sizeof(rec->target) + 16];
-	unsigned long long digest, cookie;
-	unsigned int gen;
-	int seen = 0;
-	size_t n;
-	FILE *f;
+	char path[PATH_MAX], *val;
+	struct kvfile kv;
+	const char *why;
+	int k, r;
 
 	memset(rec, 0, sizeof(*rec));
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_KERNEL);
-	if ((f = safe_fopen_read(path)) == NULL)
+	if (!kv_open(&kv, path))
 		return false;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		n = strlen(line);
-		if (n == 0 || line[n - 1] != '\n')
-			break;
-		line[n - 1] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (strncmp(line, "boot ", 5) == 0 &&
-		    n - 6 < sizeof(rec->boot_id)) {
-			memcpy(rec->boot_id, line + 5, n - 5);
-			seen |= 1;
-		} else if (sscanf(line, "netns-cookie %llu", &cookie) == 1) {
-			rec->netns_cookie = cookie;
-			seen |= 2;
-		}
-		else if (strncmp(line, "target ", 7) == 0) {
-			snprintf(rec->target, sizeof(rec->target), "%.*s",
-			    (int)sizeof(rec->target) - 1, line + 7);
-			seen |= 4;
-		} else if (sscanf(line, "generation %u", &gen) == 1) {
-			rec->generation = gen;
-			seen |= 8;
-		} else if (sscanf(line, "digest %llx", &digest) == 1) {
-			rec->digest = digest;
-			seen |= 16;
-		} else {
-			seen = 0;
+	while ((r = kv_next(&kv, kernel_keys, KK_NKEYS, &k, &val,
+	    &why)) == 1)
+		if (k == -1 || !kv_first(&kv, k) ||
+		    !kernel_value(rec, k, val)) {
+			r = -1;
 			break;
 		}
-	}
-	fclose(f);
-	return seen == 31;
+	fclose(kv.f);
+	return r == 0 && kv.seen == (1U << KK_NKEYS) - 1;
 }

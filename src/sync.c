@@ -210,8 +210,9 @@ accept_document(const struct config *cfg, const struct srcstate *old,
 		set_str(&cur->json_rejected, f->json_err);
 	}
 	set_str(&cur->document, forms[f->form]);
-	guard_age(&old->ent, nm ? &old->ent.doc : &f->doc,
-	    cfg->src.remove_after, &cur->ent);
+	/* A 304 re-accepts the cached document as it was. */
+	guard_age(&old->ent, nm ? NULL : &f->doc, cfg->src.remove_after,
+	    &cur->ent);
 	set_str(&cur->etag, f->fr.etag != NULL || !nm ? f->fr.etag :
 	    old->etag);
 	set_str(&cur->last_modified, f->fr.last_modified != NULL || !nm ?
@@ -927,7 +928,7 @@ status_run(const struct config *cfg)
 			    "etag %s\n",
 			    state_time(st.fetched, t1, sizeof(t1)),
 			    st.document, entryset_count(&st.ent),
-			    st.ent.np4 + st.ent.np6,
+			    entryset_pending(&st.ent),
 			    state_time(st.accepted, t2, sizeof(t2)),
 			    age_text(now - st.accepted, age, sizeof(age)),
 			    st.etag ? st.etag : "-");

@@ -74,10 +74,10 @@ sample(struct srcstate *st)
 	st->last_modified = xstrdup("Sat, 28 Nov 2026 10:00:00 GMT");
 	st->fetched = st->accepted = st->attempt = 1795860000;
 	st->result = xstrdup("ok");
-	rangelist_add4(&st->ent.doc, &r1);
-	rangelist_add4(&st->ent.doc, &r2);
-	rangelist_add6(&st->ent.doc, &r6);
-	entryset_add_pend4(&st->ent, &r3, 1);
+	entryset_add4(&st->ent, &r1, 0);
+	entryset_add4(&st->ent, &r2, 0);
+	entryset_add4(&st->ent, &r3, 1);
+	entryset_add6(&st->ent, &r6, 0);
 }
 
 /* The path of the one state file in dir. */
@@ -107,6 +107,24 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* Assert that a and b hold the same entries with the same misses. */
+static void
+same_entries(const struct entryset *a, const struct entryset *b)
+{
+	size_t i;
+
+	assert_int_equal(a->n4, b->n4);
+	assert_int_equal(a->n6, b->n6);
+	for (i = 0; i < a->n4; i++) {
+		assert_int_equal(range4_cmp(&a->v4[i].r, &b->v4[i].r), 0);
+		assert_int_equal(a->v4[i].miss, b->v4[i].miss);
+	}
+	for (i = 0; i < a->n6; i++) {
+		assert_int_equal(range6_cmp(&a->v6[i].r, &b->v6[i].r), 0);
+		assert_int_equal(a->v6[i].miss, b->v6[i].miss);
+	}
+}
+
 static void
 test_roundtrip(void **state)
 {
@@ -121,11 +139,12 @@ test_roundtrip(void **state)
 	assert_string_equal(b.etag, "\"abc def\"");
 	assert_string_equal(b.last_modified, a.last_modified);
 	assert_int_equal(b.accepted, a.accepted);
-	assert_int_equal(b.ent.doc.n4, 2);
-	assert_int_equal(b.ent.doc.n6, 1);
-	assert_int_equal(b.ent.np4, 1);
-	assert_int_equal(b.ent.p4[0].miss, 1);
-	assert_memory_equal(b.ent.doc.v6, a.ent.doc.v6, sizeof(*a.ent.doc.v6));
+	assert_int_equal(b.ent.n4, 3);
+	assert_int_equal(b.ent.n6, 1);
+	assert_int_equal(entryset_pending(&b.ent), 1);
+	assert_int_equal(b.ent.v4[0].miss, 0);
+	assert_int_equal(b.ent.v4[2].miss, 1);
+	same_entries(&b.ent, &a.ent);
 	srcstate_free(&a);
 	srcstate_free(&b);
 }
@@ -207,8 +226,8 @@ test_disabled_family_dropped(void **state)
 	assert_int_equal(state_save(dir, &a), AS_OK);
 	state_load(dir, URL, &p4, &b);
 	assert_true(b.present);
-	assert_int_equal(b.ent.doc.n6, 0);
-	assert_int_equal(b.ent.doc.n4, 2);
+	assert_int_equal(b.ent.n6, 0);
+	assert_int_equal(b.ent.n4, 3);
 	srcstate_free(&a);
 	srcstate_free(&b);
 }
@@ -439,6 +458,243 @@ test_state_link_ignored(void **state)
 	srcstate_free(&a);
 }
 
+/*
+ * A key given twice makes a state file corrupt, whichever value comes
+ * first; nothing read from it is kept, or leaked (run under valgrind).
+ */
+static void
+test_duplicate_key(void **state)
+{
+	static const char *const dup[] = {
+		"", "url " URL "\n", "document json\n", "document -\n",
+		"etag \"x\"\n", "etag -\n", "last-modified x\n",
+		"fetched 2026-11-28T10:00:00Z\n",
+		"accepted 2026-11-28T10:00:00Z\n", "version 1\n",
+	};
+	struct srcstate a, b;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	for (i = 0; i < sizeof(dup) / sizeof(dup[0]); i++) {
+		snprintf(text, sizeof(text), "version 1\nurl " URL "\n"
+		    "document json\netag \"abc\"\nlast-modified y\n"
+		    "fetched 2026-11-28T10:00:00Z\n"
+		    "accepted 2026-11-28T10:00:00Z\n%sentry 185.10.20.1\n"
+		    "end 1 0\n", dup[i]);
+		write_file(state_file(), text);
+		state_load(dir, URL, &pol, &b);
+		assert_string_equal(b.url, URL);
+		/* The file without a repeated key is good. */
+		if (i == 0) {
+			assert_true(b.present);
+			assert_string_equal(b.etag, "\"abc\"");
+		} else if (b.present || entryset_count(&b.ent) != 0 ||
+		    b.document != NULL || b.etag != NULL ||
+		    b.last_modified != NULL)
+			fail_msg("duplicated key #%zu accepted", i);
+		srcstate_free(&b);
+	}
+	srcstate_free(&a);
+}
+
+/*
+ * Entry lines: a range written twice, or both as an entry and as pending,
+ * is one entry (the document wins); a pending count of 0 is not pending;
+ * counts are digits and nothing else.
+ */
+static void
+test_entry_lines(void **state)
+{
+	static const char *const bad[] = {
+		"pending 185.10.20.2 0\nend 1 1\n",
+		"pending 185.10.20.2 -1\nend 1 1\n",
+		"pending 185.10.20.2 4294967296\nend 1 1\n",
+		"end 1 0 0\n", "end 1  0\n", "end 1\n", "end +1 0\n",
+	};
+	const char *head = "version 1\nurl " URL "\ndocument json\n"
+	    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\n";
+	struct srcstate a, b;
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	snprintf(text, sizeof(text), "%spending 185.10.20.1 2\n"
+	    "pending 185.10.20.2 4294967295\nentry 185.10.20.1/32\n"
+	    "pending 185.10.20.2 3\nend 2 3\n", head);
+	write_file(state_file(), text);
+	state_load(dir, URL, &pol, &b);
+	assert_true(b.present);
+	assert_int_equal(b.ent.n4, 2);
+	assert_int_equal(b.ent.v4[0].miss, 0);
+	assert_int_equal(b.ent.v4[1].miss, 3);
+	srcstate_free(&b);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, bad[i]);
+		write_file(state_file(), text);
+		state_load(dir, URL, &pol, &b);
+		if (b.present || entryset_count(&b.ent) != 0)
+			fail_msg("bad entry line #%zu accepted", i);
+		srcstate_free(&b);
+	}
+	srcstate_free(&a);
+}
+
+/*
+ * A file in the order the previous version wrote (all entry lines, then
+ * the pending ones) loads, and a file written now keeps its keys and
+ * counts: entries in order, document and pending lines interleaved.
+ */
+static void
+test_file_order(void **state)
+{
+	struct srcstate a, b;
+	char text[1024];
+	const char *p;
+
+	(void)state;
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	read_all(state_file(), text, sizeof(text));
+	assert_non_null(p = strstr(text, "entry 185.10.20.0/24\n"
+	    "entry 185.10.21.1\npending 185.10.22.1 1\n"
+	    "entry 2a01:4f8:10::/48\nend 3 1\n"));
+	assert_int_equal(p[strlen(p) - 1], '\n');
+	write_file(state_file(), "# allowsync source state\nversion 1\n"
+	    "url " URL "\ndocument text\netag -\nlast-modified -\n"
+	    "fetched 2026-11-28T10:00:00Z\naccepted 2026-11-28T10:00:00Z\n"
+	    "entry 185.10.21.1\nentry 185.10.20.0/24\n"
+	    "entry 2a01:4f8:10::/48\npending 185.10.22.1 1\nend 3 1\n");
+	state_load(dir, URL, &pol, &b);
+	assert_true(b.present);
+	assert_string_equal(b.document, "text");
+	assert_null(b.etag);
+	assert_int_equal(b.ent.n4, 3);
+	same_entries(&b.ent, &a.ent);
+	srcstate_free(&b);
+	srcstate_free(&a);
+}
+
+/* The path of the attempt record in dir, into buf. */
+static void
+attempt_file(char *buf, size_t bufsz)
+{
+	size_t n;
+
+	snprintf(buf, bufsz, "%s", state_file());
+	n = strlen(buf);
+	assert_true(n > 6 && strcmp(buf + n - 6, ".state") == 0);
+	snprintf(buf + n - 6, bufsz - (n - 6), ".attempt");
+}
+
+/*
+ * The attempt record is read leniently: the first value of a key wins
+ * (the others are not leaked), another key is ignored; a line without
+ * its newline drops the whole record.
+ */
+static void
+test_attempt_record(void **state)
+{
+	struct srcstate a, b;
+	char path[PATH_MAX];
+
+	(void)state;
+	sample(&a);
+	a.error = xstrdup("boom");
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	assert_int_equal(state_save_attempt(dir, &a), AS_OK);
+	state_load(dir, URL, &pol, &b);
+	assert_int_equal(b.attempt, a.attempt);
+	assert_string_equal(b.result, "ok");
+	assert_string_equal(b.error, "boom");
+	assert_null(b.json_rejected);
+	srcstate_free(&b);
+
+	attempt_file(path, sizeof(path));
+	write_file(path, "# x\nurl " URL "\nresult failed\nerror first\n"
+	    "json-rejected one\nfuture-key 1\nresult ok\nerror second\n"
+	    "json-rejected two\nattempt 2026-11-28T10:00:00Z\n"
+	    "attempt 2026-11-29T10:00:00Z\n");
+	state_load(dir, URL, &pol, &b);
+	assert_true(b.present);
+	assert_string_equal(b.result, "failed");
+	assert_string_equal(b.error, "first");
+	assert_string_equal(b.json_rejected, "one");
+	assert_int_equal(b.attempt, 1795860000);
+	srcstate_free(&b);
+
+	write_file(path, "result failed\nerror first\nattempt -");
+	state_load(dir, URL, &pol, &b);
+	assert_true(b.present);
+	assert_null(b.result);
+	assert_null(b.error);
+	assert_int_equal(b.attempt, 0);
+	srcstate_free(&b);
+	srcstate_free(&a);
+}
+
+/* The lines of a good kernel record. */
+#define K_BOOT		"boot abc-123\n"
+#define K_COOKIE	"netns-cookie 42\n"
+#define K_TARGET	"target inet filter v4 -\n"
+#define K_GEN		"generation 7\n"
+#define K_DIGEST	"digest 00ff\n"
+#define K_ALL		"# x\n" K_BOOT K_COOKIE K_TARGET K_GEN K_DIGEST
+
+/*
+ * The kernel record: every key once, each value as written; anything
+ * else makes it unusable.
+ */
+static void
+test_kernel_record(void **state)
+{
+	static const char *const bad[] = {
+		K_ALL "generation 8\n", K_ALL "boot 1234\n", K_ALL "extra 1\n",
+		K_ALL "\n", K_BOOT K_COOKIE K_TARGET K_GEN,
+		K_BOOT K_COOKIE K_TARGET "generation 0x7\n" K_DIGEST,
+		K_BOOT K_COOKIE K_TARGET "generation 4294967296\n" K_DIGEST,
+		K_BOOT "netns-cookie -1\n" K_TARGET K_GEN K_DIGEST,
+		K_BOOT K_COOKIE K_TARGET K_GEN "digest 10000000000000000\n",
+		"boot 0123456789012345678901234567890123456789\n" K_COOKIE
+		    K_TARGET K_GEN K_DIGEST,
+		K_BOOT K_COOKIE K_TARGET K_DIGEST "generation 7",
+	};
+	struct kernel_record r, back;
+	char path[PATH_MAX + 16];
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.boot_id, sizeof(r.boot_id), "0e6fc5b4-a1d2");
+	r.netns_cookie = 18446744073709551615ULL;
+	snprintf(r.target, sizeof(r.target), "inet filter s4 s6");
+	r.generation = 4294967295U;
+	r.digest = 0x0123456789abcdefULL;
+	assert_int_equal(state_save_kernel(dir, &r), AS_OK);
+	assert_true(state_load_kernel(dir, &back));
+	assert_memory_equal(&r, &back, sizeof(r));
+
+	snprintf(path, sizeof(path), "%s/" STATE_KERNEL, dir);
+	write_file(path, K_ALL);
+	assert_true(state_load_kernel(dir, &back));
+	assert_string_equal(back.boot_id, "abc-123");
+	assert_string_equal(back.target, "inet filter v4 -");
+	assert_int_equal(back.netns_cookie, 42);
+	assert_int_equal(back.generation, 7);
+	assert_int_equal(back.digest, 0xff);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i]);
+		if (state_load_kernel(dir, &back))
+			fail_msg("bad kernel record #%zu accepted", i);
+	}
+	unlink(path);
+	assert_false(state_load_kernel(dir, &back));
+}
+
 static void
 test_include(void **state)
 {
@@ -505,6 +761,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lock_owner, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_state_link_ignored, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_entry_lines, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_file_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_attempt_record, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_record, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_mode, setup,
