@@ -65,8 +65,6 @@ open_error(int e)
 	switch (e) {
 	case ELOOP:
 		return "is a symbolic link";
-	case EMLINK:
-		return "has more than one link";
 	case EINVAL:
 		return "not a regular file";
 	default:
