@@ -466,6 +466,12 @@ struct nft_target;
 
 void	 srcstate_free(struct srcstate *);
 /*
+ * Check that what the state directory holds can be trusted: it is a
+ * directory that neither its group nor others may write to (or it does
+ * not exist yet).  Returns AS_OK, or AS_ECONFIG after logging.
+ */
+enum as_status state_dir_check(const char *dir);
+/*
  * Create dir (mode 0700) when it is missing.  Returns AS_OK,
  * AS_ECANTCREAT or AS_ECONFIG after logging.
  */

@@ -115,6 +115,29 @@ state_path(const char *dir, const char *url, const char *suffix, char *buf,
 
 /* See allowsync.h. */
 enum as_status
+state_dir_check(const char *dir)
+{
+	struct stat sb;
+
+	/* Missing: nothing in it yet.  Unreadable: reads will say so. */
+	if (stat(dir, &sb) == -1)
+		return AS_OK;
+	if (!S_ISDIR(sb.st_mode)) {
+		log_err("state directory %s: not a directory", dir);
+		return AS_ECONFIG;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		log_err("state directory %s is writable by %s (mode %04o): "
+		    "anyone there could plant a list; make it 0700",
+		    dir, sb.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned int)(sb.st_mode & 07777));
+		return AS_ECONFIG;
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
 state_init(const char *dir)
 {
 	struct stat sb;
@@ -645,6 +668,16 @@ state_read(struct kvfile *kv, struct state_read *rd)
 	return r == -1 ? why : "no end line: truncated file?";
 }
 
+/* True when s holds only printable ASCII (0x20-0x7e). */
+static bool
+printable_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
 /* The keys of an attempt record. */
 enum {
 	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_NKEYS
@@ -658,8 +691,9 @@ static const char *const attempt_keys[AK_NKEYS] = {
 /*
  * Read the record of the last attempt, DIR/source-HASH.attempt, into st.
  * It is informational only (--status), so it is read leniently: another
- * key (url) is ignored, a bad time reads as none, and of a key given
- * twice the first value wins.  A line the reader refuses drops the whole
+ * key (url) is ignored, a bad time reads as none, a value with a byte
+ * outside printable ASCII (we write them escaped) is ignored, and of a
+ * key given twice the first value wins.  A line the reader refuses drops the whole
  * record, silently.
  */
 static void
@@ -676,7 +710,8 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 		return;
 	while ((r = kv_next(&kv, attempt_keys, AK_NKEYS, &k, &val,
 	    &why)) == 1) {
-		if (k == -1 || !kv_first(&kv, k))
+		/* We write it escaped: anything else is not ours to print. */
+		if (k == -1 || !kv_first(&kv, k) || !printable_ascii(val))
 			continue;
 		if (k == AK_ATTEMPT && parse_time(val, &t) == 0)
 			st->attempt = t;
@@ -705,14 +740,7 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 static void
 drop_bad_validator(char **v, const char *key, const char *path)
 {
-	const unsigned char *p;
-
-	if (*v == NULL)
-		return;
-	for (p = (const unsigned char *)*v; *p != '\0'; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			break;
-	if (*p == '\0')
+	if (*v == NULL || printable_ascii(*v))
 		return;
 	log_warnx("%s: %s holds bytes outside printable ASCII: ignored", path,
 	    key);

@@ -420,7 +420,7 @@ kernel_read(const struct config *cfg, struct nftset *ns,
 	enum as_status st;
 
 	*from_record = false;
-	if (rec == NULL)
+	if (rec == NULL || prev == NULL)
 		return nftset_read(ns, &tgt, create, &rep->have, found);
 	if ((st = nftset_read(ns, &tgt, create, NULL, found)) != AS_OK)
 		return st;
@@ -736,6 +736,9 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	time_t now = time(NULL);
 	int lockfd = -1;
 
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+		return st;
+
 	rangelist_init(&prev);
 	old = xcalloc(cfg->src.nsources, sizeof(*old));
 	cur = xcalloc(cfg->src.nsources, sizeof(*cur));
@@ -853,6 +856,9 @@ restore_run(const struct config *cfg, struct run_report *rep)
 	bool writes = restore_may_write(cfg);
 	int lockfd = -1;
 
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+		return st;
+
 	states = xcalloc(cfg->src.nsources, sizeof(*states));
 	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK) {
 		if (st == AS_ETEMPFAIL)
@@ -882,6 +888,9 @@ check_run(const struct config *cfg, struct run_report *rep)
 	struct srcstate *states;
 	enum as_status st;
 
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+		return st;
+
 	states = xcalloc(cfg->src.nsources, sizeof(*states));
 	if ((st = saved_want(cfg, states, rep, "check against")) != AS_OK)
 		goto out;
@@ -908,6 +917,9 @@ status_run(const struct config *cfg)
 	enum as_status rc;
 	size_t i;
 	time_t now = time(NULL);
+
+	if ((rc = state_dir_check(cfg->state_dir)) != AS_OK)
+		return rc;
 
 	for (i = 0; i < cfg->src.nsources; i++) {
 		state_load(cfg->state_dir, cfg->src.sources[i].url, &cfg->src.policy,
