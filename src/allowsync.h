@@ -436,6 +436,32 @@ void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 
 /* ---------------------------------------------------------------- state.c */
 
+/* The forms a source's list is published in. */
+enum form {
+	FORM_NONE,		/* none: zeroed memory says so too */
+	FORM_JSON,
+	FORM_TEXT,
+};
+
+/* How the last attempt for a source ended. */
+enum attempt_result {
+	RESULT_NONE,		/* no attempt recorded */
+	RESULT_OK,
+	RESULT_NOT_MODIFIED,	/* answered 304 */
+	RESULT_FAILED,		/* could not be fetched */
+	RESULT_REJECTED,	/* fetched, and refused */
+};
+
+/*
+ * Their names, as the state files, --status and --json write them:
+ * "json"/"text" (NULL for FORM_NONE), "ok", "not-modified", "failed",
+ * "rejected" (NULL for RESULT_NONE); and back: false for another name.
+ */
+const char *form_name(enum form);
+bool	 form_parse(const char *, enum form *);
+const char *result_name(enum attempt_result);
+bool	 result_parse(const char *, enum attempt_result *);
+
 /*
  * What is kept about one source between runs: the accepted list in
  * DIR/source-HASH.state, which changes only when a list is accepted, and
@@ -444,7 +470,7 @@ void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 struct srcstate {
 	bool		 present;	/* an accepted list is known */
 	char		*url;		/* the source's JSON URL */
-	char		*document;	/* "json" or "text": what was accepted */
+	enum form	 document;	/* the form accepted; FORM_NONE */
 	char		*etag;		/* validators of that document */
 	char		*last_modified;
 	time_t		 fetched;	/* last 200 or 304; 0: never */
@@ -452,7 +478,7 @@ struct srcstate {
 	struct entryset	 ent;		/* the accepted entries */
 	/* The last attempt, kept apart in DIR/source-HASH.attempt. */
 	time_t		 attempt;	/* whatever its outcome */
-	char		*result;	/* ok, not-modified, failed, rejected */
+	enum attempt_result result;	/* RESULT_NONE: no record */
 	char		*error;		/* escaped reason, or NULL */
 	char		*json_rejected;	/* why the JSON form was refused
 					   while the text form stood in */
@@ -860,7 +886,7 @@ const char *config_value(const struct config *, const char *key, char *buf,
 struct source_result {
 	const struct source	*src;
 	enum as_status		 status;	/* AS_OK, AS_ETEMPFAIL, AS_EDATA */
-	const char		*document;	/* "json", "text" or NULL */
+	enum form		 document;	/* of the list used; or NONE */
 	bool			 not_modified;	/* answered 304 */
 	bool			 cached;	/* the cached list stood in */
 	time_t			 accepted;	/* of the list used; 0: none */

@@ -184,11 +184,12 @@ fill_sources(FILE *f, const struct run_report *r, time_t now)
 	    "The document each source's list came from (json or text).");
 	for (i = 0; i < r->nresults; i++) {
 		sr = &r->results[i];
-		if (sr->document == NULL)
+		if (sr->document == FORM_NONE)
 			continue;
 		fputs("allowsync_source_document{source=\"", f);
 		print_label(f, sr->src->url);
-		fprintf(f, "\",document=\"%s\"} 1\n", sr->document);
+		fprintf(f, "\",document=\"%s\"} 1\n",
+		    form_name(sr->document));
 	}
 }
 

@@ -165,8 +165,9 @@ report_json(const struct run_report *r)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", sr->src->name);
 		cJSON_AddStringToObject(o, "url", sr->src->url);
-		if (sr->document != NULL)
-			cJSON_AddStringToObject(o, "document", sr->document);
+		if (sr->document != FORM_NONE)
+			cJSON_AddStringToObject(o, "document",
+			    form_name(sr->document));
 		else
 			cJSON_AddNullToObject(o, "document");
 		cJSON_AddStringToObject(o, "status", sr->status == AS_OK ?

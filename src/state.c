@@ -30,15 +30,59 @@
 #define SO_NETNS_COOKIE	71		/* Linux 5.14; newer than the headers */
 #endif
 
+static const char *const form_names[] = { NULL, "json", "text" };
+static const char *const result_names[] = { NULL, "ok", "not-modified",
+    "failed", "rejected" };
+
+/* See allowsync.h. */
+const char *
+form_name(enum form f)
+{
+	return f == FORM_JSON || f == FORM_TEXT ? form_names[f] : NULL;
+}
+
+/* See allowsync.h. */
+bool
+form_parse(const char *s, enum form *f)
+{
+	if (strcmp(s, "json") == 0)
+		*f = FORM_JSON;
+	else if (strcmp(s, "text") == 0)
+		*f = FORM_TEXT;
+	else
+		return false;
+	return true;
+}
+
+/* See allowsync.h. */
+const char *
+result_name(enum attempt_result r)
+{
+	return r > RESULT_NONE && r <= RESULT_REJECTED ? result_names[r] :
+	    NULL;
+}
+
+/* See allowsync.h. */
+bool
+result_parse(const char *s, enum attempt_result *r)
+{
+	int i;
+
+	for (i = RESULT_OK; i <= RESULT_REJECTED; i++)
+		if (strcmp(s, result_names[i]) == 0) {
+			*r = (enum attempt_result)i;
+			return true;
+		}
+	return false;
+}
+
 /* Free what a srcstate owns and zero it. */
 void
 srcstate_free(struct srcstate *st)
 {
 	free(st->url);
-	free(st->document);
 	free(st->etag);
 	free(st->last_modified);
-	free(st->result);
 	free(st->error);
 	free(st->json_rejected);
 	entryset_free(&st->ent);
@@ -147,7 +191,8 @@ fill_state(FILE *f, const void *arg)
 	    "README.md\n"
 	    "version %d\nurl %s\ndocument %s\netag %s\nlast-modified %s\n"
 	    "fetched %s\naccepted %s\n",
-	    STATE_VERSION, st->url, st->document ? st->document : "-",
+	    STATE_VERSION, st->url, st->document != FORM_NONE ?
+	    form_name(st->document) : "-",
 	    st->etag ? st->etag : "-",
 	    st->last_modified ? st->last_modified : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
@@ -430,10 +475,8 @@ state_value(struct state_read *rd, int k, char *val)
 		set_once(&st->url, val);
 		return NULL;
 	case SK_DOCUMENT:
-		if (strcmp(val, "json") && strcmp(val, "text") &&
-		    strcmp(val, "-"))
+		if (strcmp(val, "-") != 0 && !form_parse(val, &st->document))
 			return "document is neither json nor text";
-		set_value(&st->document, val);
 		return NULL;
 	case SK_ETAG:
 		set_value(&st->etag, val);
@@ -535,8 +578,8 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 			continue;
 		if (k == AK_ATTEMPT && parse_time(val, &t) == 0)
 			st->attempt = t;
-		else if (k == AK_RESULT)
-			set_once(&st->result, val);
+		else if (k == AK_RESULT && !result_parse(val, &st->result))
+			st->result = RESULT_NONE;
 		else if (k == AK_ERROR)
 			set_once(&st->error, val);
 		else if (k == AK_JSON_REJECTED)
@@ -544,10 +587,10 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 	}
 	fclose(kv.f);
 	if (r == -1) {
-		free(st->result);
 		free(st->error);
 		free(st->json_rejected);
-		st->result = st->error = st->json_rejected = NULL;
+		st->error = st->json_rejected = NULL;
+		st->result = RESULT_NONE;
 		st->attempt = 0;
 	}
 }
@@ -591,7 +634,7 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	fclose(kv.f);
 	if (why == NULL && (st->url == NULL || strcmp(st->url, url) != 0))
 		why = "written for another URL";
-	if (why == NULL && st->accepted != 0 && st->document == NULL)
+	if (why == NULL && st->accepted != 0 && st->document == FORM_NONE)
 		why = "accepted list without a document";
 	if (why == NULL && st->accepted == 0 && entryset_count(&st->ent))
 		why = "entries without an accepted time";
@@ -608,12 +651,12 @@ state_load(const char *dir, const char *url, const struct policy *pol,
  absent:
 	/* No accepted list; the record of the last attempt stays. */
 	free(st->url);
-	free(st->document);
 	free(st->etag);
 	free(st->last_modified);
 	entryset_free(&st->ent);
 	st->url = xstrdup(url);
-	st->document = st->etag = st->last_modified = NULL;
+	st->document = FORM_NONE;
+	st->etag = st->last_modified = NULL;
 	st->fetched = st->accepted = 0;
 	st->present = false;
 }
@@ -627,7 +670,7 @@ fill_attempt(FILE *f, const void *arg)
 	fprintf(f, "# allowsync: the last attempt for one source\n"
 	    "url %s\nattempt %s\nresult %s\n", st->url,
 	    state_time(st->attempt, t, sizeof(t)),
-	    st->result ? st->result : "-");
+	    st->result != RESULT_NONE ? result_name(st->result) : "-");
 	if (st->error != NULL)
 		fprintf(f, "error %s\n", st->error);
 	if (st->json_rejected != NULL)

@@ -119,12 +119,12 @@ set_str(char **dst, const char *src)
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
-/* The forms of a source, in the order they are tried. */
-static const char *const forms[2] = { "json", "text" };
+/* The forms of a source, in the order they are tried (index i). */
+static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 
 /* What fetch_forms() got. */
 struct fetched {
-	int			 form;		/* 0 JSON, 1 text: the accepted */
+	int			 form;		/* of forms[]: the accepted one */
 	bool			 not_modified;	/* it answered 304 */
 	struct rangelist	 doc;		/* its entries (sorted, unique) */
 	struct fetch_result	 fr;		/* its validators */
@@ -159,8 +159,7 @@ fetch_forms(const struct config *cfg, const struct source *src,
 			    "%s", src->name, urls[1]);
 		/* Validators only fit the form they came with. */
 		memset(&cond, 0, sizeof(cond));
-		if (old->present && old->document != NULL &&
-		    strcmp(old->document, forms[f->form]) == 0) {
+		if (old->present && old->document == forms[f->form]) {
 			cond.etag = old->etag;
 			cond.last_modified = old->last_modified;
 		}
@@ -209,7 +208,7 @@ accept_document(const struct config *cfg, const struct srcstate *old,
 		set_str(&res->json_rejected, f->json_err);
 		set_str(&cur->json_rejected, f->json_err);
 	}
-	set_str(&cur->document, forms[f->form]);
+	cur->document = forms[f->form];
 	/* A 304 re-accepts the cached document as it was. */
 	guard_age(&old->ent, nm ? NULL : &f->doc, cfg->src.remove_after,
 	    &cur->ent);
@@ -218,10 +217,10 @@ accept_document(const struct config *cfg, const struct srcstate *old,
 	set_str(&cur->last_modified, f->fr.last_modified != NULL || !nm ?
 	    f->fr.last_modified : old->last_modified);
 	cur->fetched = cur->accepted = now;
-	set_str(&cur->result, nm ? "not-modified" : "ok");
+	cur->result = nm ? RESULT_NOT_MODIFIED : RESULT_OK;
 	cur->present = true;
 	log_info("%s: %s form %s, %zu entries", res->src->name,
-	    forms[f->form], nm ? "not modified" : "accepted",
+	    form_name(forms[f->form]), nm ? "not modified" : "accepted",
 	    entryset_count(&cur->ent));
 }
 
@@ -237,16 +236,14 @@ stand_on_cache(const struct config *cfg, const struct srcstate *old,
 	char age[32];
 
 	entryset_copy(&cur->ent, &old->ent);
-	set_str(&cur->document, old->document);
+	cur->document = old->document;
 	set_str(&cur->etag, old->etag);
 	set_str(&cur->last_modified, old->last_modified);
 	cur->fetched = old->fetched;
 	cur->accepted = old->accepted;
 	cur->present = true;
 	res->cached = true;
-	/* A static string: old is freed before the report. */
-	res->document = forms[old->document != NULL &&
-	    strcmp(old->document, "text") == 0];
+	res->document = old->document;
 	res->accepted = old->accepted;
 	age_text(now - old->accepted, age, sizeof(age));
 	log_warnx("%s: using the cached list accepted %s ago", res->src->name,
@@ -281,7 +278,7 @@ refresh_source(const struct config *cfg, const struct source *src,
 	else {
 		res->error = xstrdup(f.err);
 		set_str(&cur->error, f.err);
-		set_str(&cur->result, st == AS_EDATA ? "rejected" : "failed");
+		cur->result = st == AS_EDATA ? RESULT_REJECTED : RESULT_FAILED;
 		if (old->present)
 			stand_on_cache(cfg, old, cur, res, now);
 	}
@@ -928,7 +925,8 @@ status_run(const struct config *cfg)
 		    cfg->src.sources[i].url);
 		printf("  last attempt: %s (%s)\n",
 		    state_time(st.attempt, t1, sizeof(t1)),
-		    st.result ? st.result : "never");
+		    st.result != RESULT_NONE ? result_name(st.result) :
+		    "never");
 		if (st.error != NULL)
 			printf("  last error: %s\n", st.error);
 		if (st.json_rejected != NULL)
@@ -939,7 +937,7 @@ status_run(const struct config *cfg)
 			    "(%zu pending removal), accepted %s, age %s, "
 			    "etag %s\n",
 			    state_time(st.fetched, t1, sizeof(t1)),
-			    st.document, entryset_count(&st.ent),
+			    form_name(st.document), entryset_count(&st.ent),
 			    entryset_pending(&st.ent),
 			    state_time(st.accepted, t2, sizeof(t2)),
 			    age_text(now - st.accepted, age, sizeof(age)),

@@ -69,11 +69,11 @@ sample(struct srcstate *st)
 	entryset_init(&st->ent);
 	st->present = true;
 	st->url = xstrdup(URL);
-	st->document = xstrdup("json");
+	st->document = FORM_JSON;
 	st->etag = xstrdup("\"abc def\"");
 	st->last_modified = xstrdup("Sat, 28 Nov 2026 10:00:00 GMT");
 	st->fetched = st->accepted = st->attempt = 1795860000;
-	st->result = xstrdup("ok");
+	st->result = RESULT_OK;
 	entryset_add4(&st->ent, &r1, 0);
 	entryset_add4(&st->ent, &r2, 0);
 	entryset_add4(&st->ent, &r3, 1);
@@ -135,7 +135,7 @@ test_roundtrip(void **state)
 	assert_int_equal(state_save(dir, &a), AS_OK);
 	state_load(dir, URL, &pol, &b);
 	assert_true(b.present);
-	assert_string_equal(b.document, "json");
+	assert_int_equal(b.document, FORM_JSON);
 	assert_string_equal(b.etag, "\"abc def\"");
 	assert_string_equal(b.last_modified, a.last_modified);
 	assert_int_equal(b.accepted, a.accepted);
@@ -492,7 +492,7 @@ test_duplicate_key(void **state)
 			assert_true(b.present);
 			assert_string_equal(b.etag, "\"abc\"");
 		} else if (b.present || entryset_count(&b.ent) != 0 ||
-		    b.document != NULL || b.etag != NULL ||
+		    b.document != FORM_NONE || b.etag != NULL ||
 		    b.last_modified != NULL)
 			fail_msg("duplicated key #%zu accepted", i);
 		srcstate_free(&b);
@@ -571,7 +571,7 @@ test_file_order(void **state)
 	    "entry 2a01:4f8:10::/48\npending 185.10.22.1 1\nend 3 1\n");
 	state_load(dir, URL, &pol, &b);
 	assert_true(b.present);
-	assert_string_equal(b.document, "text");
+	assert_int_equal(b.document, FORM_TEXT);
 	assert_null(b.etag);
 	assert_int_equal(b.ent.n4, 3);
 	same_entries(&b.ent, &a.ent);
@@ -609,7 +609,7 @@ test_attempt_record(void **state)
 	assert_int_equal(state_save_attempt(dir, &a), AS_OK);
 	state_load(dir, URL, &pol, &b);
 	assert_int_equal(b.attempt, a.attempt);
-	assert_string_equal(b.result, "ok");
+	assert_int_equal(b.result, RESULT_OK);
 	assert_string_equal(b.error, "boom");
 	assert_null(b.json_rejected);
 	srcstate_free(&b);
@@ -621,7 +621,7 @@ test_attempt_record(void **state)
 	    "attempt 2026-11-29T10:00:00Z\n");
 	state_load(dir, URL, &pol, &b);
 	assert_true(b.present);
-	assert_string_equal(b.result, "failed");
+	assert_int_equal(b.result, RESULT_FAILED);
 	assert_string_equal(b.error, "first");
 	assert_string_equal(b.json_rejected, "one");
 	assert_int_equal(b.attempt, 1795860000);
@@ -630,7 +630,7 @@ test_attempt_record(void **state)
 	write_file(path, "result failed\nerror first\nattempt -");
 	state_load(dir, URL, &pol, &b);
 	assert_true(b.present);
-	assert_null(b.result);
+	assert_int_equal(b.result, RESULT_NONE);
 	assert_null(b.error);
 	assert_int_equal(b.attempt, 0);
 	srcstate_free(&b);
