@@ -1,15 +1,22 @@
 /*
  * allowsync - keep an nftables allowlist in step with a vendor's IP list.
  *
- * The one internal header.  Every stage of the pipeline is declared here:
+ * The internal header: every stage of the pipeline is declared here, in
+ * the order a sync runs them:
  *
- *   config -> fetch -> parse -> validate/normalise -> nftset (read) ->
- *   diff -> nftset (commit) -> report
+ *   config (config.c, keys.c, nftname.c) -> state (statedir.c: the lock;
+ *   state.c: the saved lists) -> fetch -> parse -> validate (prefix.c,
+ *   validate.c) -> guard (remove-after, shrink guard) -> normalise ->
+ *   nftset (read) -> diff -> nftset (commit) -> state (save) -> report,
+ *   metrics
  *
- * Data flows one way: each stage takes the previous stage's value and
- * returns its own.  Only nftset.c includes libnftnl/libmnl and only fetch.c
- * includes libcurl.  parse.c, prefix.c, validate.c, normalise.c and diff.c
- * do no I/O apart from logging.
+ * sync.c wires them together for each mode, and main.c maps the result to
+ * an exit code.  Data flows one way: each stage takes the previous stage's
+ * value and returns its own.  Only fetch.c includes libcurl; only the
+ * kernel stage (nftset.c, nftelem.c and nlbatch.c, which share kernel.h)
+ * includes libmnl, and only nftset.c libnftnl.  parse.c, prefix.c,
+ * validate.c, normalise.c, guard.c and diff.c do no I/O apart from
+ * logging.
  */
 #ifndef ALLOWSYNC_H
 #define ALLOWSYNC_H
@@ -289,6 +296,8 @@ enum as_status parse_json(const char *doc, size_t len, const char *src,
 enum as_status parse_text(const char *doc, size_t len, const char *src,
 	    struct entrylist *out);
 
+/* ------------------------------------------------- validate.c, continued */
+
 /*
  * Validate every entry of a document against the policy and add it to out
  * (not normalised).  src names the document in log lines.  Strict mode
@@ -434,6 +443,28 @@ size_t	 guard_uncovered(const struct entryset *old,
 void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 	    struct entryset *cur);
 
+/* ------------------------------------------------------------- statedir.c */
+
+#define STATE_LOCK	"lock"
+
+/*
+ * Check that what the state directory holds can be trusted: it is a
+ * directory that neither its group nor others may write to (or it does
+ * not exist yet).  Returns AS_OK, or AS_ECONFIG after logging.
+ */
+enum as_status state_dir_check(const char *dir);
+/*
+ * Create dir (mode 0700) when it is missing.  Returns AS_OK,
+ * AS_ECANTCREAT or AS_ECONFIG after logging.
+ */
+enum as_status state_init(const char *dir);
+/*
+ * Take the run lock DIR/lock, waiting up to wait seconds, and remove the
+ * temporary files a killed run left.  Returns AS_OK with *fd to keep open
+ * until exit, AS_ETEMPFAIL naming the holder, or AS_ECANTCREAT when the
+ * lock file cannot be created or is a link or not a plain file.
+ */
+enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /* ---------------------------------------------------------------- state.c */
 
 /* The forms a source's list is published in. */
@@ -486,29 +517,10 @@ struct srcstate {
 
 struct nft_target;
 
-#define STATE_LOCK	"lock"
 #define STATE_INCLUDE	"allowsync.nft"
 #define STATE_KERNEL	"kernel.state"
 
 void	 srcstate_free(struct srcstate *);
-/*
- * Check that what the state directory holds can be trusted: it is a
- * directory that neither its group nor others may write to (or it does
- * not exist yet).  Returns AS_OK, or AS_ECONFIG after logging.
- */
-enum as_status state_dir_check(const char *dir);
-/*
- * Create dir (mode 0700) when it is missing.  Returns AS_OK,
- * AS_ECANTCREAT or AS_ECONFIG after logging.
- */
-enum as_status state_init(const char *dir);
-/*
- * Take the run lock DIR/lock, waiting up to wait seconds, and remove the
- * temporary files a killed run left.  Returns AS_OK with *fd to keep open
- * until exit, AS_ETEMPFAIL naming the holder, or AS_ECANTCREAT when the
- * lock file cannot be created or is a link or not a plain file.
- */
-enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /*
  * Load the state of the source with JSON URL url into *st, and the record
  * of its last attempt.  Entries are checked against pol again; a range
@@ -791,6 +803,8 @@ void	 config_free(struct config *);
 /* Print the usage text, made from the table of keys, to f. */
 void	 config_usage(void *f);
 
+/* ---------------------------------------------------------------- keys.c */
+
 /* Where a config value came from, for error messages. */
 struct config_origin {
 	const char	*file;		/* NULL: command line */
@@ -854,15 +868,19 @@ void	 key_get_dry_run(const struct config *, const char *key, char *buf,
 const char *key_locale_codes(char *buf, size_t bufsz);
 /* Free the lists (sources, static entries, json-keys) of so. */
 void	 keys_free(struct source_opts *);
-/* Parse a boolean as written in the config file; -1 when not one. */
-int	 parse_bool(const char *);
+
+/* ------------------------------------------------------------- nftname.c */
 
 /*
- * Check a table or set name (nftname.c): NULL when nft can read it back
- * from the include file, else why not.
+ * Check a table or set name: NULL when nft can read it back from the
+ * include file, else why not.
  */
 const char *nft_name_check(const char *);
 
+/* ------------------------------------------------------ config.c, again */
+
+/* Parse a boolean as written in the config file; -1 when not one. */
+int	 parse_bool(const char *);
 /* What config_key() tells about key i of the table. */
 #define KEY_CLI_ONLY	0x01	/* command line only */
 #define KEY_REPEAT	0x02	/* repeatable: each line adds to a list */

@@ -2,10 +2,13 @@
  * Addresses and prefixes: the strict entry grammar, the ranges a prefix
  * covers and how ranges are written back out.
  *
- * The parser is written out by hand rather than left to inet_pton(3) so
- * that exactly one text form is accepted for every IPv4 octet and prefix
- * length: inet_aton-style octal, hex and short forms, leading zeros, zone
- * indexes and whitespace are all refused.  Nothing here allocates.
+ * The parser is written out by hand for its error messages.  glibc's
+ * inet_pton(3) refuses the same forms (inet_aton-style octal, hex and
+ * short forms, leading zeros, zone indexes, whitespace; fuzz/fuzz_prefix.c
+ * checks the two agree), but it only says "no"; an operator reading a
+ * rejected list needs "leading zero in IPv4 octet" or "more than one ::".
+ * The prefix length, which inet_pton does not parse, gets the same care.
+ * Nothing here allocates.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -10,6 +10,34 @@
 
 #include "allowsync.h"
 
+/* See allowsync.h. */
+void
+run_report_init(struct run_report *rep, const struct config *cfg)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->cfg = cfg;
+	rangelist_init(&rep->want);
+	rangelist_init(&rep->have);
+	plan_init(&rep->plan);
+	rep->outcome = "failed";
+}
+
+/* See allowsync.h. */
+void
+run_report_free(struct run_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nresults; i++) {
+		free(rep->results[i].error);
+		free(rep->results[i].json_rejected);
+	}
+	free(rep->results);
+	rangelist_free(&rep->want);
+	rangelist_free(&rep->have);
+	plan_free(&rep->plan);
+}
+
 /* Print one family's ranges, each line prefixed with sign. */
 static void
 print_ranges(char sign, const struct rangelist *rl)

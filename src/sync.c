@@ -21,34 +21,6 @@
 
 #define MAX_LOGGED	50	/* ranges listed one by one in the log */
 
-/* See allowsync.h. */
-void
-run_report_init(struct run_report *rep, const struct config *cfg)
-{
-	memset(rep, 0, sizeof(*rep));
-	rep->cfg = cfg;
-	rangelist_init(&rep->want);
-	rangelist_init(&rep->have);
-	plan_init(&rep->plan);
-	rep->outcome = "failed";
-}
-
-/* See allowsync.h. */
-void
-run_report_free(struct run_report *rep)
-{
-	size_t i;
-
-	for (i = 0; i < rep->nresults; i++) {
-		free(rep->results[i].error);
-		free(rep->results[i].json_rejected);
-	}
-	free(rep->results);
-	rangelist_free(&rep->want);
-	rangelist_free(&rep->have);
-	plan_free(&rep->plan);
-}
-
 /* "3d 4h", "5h 2m", "42s": a short age for log lines. */
 static const char *
 age_text(time_t secs, char *buf, size_t bufsz)
