@@ -185,7 +185,7 @@ uninstall:
 ANALYZE_CC	?= gcc
 ANALYZE_SRCS	:= $(wildcard src/*.c)
 
-analyze: $(ANALYZE_SRCS:%=analyze-%)
+analyze: $(ANALYZE_SRCS:%=analyze-%) style
 	cppcheck --quiet --enable=warning,performance,portability \
 	    --error-exitcode=1 --inline-suppr -I src src/
 

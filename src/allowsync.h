@@ -53,7 +53,7 @@
 #define DEFAULT_RETRIES		2		/* extra tries per document */
 #define MAX_RETRIES		10
 #define RETRY_BASE_DELAY	1		/* first backoff, seconds */
-#define MAX_RETRY_AFTER		60		/* cap on honoured Retry-After */
+#define MAX_RETRY_AFTER		60		/* cap on a Retry-After */
 #define DEFAULT_MAX_ENTRIES	10000		/* entries per document */
 #define MAX_MAX_ENTRIES		(16 * 1024 * 1024)
 #define DEFAULT_MIN_PREFIX4	16		/* widest IPv4 prefix allowed */
@@ -245,9 +245,9 @@ int	 range6_cmp(const void *, const void *);
 struct policy {
 	unsigned int	min_prefix4;	/* widest IPv4 prefix allowed (1-32) */
 	unsigned int	min_prefix6;	/* widest IPv6 prefix allowed (1-128) */
-	bool		allow_private;	/* accept RFC 1918, 100.64/10, fc00::/7 */
+	bool		allow_private;	/* RFC 1918, 100.64/10, fc00::/7 */
 	size_t		max_entries;	/* entries per document */
-	bool		lenient;	/* drop bad entries instead of rejecting */
+	bool		lenient;	/* drop bad entries, not the list */
 	bool		want4;		/* IPv4 set enabled */
 	bool		want6;		/* IPv6 set enabled */
 };
@@ -558,7 +558,7 @@ enum as_status state_write_include(const char *dir,
 struct kernel_record {
 	char		 boot_id[40];	/* /proc/sys/kernel/random/boot_id */
 	uint64_t	 netns_cookie;	/* SO_NETNS_COOKIE: unique per boot */
-	char		 target[4 * (MAX_NFT_NAME + 1)];	/* fam tbl s4 s6 */
+	char		 target[4 * (MAX_NFT_NAME + 1)];	/* names */
 	uint32_t	 generation;
 	uint64_t	 digest;	/* rangelist_digest() of the contents */
 };
@@ -663,7 +663,7 @@ enum nft_create {
 struct nft_found {
 	uint32_t	 genid;		/* ruleset generation read */
 	bool		 missing_table;	/* NFT_CREATE_PLAN: to be created */
-	bool		 missing_set[2];	/* IPv4 and IPv6 set, likewise */
+	bool		 missing_set[2];	/* the v4, v6 set, likewise */
 	/*
 	 * A set has the timeout or dynamic flag: its elements expire or
 	 * change from the packet path without a new generation, so no
@@ -779,7 +779,7 @@ struct config {
 	bool			 check;
 	bool			 status;
 	bool			 force;		/* apply held removals */
-	unsigned int		 wait;		/* seconds to wait for the lock */
+	unsigned int		 wait;		/* seconds for the lock */
 	/* The source, its policy and its sets. */
 	struct source_opts	 src;
 };
@@ -903,7 +903,7 @@ const char *config_value(const struct config *, const char *key, char *buf,
 /* What happened to one source this run, for the report. */
 struct source_result {
 	const struct source	*src;
-	enum as_status		 status;	/* AS_OK, AS_ETEMPFAIL, AS_EDATA */
+	enum as_status		 status;	/* OK, ETEMPFAIL, EDATA */
 	enum form		 document;	/* of the list used; or NONE */
 	bool			 not_modified;	/* answered 304 */
 	bool			 cached;	/* the cached list stood in */
@@ -936,9 +936,9 @@ struct run_report {
 	bool			 create_set[2];	/* IPv4, IPv6 set, likewise */
 	bool			 unchanged;	/* kernel record still held */
 	size_t			 old_entries;	/* entries accepted before */
-	size_t			 removing;	/* of those, no longer covered */
+	size_t			 removing;	/* of those, not covered */
 	size_t			 held;		/* removals held back */
-	const char		*outcome;	/* "applied", "unchanged", ... */
+	const char		*outcome;	/* "applied", ... */
 	int			 exit_code;
 	uint32_t		 gen_before;
 	uint32_t		 gen_after;

@@ -45,7 +45,7 @@ struct option_def {
 	int		 shortopt;
 	enum opt_type	 type;
 	unsigned long	 min, max;	/* OPT_UINT */
-	const char	*(*check)(const char *);	/* OPT_STRING: why not */
+	const char	*(*check)(const char *);	/* OPT_STRING */
 	opt_setter	 set;		/* OPT_CUSTOM */
 	opt_getter	 get;		/* OPT_CUSTOM */
 	unsigned int	 flags;		/* KEY_* */
@@ -146,14 +146,14 @@ check_set_name(const char *val)
 static const struct option_def options[] = {
 	{ "config", 'c', STR(check_path), KEY_CLI_ONLY, G(config_file), NULL,
 	    "FILE", "config file (default " DEFAULT_CONFIG_FILE ")" },
-	{ "dry-run", 'n', CUSTOM(key_set_dry_run, key_get_dry_run), 0, NONE, NULL,
-	    NULL, "fetch, validate and plan; change nothing" },
+	{ "dry-run", 'n', CUSTOM(key_set_dry_run, key_get_dry_run), 0, NONE,
+	    NULL, NULL, "fetch, validate and plan; change nothing" },
 	{ "json", 0, FLAG, 0, G(json), NULL, NULL,
 	    "print the plan and result as one JSON object" },
-	{ "verbose", 'v', CUSTOM(key_set_verbosity, key_get_verbosity), 0, NONE, NULL,
-	    NULL, "more log lines (twice: debug)" },
-	{ "quiet", 'q', CUSTOM(key_set_verbosity, key_get_verbosity), 0, NONE, NULL,
-	    NULL, "errors only, no plan on stdout" },
+	{ "verbose", 'v', CUSTOM(key_set_verbosity, key_get_verbosity), 0,
+	    NONE, NULL, NULL, "more log lines (twice: debug)" },
+	{ "quiet", 'q', CUSTOM(key_set_verbosity, key_get_verbosity), 0,
+	    NONE, NULL, NULL, "errors only, no plan on stdout" },
 	{ "version", 0, FLAG, KEY_CLI_ONLY, G(version), NULL, NULL,
 	    "print the version" },
 	{ "help", 'h', FLAG, KEY_CLI_ONLY, G(help), NULL, NULL, "this text" },
@@ -164,25 +164,29 @@ static const struct option_def options[] = {
 	{ "domain", 0, CUSTOM(key_set_source, key_get_source),
 	    KEY_REPEAT | KEY_SOURCE, NONE, NULL, "DOMAIN",
 	    "https://www.DOMAIN/public/docs/public-ips.json" },
-	{ "url", 0, CUSTOM(key_set_source, key_get_source), KEY_REPEAT | KEY_SOURCE,
-	    NONE, NULL, "URL", "JSON URL (https:// or file://)" },
+	{ "url", 0, CUSTOM(key_set_source, key_get_source),
+	    KEY_REPEAT | KEY_SOURCE, NONE, NULL, "URL",
+	    "JSON URL (https:// or file://)" },
 	{ "url-txt", 0, CUSTOM(key_set_url_txt, key_get_url_txt),
 	    KEY_REPEAT | KEY_SOURCE, NONE, NULL, "URL",
 	    "text fallback of the preceding --url" },
 	{ "ca-file", 0, STR(check_path), KEY_SOURCE, S(ca_file), NULL, "FILE",
 	    "trust only this CA bundle (TLS is always verified)" },
-	{ "json-keys", 0, CUSTOM(key_set_json_keys, key_get_json_keys), KEY_SOURCE,
-	    NONE, NULL, "K1,K2", "JSON arrays to read (default API)" },
+	{ "json-keys", 0, CUSTOM(key_set_json_keys, key_get_json_keys),
+	    KEY_SOURCE, NONE, NULL, "K1,K2",
+	    "JSON arrays to read (default API)" },
 	{ "timeout", 0, UINT(1, MAX_TIMEOUT), KEY_SOURCE, S(fetch.timeout),
 	    NULL, "S", "whole transfer limit (default 30)" },
 	{ "connect-timeout", 0, UINT(1, MAX_TIMEOUT), KEY_SOURCE,
 	    S(fetch.connect_timeout), NULL, "S", "connect limit (default 10)" },
 	{ "max-bytes", 0, UINT(1024, MAX_MAX_BYTES), KEY_SOURCE,
-	    S(fetch.max_bytes), NULL, "N", "body size limit (default 1048576)" },
+	    S(fetch.max_bytes), NULL, "N",
+	    "body size limit (default 1048576)" },
 	{ "retries", 0, UINT(0, MAX_RETRIES), KEY_SOURCE, S(fetch.retries),
 	    NULL, "N", "retries on transient errors (default 2)" },
 	{ "retry-delay", 0, UINT(0, MAX_RETRY_AFTER), KEY_SOURCE,
-	    S(fetch.retry_delay), NULL, "S", "first retry backoff (default 1)" },
+	    S(fetch.retry_delay), NULL, "S",
+	    "first retry backoff (default 1)" },
 	{ "family", 0, STR(check_family), KEY_SOURCE, S(family), "Firewall:",
 	    "F", "inet, ip or ip6 (default inet)" },
 	{ "table", 0, STR(nft_name_check), KEY_SOURCE, S(table), NULL, "T",
@@ -733,7 +737,8 @@ config_usage(void *fp)
 		fprintf(f, "%*s%s", n < HELP_COLUMN ? HELP_COLUMN - n : 2, "",
 		    d->help);
 		if (strcmp(d->name, "locale") == 0)
-			fprintf(f, " %s", key_locale_codes(codes, sizeof(codes)));
+			fprintf(f, " %s", key_locale_codes(codes,
+			    sizeof(codes)));
 		fputc('\n', f);
 	}
 	fprintf(f, "\n"

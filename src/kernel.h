@@ -54,7 +54,7 @@ struct nlb_error {
 	const struct nlb_tag	*tag;
 	const struct nlmsghdr	*msg;	/* the message as it was sent */
 	int			 err;	/* errno */
-	const char		*ext_msg;	/* the kernel's words, escaped */
+	const char		*ext_msg;	/* the kernel's, escaped */
 	bool			 has_offs;
 	uint32_t		 offs;	/* extended ACK: byte offset in msg */
 	bool			 log;	/* false past the first few errors */

@@ -63,8 +63,8 @@ config_error(const struct config_origin *o, const char *key, const char *what,
  * AS_ECONFIG.
  */
 enum as_status
-config_bad_value(const struct config_origin *o, const char *key, const char *val,
-    const char *why)
+config_bad_value(const struct config_origin *o, const char *key,
+    const char *val, const char *why)
 {
 	char ev[ESCAPE_BUF];
 

@@ -258,8 +258,8 @@ elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
 		return -1;
 	flags = nlbatch_attr_be32(tb[NFTA_SET_ELEM_FLAGS]);
 	if (tb[NFTA_SET_ELEM_KEY] != NULL) {
-		if (mnl_attr_parse_nested(tb[NFTA_SET_ELEM_KEY], nlbatch_attr_cb,
-		    &tk) < 0 || kb[NFTA_DATA_VALUE] == NULL)
+		if (mnl_attr_parse_nested(tb[NFTA_SET_ELEM_KEY],
+		    nlbatch_attr_cb, &tk) < 0 || kb[NFTA_DATA_VALUE] == NULL)
 			return -1;
 		len = mnl_attr_get_payload_len(kb[NFTA_DATA_VALUE]);
 		/*
@@ -359,14 +359,16 @@ elem_collect_cb(const struct nlattr *el, void *data)
 		return MNL_CB_OK;
 	if (ns->af == 4) {
 		if (ns->nk4 == ns->capk4) {
-			ns->capk4 = ns->capk4 == 0 ? DUMP_FIRST_CAP : ns->capk4 * 2;
+			ns->capk4 = ns->capk4 == 0 ? DUMP_FIRST_CAP :
+			    ns->capk4 * 2;
 			ns->k4 = xreallocarray(ns->k4, ns->capk4,
 			    sizeof(*ns->k4));
 		}
 		ns->k4[ns->nk4++] = key.lo << 1 | (end ? 0 : 1);
 	} else {
 		if (ns->nk6 == ns->capk6) {
-			ns->capk6 = ns->capk6 == 0 ? DUMP_FIRST_CAP : ns->capk6 * 2;
+			ns->capk6 = ns->capk6 == 0 ? DUMP_FIRST_CAP :
+			    ns->capk6 * 2;
 			ns->k6 = xreallocarray(ns->k6, ns->capk6,
 			    sizeof(*ns->k6));
 		}

@@ -50,7 +50,8 @@ struct nftset {
 
 	struct elemdump		*dump;		/* keys of the running dump */
 	struct nft_found	*found;		/* of the running read */
-	bool			 owned;		/* another process owns the table */
+	bool			 owned;		/* another process owns the
+						   table (flags owner) */
 	uint32_t		 set_size[2];	/* size limit of each set; 0 */
 };
 
@@ -531,7 +532,8 @@ objects_report_missing(const struct nft_target *t, bool table_missing,
 		    t->table);
 	}
 	for (f = families; f < FAMILY_END; f++) {
-		if (!missing[f->idx] || (name = nft_target_set(t, f->af)) == NULL)
+		if (!missing[f->idx] ||
+		    (name = nft_target_set(t, f->af)) == NULL)
 			continue;
 		log_err("set %s %s %s does not exist", t->family, t->table,
 		    name);
@@ -628,7 +630,8 @@ objects_check(struct nftset *ns, const struct nft_target *t,
 
 	for (f = families; f < FAMILY_END; f++) {
 		ns->set_size[f->idx] = 0;
-		if ((name = nft_target_set(t, f->af)) == NULL || missing[f->idx])
+		if ((name = nft_target_set(t, f->af)) == NULL ||
+		    missing[f->idx])
 			continue;
 		if ((st = set_check(t, name, f, &si[f->idx])) != AS_OK)
 			return st;

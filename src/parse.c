@@ -146,7 +146,8 @@ parse_json(const char *doc, size_t len, const char *src, char *const *keys,
 	root = cJSON_ParseWithLengthOpts(doc, len, &end, 0);
 	if (root == NULL) {
 		log_err("%s: not valid JSON (error near byte %zu)", src,
-		    end != NULL && end >= doc ? (size_t)(end - doc) : (size_t)0);
+		    end != NULL && end >= doc ? (size_t)(end - doc) :
+		    (size_t)0);
 		goto out;
 	}
 	for (; end != NULL && end < doc + len; end++)

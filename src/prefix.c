@@ -236,6 +236,27 @@ mask6(unsigned int len)
 }
 
 /*
+ * Parse the prefix length after the slash, s[0..n), of at most max.
+ * Returns 0 with *len set, or -1 with *why set.
+ */
+static int
+parse_len(const char *s, size_t n, unsigned int max, unsigned int *len,
+    const char **why)
+{
+	int r = parse_decimal(s, n, len);
+
+	if (r == DEC_BAD)
+		*why = "malformed prefix length";
+	else if (r == DEC_ZERO)
+		*why = "leading zero in prefix length";
+	else if (r == DEC_BIG || *len > max)
+		*why = "prefix length out of range";
+	else
+		return 0;
+	return -1;
+}
+
+/*
  * See allowsync.h.  The address part decides the family: anything with a
  * colon is IPv6.  An IPv4-mapped address (::ffff:0:0/96) is turned into
  * the IPv4 prefix it stands for, so that it meets the IPv4 policy.
@@ -246,7 +267,6 @@ prefix_parse(const char *s, size_t n, struct prefix *p, const char **why)
 	const char *slash;
 	size_t alen;
 	unsigned int len, max;
-	int r;
 	struct u128 m;
 
 	memset(p, 0, sizeof(*p));
@@ -281,21 +301,9 @@ prefix_parse(const char *s, size_t n, struct prefix *p, const char **why)
 	}
 
 	len = max;
-	if (slash != NULL) {
-		r = parse_decimal(slash + 1, n - alen - 1, &len);
-		if (r == DEC_BAD) {
-			*why = "malformed prefix length";
-			return -1;
-		}
-		if (r == DEC_ZERO) {
-			*why = "leading zero in prefix length";
-			return -1;
-		}
-		if (r == DEC_BIG || len > max) {
-			*why = "prefix length out of range";
-			return -1;
-		}
-	}
+	if (slash != NULL && parse_len(slash + 1, n - alen - 1, max, &len,
+	    why) == -1)
+		return -1;
 	p->len = len;
 
 	if (p->family == 6 && p->v6.hi == 0 &&

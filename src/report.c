@@ -104,10 +104,12 @@ report_text(const struct run_report *r)
 	printf("%s %s:", cfg->src.family, cfg->src.table);
 	if (cfg->src.set4[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set4, r->want.n4,
-		    r->plan.add.n4, r->plan.del.n4 + plan_odd_count(&r->plan, 4));
+		    r->plan.add.n4,
+		    r->plan.del.n4 + plan_odd_count(&r->plan, 4));
 	if (cfg->src.set6[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set6, r->want.n6,
-		    r->plan.add.n6, r->plan.del.n6 + plan_odd_count(&r->plan, 6));
+		    r->plan.add.n6,
+		    r->plan.del.n6 + plan_odd_count(&r->plan, 6));
 	printf(": %s", r->outcome);
 	if (r->held > 0)
 		printf("; %zu removals held back (--force applies them)",
@@ -212,9 +214,11 @@ report_json(const struct run_report *r)
 		cJSON_AddItemToArray(arr, o);
 	}
 	if (cfg->src.set4[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv4", json_set(r, cfg->src.set4, 4));
+		cJSON_AddItemToObject(root, "ipv4",
+		    json_set(r, cfg->src.set4, 4));
 	if (cfg->src.set6[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv6", json_set(r, cfg->src.set6, 6));
+		cJSON_AddItemToObject(root, "ipv6",
+		    json_set(r, cfg->src.set6, 6));
 	o = cJSON_AddObjectToObject(root, "guard");
 	cJSON_AddNumberToObject(o, "entries_before", (double)r->old_entries);
 	cJSON_AddNumberToObject(o, "removing", (double)r->removing);

@@ -556,8 +556,8 @@ static const char *const attempt_keys[AK_NKEYS] = {
  * It is informational only (--status), so it is read leniently: another
  * key (url) is ignored, a bad time reads as none, a value with a byte
  * outside printable ASCII (we write them escaped) is ignored, and of a
- * key given twice the first value wins.  A line the reader refuses drops the whole
- * record, silently.
+ * key given twice the first value wins.  A line the reader refuses drops
+ * the whole record, silently.
  */
 static void
 load_attempt(const char *dir, const char *url, struct srcstate *st)

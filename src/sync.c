@@ -42,7 +42,8 @@ age_text(time_t secs, char *buf, size_t bufsz)
 static struct nft_target
 target_of(const struct config *cfg)
 {
-	struct nft_target t = { cfg->src.family, cfg->src.table, cfg->src.set4, cfg->src.set6 };
+	struct nft_target t = { cfg->src.family, cfg->src.table,
+	    cfg->src.set4, cfg->src.set6 };
 
 	return t;
 }
@@ -96,12 +97,12 @@ static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 
 /* What fetch_forms() got. */
 struct fetched {
-	int			 form;		/* of forms[]: the accepted one */
+	int			 form;		/* forms[form] was accepted */
 	bool			 not_modified;	/* it answered 304 */
-	struct rangelist	 doc;		/* its entries (sorted, unique) */
+	struct rangelist	 doc;		/* its entries, sorted */
 	struct fetch_result	 fr;		/* its validators */
 	char			 err[2048];	/* why the worst failure */
-	char			 json_err[2048];	/* why JSON was refused */
+	char			 json_err[2048];	/* why JSON was not */
 };
 
 /*
@@ -508,9 +509,9 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		st = nftset_commit(ns, &tgt, &rep->plan, rep->gen_before,
 		    &newgen);
 		if (st == AS_EKERNEL && skip) {
-			/* Nothing was applied; trust the kernel, not the record. */
-			log_warnx("commit planned from the kernel record failed; "
-			    "reading the sets and trying again");
+			/* Nothing was applied: trust the kernel now. */
+			log_warnx("commit planned from the kernel record "
+			    "failed; reading the sets and trying again");
 			continue;
 		}
 		if (st != AS_ETEMPFAIL)
@@ -550,8 +551,8 @@ load_states(const struct config *cfg, struct srcstate *states)
 	size_t i, n = 0;
 
 	for (i = 0; i < cfg->src.nsources; i++) {
-		state_load(cfg->state_dir, cfg->src.sources[i].url, &cfg->src.policy,
-		    &states[i]);
+		state_load(cfg->state_dir, cfg->src.sources[i].url,
+		    &cfg->src.policy, &states[i]);
 		if (states[i].present)
 			n++;
 	}
@@ -891,8 +892,8 @@ status_run(const struct config *cfg)
 		return rc;
 
 	for (i = 0; i < cfg->src.nsources; i++) {
-		state_load(cfg->state_dir, cfg->src.sources[i].url, &cfg->src.policy,
-		    &st);
+		state_load(cfg->state_dir, cfg->src.sources[i].url,
+		    &cfg->src.policy, &st);
 		printf("source %s\n  url: %s\n", cfg->src.sources[i].name,
 		    cfg->src.sources[i].url);
 		printf("  last attempt: %s (%s)\n",

@@ -121,7 +121,8 @@ test_text_only_url(void **state)
 	assert_int_equal(parse(&cfg, "url = file:///srv/mirror/ips.txt\n"
 	    "url = https://a.example/list\n"), AS_OK);
 	assert_true(cfg.src.sources[0].text_only);
-	assert_string_equal(cfg.src.sources[0].url_txt, "file:///srv/mirror/ips.txt");
+	assert_string_equal(cfg.src.sources[0].url_txt,
+	    "file:///srv/mirror/ips.txt");
 	assert_false(cfg.src.sources[1].text_only);
 	assert_null(cfg.src.sources[1].url_txt);
 	config_free(&cfg);
@@ -464,7 +465,8 @@ test_cli_overrides_file(void **state)
 	unlink(path);
 	assert_string_equal(cfg.src.table, "cli");
 	assert_int_equal(cfg.src.nsources, 2);	/* file's locale replaced */
-	assert_string_equal(cfg.src.sources[0].url_txt, "https://a.example/y.txt");
+	assert_string_equal(cfg.src.sources[0].url_txt,
+	    "https://a.example/y.txt");
 	assert_string_equal(cfg.src.sources[1].url_txt,
 	    "https://www.b.example/public/docs/public-ips.txt");
 	assert_string_equal(cfg.src.sources[1].url,

@@ -303,7 +303,8 @@ test_ok_json(void **state)
 	struct fetch_result r;
 
 	(void)state;
-	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.len, 17);
@@ -331,7 +332,8 @@ test_conditional_304(void **state)
 	struct fetch_cond c = { NULL, NULL };
 
 	(void)state;
-	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	c.etag = r.etag;
 	assert_int_equal(fetch_document(fmt("%s/ok.json", base), &o, &c, &r2),
@@ -487,7 +489,8 @@ test_retry_503(void **state)
 	(void)state;
 	serve("flaky.json", "[]",
 	    "{\"sequence\": [{\"status\": 503}, {\"status\": 500}, {}]}");
-	assert_int_equal(fetch_document(fmt("%s/flaky.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/flaky.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_string_equal(r.body, "[]");
 	assert_int_equal(r.status, 200);
@@ -522,7 +525,8 @@ test_retry_after(void **state)
 	serve("busy.json", "[1]", "{\"sequence\": [{\"status\": 429, "
 	    "\"headers\": {\"Retry-After\": \"1\"}}, {}]}");
 	t0 = now();
-	assert_int_equal(fetch_document(fmt("%s/busy.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/busy.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	dt = now() - t0;
 	assert_string_equal(r.body, "[1]");
@@ -539,7 +543,8 @@ test_redirect_https(void **state)
 
 	(void)state;
 	serve("moved.json", "", fmt("{\"redirect\": \"%s/ok.json\"}", base));
-	assert_int_equal(fetch_document(fmt("%s/moved.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/moved.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"prefixes\": []}\n");
@@ -571,7 +576,8 @@ test_header_bounds(void **state)
 	tag[256] = '\0';
 	serve("tag256.txt", "x", fmt("{\"headers\": {\"ETag\": \"%s\", "
 	    "\"Last-Modified\": \"\\u001b[31mred\"}}", tag));
-	assert_int_equal(fetch_document(fmt("%s/tag256.txt", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/tag256.txt", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_string_equal(r.etag, tag);
 	assert_null(r.last_modified);
@@ -581,7 +587,8 @@ test_header_bounds(void **state)
 	tag[257] = '\0';
 	serve("tag257.txt", "x", fmt("{\"headers\": {\"ETag\": \"%s\"}}",
 	    tag));
-	assert_int_equal(fetch_document(fmt("%s/tag257.txt", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/tag257.txt", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_null(r.etag);
 	assert_non_null(r.last_modified);
@@ -680,7 +687,8 @@ test_gzip(void **state)
 	(void)state;
 	serve("zeros.json", "", "{\"gzip_bomb\": 1}");
 	o.max_bytes = 1024 * 1024;
-	assert_int_equal(fetch_document(fmt("%s/zeros.json", base), &o, NULL, &r),
+	assert_int_equal(fetch_document(fmt("%s/zeros.json", base), &o, NULL,
+	    &r),
 	    AS_OK);
 	assert_int_equal(r.len, 1024 * 1024);
 	for (i = 0; i < r.len && r.body[i] == '\0'; i++)

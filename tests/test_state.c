@@ -161,6 +161,9 @@ test_absent(void **state)
 	srcstate_free(&b);
 }
 
+/* An accepted-time line, for the corrupt files below. */
+#define ACC	"accepted 2026-11-28T10:00:00Z\n"
+
 static void
 test_corrupt(void **state)
 {
@@ -169,34 +172,34 @@ test_corrupt(void **state)
 		"garbage\n",
 		"version 2\nurl " URL "\nend 0 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\n",
+		    ACC "entry 185.10.20.1\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 2 0\n",
+		    ACC "entry 185.10.20.1\nend 2 0\n",
 		"version 1\nurl https://other.example/x.json\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n",
+		    ACC "entry 185.10.20.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 0.0.0.0/0\nend 1 0\n",
+		    ACC "entry 0.0.0.0/0\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 10.0.0.1\nend 1 0\n",
+		    ACC "entry 10.0.0.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1/8\nend 1 0\n",
+		    ACC "entry 185.10.20.1/8\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
 		    "accepted yesterday\nentry 185.10.20.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument xml\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n",
+		    ACC "entry 185.10.20.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\npending 185.10.20.1 x\n"
+		    ACC "pending 185.10.20.1 x\n"
 		    "end 0 1\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n"
+		    ACC "entry 185.10.20.1\nend 1 0\n"
 		    "entry 185.10.20.2\n",
 		"version 1\nurl " URL "\nbogus 1\nend 0 0\n",
 		"version 1\nurl " URL "\ndocument -\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n",
+		    ACC "entry 185.10.20.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\naccepted -\n"
 		    "entry 185.10.20.1\nend 1 0\n",
 		"version 1\nurl " URL "\ndocument json\n"
-		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0",
+		    ACC "entry 185.10.20.1\nend 1 0",
 	};
 	struct srcstate a, b;
 	size_t i;

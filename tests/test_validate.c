@@ -738,7 +738,8 @@ test_lenient(void **state)
 	DOC_MAKE(&d, NULL, in);
 	rangelist_init(&out);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_OK);
 	log = capture_end();
 	assert_int_equal(out.n4, 2);
 	assert_int_equal(out.n6, 1);
@@ -798,7 +799,8 @@ test_max_entries(void **state)
 	assert_int_equal(out.n4 + out.n6, 0);
 
 	pol.max_entries = 4;
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_OK);
 	assert_int_equal(out.n4 + out.n6, 4);
 	rangelist_free(&out);
 }
@@ -822,7 +824,8 @@ test_disabled_family(void **state)
 	pol.want6 = false;
 	DOC_MAKE(&d, NULL, mixed);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_OK);
 	log = capture_end();
 	assert_int_equal(out.n4, 2);
 	assert_int_equal(out.n6, 0);
@@ -863,7 +866,8 @@ test_disabled_family(void **state)
 
 	DOC_MAKE(&d, NULL, only6);
 	capture_start();
-	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL), AS_OK);
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_OK);
 	log = capture_end();
 	assert_string_equal(log, "");
 	assert_int_equal(out.n6, 2);
