@@ -44,6 +44,8 @@
 #define MAX_TEXT_LINE		255		/* one line of the text form */
 #define MAX_ENTRY_LEN		64		/* one address/prefix string */
 #define MAX_JSON_KEYS		16		/* json-keys list */
+#define MAX_GUARD_PORTS		16		/* guard-ports items */
+#define DEFAULT_GUARD_TABLE	"allowsync"	/* the table guard mode owns */
 #define MAX_REDIRS		5		/* HTTP redirects followed */
 #define DEFAULT_TIMEOUT		30		/* whole transfer, seconds */
 #define DEFAULT_CONNECT_TIMEOUT	10		/* TCP+TLS connect, seconds */
@@ -339,6 +341,13 @@ struct plan {
 	struct rangelist	 del;
 	struct odd_elem		*odd;	/* owned; freed by plan_free() */
 	size_t			 nodd;
+	/*
+	 * Guard mode: make the table again, in the same transaction: delete
+	 * it (when drop_table), then create it with its sets, the elements
+	 * of add, the chain and its rules.
+	 */
+	bool			 rebuild;
+	bool			 drop_table;
 };
 
 /* The odd elements of family af (4 or 6) the plan deletes. */
@@ -558,7 +567,7 @@ enum as_status state_write_include(const char *dir,
 struct kernel_record {
 	char		 boot_id[40];	/* /proc/sys/kernel/random/boot_id */
 	uint64_t	 netns_cookie;	/* SO_NETNS_COOKIE: unique per boot */
-	char		 target[4 * (MAX_NFT_NAME + 1)];	/* names */
+	char		 target[5 * (MAX_NFT_NAME + 1)];	/* names */
 	uint32_t	 generation;
 	uint64_t	 digest;	/* rangelist_digest() of the contents */
 };
@@ -642,12 +651,18 @@ const char *fetch_gnutls_reason(unsigned long status, char *buf,
 
 /* --------------------------------------------------------------- nftset.c */
 
-/* Which kernel objects to sync. */
+/*
+ * Which kernel objects to sync.  With ports (guard mode), the table is
+ * ours: family inet, and besides the sets it holds the chain that drops
+ * packets to those ports from sources not in the sets.
+ */
 struct nft_target {
-	const char	*family;	/* "inet", "ip", "ip6" */
-	const char	*table;
-	const char	*set4;		/* NULL or "": IPv4 disabled */
-	const char	*set6;		/* NULL or "": IPv6 disabled */
+	const char		*family;	/* "inet", "ip", "ip6" */
+	const char		*table;
+	const char		*set4;		/* NULL or "": IPv4 off */
+	const char		*set6;		/* NULL or "": IPv6 off */
+	const struct guard_port	*ports;		/* guard mode: nports > 0 */
+	size_t			 nports;
 };
 
 struct nftset;	/* an open netlink socket and what was read through it */
@@ -672,6 +687,14 @@ struct nft_found {
 	bool		 unstable;
 	struct odd_elem	*odd;		/* owned: plan or free() takes it */
 	size_t		 nodd;
+	/*
+	 * Guard mode: whether the table exists, and whether it is exactly
+	 * what the configuration says (its sets, chain and rules); if not,
+	 * why, and the sets were not read.
+	 */
+	bool		 table_exists;
+	bool		 guard_ok;
+	char		 guard_why[96];
 };
 
 /* Open a netlink socket.  Returns AS_OK, AS_EPERM or AS_EKERNEL. */
@@ -730,6 +753,12 @@ struct static_entry {
 	size_t		 line;		/* config line; 0 on the command line */
 };
 
+/* One item of guard-ports: a protocol and a port range. */
+struct guard_port {
+	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t	lo, hi;		/* inclusive; lo == hi for one port */
+};
+
 /*
  * The keys that belong to a source: what to fetch, what to accept and
  * where to put it.  Each [section] of a later config format gets its own.
@@ -755,6 +784,10 @@ struct source_opts {
 	char			*table;
 	char			*set4;		/* "" disables IPv4 */
 	char			*set6;		/* "" disables IPv6 */
+	/* Guard mode: on when nports > 0; the table is then guard_table. */
+	struct guard_port	 ports[MAX_GUARD_PORTS];
+	size_t			 nports;
+	char			*guard_table;
 };
 
 /*
@@ -779,9 +812,12 @@ struct config {
 	bool			 check;
 	bool			 status;
 	bool			 force;		/* apply held removals */
+	bool			 uninstall;	/* mode: remove the guard */
 	unsigned int		 wait;		/* seconds for the lock */
 	/* The source, its policy and its sets. */
 	struct source_opts	 src;
+	/* Keys given (file or command line), one bit by table index. */
+	uint64_t		 given;
 };
 
 /*
@@ -864,6 +900,10 @@ enum as_status key_set_dry_run(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_dry_run(const struct config *, const char *key, char *buf,
 	    size_t bufsz);
+enum as_status key_set_guard_ports(struct config *, struct config_origin *o,
+	    const char *key, const char *val);
+void	 key_get_guard_ports(const struct config *, const char *key,
+	    char *buf, size_t bufsz);
 /* The vendor's locale codes, space-separated, into buf. */
 const char *key_locale_codes(char *buf, size_t bufsz);
 /* Free the lists (sources, static entries, json-keys) of so. */
@@ -933,6 +973,7 @@ struct run_report {
 	struct plan		 plan;
 	bool			 planned;	/* have and plan are valid */
 	bool			 create_table;	/* dry run: would be created */
+	char			 guard_why[96];	/* plan.rebuild: why */
 	bool			 create_set[2];	/* IPv4, IPv6 set, likewise */
 	bool			 unchanged;	/* kernel record still held */
 	size_t			 old_entries;	/* entries accepted before */

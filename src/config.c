@@ -197,6 +197,11 @@ static const struct option_def options[] = {
 	    "IPv6 set (default docplanner_v6; empty: off)" },
 	{ "create", 0, FLAG, 0, G(create), NULL, NULL,
 	    "create a missing table and sets" },
+	{ "guard-ports", 0, CUSTOM(key_set_guard_ports, key_get_guard_ports),
+	    KEY_SOURCE, NONE, NULL, "P,...",
+	    "guard mode: drop other sources to tcp/PORT, udp/PORT, tcp/LO-HI" },
+	{ "guard-table", 0, STR(nft_name_check), KEY_SOURCE, S(guard_table),
+	    NULL, "T", "the inet table guard mode owns (default allowsync)" },
 	{ "min-prefix4", 0, UINT(1, 32), KEY_SOURCE, S(policy.min_prefix4),
 	    "Policy:", "N", "widest IPv4 prefix allowed (default 16)" },
 	{ "min-prefix6", 0, UINT(1, 128), KEY_SOURCE, S(policy.min_prefix6),
@@ -235,8 +240,12 @@ static const struct option_def options[] = {
 	    "compare the sets with the saved lists; 1 on drift" },
 	{ "status", 0, FLAG, KEY_CLI_ONLY, G(status), NULL, NULL,
 	    "print each source's state and the set sizes" },
+	{ "uninstall", 0, FLAG, KEY_CLI_ONLY, G(uninstall), NULL, NULL,
+	    "delete guard mode's table and the include file" },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
+/* cfg->given has a bit for each key. */
+_Static_assert(NOPTIONS <= 64, "struct config's given holds 64 keys");
 
 static const struct option_def *
 option_find(const char *name)
@@ -296,6 +305,7 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 	if ((d->flags & KEY_CLI_ONLY) && o->file != NULL)
 		return config_error(o, key, "only allowed on the command line",
 		    val);
+	cfg->given |= (uint64_t)1 << (d - options);
 	switch (d->type) {
 	case OPT_CUSTOM:
 		return d->set(cfg, o, key, val);
@@ -355,6 +365,15 @@ config_value(const struct config *cfg, const char *key, char *buf,
 	return buf;
 }
 
+/* True when key was given in the file or on the command line. */
+static bool
+config_given(const struct config *cfg, const char *key)
+{
+	const struct option_def *d = option_find(key);
+
+	return d != NULL && (cfg->given & (uint64_t)1 << (d - options));
+}
+
 /* See allowsync.h. */
 const char *
 config_key(size_t i, unsigned int *flags)
@@ -378,6 +397,7 @@ config_defaults(struct config *cfg)
 	so->table = xstrdup("filter");
 	so->set4 = xstrdup("docplanner_v4");
 	so->set6 = xstrdup("docplanner_v6");
+	so->guard_table = xstrdup(DEFAULT_GUARD_TABLE);
 	so->json_keys[so->njson_keys++] = xstrdup("API");
 	so->fetch.timeout = DEFAULT_TIMEOUT;
 	so->fetch.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
@@ -590,9 +610,17 @@ config_check(struct config *cfg)
 		    "use family inet");
 		return AS_ECONFIG;
 	}
-	if (cfg->restore + cfg->check + cfg->status > 1) {
-		log_err("--restore, --check and --status exclude each other");
+	if (cfg->restore + cfg->check + cfg->status + cfg->uninstall > 1) {
+		log_err("--restore, --check, --status and --uninstall exclude "
+		    "each other");
 		return AS_EUSAGE;
+	}
+	if (so->nports > 0 && (config_given(cfg, "table") ||
+	    config_given(cfg, "family"))) {
+		log_err("guard-ports with table or family: guard mode owns "
+		    "table inet %s (guard-table), the two modes are separate",
+		    so->guard_table);
+		return AS_ECONFIG;
 	}
 	/*
 	 * Only a run that fetches needs the CA file: --restore must bring
@@ -603,6 +631,13 @@ config_check(struct config *cfg)
 		return rc;
 	if (so->fetch.connect_timeout > so->fetch.timeout)
 		so->fetch.connect_timeout = so->fetch.timeout;
+	/* Guard mode's target: the inet table it owns. */
+	if (so->nports > 0) {
+		free(so->family);
+		so->family = xstrdup("inet");
+		free(so->table);
+		so->table = xstrdup(so->guard_table);
+	}
 	so->fetch.ca_file = so->ca_file;
 	so->policy.want4 = so->set4[0] != '\0';
 	so->policy.want6 = so->set6[0] != '\0';

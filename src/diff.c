@@ -17,6 +17,7 @@ plan_init(struct plan *pl)
 	rangelist_init(&pl->del);
 	pl->odd = NULL;
 	pl->nodd = 0;
+	pl->rebuild = pl->drop_table = false;
 }
 
 /* Free what the plan holds; it is empty afterwards. */
@@ -28,6 +29,7 @@ plan_free(struct plan *pl)
 	free(pl->odd);
 	pl->odd = NULL;
 	pl->nodd = 0;
+	pl->rebuild = pl->drop_table = false;
 }
 
 /* True when the plan changes nothing. */
@@ -35,7 +37,8 @@ bool
 plan_empty(const struct plan *pl)
 {
 	return pl->add.n4 == 0 && pl->add.n6 == 0 &&
-	    pl->del.n4 == 0 && pl->del.n6 == 0 && pl->nodd == 0;
+	    pl->del.n4 == 0 && pl->del.n6 == 0 && pl->nodd == 0 &&
+	    !pl->rebuild;
 }
 
 /* See allowsync.h. */

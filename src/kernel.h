@@ -180,6 +180,9 @@ enum nft_kind {
 	NFT_KIND_SET,
 	NFT_KIND_DELELEM,
 	NFT_KIND_NEWELEM,
+	NFT_KIND_CHAIN,
+	NFT_KIND_RULE,
+	NFT_KIND_DELTABLE,
 };
 
 /* The netlink family number of the target's family name, or -1. */
@@ -225,5 +228,30 @@ void	 nftelem_put_odd(struct nlbatch *, const struct nft_target *, int af,
  */
 int	 nftelem_describe(const struct nlmsghdr *, int af, uint32_t offs,
 	    char *buf);
+
+/* ------------------------------------------------------------- nftguard.c */
+
+#define GUARD_CHAIN	"guard"		/* guard mode's chain */
+#define GUARD_PRIO	(-150)		/* after conntrack, before dstnat */
+#define NFT_TYPE_IPADDR		7	/* nft's ipv4_addr datatype */
+#define NFT_TYPE_IP6ADDR	8	/* nft's ipv6_addr datatype */
+
+/*
+ * Append the guard chain of t and its rules to the batch: NEWCHAIN, then
+ * one NEWRULE per rule.  set_id4 and set_id6 are the ids the sets got in
+ * this batch (0: they exist already).
+ */
+void	 nftguard_put_chain(struct nlbatch *, const struct nft_target *t,
+	    uint32_t set_id4, uint32_t set_id6);
+/*
+ * Read the owned table t (which exists, with flags table_flags) and set
+ * *ok when it is exactly ours: not dormant, our two sets as we make them
+ * and no other, the guard chain and no other, our rules in our order and
+ * no other.  Otherwise why says, in a few words, what is not.  Returns
+ * AS_OK, AS_ETEMPFAIL when a dump raced a commit, or a failure after
+ * logging.
+ */
+enum as_status nftguard_verify(struct nlbatch *, const struct nft_target *t,
+	    uint32_t table_flags, char *why, size_t whysz, bool *ok);
 
 #endif /* KERNEL_H */

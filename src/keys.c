@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <netinet/in.h>
+
 #include "allowsync.h"
 
 #define VENDOR_PATH	"/public/docs/public-ips.json"	/* on www.DOMAIN */
@@ -422,4 +424,111 @@ keys_free(struct source_opts *so)
 	sources_clear(so);
 	statics_clear(so);
 	json_keys_clear(so);
+}
+
+/*
+ * Parse one port of a guard-ports item, s[0..n): 1 to 65535 in decimal,
+ * no sign, no leading zero.  Returns 0 with *port set, or -1.
+ */
+static int
+parse_port(const char *s, size_t n, uint16_t *port)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5 || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * Parse one guard-ports item, s[0..n) trimmed: "tcp/PORT", "udp/PORT",
+ * "tcp/LOW-HIGH" or "udp/LOW-HIGH".  Returns 0, or -1.
+ */
+static int
+parse_guard_port(const char *s, size_t n, struct guard_port *gp)
+{
+	const char *dash;
+
+	if (n > 4 && strncmp(s, "tcp/", 4) == 0)
+		gp->proto = IPPROTO_TCP;
+	else if (n > 4 && strncmp(s, "udp/", 4) == 0)
+		gp->proto = IPPROTO_UDP;
+	else
+		return -1;
+	s += 4;
+	n -= 4;
+	if ((dash = memchr(s, '-', n)) == NULL) {
+		if (parse_port(s, n, &gp->lo) == -1)
+			return -1;
+		gp->hi = gp->lo;
+		return 0;
+	}
+	if (parse_port(s, (size_t)(dash - s), &gp->lo) == -1 ||
+	    parse_port(dash + 1, n - (size_t)(dash - s) - 1, &gp->hi) == -1 ||
+	    gp->lo > gp->hi)
+		return -1;
+	return 0;
+}
+
+/* See allowsync.h.  Empty switches guard mode off. */
+enum as_status
+key_set_guard_ports(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	struct source_opts *so = &cfg->src;
+	const char *p = val, *c;
+	size_t n;
+
+	so->nports = 0;
+	while (*p != '\0') {
+		c = strchr(p, ',');
+		n = c ? (size_t)(c - p) : strlen(p);
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (so->nports == MAX_GUARD_PORTS)
+			return config_error(o, key, "more than 16 items in",
+			    val);
+		if (parse_guard_port(p, n, &so->ports[so->nports]) == -1)
+			return config_bad_value(o, key, val, "is not a list of "
+			    "tcp/PORT, udp/PORT or tcp/LOW-HIGH (ports 1 to "
+			    "65535)");
+		so->nports++;
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+void
+key_get_guard_ports(const struct config *cfg, const char *key, char *buf,
+    size_t bufsz)
+{
+	const struct guard_port *gp;
+	size_t i, n = 0;
+
+	(void)key;
+	buf[0] = '\0';
+	for (i = 0; i < cfg->src.nports && n < bufsz; i++) {
+		gp = &cfg->src.ports[i];
+		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s/%u", i ? "," :
+		    "", gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
+		if (gp->hi != gp->lo && n < bufsz)
+			n += (size_t)snprintf(buf + n, bufsz - n, "-%u",
+			    gp->hi);
+	}
 }

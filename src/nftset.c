@@ -27,8 +27,6 @@
 #define REQ_BUF_SIZE	2048		/* one GET request with two names */
 #define PAIR_MAX	128		/* wire bytes of a start/end pair */
 
-#define NFT_TYPE_IPADDR		7	/* nft's ipv4_addr datatype */
-#define NFT_TYPE_IP6ADDR	8	/* nft's ipv6_addr datatype */
 #define NFT_BYTEORDER_BIG	2	/* nft's BYTEORDER_BIG_ENDIAN */
 
 /* The two families of sets, in the order of the target's set4, set6. */
@@ -50,6 +48,7 @@ struct nftset {
 
 	struct elemdump		*dump;		/* keys of the running dump */
 	struct nft_found	*found;		/* of the running read */
+	uint32_t		 table_flags;	/* as read */
 	bool			 owned;		/* another process owns the
 						   table (flags owner) */
 	uint32_t		 set_size[2];	/* size limit of each set; 0 */
@@ -306,6 +305,7 @@ table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 	*missing = false;
 	ns->owned = false;
 	if (nlbatch_request(ns->nb, nlh, table_cb, &ti) == 0) {
+		ns->table_flags = ti.flags;
 		ns->owned = (ti.flags & NFT_TABLE_F_OWNER) &&
 		    ti.owner != nlbatch_portid(ns->nb);
 		return AS_OK;
@@ -567,6 +567,56 @@ batch_put_newset(struct nftset *ns, const struct nft_target *t,
 	nlbatch_msg_end(ns->nb, off);
 }
 
+/* Put a NEWTABLE (or DELTABLE, with del) of t into the batch. */
+static void
+batch_put_tablemsg(struct nftset *ns, const struct nft_target *t, bool del)
+{
+	size_t off;
+
+	off = msg_begin(ns, del ? NFT_MSG_DELTABLE : NFT_MSG_NEWTABLE,
+	    (uint8_t)nft_target_proto(t->family),
+	    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK,
+	    del ? NFT_KIND_DELTABLE : NFT_KIND_TABLE, 0, NULL);
+	mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME,
+	    t->table);
+	nlbatch_msg_end(ns->nb, off);
+}
+
+/* The user data nft gives a set: its key's byte order. */
+static struct nftnl_udata_buf *
+set_udata(void)
+{
+	struct nftnl_udata_buf *ud;
+
+	if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
+	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+	    NFT_BYTEORDER_BIG)) {
+		log_err("out of memory building set user data");
+		abort();
+	}
+	return ud;
+}
+
+/*
+ * Guard mode: put the table of t into the batch anew, with its sets
+ * (ids 1 and 2): deleted first when it exists (drop), so that whatever
+ * else it held goes with it.  The elements and the chain follow.
+ */
+static void
+batch_put_table(struct nftset *ns, const struct nft_target *t, bool drop)
+{
+	const struct family *f;
+	struct nftnl_udata_buf *ud = set_udata();
+
+	if (drop)
+		batch_put_tablemsg(ns, t, true);
+	batch_put_tablemsg(ns, t, false);
+	for (f = families; f < FAMILY_END; f++)
+		if (nft_target_set(t, f->af) != NULL)
+			batch_put_newset(ns, t, f, ud);
+	nftnl_udata_buf_free(ud);
+}
+
 /*
  * Create the missing table and sets in one transaction.  Returns AS_OK, or
  * a failure status after logging.
@@ -576,27 +626,12 @@ objects_create(struct nftset *ns, const struct nft_target *t,
     bool table_missing, const bool missing[2])
 {
 	const struct family *f;
-	struct nftnl_udata_buf *ud;
+	struct nftnl_udata_buf *ud = set_udata();
 	enum as_status st;
-	size_t off;
 
-	if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
-	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-	    NFT_BYTEORDER_BIG)) {
-		log_err("out of memory building set user data");
-		if (ud != NULL)
-			nftnl_udata_buf_free(ud);
-		return AS_ESOFTWARE;
-	}
 	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, 0);
-	if (table_missing) {
-		off = msg_begin(ns, NFT_MSG_NEWTABLE,
-		    (uint8_t)nft_target_proto(t->family),
-		    NLM_F_CREATE | NLM_F_ACK, NFT_KIND_TABLE, 0, NULL);
-		mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME,
-		    t->table);
-		nlbatch_msg_end(ns->nb, off);
-	}
+	if (table_missing)
+		batch_put_tablemsg(ns, t, false);
 	for (f = families; f < FAMILY_END; f++)
 		if (missing[f->idx])
 			batch_put_newset(ns, t, f, ud);
@@ -665,6 +700,38 @@ objects_plan_create(const struct nft_target *t, bool table_missing,
 }
 
 /*
+ * nftset_read() in guard mode: the table is ours, so nothing is created
+ * here (a commit makes it whole again) and what it holds is read only
+ * when it is exactly what t says.
+ */
+static enum as_status
+guard_read(struct nftset *ns, const struct nft_target *t,
+    struct rangelist *have, struct nft_found *found)
+{
+	const struct family *f;
+	bool table_missing;
+	enum as_status st;
+
+	if ((st = table_lookup(ns, t, &table_missing)) != AS_OK)
+		return st;
+	if (table_missing) {
+		snprintf(found->guard_why, sizeof(found->guard_why),
+		    "the table is missing");
+		return AS_OK;
+	}
+	found->table_exists = true;
+	if ((st = nftguard_verify(ns->nb, t, ns->table_flags,
+	    found->guard_why, sizeof(found->guard_why),
+	    &found->guard_ok)) != AS_OK || !found->guard_ok)
+		return st;
+	for (f = families; have != NULL && f < FAMILY_END; f++)
+		if (nft_target_set(t, f->af) != NULL &&
+		    (st = set_dump(ns, t, f, have)) != AS_OK)
+			return st;
+	return AS_OK;
+}
+
+/*
  * See allowsync.h.  Existing sets are checked before anything is created,
  * so a wrong set never gets a freshly created sibling.  *have is emptied
  * first; its ranges come out ascending.
@@ -687,6 +754,8 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 		return st;
 	if ((st = nftset_getgen(ns, &found->genid)) != AS_OK)
 		return st;
+	if (t->nports > 0)
+		return guard_read(ns, t, have, found);
 	if ((st = objects_lookup(ns, t, &table_missing, missing, si)) !=
 	    AS_OK || (st = objects_check(ns, t, missing, si)) != AS_OK)
 		return st;
@@ -747,12 +816,16 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 			return AS_ESOFTWARE;
 		}
 	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
+	if (p->rebuild)
+		batch_put_table(ns, t, p->drop_table);
 	for (f = families; f < FAMILY_END; f++)
 		nftelem_put_odd(ns->nb, t, f->af, p);
 	for (f = families; f < FAMILY_END; f++)
 		nftelem_put_ranges(ns->nb, t, f->af, &p->del, true);
 	for (f = families; f < FAMILY_END; f++)
 		nftelem_put_ranges(ns->nb, t, f->af, &p->add, false);
+	if (p->rebuild)
+		nftguard_put_chain(ns->nb, t, 1, 2);
 	nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
 	nlbatch_data(ns->nb, &len);
 	log_debug("%s %s: sending %zu bytes", t->family, t->table, len);

@@ -75,6 +75,27 @@ print_creates(const struct run_report *r)
 		    cfg->src.family, cfg->src.table, cfg->src.set6);
 }
 
+/*
+ * Guard mode: print the table the plan makes again, "+ table ..." when it
+ * was missing, "~ table ... (why)" when it was not ours any more.
+ */
+static void
+print_rebuild(const struct run_report *r)
+{
+	const struct config *cfg = r->cfg;
+	char ports[256];
+
+	if (!r->plan.rebuild)
+		return;
+	key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
+	if (r->plan.drop_table)
+		printf("~ table inet %s made again (%s): guard chain for %s\n",
+		    cfg->src.table, r->guard_why, ports);
+	else
+		printf("+ table inet %s: guard chain for %s\n",
+		    cfg->src.table, ports);
+}
+
 /* Print the odd elements the plan deletes: "- * (set NAME)". */
 static void
 print_odd(const struct run_report *r)
@@ -98,6 +119,7 @@ report_text(const struct run_report *r)
 	if (cfg->verbosity < 0 || !r->planned)
 		return;
 	print_creates(r);
+	print_rebuild(r);
 	print_odd(r);
 	print_ranges('-', &r->plan.del);
 	print_ranges('+', &r->plan.add);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -694,37 +696,116 @@ struct include_arg {
 	const struct rangelist	*want;
 };
 
+/* The ranges of family af of w, one per line after indent, ","-joined. */
+static void
+print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
+{
+	char buf[RANGE_STRLEN];
+	size_t i, n = af == 4 ? w->n4 : w->n6;
+
+	for (i = 0; i < n; i++) {
+		if (af == 4)
+			range4_format(&w->v4[i], buf, sizeof(buf));
+		else
+			range6_format(&w->v6[i], buf, sizeof(buf));
+		fputs(indent, f);
+		fputs(buf, f);
+		fputs(i + 1 < n ? ",\n" : "\n", f);
+	}
+}
+
+/*
+ * Guard mode's rules as nft(8) text, in the order nftguard.c makes them:
+ * the same text makes the same expressions.
+ */
+static void
+print_guard_rules(FILE *f, const struct nft_target *t)
+{
+	const struct guard_port *gp;
+	const char *set;
+	size_t i;
+	int af;
+
+	fprintf(f, "\t\tiifname \"lo\" accept\n");
+	for (af = 4; af <= 6; af += 2) {
+		set = af == 4 ? t->set4 : t->set6;
+		if (af == 4 && (set == NULL || *set == '\0'))
+			continue;
+		for (i = 0; i < t->nports; i++) {
+			gp = &t->ports[i];
+			fprintf(f, "\t\tmeta nfproto ipv%d %s dport %u", af,
+			    gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
+			if (gp->hi != gp->lo)
+				fprintf(f, "-%u", gp->hi);
+			if (set != NULL && *set != '\0')
+				fprintf(f, " %s saddr != @%s", af == 4 ? "ip" :
+				    "ip6", set);
+			fprintf(f, " drop\n");
+		}
+	}
+}
+
+/*
+ * Guard mode's include file: the whole table, made anew whether it was
+ * there or not ("table; delete table; table { ... }"), so that a reload
+ * of the ruleset, even after "flush ruleset", brings the guard back in
+ * the same transaction.
+ */
+static void
+print_guard_table(FILE *f, const struct nft_target *t,
+    const struct rangelist *w)
+{
+	int af;
+	const char *set;
+
+	fprintf(f, "table inet %s\ndelete table inet %s\n"
+	    "table inet %s {\n", t->table, t->table, t->table);
+	for (af = 4; af <= 6; af += 2) {
+		if ((set = af == 4 ? t->set4 : t->set6) == NULL ||
+		    *set == '\0')
+			continue;
+		fprintf(f, "\tset %s {\n\t\ttype ipv%d_addr\n"
+		    "\t\tflags interval\n", set, af);
+		if ((af == 4 ? w->n4 : w->n6) > 0) {
+			fprintf(f, "\t\telements = {\n");
+			print_ranges(f, w, af, "\t\t\t");
+			fprintf(f, "\t\t}\n");
+		}
+		fprintf(f, "\t}\n");
+	}
+	fprintf(f, "\tchain guard {\n\t\ttype filter hook prerouting "
+	    "priority -150; policy accept;\n");
+	print_guard_rules(f, t);
+	fprintf(f, "\t}\n}\n");
+}
+
 /* Print the include file; returns <0 on a write error. */
 static int
 fill_include(FILE *f, const void *arg)
 {
 	const struct include_arg *ia = arg;
+	const struct nft_target *t = ia->tgt;
 	const struct rangelist *w = ia->want;
-	char buf[RANGE_STRLEN];
-	size_t i;
 
 	fprintf(f, "# Written by allowsync after every successful apply or "
-	    "restore; do not edit.\n"
-	    "# Include it after the definitions of the sets, so that a "
+	    "restore; do not edit.\n");
+	if (t->nports > 0) {
+		fprintf(f, "# Guard mode: the whole table it owns.\n");
+		print_guard_table(f, t, w);
+		return ferror(f) ? -1 : 0;
+	}
+	fprintf(f, "# Include it after the definitions of the sets, so that a "
 	    "ruleset reload\n# brings the allowlist back with it.\n");
-	if (w->n4 > 0 && ia->tgt->set4 != NULL && ia->tgt->set4[0] != '\0') {
-		fprintf(f, "add element %s %s %s {\n", ia->tgt->family,
-		    ia->tgt->table, ia->tgt->set4);
-		for (i = 0; i < w->n4; i++) {
-			range4_format(&w->v4[i], buf, sizeof(buf));
-			putc('\t', f);
-			fputs(buf, f);
-			fputs(i + 1 < w->n4 ? ",\n" : "\n", f);
-		}
+	if (w->n4 > 0 && t->set4 != NULL && t->set4[0] != '\0') {
+		fprintf(f, "add element %s %s %s {\n", t->family, t->table,
+		    t->set4);
+		print_ranges(f, w, 4, "\t");
 		fprintf(f, "}\n");
 	}
-	if (w->n6 > 0 && ia->tgt->set6 != NULL && ia->tgt->set6[0] != '\0') {
-		fprintf(f, "add element %s %s %s {\n", ia->tgt->family,
-		    ia->tgt->table, ia->tgt->set6);
-		for (i = 0; i < w->n6; i++) {
-			range6_format(&w->v6[i], buf, sizeof(buf));
-			fprintf(f, "\t%s%s\n", buf, i + 1 < w->n6 ? "," : "");
-		}
+	if (w->n6 > 0 && t->set6 != NULL && t->set6[0] != '\0') {
+		fprintf(f, "add element %s %s %s {\n", t->family, t->table,
+		    t->set6);
+		print_ranges(f, w, 6, "\t");
 		fprintf(f, "}\n");
 	}
 	return ferror(f) ? -1 : 0;
@@ -768,7 +849,7 @@ bool
 kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
 {
 	FILE *f;
-	size_t n;
+	size_t n, i;
 
 	memset(rec, 0, sizeof(*rec));
 	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
@@ -779,9 +860,14 @@ kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
 	rec->boot_id[strcspn(rec->boot_id, "\n")] = '\0';
 	if (n == 0 || !netns_cookie(&rec->netns_cookie))
 		return false;
-	snprintf(rec->target, sizeof(rec->target), "%s %s %s %s", t->family,
-	    t->table, t->set4 && *t->set4 ? t->set4 : "-",
+	n = (size_t)snprintf(rec->target, sizeof(rec->target), "%s %s %s %s",
+	    t->family, t->table, t->set4 && *t->set4 ? t->set4 : "-",
 	    t->set6 && *t->set6 ? t->set6 : "-");
+	/* Guard mode: its ports are part of what the commit made. */
+	for (i = 0; i < t->nports && n < sizeof(rec->target); i++)
+		n += (size_t)snprintf(rec->target + n, sizeof(rec->target) - n,
+		    " %u/%u-%u", t->ports[i].proto, t->ports[i].lo,
+		    t->ports[i].hi);
 	return true;
 }
 

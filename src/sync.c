@@ -43,7 +43,7 @@ static struct nft_target
 target_of(const struct config *cfg)
 {
 	struct nft_target t = { cfg->src.family, cfg->src.table,
-	    cfg->src.set4, cfg->src.set6 };
+	    cfg->src.set4, cfg->src.set6, cfg->src.ports, cfg->src.nports };
 
 	return t;
 }
@@ -425,6 +425,13 @@ kernel_plan(struct run_report *rep, struct nft_found *found)
 	rep->create_table = found->missing_table;
 	rep->create_set[0] = found->missing_set[0];
 	rep->create_set[1] = found->missing_set[1];
+	/* Guard mode: a table that is not exactly ours is made again. */
+	if (rep->cfg->src.nports > 0 && !found->guard_ok) {
+		rep->plan.rebuild = true;
+		rep->plan.drop_table = found->table_exists;
+		snprintf(rep->guard_why, sizeof(rep->guard_why), "%s",
+		    found->guard_why);
+	}
 	rep->planned = true;
 	rep->gen_before = rep->gen_after = found->genid;
 }
@@ -446,7 +453,7 @@ kernel_verify(const struct config *cfg, struct nftset *ns,
 	rangelist_init(&check);
 	st = nftset_read(ns, &tgt, NFT_CREATE_NO, &check, &found);
 	if (st == AS_OK && (!rangelist_equal(&check, &rep->want) ||
-	    found.nodd > 0)) {
+	    found.nodd > 0 || (cfg->src.nports > 0 && !found.guard_ok))) {
 		log_err("sets differ from the plan after commit: another "
 		    "process changed them");
 		st = AS_EKERNEL;

@@ -1,0 +1,503 @@
+/*
+ * Guard mode's table, for nftset.c: the chain and the rules that drop
+ * packets to the guarded ports from sources the sets do not hold, built
+ * with libnftnl's rule and expression API; and the reading of the table
+ * back, to tell whether it is exactly what the configuration says.
+ *
+ * The chain is "guard", a filter chain at the prerouting hook with
+ * priority -150: after conntrack (-200), so fragments are whole, and
+ * before destination NAT (-100), so a port Docker publishes is seen as
+ * the host port the client asked for.  A drop in any table's base chain
+ * is final, whatever other tables accept, so the guard works beside any
+ * other firewall.  Its rules, in order, are what nft(8) makes of:
+ *
+ *   iifname "lo" accept
+ *   meta nfproto ipv4 tcp dport 8443 ip saddr != @SET4 drop
+ *   meta nfproto ipv6 tcp dport 8443 ip6 saddr != @SET6 drop
+ *
+ * one rule per port item and family (a port range is "dport LO-HI"), and,
+ * with IPv6 switched off, "meta nfproto ipv6 tcp dport 8443 drop".  They
+ * are built expression by expression exactly as nft builds that text, so
+ * a table loaded from the include file reads back as ours.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <net/if.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+#include "kernel.h"
+
+#define RULE_ROOM	1024		/* batch bytes of one of our rules */
+#define RULE_TEXT_MAX	1024		/* libnftnl's text of one rule */
+#define MAX_RULES	(1 + 2 * MAX_GUARD_PORTS)	/* lo, then per family */
+#define MAX_SEEN	64		/* objects of the table examined */
+
+/* A new rule for the guard chain of t. */
+static struct nftnl_rule *
+rule_new(const struct nft_target *t)
+{
+	struct nftnl_rule *r;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		goto oom;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GUARD_CHAIN);
+	return r;
+ oom:
+	log_err("out of memory");
+	abort();
+}
+
+/* Append expression e to r; libnftnl's allocation failure is fatal. */
+static void
+rule_add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (e == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	nftnl_rule_add_expr(r, e);
+}
+
+/* [ meta load KEY => reg 1 ] */
+static void
+put_meta(struct nftnl_rule *r, uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	rule_add(r, e);
+}
+
+/* [ cmp OP reg 1 DATA ] */
+static void
+put_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	rule_add(r, e);
+}
+
+/* [ payload load LEN @ BASE + OFF => reg 1 ] */
+static void
+put_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	rule_add(r, e);
+}
+
+/* [ lookup reg 1 set SET 0x1 ]: not in the set (set_id in this batch). */
+static void
+put_lookup_not(struct nftnl_rule *r, const char *set, uint32_t set_id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+		if (set_id != 0)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+		    NFT_LOOKUP_F_INV);
+	}
+	rule_add(r, e);
+}
+
+/* [ immediate reg 0 VERDICT ] */
+static void
+put_verdict(struct nftnl_rule *r, uint32_t verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	}
+	rule_add(r, e);
+}
+
+/* iifname "lo" accept */
+static struct nftnl_rule *
+rule_loopback(const struct nft_target *t)
+{
+	struct nftnl_rule *r = rule_new(t);
+	char name[IFNAMSIZ] = "lo";
+
+	put_meta(r, NFT_META_IIFNAME);
+	put_cmp(r, NFT_CMP_EQ, name, sizeof(name));
+	put_verdict(r, NF_ACCEPT);
+	return r;
+}
+
+/*
+ * meta nfproto ipv4|ipv6 tcp|udp dport PORT[-HIGH] [ip|ip6 saddr != @SET]
+ * drop, for family af; set NULL drops the whole family's packets to the
+ * port (its set switched off).
+ */
+static struct nftnl_rule *
+rule_port(const struct nft_target *t, int af, const struct guard_port *gp,
+    const char *set, uint32_t set_id)
+{
+	struct nftnl_rule *r = rule_new(t);
+	uint8_t nfproto = af == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint16_t lo = htons(gp->lo), hi = htons(gp->hi);
+
+	put_meta(r, NFT_META_NFPROTO);
+	put_cmp(r, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+	put_meta(r, NFT_META_L4PROTO);
+	put_cmp(r, NFT_CMP_EQ, &gp->proto, sizeof(gp->proto));
+	put_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+	if (gp->lo == gp->hi)
+		put_cmp(r, NFT_CMP_EQ, &lo, sizeof(lo));
+	else {
+		put_cmp(r, NFT_CMP_GTE, &lo, sizeof(lo));
+		put_cmp(r, NFT_CMP_LTE, &hi, sizeof(hi));
+	}
+	if (set != NULL) {
+		if (af == 4)
+			put_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		else
+			put_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
+		put_lookup_not(r, set, set_id);
+	}
+	put_verdict(r, NF_DROP);
+	return r;
+}
+
+/*
+ * The rules of the guard chain of t, in order, into r (MAX_RULES long).
+ * set_id4 and set_id6 are the sets' ids when they are created in the same
+ * batch, else 0.  Returns how many; the caller frees them.
+ */
+static size_t
+guard_rules(const struct nft_target *t, uint32_t set_id4, uint32_t set_id6,
+    struct nftnl_rule **r)
+{
+	const char *s6 = nft_target_set(t, 6);
+	size_t i, n = 0;
+
+	r[n++] = rule_loopback(t);
+	if (nft_target_set(t, 4) != NULL)
+		for (i = 0; i < t->nports; i++)
+			r[n++] = rule_port(t, 4, &t->ports[i],
+			    nft_target_set(t, 4), set_id4);
+	for (i = 0; i < t->nports; i++)
+		r[n++] = rule_port(t, 6, &t->ports[i], s6, set_id6);
+	return n;
+}
+
+/* See kernel.h. */
+void
+nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
+    uint32_t set_id4, uint32_t set_id6)
+{
+	struct nftnl_rule *r[MAX_RULES];
+	struct nftnl_chain *c;
+	struct nlb_tag tag = { NFT_KIND_CHAIN, 0, GUARD_CHAIN };
+	size_t i, n, off;
+
+	if ((c = nftnl_chain_alloc()) == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, t->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, GUARD_CHAIN);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, GUARD_PRIO);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	off = nlbatch_msg_begin(nb, NFNL_SUBSYS_NFTABLES << 8 |
+	    NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK, &tag);
+	nftnl_chain_nlmsg_build_payload(nlbatch_msg(nb, off), c);
+	nlbatch_msg_end(nb, off);
+	nftnl_chain_free(c);
+	tag.kind = NFT_KIND_RULE;
+	n = guard_rules(t, set_id4, set_id6, r);
+	for (i = 0; i < n; i++) {
+		off = nlbatch_msg_begin(nb, NFNL_SUBSYS_NFTABLES << 8 |
+		    NFT_MSG_NEWRULE, NFPROTO_INET,
+		    NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, &tag);
+		nlbatch_reserve(nb, off, RULE_ROOM);
+		nftnl_rule_nlmsg_build_payload(nlbatch_msg(nb, off), r[i]);
+		nlbatch_msg_end(nb, off);
+		nftnl_rule_free(r[i]);
+	}
+}
+
+/*
+ * libnftnl's text of rule r without what does not change what it does
+ * (handle, position, user data such as a comment), into buf.
+ */
+static const char *
+rule_text(struct nftnl_rule *r, char *buf, size_t bufsz)
+{
+	nftnl_rule_unset(r, NFTNL_RULE_HANDLE);
+	nftnl_rule_unset(r, NFTNL_RULE_POSITION);
+	nftnl_rule_unset(r, NFTNL_RULE_USERDATA);
+	nftnl_rule_unset(r, NFTNL_RULE_ID);
+	nftnl_rule_snprintf(buf, bufsz, r, NFTNL_OUTPUT_DEFAULT, 0);
+	return buf;
+}
+
+/* What a dump of the owned table found. */
+struct seen {
+	size_t		 n;
+	char		 text[MAX_SEEN][RULE_TEXT_MAX];	/* rules */
+	char		 name[MAX_SEEN][NFT_NAME_MAXLEN];	/* chains, sets */
+	uint32_t	 flags[MAX_SEEN];
+	uint32_t	 key_type[MAX_SEEN];
+	uint32_t	 size[MAX_SEEN];
+	bool		 has_timeout[MAX_SEEN];
+	bool		 hook_ok[MAX_SEEN];	/* chains: ours */
+	bool		 overflow;
+};
+
+/* nlb_cb for GETRULE: the text of each rule, and its chain's name. */
+static int
+seen_rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct seen *s = data;
+	struct nftnl_rule *r;
+	const char *chain;
+
+	if (s->n == MAX_SEEN) {
+		s->overflow = true;
+		return MNL_CB_OK;
+	}
+	if ((r = nftnl_rule_alloc()) == NULL || nftnl_rule_nlmsg_parse(nlh,
+	    r) < 0) {
+		nftnl_rule_free(r);
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s", chain ? chain : "");
+	rule_text(r, s->text[s->n], sizeof(s->text[0]));
+	s->n++;
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* nlb_cb for GETCHAIN: each chain's name, and whether it is ours. */
+static int
+seen_chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = { NULL };
+	const struct nlattr *hk[NFTA_HOOK_MAX + 1] = { NULL };
+	struct nlb_attrs t = { tb, NFTA_CHAIN_MAX }, th = { hk, NFTA_HOOK_MAX };
+	struct seen *s = data;
+	const char *type;
+
+	if (s->n == MAX_SEEN) {
+		s->overflow = true;
+		return MNL_CB_OK;
+	}
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
+	    &t) < 0 || tb[NFTA_CHAIN_NAME] == NULL) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s",
+	    mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
+	type = tb[NFTA_CHAIN_TYPE] ? mnl_attr_get_str(tb[NFTA_CHAIN_TYPE]) :
+	    "";
+	s->hook_ok[s->n] = tb[NFTA_CHAIN_HOOK] != NULL &&
+	    mnl_attr_parse_nested(tb[NFTA_CHAIN_HOOK], nlbatch_attr_cb,
+	    &th) >= 0 && hk[NFTA_HOOK_DEV] == NULL &&
+	    hk[NFTA_HOOK_DEVS] == NULL &&
+	    nlbatch_attr_be32(hk[NFTA_HOOK_HOOKNUM]) == NF_INET_PRE_ROUTING &&
+	    (int32_t)nlbatch_attr_be32(hk[NFTA_HOOK_PRIORITY]) == GUARD_PRIO &&
+	    strcmp(type, "filter") == 0 &&
+	    nlbatch_attr_be32(tb[NFTA_CHAIN_POLICY]) == NF_ACCEPT &&
+	    (nlbatch_attr_be32(tb[NFTA_CHAIN_FLAGS]) & ~NFT_CHAIN_BASE) == 0;
+	s->n++;
+	return MNL_CB_OK;
+}
+
+/* nlb_cb for GETSET: each set's name and what could make it not ours. */
+static int
+seen_set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_SET_MAX + 1] = { NULL };
+	const struct nlattr *desc[NFTA_SET_DESC_MAX + 1] = { NULL };
+	struct nlb_attrs t = { tb, NFTA_SET_MAX };
+	struct nlb_attrs td = { desc, NFTA_SET_DESC_MAX };
+	struct seen *s = data;
+
+	if (s->n == MAX_SEEN) {
+		s->overflow = true;
+		return MNL_CB_OK;
+	}
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
+	    &t) < 0 || tb[NFTA_SET_NAME] == NULL) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s",
+	    mnl_attr_get_str(tb[NFTA_SET_NAME]));
+	s->flags[s->n] = nlbatch_attr_be32(tb[NFTA_SET_FLAGS]);
+	s->key_type[s->n] = nlbatch_attr_be32(tb[NFTA_SET_KEY_TYPE]);
+	s->has_timeout[s->n] = tb[NFTA_SET_TIMEOUT] != NULL;
+	s->size[s->n] = 0;
+	if (tb[NFTA_SET_DESC] != NULL && mnl_attr_parse_nested(
+	    tb[NFTA_SET_DESC], nlbatch_attr_cb, &td) >= 0)
+		s->size[s->n] = nlbatch_attr_be32(desc[NFTA_SET_DESC_SIZE]);
+	s->n++;
+	return MNL_CB_OK;
+}
+
+/*
+ * Dump the objects of message type type (GETRULE, GETCHAIN, GETSET) of
+ * table t into s with cb.  Returns 0, or -1 with errno set.
+ */
+static int
+dump_table(struct nlbatch *nb, const struct nft_target *t, uint16_t type,
+    uint16_t table_attr, nlb_cb cb, struct seen *s)
+{
+	char buf[NLB_HDR_ROOM + 64] = { 0 };	/* attribute padding is sent */
+	struct nlmsghdr *nlh;
+
+	s->n = 0;
+	s->overflow = false;
+	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 | type,
+	    NFPROTO_INET, NLM_F_DUMP);
+	mnl_attr_put_strz(nlh, table_attr, t->table);
+	return nlbatch_request(nb, nlh, cb, s);
+}
+
+/*
+ * Whether the sets of the owned table are ours: exactly the enabled ones
+ * (an anonymous set belongs to a rule and is judged with it), plain
+ * interval sets of the right type, with no timeout, size or other flag.
+ * Returns NULL, or why not into why.
+ */
+static const char *
+sets_verdict(const struct nft_target *t, const struct seen *s, char *why,
+    size_t whysz)
+{
+	const char *name;
+	size_t i, found = 0;
+	int af;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->flags[i] & NFT_SET_ANONYMOUS)
+			continue;
+		name = s->name[i];
+		af = nft_target_set(t, 4) && strcmp(name, t->set4) == 0 ? 4 :
+		    nft_target_set(t, 6) && strcmp(name, t->set6) == 0 ? 6 :
+		    0;
+		if (af == 0)
+			snprintf(why, whysz, "set %s is not ours", name);
+		else if (s->flags[i] != NFT_SET_INTERVAL || s->size[i] != 0 ||
+		    s->has_timeout[i] || s->key_type[i] != (af == 4 ?
+		    NFT_TYPE_IPADDR : NFT_TYPE_IP6ADDR))
+			snprintf(why, whysz, "set %s has other properties",
+			    name);
+		else {
+			found++;
+			continue;
+		}
+		return why;
+	}
+	if (found != (size_t)(nft_target_set(t, 4) != NULL) +
+	    (nft_target_set(t, 6) != NULL)) {
+		snprintf(why, whysz, "a set is missing");
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * Whether the chains and rules of the owned table are ours: one chain,
+ * guard, as nftguard_put_chain() makes it, holding exactly our rules in
+ * our order.  Returns NULL, or why not into why.
+ */
+static const char *
+chain_verdict(const struct nft_target *t, const struct seen *chains,
+    const struct seen *rules, char *why, size_t whysz)
+{
+	struct nftnl_rule *r[MAX_RULES];
+	char text[RULE_TEXT_MAX];
+	size_t i, n;
+	const char *verdict = NULL;
+
+	if (chains->n != 1 || strcmp(chains->name[0], GUARD_CHAIN) != 0 ||
+	    !chains->hook_ok[0]) {
+		snprintf(why, whysz, chains->n == 0 ? "the chain is missing" :
+		    "the chains are not ours");
+		return why;
+	}
+	n = guard_rules(t, 0, 0, r);
+	if (rules->n != n)
+		verdict = "rules were added or removed";
+	for (i = 0; i < n; i++) {
+		if (verdict == NULL && strcmp(rule_text(r[i], text,
+		    sizeof(text)), rules->text[i]) != 0)
+			verdict = "a rule was changed";
+		nftnl_rule_free(r[i]);
+	}
+	if (verdict == NULL)
+		return NULL;
+	snprintf(why, whysz, "%s", verdict);
+	return why;
+}
+
+/* See kernel.h. */
+enum as_status
+nftguard_verify(struct nlbatch *nb, const struct nft_target *t,
+    uint32_t table_flags, char *why, size_t whysz, bool *ok)
+{
+	static struct seen sets, chains, rules;	/* 240 KiB: not on a stack */
+	const char *what = "reading guard table";
+
+	*ok = false;
+	if (table_flags & NFT_TABLE_F_DORMANT) {
+		snprintf(why, whysz, "the table is dormant");
+		return AS_OK;
+	}
+	if (dump_table(nb, t, NFT_MSG_GETSET, NFTA_SET_TABLE, seen_set_cb,
+	    &sets) == -1 || dump_table(nb, t, NFT_MSG_GETCHAIN,
+	    NFTA_CHAIN_TABLE, seen_chain_cb, &chains) == -1 ||
+	    dump_table(nb, t, NFT_MSG_GETRULE, NFTA_RULE_TABLE, seen_rule_cb,
+	    &rules) == -1) {
+		if (errno == EINTR)
+			return AS_ETEMPFAIL;
+		log_err("%s inet %s: %s", what, t->table, strerror(errno));
+		return errno == EPERM ? AS_EPERM : AS_EKERNEL;
+	}
+	if (sets.overflow || chains.overflow || rules.overflow)
+		snprintf(why, whysz, "it holds more than %d objects",
+		    MAX_SEEN);
+	else if (sets_verdict(t, &sets, why, whysz) == NULL &&
+	    chain_verdict(t, &chains, &rules, why, whysz) == NULL)
+		*ok = true;
+	return AS_OK;
+}
