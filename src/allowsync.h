@@ -726,6 +726,13 @@ enum as_status nftset_commit(struct nftset *, const struct nft_target *,
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
 /*
+ * Delete table t in one transaction, if it exists (*deleted says whether
+ * it did), retrying when another commit raced it.  Returns AS_OK, or a
+ * failure after logging (AS_EUNAVAIL: another process owns the table).
+ */
+enum as_status nftset_drop_table(struct nftset *, const struct nft_target *,
+	    bool *deleted);
+/*
  * After nftset_read(): AS_OK when we may change the table, or AS_EUNAVAIL
  * after logging when another process owns it (flags owner).
  */
@@ -1020,5 +1027,11 @@ enum as_status sync_run(const struct config *, struct run_report *);
 enum as_status restore_run(const struct config *, struct run_report *);
 enum as_status check_run(const struct config *, struct run_report *);
 enum as_status status_run(const struct config *);
+/*
+ * uninstall_run: delete guard mode's table (inet guard-table) in one
+ * transaction and the include file; the cached lists stay.  AS_OK also
+ * when there was nothing to delete.
+ */
+enum as_status uninstall_run(const struct config *);
 
 #endif /* ALLOWSYNC_H */

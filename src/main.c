@@ -66,6 +66,10 @@ main(int argc, char *argv[])
 	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
 	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
 	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
+	if (cfg.uninstall) {
+		st = uninstall_run(&cfg);
+		goto done;
+	}
 	if (cfg.src.nsources == 0) {
 		log_err("no source configured: choose one with --locale CC "
 		    "(e.g. --locale pl), --domain DOMAIN or --url URL, or the "
@@ -91,10 +95,10 @@ main(int argc, char *argv[])
 	rep.exit_code = code;
 	/* Every sync, restore or check, whatever its end, leaves metrics. */
 	if (cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
-	    !cfg.status && !cfg.dry_run)
+	    !cfg.status && !cfg.dry_run && !cfg.uninstall)
 		metrics_write(&cfg, &rep);
 	if (cfg.json && st != AS_EUSAGE && !cfg.help && !cfg.version &&
-	    !cfg.status)
+	    !cfg.status && !cfg.uninstall)
 		report_json(&rep);
 	run_report_free(&rep);
 	config_free(&cfg);

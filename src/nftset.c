@@ -441,6 +441,16 @@ batch_explain(const struct nlb_error *e, void *ctx)
 		log_err("kernel refused to create set %s %s %s: %s%s",
 		    t->family, t->table, set, why, ext);
 		break;
+	case NFT_KIND_DELTABLE:
+		log_err("kernel refused to delete table %s %s: %s%s",
+		    t->family, t->table, why, ext);
+		break;
+	case NFT_KIND_CHAIN:
+	case NFT_KIND_RULE:
+		log_err("kernel refused the guard %s in %s %s: %s%s",
+		    e->tag->kind == NFT_KIND_CHAIN ? "chain" : "rule",
+		    t->family, t->table, why, ext);
+		break;
 	default:
 		log_err("kernel refused the transaction on %s %s: %s%s",
 		    t->family, t->table, why, ext);
@@ -840,4 +850,33 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 	    "added %zu ranges in one transaction", t->family, t->table, ndel,
 	    p->nodd, nadd);
 	return AS_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
+nftset_drop_table(struct nftset *ns, const struct nft_target *t,
+    bool *deleted)
+{
+	uint32_t genid;
+	bool missing;
+	int attempt;
+	enum as_status st = AS_OK;
+
+	*deleted = false;
+	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
+		if ((st = nftset_getgen(ns, &genid)) != AS_OK ||
+		    (st = table_lookup(ns, t, &missing)) != AS_OK)
+			return st;
+		if (missing)
+			return AS_OK;
+		if ((st = nftset_writable(ns, t)) != AS_OK)
+			return st;
+		nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
+		batch_put_tablemsg(ns, t, true);
+		nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
+		if ((st = batch_send(ns, t)) != AS_ETEMPFAIL)
+			break;
+	}
+	*deleted = st == AS_OK;
+	return st == AS_ETEMPFAIL ? AS_EKERNEL : st;
 }

@@ -122,7 +122,12 @@ report_text(const struct run_report *r)
 	print_rebuild(r);
 	print_odd(r);
 	print_ranges('-', &r->plan.del);
-	print_ranges('+', &r->plan.add);
+	/* A table made again gets its whole list, which it may have held. */
+	if (r->plan.drop_table)
+		printf("+ %zu ranges, the whole list\n", r->plan.add.n4 +
+		    r->plan.add.n6);
+	else
+		print_ranges('+', &r->plan.add);
 	printf("%s %s:", cfg->src.family, cfg->src.table);
 	if (cfg->src.set4[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set4, r->want.n4,

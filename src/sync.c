@@ -701,6 +701,21 @@ take_lock(const struct config *cfg, int *fd)
 	return state_lock(cfg->state_dir, cfg->wait, fd);
 }
 
+/*
+ * Guard mode without any list: the guard goes in only with the first
+ * accepted list, never empty (it would drop every source).
+ */
+static void
+not_guarded(const struct config *cfg)
+{
+	char ports[256];
+
+	key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
+	log_err("port%s %s %s not guarded yet: no list accepted",
+	    cfg->src.nports > 1 ? "s" : "", ports,
+	    cfg->src.nports > 1 ? "are" : "is");
+}
+
 /* See allowsync.h. */
 enum as_status
 sync_run(const struct config *cfg, struct run_report *rep)
@@ -741,8 +756,11 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	fetch_global_cleanup();
 
 	if (have_data == 0) {
-		log_err("no source has a fresh or cached list: sets left "
-		    "unchanged");
+		if (cfg->src.nports > 0)
+			not_guarded(cfg);
+		else
+			log_err("no source has a fresh or cached list: sets "
+			    "left unchanged");
 		st = worst;
 		goto attempts;
 	}
@@ -888,6 +906,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 enum as_status
 status_run(const struct config *cfg)
 {
+	char ports[256];
 	struct srcstate st;
 	struct run_report rep;
 	char t1[32], t2[32], age[32];
@@ -928,6 +947,12 @@ status_run(const struct config *cfg)
 	}
 	run_report_init(&rep, cfg);
 	rc = sync_kernel(cfg, &rep, false, NULL, false);
+	if (rc == AS_OK && cfg->src.nports > 0) {
+		key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
+		printf("guard: table inet %s, ports %s: %s%s\n", cfg->src.table,
+		    ports, rep.plan.rebuild ? "not as configured, " : "in place",
+		    rep.plan.rebuild ? rep.guard_why : "");
+	}
 	if (rc == AS_OK) {
 		printf("kernel: %s %s", cfg->src.family, cfg->src.table);
 		if (cfg->src.set4[0] != '\0')
@@ -940,4 +965,53 @@ status_run(const struct config *cfg)
 	run_report_free(&rep);
 	fflush(stdout);
 	return rc;
+}
+
+/* See allowsync.h. */
+enum as_status
+uninstall_run(const struct config *cfg)
+{
+	struct nft_target t = { "inet", cfg->src.guard_table, NULL, NULL,
+	    NULL, 0 };
+	struct nftset *ns = NULL;
+	char path[PATH_MAX];
+	enum as_status st;
+	bool deleted;
+	int lockfd = -1;
+
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+		return st;
+	if (cfg->src.nports == 0 && strcmp(cfg->src.family, "inet") == 0 &&
+	    strcmp(cfg->src.table, cfg->src.guard_table) == 0) {
+		log_err("table inet %s holds the sets of this configuration, "
+		    "which is not in guard mode: not deleting it", t.table);
+		return AS_ECONFIG;
+	}
+	/* Keep a sync from putting the table back meanwhile. */
+	if (access(cfg->state_dir, F_OK) == 0 &&
+	    (st = state_lock(cfg->state_dir, cfg->wait, &lockfd)) != AS_OK)
+		return st;
+	if ((st = nftset_open(&ns)) == AS_OK &&
+	    (st = nftset_drop_table(ns, &t, &deleted)) == AS_OK) {
+		if (deleted)
+			log_notice("deleted table inet %s: the ports it guarded "
+			    "are open to every source again, as far as the "
+			    "host's other rules allow", t.table);
+		else
+			log_notice("table inet %s does not exist: nothing to "
+			    "delete", t.table);
+		snprintf(path, sizeof(path), "%s/%s", cfg->state_dir,
+		    STATE_INCLUDE);
+		if (unlink(path) == 0)
+			log_notice("removed %s", path);
+		else if (errno != ENOENT)
+			log_warnx("%s: %s", path, strerror(errno));
+		snprintf(path, sizeof(path), "%s/%s", cfg->state_dir,
+		    STATE_KERNEL);
+		unlink(path);
+	}
+	nftset_close(ns);
+	if (lockfd != -1)
+		close(lockfd);
+	return st;
 }

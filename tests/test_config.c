@@ -620,6 +620,9 @@ static const struct {
 	{ "set4", "", NULL },
 	{ "set6", "v6_list", NULL },
 	{ "create", "on", "yes" },
+	{ "guard-ports", "tcp/8443, udp/53,tcp/9000-9100",
+	    "tcp/8443,udp/53,tcp/9000-9100" },
+	{ "guard-table", "fw_guard", NULL },
 	{ "min-prefix4", "32", NULL },
 	{ "min-prefix6", "128", NULL },
 	{ "allow-private", "true", "yes" },
@@ -636,6 +639,7 @@ static const struct {
 	{ "restore", "yes", NULL },
 	{ "check", "yes", NULL },
 	{ "status", "yes", NULL },
+	{ "uninstall", "yes", NULL },
 };
 
 /*
