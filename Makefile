@@ -87,10 +87,12 @@ unit: $(TESTS)
 integration: $(BIN)
 	tests/integration.sh ./$(BIN)
 
-# Fault injection and packets through a real firewall (issue 5).
+# Fault injection, and packets through real firewalls: the sets in a
+# ruleset of the operator's, and guard mode beside iptables and others.
 faults: $(BIN)
 	tests/faults.sh ./$(BIN)
 	tests/e2e_packets.sh ./$(BIN)
+	tests/guard.sh ./$(BIN)
 
 check: unit integration faults
 

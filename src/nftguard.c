@@ -267,8 +267,13 @@ rule_text(struct nftnl_rule *r, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* What a dump of the owned table found. */
+/*
+ * What a dump of the owned table found.  The kernel filters a dump of
+ * rules or sets by table, but not one of chains: each callback skips the
+ * objects of other tables itself.
+ */
 struct seen {
+	const char	*table;		/* ours */
 	size_t		 n;
 	char		 text[MAX_SEEN][RULE_TEXT_MAX];	/* rules */
 	char		 name[MAX_SEEN][NFT_NAME_MAXLEN];	/* chains, sets */
@@ -286,7 +291,7 @@ seen_rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct seen *s = data;
 	struct nftnl_rule *r;
-	const char *chain;
+	const char *chain, *table;
 
 	if (s->n == MAX_SEEN) {
 		s->overflow = true;
@@ -297,6 +302,11 @@ seen_rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(r);
 		errno = EPROTO;
 		return MNL_CB_ERROR;
+	}
+	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+	if (table == NULL || strcmp(table, s->table) != 0) {
+		nftnl_rule_free(r);
+		return MNL_CB_OK;
 	}
 	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 	snprintf(s->name[s->n], sizeof(s->name[0]), "%s", chain ? chain : "");
@@ -321,10 +331,13 @@ seen_chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
-	    &t) < 0 || tb[NFTA_CHAIN_NAME] == NULL) {
+	    &t) < 0 || tb[NFTA_CHAIN_NAME] == NULL ||
+	    tb[NFTA_CHAIN_TABLE] == NULL) {
 		errno = EPROTO;
 		return MNL_CB_ERROR;
 	}
+	if (strcmp(mnl_attr_get_str(tb[NFTA_CHAIN_TABLE]), s->table) != 0)
+		return MNL_CB_OK;
 	snprintf(s->name[s->n], sizeof(s->name[0]), "%s",
 	    mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
 	type = tb[NFTA_CHAIN_TYPE] ? mnl_attr_get_str(tb[NFTA_CHAIN_TYPE]) :
@@ -357,10 +370,13 @@ seen_set_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
-	    &t) < 0 || tb[NFTA_SET_NAME] == NULL) {
+	    &t) < 0 || tb[NFTA_SET_NAME] == NULL ||
+	    tb[NFTA_SET_TABLE] == NULL) {
 		errno = EPROTO;
 		return MNL_CB_ERROR;
 	}
+	if (strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), s->table) != 0)
+		return MNL_CB_OK;
 	snprintf(s->name[s->n], sizeof(s->name[0]), "%s",
 	    mnl_attr_get_str(tb[NFTA_SET_NAME]));
 	s->flags[s->n] = nlbatch_attr_be32(tb[NFTA_SET_FLAGS]);
@@ -385,6 +401,7 @@ dump_table(struct nlbatch *nb, const struct nft_target *t, uint16_t type,
 	char buf[NLB_HDR_ROOM + 64] = { 0 };	/* attribute padding is sent */
 	struct nlmsghdr *nlh;
 
+	s->table = t->table;
 	s->n = 0;
 	s->overflow = false;
 	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 | type,

@@ -22,8 +22,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/harness.sh
 . "$HERE/harness.sh"
 
+# shellcheck source=tests/net.sh
+. "$HERE/net.sh"
+
 PORT=8443
-P4=185.10.20.100 P6=2a01:4f8:10::100
 
 # The first list: sources 1 and 2 (and two ranges nobody connects from,
 # so that dropping source 1 stays under the shrink guard); source 3 is
@@ -34,96 +36,10 @@ LIST2=(185.10.20.2 185.10.21.0/24 2a01:4f8:10::2 2a01:4f8:20::/48)
 
 # ------------------------------------------------------------ helpers
 
-# The listener: accept on [::]:PORT (IPv4 too), send the peer address.
-LISTENER='
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", int(sys.argv[1])))
-s.listen(16)
-open(sys.argv[2], "w").close()
-while True:
-    c, peer = s.accept()
-    a = peer[0]
-    if a.startswith("::ffff:"):
-        a = a[7:]
-    c.sendall(a.encode() + b"\n")
-    c.close()
-'
-
-# The client: from SRC to DST:PORT; exit 0 when connected and the
-# listener saw SRC, 1 on a connect timeout, 2 on any other failure.
-CLIENT='
-import socket, sys
-src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fam = socket.AF_INET6 if ":" in src else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_STREAM)
-s.bind((src, 0))
-s.settimeout(1)
-try:
-    s.connect((dst, port))
-    got = s.makefile().readline().strip()
-except socket.timeout:
-    sys.exit(1)
-except OSError as e:
-    print(e, file=sys.stderr)
-    sys.exit(2)
-if got != src:
-    print("listener saw %s" % got, file=sys.stderr)
-    sys.exit(2)
-'
-
-# e2e_cleanup: the vendor namespace and the listener go, then what the
-# harness cleans up.
-e2e_cleanup() {
-	local p
-	for p in ${VENDOR_PID:-} ${LISTENER_PID:-}; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	stop_server
-	rm -rf "$CT"
-}
-
-# vendor CMD...: run CMD in the vendor namespace.
-vendor() {
-	nsenter -t "$VENDOR_PID" -n "$@"
-}
-
-# e2e_setup: the vendor namespace and veth pair, addresses, the ruleset
-# and the listener.
+# e2e_setup: the vendor namespace and veth pair, the ruleset and the
+# listener.
 e2e_setup() {
-	local i
-	trap e2e_cleanup EXIT
-	unshare -n sleep 600 &
-	VENDOR_PID=$!
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$VENDOR_PID/ns/net")" != \
-		    "$(readlink /proc/self/ns/net)" ] && break
-		sleep 0.05
-	done
-	[ "$i" -lt 50 ] || { fail "no vendor namespace"; return 1; }
-
-	if ! { ip link add partner0 type veth peer name vendor0 &&
-	    ip link set vendor0 netns "$VENDOR_PID" &&
-	    ip addr add "$P4/24" dev partner0 &&
-	    ip addr add "$P6/64" dev partner0 nodad &&
-	    ip link set partner0 up &&
-	    vendor ip link set lo up &&
-	    vendor ip link set vendor0 up; }; then
-		fail "veth setup"
-		return 1
-	fi
-	for i in 1 2 3; do
-		if ! { vendor ip addr add "185.10.20.$i/24" dev vendor0 &&
-		    vendor ip addr add "2a01:4f8:10::$i/64" dev vendor0 nodad; }
-		then
-			fail "vendor address $i"
-			return 1
-		fi
-	done
-
+	net_up || return 1
 	nft -f - <<-EOF || { fail "ruleset"; return 1; }
 	table inet filter {
 		set docplanner_v4 { type ipv4_addr; flags interval; }
@@ -136,39 +52,7 @@ e2e_setup() {
 		}
 	}
 	EOF
-
-	python3 -c "$LISTENER" "$PORT" "$CT/listening" &
-	LISTENER_PID=$!
-	for i in $(seq 50); do
-		[ -e "$CT/listening" ] && break
-		sleep 0.1
-	done
-	[ -e "$CT/listening" ] || { fail "listener did not start"; return 1; }
-}
-
-# connect SRC: 0 connected, 1 blocked (timed out), 2 anything else.
-connect() {
-	local dst=$P4
-	case $1 in *:*) dst=$P6 ;; esac
-	vendor python3 -c "$CLIENT" "$1" "$dst" "$PORT"
-}
-
-# allowed SRC... / blocked SRC...: assert each source gets through or not.
-allowed() {
-	local s rc
-	for s in "$@"; do
-		connect "$s"
-		rc=$?
-		[ "$rc" == 0 ] || fail "$STEP: $s should get through (got $rc)"
-	done
-}
-blocked() {
-	local s rc
-	for s in "$@"; do
-		connect "$s"
-		rc=$?
-		[ "$rc" == 1 ] || fail "$STEP: $s should be blocked (got $rc)"
-	done
+	listen "$PORT"
 }
 
 # sync_to LIST...: serve the list and sync to it.
@@ -183,11 +67,11 @@ sync_to() {
 case_listed_sources_only() {
 	e2e_setup || return
 	STEP="before any sync"
-	blocked 185.10.20.1 2a01:4f8:10::1
+	blocked "$PORT" 185.10.20.1 2a01:4f8:10::1
 	STEP="after the first sync"
 	sync_to "${LIST1[@]}"
-	allowed 185.10.20.1 185.10.20.2 2a01:4f8:10::1 2a01:4f8:10::2
-	blocked 185.10.20.3 2a01:4f8:10::3
+	allowed "$PORT" 185.10.20.1 185.10.20.2 2a01:4f8:10::1 2a01:4f8:10::2
+	blocked "$PORT" 185.10.20.3 2a01:4f8:10::3
 }
 
 # Step 2: a source the list drops is blocked once remove-after (2) runs
@@ -198,12 +82,12 @@ case_dropped_source_blocked() {
 	STEP="first run without source 1"
 	sync_to "${LIST2[@]}"
 	expect_grep "185.10.20.1" "$CT"/state/source-*.state "pending entry"
-	allowed 185.10.20.1 2a01:4f8:10::1 185.10.20.2 2a01:4f8:10::2
+	allowed "$PORT" 185.10.20.1 2a01:4f8:10::1 185.10.20.2 2a01:4f8:10::2
 	STEP="second run without source 1"
 	sync_to "${LIST2[@]}"
 	expect_grep "- 185.10.20.1" "$OUT" "removal planned"
-	blocked 185.10.20.1 2a01:4f8:10::1 185.10.20.3 2a01:4f8:10::3
-	allowed 185.10.20.2 2a01:4f8:10::2
+	blocked "$PORT" 185.10.20.1 2a01:4f8:10::1 185.10.20.3 2a01:4f8:10::3
+	allowed "$PORT" 185.10.20.2 2a01:4f8:10::2
 }
 
 # Step 3: a flushed set (a ruleset reload) blocks everyone; --restore,
@@ -217,11 +101,11 @@ case_restore_after_flush() {
 	nft flush set inet filter docplanner_v4
 	nft flush set inet filter docplanner_v6
 	STEP="after the flush"
-	blocked 185.10.20.2 2a01:4f8:10::2
+	blocked "$PORT" 185.10.20.2 2a01:4f8:10::2
 	STEP="after --restore"
 	run 0 --url "$URL" --restore
-	allowed 185.10.20.2 2a01:4f8:10::2
-	blocked 185.10.20.1 2a01:4f8:10::1 185.10.20.3 2a01:4f8:10::3
+	allowed "$PORT" 185.10.20.2 2a01:4f8:10::2
+	blocked "$PORT" 185.10.20.1 2a01:4f8:10::1 185.10.20.3 2a01:4f8:10::3
 }
 
 harness_main "$@"
