@@ -139,8 +139,8 @@ UNITDIR		?= $(PREFIX)/lib/systemd/system
 CRONDIR		?= $(SYSCONFDIR)/cron.d
 UNITS		:= units/allowsync.service units/allowsync.timer \
 		   units/allowsync-restore.service
-DOCS		:= README.md LICENSE docs/nftables.md docs/operations.md \
-		   docs/fleet.md
+DOCS		:= README.md docs/nftables.md docs/operations.md \
+		   docs/fleet.md docs/guard.md
 CRON		:= packaging/cron.d/allowsync
 CONF		:= packaging/allowsync.conf
 SBIN_SED	:= sed 's|/usr/sbin/allowsync|$(SBINDIR)/allowsync|g'

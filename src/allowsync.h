@@ -13,10 +13,11 @@
  * sync.c wires them together for each mode, and main.c maps the result to
  * an exit code.  Data flows one way: each stage takes the previous stage's
  * value and returns its own.  Only fetch.c includes libcurl; only the
- * kernel stage (nftset.c, nftelem.c and nlbatch.c, which share kernel.h)
- * includes libmnl, and only nftset.c libnftnl.  parse.c, prefix.c,
- * validate.c, normalise.c, guard.c and diff.c do no I/O apart from
- * logging.
+ * kernel stage (nftset.c, nftguard.c, nftelem.c and nlbatch.c, which
+ * share kernel.h) includes libmnl, and only nftset.c and nftguard.c
+ * libnftnl.  parse.c, prefix.c, validate.c, normalise.c, guard.c and
+ * diff.c do no I/O apart from logging.  (guard.c is remove-after and the
+ * shrink guard; guard mode, the table allowsync owns, is nftguard.c.)
  */
 #ifndef ALLOWSYNC_H
 #define ALLOWSYNC_H

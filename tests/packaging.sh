@@ -21,8 +21,9 @@ T=$(mktemp -d /tmp/allowsync-pkg.XXXXXX) || exit 1
 chmod 0755 "$T"
 
 cleanup() {
+	# The package's prerm runs allowsync --uninstall: in a namespace.
 	if [ "$purge" = 1 ]; then
-		dpkg --purge allowsync >/dev/null 2>&1
+		unshare -n dpkg --purge allowsync >/dev/null 2>&1
 	fi
 	rm -rf "$T"
 }
@@ -336,7 +337,8 @@ DEB_FILES="/usr/sbin/allowsync /etc/allowsync/allowsync.conf
 /usr/share/man/man8/allowsync.8.gz /usr/share/man/man5/allowsync.conf.5.gz
 /usr/share/doc/allowsync/nftables.md.gz
 /usr/share/doc/allowsync/operations.md.gz
-/usr/share/doc/allowsync/fleet.md.gz /etc/cron.d/allowsync"
+/usr/share/doc/allowsync/fleet.md.gz /usr/share/doc/allowsync/guard.md.gz
+/etc/cron.d/allowsync"
 TIMER_LINK=/etc/systemd/system/timers.target.wants/allowsync.timer
 
 files_present() {
@@ -379,7 +381,15 @@ else
 	check "allowsync.timer enabled on install" timer_enabled
 	check "man allowsync finds the page" \
 	    sh -c 'man -w allowsync && man -w 5 allowsync.conf'
-	check "dpkg --purge allowsync" dpkg --purge allowsync
+	check "remove and purge take the guard table and the state" \
+	    unshare -n sh -c '
+	    nft add table inet allowsync &&
+	    nft add chain inet allowsync guard \
+	        "{ type filter hook prerouting priority -150; }" &&
+	    mkdir -p /var/lib/allowsync && : > /var/lib/allowsync/allowsync.nft &&
+	    dpkg --purge allowsync &&
+	    ! nft list table inet allowsync 2>/dev/null &&
+	    [ ! -e /var/lib/allowsync ] && [ ! -e /var/lib/private/allowsync ]'
 	purge=0
 	check "purge leaves nothing behind" files_absent
 fi
