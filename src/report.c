@@ -197,6 +197,24 @@ json_set(const struct run_report *r, const char *name, int family)
 	return o;
 }
 
+/*
+ * Guard mode's part of the report: the table, its ports, and whether the
+ * run made it (again), and why.
+ */
+static void
+json_guard_mode(cJSON *root, const struct run_report *r)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "guard_mode");
+	char ports[256];
+
+	key_get_guard_ports(r->cfg, "guard-ports", ports, sizeof(ports));
+	cJSON_AddStringToObject(o, "table", r->cfg->src.table);
+	cJSON_AddStringToObject(o, "ports", ports);
+	cJSON_AddBoolToObject(o, "made", r->planned && r->plan.rebuild);
+	if (r->planned && r->plan.drop_table)
+		cJSON_AddStringToObject(o, "why", r->guard_why);
+}
+
 /* See allowsync.h.  Never fails: cJSON allocation failure aborts. */
 void
 report_json(const struct run_report *r)
@@ -246,6 +264,8 @@ report_json(const struct run_report *r)
 	if (cfg->src.set6[0] != '\0')
 		cJSON_AddItemToObject(root, "ipv6",
 		    json_set(r, cfg->src.set6, 6));
+	if (cfg->src.nports > 0)
+		json_guard_mode(root, r);
 	o = cJSON_AddObjectToObject(root, "guard");
 	cJSON_AddNumberToObject(o, "entries_before", (double)r->old_entries);
 	cJSON_AddNumberToObject(o, "removing", (double)r->removing);

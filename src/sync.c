@@ -535,6 +535,12 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		goto out;
 	rep->gen_after = newgen;
 	rep->outcome = "applied";
+	if (rep->plan.drop_table)
+		log_notice("made table inet %s again: %s", cfg->src.table,
+		    rep->guard_why);
+	else if (rep->plan.rebuild)
+		log_notice("created table inet %s: the guard is in place",
+		    cfg->src.table);
 	log_ranges(cfg, &rep->plan.del, "removed");
 	log_odd(cfg, &rep->plan, "removed");
 	/* Someone else committed too: check what the kernel holds. */

@@ -247,8 +247,15 @@ case_hand_added_rule_removed() {
 	allowed "$GUARDED" 185.10.20.3
 	grun 1 --check
 	expect_grep "rules were added or removed" "$OUT" "drift named"
-	grun 0 -v
-	expect_grep "made again (rules were added or removed)" "$OUT" "plan"
+	grun 0 --json
+	expect_grep "made table inet allowsync again: rules were added or removed" \
+	    "$ERR" "logged"
+	python3 - "$OUT" <<-'EOF' || fail "JSON report"
+	import json, sys
+	g = json.load(open(sys.argv[1]))["guard_mode"]
+	assert g == {"table": "allowsync", "ports": "tcp/8443", "made": True,
+	    "why": "rules were added or removed"}, g
+	EOF
 	STEP="after the next sync"
 	check_guard
 	nft list chain inet allowsync guard > "$CT/chain"
