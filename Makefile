@@ -39,6 +39,9 @@ ALL_CPPFLAGS	:= -D_GNU_SOURCE -DALLOWSYNC_VERSION='"$(VERSION)"' -Isrc \
 ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
+# The internal headers; every object depends on all of them.
+HDRS		:= src/allowsync.h src/config.h src/kernel.h
+
 # Build into a directory per variant so sanitizer objects never mix.
 comma		:= ,
 BUILD		:= build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
@@ -60,7 +63,7 @@ all: $(BIN)
 $(BIN): $(BUILD)/main.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/%.o: src/%.c src/allowsync.h src/kernel.h | $(BUILD)
+$(BUILD)/%.o: src/%.c $(HDRS) | $(BUILD)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(OBJS)
@@ -71,12 +74,10 @@ $(BUILD):
 	mkdir -p $@
 
 # Helpers shared by the unit tests.
-$(BUILD)/testutil.o: tests/testutil.c tests/testutil.h src/allowsync.h | \
-    $(BUILD)
+$(BUILD)/testutil.o: tests/testutil.c tests/testutil.h $(HDRS) | $(BUILD)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
-$(BUILD)/test_%: tests/test_%.c $(BUILD)/testutil.o $(LIB) src/allowsync.h \
-    src/kernel.h \
+$(BUILD)/test_%: tests/test_%.c $(BUILD)/testutil.o $(LIB) $(HDRS) \
     tests/testutil.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) \
 	    -o $@ $< $(BUILD)/testutil.o $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS)
@@ -106,7 +107,7 @@ valgrind: allowsync
 # The benchmark (not part of CI): allowsync against nft -f and iprange.
 BENCH_BINS	:= $(BUILD)/bench_normalise $(BUILD)/bench_setdigest \
 		   $(BUILD)/bench_runstat $(BUILD)/bench_curlget
-$(BUILD)/bench_%: bench/%.c $(LIB) src/allowsync.h
+$(BUILD)/bench_%: bench/%.c $(LIB) $(HDRS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
 	    $(PKG_LIBS)
 # The measuring parent links nothing: a forked child starts from its RSS.
@@ -114,7 +115,7 @@ $(BUILD)/bench_runstat: bench/runstat.c
 	$(CC) -D_GNU_SOURCE $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 # The floor under a typical run: a bare libcurl GET (with allowsync's
 # global initialisation, and none of its other libraries).
-$(BUILD)/bench_curlget: bench/curlget.c $(LIB) src/allowsync.h
+$(BUILD)/bench_curlget: bench/curlget.c $(LIB) $(HDRS)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) \
 	    $(shell $(PKG_CONFIG) --libs libcurl)
 bench: allowsync $(BENCH_BINS)
@@ -197,7 +198,7 @@ $(ANALYZE_SRCS:%=analyze-%): analyze-%:
 	    -c -o /dev/null $*
 
 style:
-	tests/style.sh src/*.c src/*.h tests/*.c tests/*.h
+	tests/style.sh src/*.c src/*.h tests/*.c tests/*.h fuzz/*.c
 
 clean:
 	rm -rf build build-* allowsync

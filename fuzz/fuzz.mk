@@ -17,20 +17,24 @@ FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS	:= $(ALL_CPPFLAGS) $(WARNFLAGS) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
 FUZZ_OPTS	:= -rss_limit_mb=2048 -timeout=10 -detect_leaks=1 \
 		   -close_fd_mask=2
-FUZZ_TARGETS	:= fuzz_json fuzz_text fuzz_prefix fuzz_config fuzz_normalise
+FUZZ_TARGETS	:= fuzz_json fuzz_jsonpath fuzz_text fuzz_prefix fuzz_config \
+		   fuzz_normalise
 
 # The stages under test, as an archive so that each target links only the
 # objects it uses.  Per target: the other libraries it needs and its input
 # bound.
 FUZZ_LIB	:= $(FUZZ_BUILD)/liballowsync.a
-FUZZ_LIBOBJS	:= $(patsubst %,$(FUZZ_BUILD)/lib/%.o,config keys nftname fetch parse \
-		   prefix validate normalise diff log util)
+FUZZ_LIBOBJS	:= $(patsubst %,$(FUZZ_BUILD)/lib/%.o,config keys presets \
+		   nftname fetch parse jsonpath prefix validate normalise diff \
+		   log util)
 fuzz_json_LIBS		:= $(shell $(PKG_CONFIG) --libs libcjson)
 fuzz_json_LEN		:= 4096
+fuzz_jsonpath_LIBS	:= $(fuzz_json_LIBS)
+fuzz_jsonpath_LEN	:= 4096
 fuzz_text_LIBS		:= $(fuzz_json_LIBS)
 fuzz_text_LEN		:= 4096
 fuzz_prefix_LEN		:= 256
-fuzz_config_LIBS	:= $(shell $(PKG_CONFIG) --libs libcurl)
+fuzz_config_LIBS	:= $(shell $(PKG_CONFIG) --libs libcurl libcjson)
 fuzz_config_LEN		:= 8192
 fuzz_normalise_LEN	:= 2000
 
@@ -46,14 +50,14 @@ $(FUZZ_BUILD) $(FUZZ_BUILD)/lib $(FUZZ_BUILD)/artifacts:
 	mkdir -p $@
 
 # Library objects: instrumented for coverage, but without libFuzzer's main.
-$(FUZZ_BUILD)/lib/%.o: src/%.c src/allowsync.h | $(FUZZ_BUILD)/lib
+$(FUZZ_BUILD)/lib/%.o: src/%.c $(HDRS) | $(FUZZ_BUILD)/lib
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/%.o: fuzz/%.c fuzz/fuzz.h src/allowsync.h | $(FUZZ_BUILD)
+$(FUZZ_BUILD)/%.o: fuzz/%.c fuzz/fuzz.h $(HDRS) | $(FUZZ_BUILD)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ifuzz -fsanitize=fuzzer -c -o $@ $<
 
 # One target: its binary, and a run that copies the seed corpus to a

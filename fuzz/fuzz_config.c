@@ -17,42 +17,47 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* Abort unless the section so keeps every limit the options promise. */
+static void
+check_section(const struct source_opts *so)
+{
+	const struct fetch_opts *f = &so->fetch;
+	const struct policy *p = &so->policy;
+	size_t i;
+
+	if (so->nsources > MAX_SOURCES || so->nstatics > MAX_STATIC ||
+	    so->paths.n == 0 || so->paths.n > MAX_JSON_PATHS)
+		fuzz_fail("config list over its limit");
+	for (i = 0; i < so->nsources; i++)
+		if (so->sources[i].name == NULL || so->sources[i].url == NULL ||
+		    fetch_url_check(so->sources[i].url) != NULL ||
+		    (so->sources[i].url_txt != NULL &&
+		    fetch_url_check(so->sources[i].url_txt) != NULL))
+			fuzz_fail("config kept a source URL it must refuse");
+	for (i = 0; i < so->paths.n; i++)
+		if (so->paths.v[i].nsteps == 0 ||
+		    so->paths.v[i].nsteps > MAX_PATH_STEPS)
+			fuzz_fail("config kept an empty JSON path");
+	if (f->timeout < 1 || f->timeout > MAX_TIMEOUT ||
+	    f->connect_timeout < 1 || f->connect_timeout > MAX_TIMEOUT ||
+	    f->max_bytes > MAX_MAX_BYTES || f->retries > MAX_RETRIES ||
+	    p->min_prefix4 < 1 || p->min_prefix4 > 32 ||
+	    p->min_prefix6 < 1 || p->min_prefix6 > 128 ||
+	    p->max_entries < 1 || p->max_entries > MAX_MAX_ENTRIES)
+		fuzz_fail("config number out of its range");
+	if (strcmp(so->family, "inet") != 0 && strcmp(so->family, "ip") != 0 &&
+	    strcmp(so->family, "ip6") != 0)
+		fuzz_fail("config kept a bad family");
+	if (so->table[0] == '\0' || strlen(so->table) > MAX_NFT_NAME ||
+	    strlen(so->set4) > MAX_NFT_NAME || strlen(so->set6) > MAX_NFT_NAME)
+		fuzz_fail("config kept a bad table or set name");
+}
+
 /* Abort unless cfg keeps every limit the options promise. */
 static void
 check_config(const struct config *cfg)
 {
-	size_t i;
-
-	if (cfg->src.nsources > MAX_SOURCES || cfg->src.nstatics > MAX_STATIC ||
-	    cfg->src.njson_keys > MAX_JSON_KEYS)
-		fuzz_fail("config list over its limit");
-	for (i = 0; i < cfg->src.nsources; i++)
-		if (cfg->src.sources[i].name == NULL ||
-		    cfg->src.sources[i].url == NULL ||
-		    fetch_url_check(cfg->src.sources[i].url) != NULL ||
-		    (cfg->src.sources[i].url_txt != NULL &&
-		    fetch_url_check(cfg->src.sources[i].url_txt) != NULL))
-			fuzz_fail("config kept a source URL it must refuse");
-	for (i = 0; i < cfg->src.njson_keys; i++)
-		if (cfg->src.json_keys[i] == NULL || cfg->src.json_keys[i][0] == '\0')
-			fuzz_fail("config kept an empty JSON key");
-	if (cfg->src.fetch.timeout < 1 || cfg->src.fetch.timeout > MAX_TIMEOUT ||
-	    cfg->src.fetch.connect_timeout < 1 ||
-	    cfg->src.fetch.connect_timeout > MAX_TIMEOUT ||
-	    cfg->src.fetch.max_bytes > MAX_MAX_BYTES ||
-	    cfg->src.fetch.retries > MAX_RETRIES ||
-	    cfg->src.policy.min_prefix4 < 1 || cfg->src.policy.min_prefix4 > 32 ||
-	    cfg->src.policy.min_prefix6 < 1 || cfg->src.policy.min_prefix6 > 128 ||
-	    cfg->src.policy.max_entries < 1 ||
-	    cfg->src.policy.max_entries > MAX_MAX_ENTRIES)
-		fuzz_fail("config number out of its range");
-	if (strcmp(cfg->src.family, "inet") != 0 &&
-	    strcmp(cfg->src.family, "ip") != 0 && strcmp(cfg->src.family, "ip6") != 0)
-		fuzz_fail("config kept a bad family");
-	if (cfg->src.table[0] == '\0' || strlen(cfg->src.table) > MAX_NFT_NAME ||
-	    strlen(cfg->src.set4) > MAX_NFT_NAME ||
-	    strlen(cfg->src.set6) > MAX_NFT_NAME)
-		fuzz_fail("config kept a bad table or set name");
+	check_section(&cfg->src);
 	if (cfg->help || cfg->version ||
 	    strcmp(cfg->config_file, DEFAULT_CONFIG_FILE) != 0)
 		fuzz_fail("config file set a command-line-only key");
@@ -66,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	config_defaults(&cfg);
 	if (config_parse_buffer(&cfg, (const char *)data, size,
-	    "fuzz.conf") == AS_OK)
+	    "fuzz.conf") == AS_OK && config_finish(&cfg) == AS_OK)
 		check_config(&cfg);
 	config_free(&cfg);
 	return 0;

@@ -30,8 +30,8 @@ check_entries(const struct entrylist *list, size_t size)
 		fuzz_fail("parse_text accepted a document without entries");
 	for (i = 0; i < list->n; i++) {
 		e = &list->v[i];
-		if (e->key != NULL)
-			fuzz_fail("text entry has a JSON key");
+		if (e->loc != NULL)
+			fuzz_fail("text entry has a JSON location");
 		if (e->len == 0 || e->len > MAX_TEXT_LINE)
 			fuzz_fail("text entry length out of bounds");
 		if (e->text < list->buf || e->text + e->len > list->buf + size)

@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <time.h>
 
+struct cJSON;
+
 #ifndef ALLOWSYNC_VERSION
 #define ALLOWSYNC_VERSION "0.1.0"
 #endif
@@ -44,7 +46,6 @@
 #define MAX_URL_LEN		2048		/* any source URL */
 #define MAX_TEXT_LINE		255		/* one line of the text form */
 #define MAX_ENTRY_LEN		64		/* one address/prefix string */
-#define MAX_JSON_KEYS		16		/* json-keys list */
 #define MAX_GUARD_PORTS		16		/* guard-ports items */
 #define DEFAULT_GUARD_TABLE	"allowsync"	/* the table guard mode owns */
 #define MAX_REDIRS		5		/* HTTP redirects followed */
@@ -122,6 +123,9 @@ void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
  */
 enum as_status atomic_write(const char *path,
 	    int (*fill)(FILE *, const void *), const void *arg);
+
+/* "3d 4h", "5h 2m", "42s": a short age for log lines, into buf. */
+const char *age_text(time_t secs, char *buf, size_t bufsz);
 
 /* ----------------------------------------------------------------- log.c */
 
@@ -261,37 +265,120 @@ struct policy {
  */
 const char *policy_check(const struct policy *, const struct prefix *);
 
+/* The forms a source's list is published in. */
+enum form {
+	FORM_NONE,		/* none: zeroed memory says so too */
+	FORM_JSON,
+	FORM_TEXT,
+};
+
+/*
+ * (parse.c) Their names, as the config, the state files, --status and
+ * --json write them: "json", "text" (NULL for FORM_NONE); and back: false
+ * for another name.
+ */
+const char *form_name(enum form);
+bool	 form_parse(const char *, enum form *);
+
+/* ------------------------------------------------------------- jsonpath.c */
+
+#define MAX_JSON_PATHS		16	/* paths in one json-path */
+#define MAX_PATH_STEPS		16	/* keys and brackets in one path */
+#define MAX_PATH_TEXT		512	/* bytes of one json-path value */
+/* A location: the path's names and up to MAX_PATH_STEPS "[index]". */
+#define MAX_PATH_LOC		(MAX_PATH_TEXT + MAX_PATH_STEPS * 24)
+
+enum jstep_kind {
+	JSTEP_KEY,		/* the member name of an object */
+	JSTEP_ALL,		/* [] every element of an array */
+	JSTEP_MATCH		/* [name=value] the elements that match */
+};
+
+struct jstep {
+	enum jstep_kind	 kind;
+	char		*name;	/* KEY: member; MATCH: field; ALL: NULL */
+	char		*value;	/* MATCH: the value; else NULL */
+};
+
+/* One compiled path; text is how it was written. */
+struct jpath {
+	char		*text;
+	struct jstep	 steps[MAX_PATH_STEPS];
+	size_t		 nsteps;
+};
+
+/* The comma-separated paths of json-path (or json-keys). */
+struct jpaths {
+	struct jpath	 v[MAX_JSON_PATHS];
+	size_t		 n;
+};
+
+/* What jpaths_select() found: string nodes and where each stood. */
+struct jselection {
+	struct {
+		const struct cJSON	*node;
+		size_t			 loc;	/* offset into locs */
+	}		*v;
+	size_t		 n, cap;
+	char		*locs;	/* NUL-terminated locations */
+	size_t		 locn, loccap;
+};
+
+/*
+ * Compile json-path text into *out (which the caller frees with
+ * jpaths_free(), also on failure).  Returns NULL or why it is bad.
+ */
+const char *jpaths_compile(const char *text, struct jpaths *out);
+void	 jpaths_free(struct jpaths *);
+/* Deep copy of src into dst (uninitialised). */
+void	 jpaths_copy(struct jpaths *dst, const struct jpaths *src);
+/* The paths as they were written, joined by ",", into buf. */
+void	 jpaths_format(const struct jpaths *, char *buf, size_t bufsz);
+/*
+ * Select the strings that each path names in the parsed document root.
+ * Every path must select at least one value, and every value must be a
+ * string.  Returns AS_OK with *sel filled (free with jselection_free()),
+ * or AS_EDATA after logging the path and the place that broke it.
+ */
+enum as_status jpaths_select(const struct cJSON *root,
+	    const struct jpaths *, const char *src, struct jselection *sel);
+void	 jselection_free(struct jselection *);
+
 /* ---------------------------------------------------------------- parse.c */
 
 /*
  * One raw entry of a document.  text points into the entrylist's own copy
  * of the document and is not NUL-terminated.  where is the 1-based line
- * number (text form) or the 0-based array index (JSON, key names the
- * array).
+ * number of the text form; loc is where a JSON entry stood, such as
+ * "prefixes[3].ip_prefix" (NULL for the text form and --static).
  */
 struct entry {
 	const char	*text;
 	size_t		 len;
 	size_t		 where;
-	const char	*key;
+	const char	*loc;
 };
 
 struct entrylist {
 	struct entry	*v;
 	size_t		 n, cap;
 	char		*buf;	/* owns the bytes text points into */
-	char		**keys;	/* owns the key names */
-	size_t		 nkeys;
+	char		*locs;	/* owns the bytes loc points into */
 };
 
 void	 entrylist_free(struct entrylist *);
 /*
- * Parse a JSON document: a top-level object in which every key of keys
- * (nkeys names) is an array of strings.  src names the document in log
- * lines.  Returns AS_OK or AS_EDATA (after logging why).
+ * Parse a JSON document and take the strings that the paths select (see
+ * jsonpath.c).  src names the document in log lines.  Returns AS_OK or
+ * AS_EDATA (after logging why).
  */
 enum as_status parse_json(const char *doc, size_t len, const char *src,
-	    char *const *keys, size_t nkeys, struct entrylist *out);
+	    const struct jpaths *paths, struct entrylist *out);
+/*
+ * format auto: FORM_JSON when the first byte that is not blank (after a
+ * UTF-8 BOM) is '{' or '[', else FORM_TEXT.
+ */
+enum form parse_sniff(const char *doc, size_t len);
 /*
  * Parse the text form: one entry per line, see README.  Returns AS_OK or
  * AS_EDATA (after logging why).
@@ -477,13 +564,6 @@ enum as_status state_init(const char *dir);
 enum as_status state_lock(const char *dir, unsigned int wait, int *fd);
 /* ---------------------------------------------------------------- state.c */
 
-/* The forms a source's list is published in. */
-enum form {
-	FORM_NONE,		/* none: zeroed memory says so too */
-	FORM_JSON,
-	FORM_TEXT,
-};
-
 /* How the last attempt for a source ended. */
 enum attempt_result {
 	RESULT_NONE,		/* no attempt recorded */
@@ -494,12 +574,10 @@ enum attempt_result {
 };
 
 /*
- * Their names, as the state files, --status and --json write them:
- * "json"/"text" (NULL for FORM_NONE), "ok", "not-modified", "failed",
- * "rejected" (NULL for RESULT_NONE); and back: false for another name.
+ * Their names, as the state files, --status and --json write them: "ok",
+ * "not-modified", "failed", "rejected" (NULL for RESULT_NONE); and back:
+ * false for another name.
  */
-const char *form_name(enum form);
-bool	 form_parse(const char *, enum form *);
 const char *result_name(enum attempt_result);
 bool	 result_parse(const char *, enum attempt_result *);
 
@@ -740,211 +818,9 @@ enum as_status nftset_drop_table(struct nftset *, const struct nft_target *,
 enum as_status nftset_writable(const struct nftset *,
 	    const struct nft_target *);
 
-/* --------------------------------------------------------------- config.c */
+/* ------------------------------------- config.c, keys.c, presets.c ... */
 
-/*
- * One source: a JSON document and its text fallback.  name is what the
- * operator wrote (locale, domain or URL) for log lines; key is the key
- * that added it.
- */
-struct source {
-	char		*name;
-	const char	*key;		/* "locale", "domain" or "url" */
-	char		*url;		/* JSON form */
-	char		*url_txt;	/* text form; NULL when none */
-	bool		 text_only;	/* url ends in .txt: no JSON form */
-};
-
-/* One static entry and where it was written, for error messages. */
-struct static_entry {
-	char		*text;
-	size_t		 line;		/* config line; 0 on the command line */
-};
-
-/* One item of guard-ports: a protocol and a port range. */
-struct guard_port {
-	uint8_t		proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t	lo, hi;		/* inclusive; lo == hi for one port */
-};
-
-/*
- * The keys that belong to a source: what to fetch, what to accept and
- * where to put it.  Each [section] of a later config format gets its own.
- */
-struct source_opts {
-	/* What to fetch. */
-	struct source		 sources[MAX_SOURCES];
-	size_t			 nsources;
-	char			*ca_file;
-	size_t			 ca_file_line;	/* its config line; 0: CLI */
-	char			*json_keys[MAX_JSON_KEYS];
-	size_t			 njson_keys;
-	struct fetch_opts	 fetch;
-	/* What to accept. */
-	struct policy		 policy;
-	struct static_entry	*statics;
-	size_t			 nstatics;
-	unsigned int		 remove_after;
-	unsigned int		 max_remove_percent;
-	unsigned int		 stale_warn;	/* days */
-	/* Where to put it. */
-	char			*family;
-	char			*table;
-	char			*set4;		/* "" disables IPv4 */
-	char			*set6;		/* "" disables IPv6 */
-	/* Guard mode: on when nports > 0; the table is then guard_table. */
-	struct guard_port	 ports[MAX_GUARD_PORTS];
-	size_t			 nports;
-	char			*guard_table;
-};
-
-/*
- * The parsed configuration: defaults, then the config file, then the
- * command line.  This is the program's only global-ish state; it is
- * built once by config_load() and then only read.  The keys are
- * described by one table in config.c (name, type, bounds, destination,
- * where it may be written, help).
- */
-struct config {
-	/* Program-wide. */
-	char			*config_file;
-	bool			 help;
-	bool			 version;
-	bool			 dry_run;
-	bool			 json;
-	bool			 create;
-	int			 verbosity;	/* -1 quiet, 0, 1 -v, 2 -vv */
-	char			*state_dir;
-	char			*metrics_file;	/* NULL: none */
-	bool			 restore;	/* modes: at most one */
-	bool			 check;
-	bool			 status;
-	bool			 force;		/* apply held removals */
-	bool			 uninstall;	/* mode: remove the guard */
-	unsigned int		 wait;		/* seconds for the lock */
-	/* The source, its policy and its sets. */
-	struct source_opts	 src;
-	/* Keys given (file or command line), one bit by table index. */
-	uint64_t		 given;
-};
-
-/*
- * Build the configuration from defaults, the config file and argv.
- * Returns AS_OK, AS_EUSAGE (bad command line) or AS_ECONFIG (bad file or
- * value), after logging one line that names the file and line or option.
- * config_free() releases everything.
- */
-enum as_status config_load(int argc, char **argv, struct config *);
-/*
- * Apply the key = value lines of buf (len bytes) as if read from file
- * fname.  Exposed for tests and fuzzing.
- */
-enum as_status config_parse_buffer(struct config *, const char *buf,
-	    size_t len, const char *fname);
-/* Set defaults; config_load() calls it. */
-void	 config_defaults(struct config *);
-void	 config_free(struct config *);
-/* Print the usage text, made from the table of keys, to f. */
-void	 config_usage(void *f);
-
-/* ---------------------------------------------------------------- keys.c */
-
-/* Where a config value came from, for error messages. */
-struct config_origin {
-	const char	*file;		/* NULL: command line */
-	size_t		 line;
-	bool		 cli_sources;	/* CLI has replaced file sources */
-	bool		 cli_statics;	/* CLI has replaced file statics */
-	bool		 url_txt_ok;	/* the last source was a --url */
-};
-
-/*
- * Log a configuration error at its origin, "FILE: line N: KEY: WHAT" or
- * "--KEY: WHAT", followed by the escaped value in quotes unless val is
- * NULL (a value that must not be logged).  Returns AS_ECONFIG.
- */
-enum as_status config_error(const struct config_origin *, const char *key,
-	    const char *what, const char *val);
-/*
- * Log that the value val of key is bad, the value first:
- * "FILE: line N: KEY: "VAL" WHY" or "--KEY: "VAL" WHY".  Returns
- * AS_ECONFIG.
- */
-enum as_status config_bad_value(const struct config_origin *,
-	    const char *key, const char *val, const char *why);
-/*
- * Log why fetch_url_check() refused url, without the URL when it holds
- * credentials.  Returns AS_ECONFIG.
- */
-enum as_status config_url_error(const struct config_origin *,
-	    const char *key, const char *why, const char *url);
-
-/*
- * keys.c: the keys that need more than a stored value.  Each setter
- * applies val for key from origin o and returns AS_OK or AS_ECONFIG
- * after logging; each getter writes the value as config_value() gives it.
- */
-enum as_status key_set_source(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_source(const struct config *, const char *key, char *buf,
-	    size_t bufsz);
-enum as_status key_set_url_txt(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_url_txt(const struct config *, const char *key, char *buf,
-	    size_t bufsz);
-enum as_status key_set_static(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_static(const struct config *, const char *key, char *buf,
-	    size_t bufsz);
-enum as_status key_set_json_keys(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_json_keys(const struct config *, const char *key,
-	    char *buf, size_t bufsz);
-enum as_status key_set_verbosity(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_verbosity(const struct config *, const char *key,
-	    char *buf, size_t bufsz);
-enum as_status key_set_dry_run(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_dry_run(const struct config *, const char *key, char *buf,
-	    size_t bufsz);
-enum as_status key_set_guard_ports(struct config *, struct config_origin *o,
-	    const char *key, const char *val);
-void	 key_get_guard_ports(const struct config *, const char *key,
-	    char *buf, size_t bufsz);
-/* The vendor's locale codes, space-separated, into buf. */
-const char *key_locale_codes(char *buf, size_t bufsz);
-/* Free the lists (sources, static entries, json-keys) of so. */
-void	 keys_free(struct source_opts *);
-
-/* ------------------------------------------------------------- nftname.c */
-
-/*
- * Check a table or set name: NULL when nft can read it back from the
- * include file, else why not.
- */
-const char *nft_name_check(const char *);
-
-/* ------------------------------------------------------ config.c, again */
-
-/* Parse a boolean as written in the config file; -1 when not one. */
-int	 parse_bool(const char *);
-/* What config_key() tells about key i of the table. */
-#define KEY_CLI_ONLY	0x01	/* command line only */
-#define KEY_REPEAT	0x02	/* repeatable: each line adds to a list */
-#define KEY_SOURCE	0x04	/* belongs to a source (struct source_opts) */
-/*
- * The name and KEY_* flags of key i of the table, for the tests that walk
- * it; NULL past the last key.
- */
-const char *config_key(size_t i, unsigned int *flags);
-/*
- * The current value of key in cfg, as it would be written in the file,
- * into buf: "yes"/"no", a number, a string, or the items of a list joined
- * by ",".  Returns buf, or NULL for an unknown key.
- */
-const char *config_value(const struct config *, const char *key, char *buf,
-	    size_t bufsz);
+#include "config.h"
 
 /* --------------------------------------------------------------- report.c */
 
@@ -1011,6 +887,17 @@ void	 report_json(const struct run_report *);
  */
 enum as_status metrics_write(const struct config *,
 	    const struct run_report *);
+
+/* -------------------------------------------------------------- refresh.c */
+
+/*
+ * Refresh one source src of the section so.  old is its saved state; cur
+ * receives the state to save after a successful apply; res what
+ * happened.  A source that fails keeps its cached list in cur.
+ */
+void	 refresh_source(const struct source_opts *so,
+	    const struct source *src, const struct srcstate *old,
+	    struct srcstate *cur, struct source_result *res, time_t now);
 
 /* ----------------------------------------------------------------- sync.c */
 

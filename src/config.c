@@ -36,8 +36,8 @@ enum opt_type {
 struct option_def;
 typedef enum as_status (*opt_setter)(struct config *,
     struct config_origin *, const char *key, const char *val);
-typedef void (*opt_getter)(const struct config *, const char *key,
-    char *buf, size_t bufsz);
+typedef void (*opt_getter)(const struct config *,
+    const struct source_opts *, const char *key, char *buf, size_t bufsz);
 
 /* One key: the whole description of it.  See the comment at the top. */
 struct option_def {
@@ -57,19 +57,21 @@ struct option_def {
 	const char	*help;		/* --help's description */
 };
 
-/* Where a key's value lives: struct config, or its struct source_opts. */
+/* Where a key's value lives: struct config, or the struct source_opts so. */
 static void *
-opt_dest(struct config *cfg, const struct option_def *d)
+opt_dest(struct config *cfg, struct source_opts *so,
+    const struct option_def *d)
 {
-	char *base = d->flags & KEY_SOURCE ? (char *)&cfg->src : (char *)cfg;
+	char *base = d->flags & KEY_SOURCE ? (char *)so : (char *)cfg;
 
 	return base + d->off;
 }
 
 static const void *
-opt_src(const struct config *cfg, const struct option_def *d)
+opt_src(const struct config *cfg, const struct source_opts *so,
+    const struct option_def *d)
 {
-	const char *base = d->flags & KEY_SOURCE ? (const char *)&cfg->src :
+	const char *base = d->flags & KEY_SOURCE ? (const char *)so :
 	    (const char *)cfg;
 
 	return base + d->off;
@@ -157,6 +159,8 @@ static const struct option_def options[] = {
 	{ "version", 0, FLAG, KEY_CLI_ONLY, G(version), NULL, NULL,
 	    "print the version" },
 	{ "help", 'h', FLAG, KEY_CLI_ONLY, G(help), NULL, NULL, "this text" },
+	{ "list-presets", 0, FLAG, KEY_CLI_ONLY, G(list_presets), NULL, NULL,
+	    "print the presets and what each fills in" },
 	{ "locale", 0, CUSTOM(key_set_source, key_get_source),
 	    KEY_REPEAT | KEY_SOURCE, NONE,
 	    "Sources (repeatable; the result is their union):", "CC",
@@ -172,9 +176,16 @@ static const struct option_def options[] = {
 	    "text fallback of the preceding --url" },
 	{ "ca-file", 0, STR(check_path), KEY_SOURCE, S(ca_file), NULL, "FILE",
 	    "trust only this CA bundle (TLS is always verified)" },
+	{ "preset", 0, CUSTOM(key_set_preset, key_get_preset), KEY_SOURCE,
+	    NONE, NULL, "NAME", "a vendor's list and policy (--list-presets)" },
+	{ "format", 0, CUSTOM(key_set_format, key_get_format), KEY_SOURCE,
+	    NONE, NULL, "F", "auto, json or text (default auto)" },
 	{ "json-keys", 0, CUSTOM(key_set_json_keys, key_get_json_keys),
 	    KEY_SOURCE, NONE, NULL, "K1,K2",
-	    "JSON arrays to read (default API)" },
+	    "JSON arrays to read: the paths K1[],K2[] (default API)" },
+	{ "json-path", 0, CUSTOM(key_set_json_path, key_get_json_path),
+	    KEY_SOURCE, NONE, NULL, "PATHS",
+	    "JSON values to read, e.g. prefixes[].ip_prefix" },
 	{ "timeout", 0, UINT(1, MAX_TIMEOUT), KEY_SOURCE, S(fetch.timeout),
 	    NULL, "S", "whole transfer limit (default 30)" },
 	{ "connect-timeout", 0, UINT(1, MAX_TIMEOUT), KEY_SOURCE,
@@ -295,6 +306,7 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
     const char *val)
 {
 	const struct option_def *d;
+	struct source_opts *so;
 	const char *why;
 	char what[96];
 	unsigned long n;
@@ -305,7 +317,12 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 	if ((d->flags & KEY_CLI_ONLY) && o->file != NULL)
 		return config_error(o, key, "only allowed on the command line",
 		    val);
+	if (o->so == NULL)
+		o->so = &cfg->src;
+	so = o->so;
 	cfg->given |= (uint64_t)1 << (d - options);
+	if (d->flags & KEY_SOURCE)
+		so->given |= (uint64_t)1 << (d - options);
 	switch (d->type) {
 	case OPT_CUSTOM:
 		return d->set(cfg, o, key, val);
@@ -313,7 +330,7 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 		if ((b = parse_bool(val)) < 0)
 			return config_error(o, key, "expected yes or no, got",
 			    val);
-		*(bool *)opt_dest(cfg, d) = b;
+		*(bool *)opt_dest(cfg, so, d) = b;
 		return AS_OK;
 	case OPT_UINT:
 		if (parse_uint(val, d->min, d->max, &n) < 0) {
@@ -321,15 +338,15 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 			    "%lu to %lu, got", d->min, d->max);
 			return config_error(o, key, what, val);
 		}
-		store_uint(opt_dest(cfg, d), d->size, n);
+		store_uint(opt_dest(cfg, so, d), d->size, n);
 		return AS_OK;
 	case OPT_STRING:
 		if ((why = d->check(val)) != NULL)
 			return config_bad_value(o, key, val, why);
-		free(*(char **)opt_dest(cfg, d));
-		*(char **)opt_dest(cfg, d) = xstrdup(val);
+		free(*(char **)opt_dest(cfg, so, d));
+		*(char **)opt_dest(cfg, so, d) = xstrdup(val);
 		if (strcmp(key, "ca-file") == 0)
-			cfg->src.ca_file_line = o->file != NULL ? o->line : 0;
+			so->ca_file_line = o->file != NULL ? o->line : 0;
 		return AS_OK;
 	}
 	return AS_ESOFTWARE;
@@ -340,6 +357,7 @@ const char *
 config_value(const struct config *cfg, const char *key, char *buf,
     size_t bufsz)
 {
+	const struct source_opts *so = &cfg->src;
 	const struct option_def *d;
 	const char *s;
 
@@ -347,18 +365,18 @@ config_value(const struct config *cfg, const char *key, char *buf,
 		return NULL;
 	switch (d->type) {
 	case OPT_CUSTOM:
-		d->get(cfg, key, buf, bufsz);
+		d->get(cfg, so, key, buf, bufsz);
 		break;
 	case OPT_FLAG:
-		snprintf(buf, bufsz, "%s", *(const bool *)opt_src(cfg, d) ?
+		snprintf(buf, bufsz, "%s", *(const bool *)opt_src(cfg, so, d) ?
 		    "yes" : "no");
 		break;
 	case OPT_UINT:
-		snprintf(buf, bufsz, "%lu", load_uint(opt_src(cfg, d),
+		snprintf(buf, bufsz, "%lu", load_uint(opt_src(cfg, so, d),
 		    d->size));
 		break;
 	case OPT_STRING:
-		s = *(char *const *)opt_src(cfg, d);
+		s = *(char *const *)opt_src(cfg, so, d);
 		snprintf(buf, bufsz, "%s", s != NULL ? s : "");
 		break;
 	}
@@ -398,7 +416,7 @@ config_defaults(struct config *cfg)
 	so->set4 = xstrdup("docplanner_v4");
 	so->set6 = xstrdup("docplanner_v6");
 	so->guard_table = xstrdup(DEFAULT_GUARD_TABLE);
-	so->json_keys[so->njson_keys++] = xstrdup("API");
+	jpaths_compile("API[]", &so->paths);
 	so->fetch.timeout = DEFAULT_TIMEOUT;
 	so->fetch.connect_timeout = DEFAULT_CONNECT_TIMEOUT;
 	so->fetch.max_bytes = DEFAULT_MAX_BYTES;
@@ -421,7 +439,7 @@ config_free(struct config *cfg)
 	keys_free(&cfg->src);
 	for (i = 0; i < NOPTIONS; i++)
 		if (options[i].type == OPT_STRING)
-			free(*(char **)opt_dest(cfg, &options[i]));
+			free(*(char **)opt_dest(cfg, &cfg->src, &options[i]));
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -589,6 +607,126 @@ config_check_ca_file(const struct config *cfg)
 	    cfg->src.ca_file, why);
 }
 
+/* Keys a preset fills as one: a section that sets one keeps them all. */
+static const char *const key_groups[][4] = {
+	{ "url", "url-txt", "locale", "domain" },
+	{ "json-path", "json-keys", NULL, NULL },
+};
+
+/* The bit of key in a given mask (0 for an unknown key). */
+static uint64_t
+key_bit(const char *key)
+{
+	const struct option_def *d = option_find(key);
+
+	return d != NULL ? (uint64_t)1 << (d - options) : 0;
+}
+
+/* True when key, or a key of its group, is in given. */
+static bool
+key_in(uint64_t given, const char *key)
+{
+	size_t g, k;
+
+	for (g = 0; g < sizeof(key_groups) / sizeof(key_groups[0]); g++)
+		for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
+			if (strcmp(key_groups[g][k], key) == 0)
+				goto group;
+	return (given & key_bit(key)) != 0;
+group:
+	for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
+		if (given & key_bit(key_groups[g][k]))
+			return true;
+	return false;
+}
+
+/*
+ * Fill in so's preset: each of its keys that so does not set itself (a
+ * value inherited from the defaults gives way).  Returns AS_OK or the
+ * error of a key, which would be a bug in the table.
+ */
+static enum as_status
+preset_apply(struct config *cfg, struct source_opts *so)
+{
+	char lines[MAX_PRESET_KEYS][MAX_PRESET_LINE], *eq;
+	struct config_origin o = { .so = so };
+	uint64_t given = so->given;
+	size_t i, n;
+	enum as_status rc;
+
+	if (so->preset == NULL)
+		return AS_OK;
+	n = preset_keys(so->preset, lines, MAX_PRESET_KEYS);
+	for (i = 0; i < n; i++) {
+		if ((eq = strchr(lines[i], '=')) == NULL)
+			return AS_ESOFTWARE;
+		*eq = '\0';
+		if (key_in(given, lines[i]))
+			continue;
+		if ((rc = config_set(cfg, &o, lines[i], eq + 1)) != AS_OK)
+			return rc;
+	}
+	return AS_OK;
+}
+
+/* True when url ends in ext. */
+static bool
+url_ends(const char *url, const char *ext)
+{
+	size_t n = strlen(url), e = strlen(ext);
+
+	return n > e && strcmp(url + n - e, ext) == 0;
+}
+
+/*
+ * Decide the forms of each source of so from format and its URL: a text
+ * list (format text, or auto and a .txt URL) has no JSON form; a .json
+ * URL has the text form beside it unless url-txt names another; format
+ * auto takes a .json URL for JSON and lets the body of any other decide.
+ */
+static enum as_status
+sources_finish(struct source_opts *so)
+{
+	struct source *s;
+	char eu[ESCAPE_BUF];
+	size_t i, n;
+
+	for (i = 0; i < so->nsources; i++) {
+		s = &so->sources[i];
+		n = strlen(s->url);
+		if (so->format == FORM_TEXT || (so->format == FORM_NONE &&
+		    url_ends(s->url, ".txt"))) {
+			if (s->url_txt != NULL) {
+				log_err("url-txt: the url before it is already "
+				    "a text list (format text, or a .txt URL): "
+				    "%s", log_escape(s->url_txt,
+				    strlen(s->url_txt), eu, sizeof(eu)));
+				return AS_ECONFIG;
+			}
+			s->url_txt = xstrdup(s->url);
+			s->text_only = true;
+		} else if (s->url_txt == NULL && url_ends(s->url, ".json")) {
+			s->url_txt = xmalloc(n);
+			memcpy(s->url_txt, s->url, n - 5);
+			memcpy(s->url_txt + n - 5, ".txt", 5);
+		}
+		s->sniff = so->format == FORM_NONE && !s->text_only &&
+		    !url_ends(s->url, ".json");
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
+config_finish(struct config *cfg)
+{
+	enum as_status rc;
+
+	if ((rc = preset_apply(cfg, &cfg->src)) != AS_OK)
+		return rc;
+	return sources_finish(&cfg->src);
+}
+
 /* Checks that involve several keys, after everything is read. */
 static enum as_status
 config_check(struct config *cfg)
@@ -596,6 +734,14 @@ config_check(struct config *cfg)
 	struct source_opts *so = &cfg->src;
 	enum as_status rc;
 
+	if ((rc = config_finish(cfg)) != AS_OK)
+		return rc;
+	if ((so->given & key_bit("json-keys")) &&
+	    (so->given & key_bit("json-path"))) {
+		log_err("json-keys and json-path both given: json-keys K is "
+		    "short for json-path K[], keep one");
+		return AS_ECONFIG;
+	}
 	if (so->set4[0] == '\0' && so->set6[0] == '\0') {
 		log_err("set4 and set6 are both empty: nothing to sync");
 		return AS_ECONFIG;
@@ -738,7 +884,7 @@ config_load(int argc, char **argv, struct config *cfg)
 	config_defaults(cfg);
 	if ((rc = config_argv_pass(cfg, argc, argv, 0, &explicit)) != AS_OK)
 		return rc;
-	if (cfg->help || cfg->version)
+	if (cfg->help || cfg->version || cfg->list_presets)
 		return AS_OK;
 	if ((rc = config_read_file(cfg, cfg->config_file, explicit)) != AS_OK ||
 	    (rc = config_argv_pass(cfg, argc, argv, 1, &explicit)) != AS_OK)

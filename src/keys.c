@@ -151,17 +151,6 @@ statics_clear(struct source_opts *so)
 	so->nstatics = 0;
 }
 
-/* Free the json-keys of so and empty the list. */
-static void
-json_keys_clear(struct source_opts *so)
-{
-	size_t i;
-
-	for (i = 0; i < so->njson_keys; i++)
-		free(so->json_keys[i]);
-	so->njson_keys = 0;
-}
-
 /*
  * Add a source with JSON URL url, added by key.  The text fallback is the
  * URL with a final ".json" changed to ".txt"; url-txt may replace it
@@ -172,11 +161,11 @@ static enum as_status
 source_add(struct config *cfg, struct config_origin *o, const char *key,
     const char *name, const char *url)
 {
-	struct source_opts *so = &cfg->src;
+	struct source_opts *so = o->so;
 	struct source *s;
 	const char *why;
-	size_t n;
 
+	(void)cfg;
 	if ((why = fetch_url_check(url)) != NULL)
 		return config_url_error(o, key, why, url);
 	if (so->nsources == MAX_SOURCES)
@@ -185,15 +174,6 @@ source_add(struct config *cfg, struct config_origin *o, const char *key,
 	s->name = xstrdup(name);
 	s->key = key;
 	s->url = xstrdup(url);
-	n = strlen(url);
-	if (n > 5 && strcmp(url + n - 5, ".json") == 0) {
-		s->url_txt = xmalloc(n);
-		memcpy(s->url_txt, url, n - 5);
-		memcpy(s->url_txt + n - 5, ".txt", 5);
-	} else if (n > 4 && strcmp(url + n - 4, ".txt") == 0) {
-		s->url_txt = xstrdup(url);
-		s->text_only = true;
-	}
 	o->url_txt_ok = true;
 	return AS_OK;
 }
@@ -210,7 +190,7 @@ key_set_source(struct config *cfg, struct config_origin *o, const char *key,
 	size_t i;
 
 	if (o->file == NULL && !o->cli_sources) {
-		sources_clear(&cfg->src);
+		sources_clear(o->so);
 		o->cli_sources = true;
 	}
 	o->url_txt_ok = false;
@@ -238,16 +218,17 @@ key_set_source(struct config *cfg, struct config_origin *o, const char *key,
 
 /* locale, domain, url: the sources that key added, joined by ",". */
 void
-key_get_source(const struct config *cfg, const char *key, char *buf,
-    size_t bufsz)
+key_get_source(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
 	size_t i, n = 0;
 
+	(void)cfg;
 	buf[0] = '\0';
-	for (i = 0; i < cfg->src.nsources && n < bufsz; i++)
-		if (strcmp(cfg->src.sources[i].key, key) == 0)
+	for (i = 0; i < so->nsources && n < bufsz; i++)
+		if (strcmp(so->sources[i].key, key) == 0)
 			n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
-			    n ? "," : "", cfg->src.sources[i].name);
+			    n ? "," : "", so->sources[i].name);
 }
 
 /* url-txt: the text form of the source the preceding url added. */
@@ -258,12 +239,13 @@ key_set_url_txt(struct config *cfg, struct config_origin *o,
 	struct source *s;
 	const char *why;
 
+	(void)cfg;
 	if (!o->url_txt_ok)
 		return config_error(o, key,
 		    "must follow the url it belongs to", val);
 	if ((why = fetch_url_check(val)) != NULL)
 		return config_url_error(o, key, why, val);
-	s = &cfg->src.sources[cfg->src.nsources - 1];
+	s = &o->so->sources[o->so->nsources - 1];
 	free(s->url_txt);
 	s->url_txt = xstrdup(val);
 	o->url_txt_ok = false;
@@ -271,13 +253,14 @@ key_set_url_txt(struct config *cfg, struct config_origin *o,
 }
 
 void
-key_get_url_txt(const struct config *cfg, const char *key, char *buf,
-    size_t bufsz)
+key_get_url_txt(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
-	const struct source *s = &cfg->src.sources[cfg->src.nsources - 1];
+	const struct source *s = &so->sources[so->nsources - 1];
 
+	(void)cfg;
 	(void)key;
-	snprintf(buf, bufsz, "%s", cfg->src.nsources > 0 && s->url_txt ?
+	snprintf(buf, bufsz, "%s", so->nsources > 0 && s->url_txt ?
 	    s->url_txt : "");
 }
 
@@ -286,8 +269,9 @@ enum as_status
 key_set_static(struct config *cfg, struct config_origin *o, const char *key,
     const char *val)
 {
-	struct source_opts *so = &cfg->src;
+	struct source_opts *so = o->so;
 
+	(void)cfg;
 	if (o->file == NULL && !o->cli_statics) {
 		statics_clear(so);
 		o->cli_statics = true;
@@ -303,60 +287,166 @@ key_set_static(struct config *cfg, struct config_origin *o, const char *key,
 }
 
 void
-key_get_static(const struct config *cfg, const char *key, char *buf,
-    size_t bufsz)
+key_get_static(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
 	size_t i, n = 0;
 
+	(void)cfg;
 	(void)key;
 	buf[0] = '\0';
-	for (i = 0; i < cfg->src.nstatics && n < bufsz; i++)
+	for (i = 0; i < so->nstatics && n < bufsz; i++)
 		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
-		    i ? "," : "", cfg->src.statics[i].text);
+		    i ? "," : "", so->statics[i].text);
 }
 
-/* json-keys: split the list at commas. */
+/*
+ * Compile text as the paths of so, or log why it is bad (naming key and
+ * val, as written).
+ */
+static enum as_status
+paths_set(struct config_origin *o, const char *key, const char *val,
+    const char *text)
+{
+	struct jpaths ps;
+	const char *why;
+
+	if ((why = jpaths_compile(text, &ps)) != NULL) {
+		jpaths_free(&ps);
+		return config_bad_value(o, key, val, why);
+	}
+	jpaths_free(&o->so->paths);
+	o->so->paths = ps;
+	return AS_OK;
+}
+
+/*
+ * json-keys K1,K2: shorthand for the paths K1[],K2[].  An empty item is
+ * left empty, for jpaths_compile() to refuse.
+ */
 enum as_status
 key_set_json_keys(struct config *cfg, struct config_origin *o,
     const char *key, const char *val)
 {
-	struct source_opts *so = &cfg->src;
+	char text[MAX_PATH_TEXT + 1];
 	const char *p = val, *c;
-	size_t n;
+	size_t n = 0, l;
 
-	json_keys_clear(so);
+	(void)cfg;
 	for (;;) {
 		c = strchr(p, ',');
-		n = c ? (size_t)(c - p) : strlen(p);
-		while (n > 0 && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == 0)
-			return config_error(o, key, "empty key in", val);
-		if (so->njson_keys == MAX_JSON_KEYS)
-			return config_error(o, key, "too many keys", val);
-		so->json_keys[so->njson_keys++] = xstrndup(p, n);
+		l = c != NULL ? (size_t)(c - p) : strlen(p);
+		while (l > 0 && (*p == ' ' || *p == '\t'))
+			p++, l--;
+		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (n + l + 4 > sizeof(text))
+			return config_error(o, key, "longer than 512 bytes",
+			    NULL);
+		memcpy(text + n, p, l);
+		n += l;
+		if (l > 0)
+			text[n++] = '[', text[n++] = ']';
 		if (c == NULL)
 			break;
+		text[n++] = ',';
 		p = c + 1;
 	}
+	text[n] = '\0';
+	return paths_set(o, key, val, text);
+}
+
+/* json-keys: the keys, when every path is KEY[]; else empty. */
+void
+key_get_json_keys(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	const struct jpath *p;
+	size_t i, n = 0;
+
+	(void)cfg;
+	(void)key;
+	buf[0] = '\0';
+	for (i = 0; i < so->paths.n; i++) {
+		p = &so->paths.v[i];
+		if (p->nsteps != 2 || p->steps[0].kind != JSTEP_KEY ||
+		    p->steps[1].kind != JSTEP_ALL) {
+			buf[0] = '\0';
+			return;
+		}
+		if (n < bufsz)
+			n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+			    i ? "," : "", p->steps[0].name);
+	}
+}
+
+/* json-path: the paths of jsonpath.c's language. */
+enum as_status
+key_set_json_path(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	(void)cfg;
+	return paths_set(o, key, val, val);
+}
+
+void
+key_get_json_path(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	(void)cfg;
+	(void)key;
+	jpaths_format(&so->paths, buf, bufsz);
+}
+
+/* preset: the name, checked here and applied by config.c at the end. */
+enum as_status
+key_set_preset(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	char lines[MAX_PRESET_KEYS][MAX_PRESET_LINE], names[256], what[320];
+
+	(void)cfg;
+	if (preset_keys(val, lines, MAX_PRESET_KEYS) == 0) {
+		snprintf(what, sizeof(what), "unknown preset (one of %s)",
+		    preset_names(names, sizeof(names)));
+		return config_error(o, key, what, val);
+	}
+	free(o->so->preset);
+	o->so->preset = xstrdup(val);
 	return AS_OK;
 }
 
 void
-key_get_json_keys(const struct config *cfg, const char *key,
-    char *buf, size_t bufsz)
+key_get_preset(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
-	size_t i, n = 0;
-
+	(void)cfg;
 	(void)key;
-	buf[0] = '\0';
-	for (i = 0; i < cfg->src.njson_keys && n < bufsz; i++)
-		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
-		    i ? "," : "", cfg->src.json_keys[i]);
+	snprintf(buf, bufsz, "%s", so->preset != NULL ? so->preset : "");
+}
+
+/* format: auto (FORM_NONE), json or text. */
+enum as_status
+key_set_format(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	(void)cfg;
+	if (strcmp(val, "auto") == 0)
+		o->so->format = FORM_NONE;
+	else if (!form_parse(val, &o->so->format))
+		return config_bad_value(o, key, val,
+		    "is not auto, json or text");
+	return AS_OK;
+}
+
+void
+key_get_format(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	(void)cfg;
+	(void)key;
+	snprintf(buf, bufsz, "%s", so->format == FORM_NONE ? "auto" :
+	    form_name(so->format));
 }
 
 /*
@@ -381,12 +471,13 @@ key_set_verbosity(struct config *cfg, struct config_origin *o,
 }
 
 void
-key_get_verbosity(const struct config *cfg, const char *key,
-    char *buf, size_t bufsz)
+key_get_verbosity(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
 	bool on = strcmp(key, "quiet") == 0 ? cfg->verbosity < 0 :
 	    cfg->verbosity > 0;
 
+	(void)so;
 	snprintf(buf, bufsz, "%s", on ? "yes" : "no");
 }
 
@@ -409,9 +500,10 @@ key_set_dry_run(struct config *cfg, struct config_origin *o,
 }
 
 void
-key_get_dry_run(const struct config *cfg, const char *key,
-    char *buf, size_t bufsz)
+key_get_dry_run(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
+	(void)so;
 	(void)key;
 	snprintf(buf, bufsz, "%s", cfg->dry_run ? "yes" : "no");
 }
@@ -423,7 +515,9 @@ keys_free(struct source_opts *so)
 {
 	sources_clear(so);
 	statics_clear(so);
-	json_keys_clear(so);
+	jpaths_free(&so->paths);
+	free(so->preset);
+	so->preset = NULL;
 }
 
 /*
@@ -484,10 +578,11 @@ enum as_status
 key_set_guard_ports(struct config *cfg, struct config_origin *o,
     const char *key, const char *val)
 {
-	struct source_opts *so = &cfg->src;
+	struct source_opts *so = o->so;
 	const char *p = val, *c;
 	size_t n;
 
+	(void)cfg;
 	so->nports = 0;
 	while (*p != '\0') {
 		c = strchr(p, ',');
@@ -515,16 +610,17 @@ key_set_guard_ports(struct config *cfg, struct config_origin *o,
 
 /* See allowsync.h. */
 void
-key_get_guard_ports(const struct config *cfg, const char *key, char *buf,
-    size_t bufsz)
+key_get_guard_ports(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
 {
 	const struct guard_port *gp;
 	size_t i, n = 0;
 
+	(void)cfg;
 	(void)key;
 	buf[0] = '\0';
-	for (i = 0; i < cfg->src.nports && n < bufsz; i++) {
-		gp = &cfg->src.ports[i];
+	for (i = 0; i < so->nports && n < bufsz; i++) {
+		gp = &so->ports[i];
 		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s/%u", i ? "," :
 		    "", gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
 		if (gp->hi != gp->lo && n < bufsz)

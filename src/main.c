@@ -63,6 +63,10 @@ main(int argc, char *argv[])
 		printf("allowsync %s\n", ALLOWSYNC_VERSION);
 		goto done;
 	}
+	if (cfg.list_presets) {
+		preset_list(stdout);
+		goto done;
+	}
 	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
 	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
 	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
@@ -95,10 +99,11 @@ main(int argc, char *argv[])
 	rep.exit_code = code;
 	/* Every sync, restore or check, whatever its end, leaves metrics. */
 	if (cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
-	    !cfg.status && !cfg.dry_run && !cfg.uninstall)
+	    !cfg.list_presets && !cfg.status && !cfg.dry_run &&
+	    !cfg.uninstall)
 		metrics_write(&cfg, &rep);
 	if (cfg.json && st != AS_EUSAGE && !cfg.help && !cfg.version &&
-	    !cfg.status && !cfg.uninstall)
+	    !cfg.list_presets && !cfg.status && !cfg.uninstall)
 		report_json(&rep);
 	run_report_free(&rep);
 	config_free(&cfg);

@@ -41,7 +41,8 @@
 
 #define RULE_ROOM	1024		/* batch bytes of one of our rules */
 #define RULE_TEXT_MAX	1024		/* libnftnl's text of one rule */
-#define MAX_RULES	(1 + 2 * MAX_GUARD_PORTS)	/* lo, then per family */
+/* The rules of the guard chain: lo, then one per port and family. */
+#define MAX_RULES	(1 + 2 * MAX_GUARD_PORTS)
 #define MAX_SEEN	64		/* objects of the table examined */
 
 /* A new rule for the guard chain of t. */
@@ -276,7 +277,8 @@ struct seen {
 	const char	*table;		/* ours */
 	size_t		 n;
 	char		 text[MAX_SEEN][RULE_TEXT_MAX];	/* rules */
-	char		 name[MAX_SEEN][NFT_NAME_MAXLEN];	/* chains, sets */
+	/* Names of the chains and sets. */
+	char		 name[MAX_SEEN][NFT_NAME_MAXLEN];
 	uint32_t	 flags[MAX_SEEN];
 	uint32_t	 key_type[MAX_SEEN];
 	uint32_t	 size[MAX_SEEN];

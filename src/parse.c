@@ -11,10 +11,32 @@
 
 #include "allowsync.h"
 
+static const char *const form_names[] = { NULL, "json", "text" };
+
+/* See allowsync.h. */
+const char *
+form_name(enum form f)
+{
+	return f == FORM_JSON || f == FORM_TEXT ? form_names[f] : NULL;
+}
+
+/* See allowsync.h. */
+bool
+form_parse(const char *s, enum form *f)
+{
+	if (strcmp(s, "json") == 0)
+		*f = FORM_JSON;
+	else if (strcmp(s, "text") == 0)
+		*f = FORM_TEXT;
+	else
+		return false;
+	return true;
+}
+
 /* Append one entry; text must point into list->buf. */
 static void
 entrylist_push(struct entrylist *list, const char *text, size_t len,
-    size_t where, const char *key)
+    size_t where, const char *loc)
 {
 	if (list->n == list->cap) {
 		list->cap = list->cap ? list->cap * 2 : 64;
@@ -23,7 +45,7 @@ entrylist_push(struct entrylist *list, const char *text, size_t len,
 	list->v[list->n].text = text;
 	list->v[list->n].len = len;
 	list->v[list->n].where = where;
-	list->v[list->n].key = key;
+	list->v[list->n].loc = loc;
 	list->n++;
 }
 
@@ -31,27 +53,10 @@ entrylist_push(struct entrylist *list, const char *text, size_t len,
 void
 entrylist_free(struct entrylist *list)
 {
-	size_t i;
-
 	free(list->v);
 	free(list->buf);
-	for (i = 0; i < list->nkeys; i++)
-		free(list->keys[i]);
-	free(list->keys);
+	free(list->locs);
 	memset(list, 0, sizeof(*list));
-}
-
-/* Count the members of object obj whose name is exactly key. */
-static size_t
-json_count_key(const cJSON *obj, const char *key)
-{
-	const cJSON *it;
-	size_t n = 0;
-
-	for (it = obj->child; it != NULL; it = it->next)
-		if (it->string != NULL && strcmp(it->string, key) == 0)
-			n++;
-	return n;
 }
 
 /*
@@ -80,61 +85,15 @@ json_has_nul_escape(const char *doc, size_t len)
 }
 
 /*
- * Check one array named key of the document and return the total length
- * of its strings, or -1 after logging why the shape is wrong.
+ * Parse doc with cJSON into *root, refusing a NUL byte, an escaped NUL and
+ * trailing bytes.  Returns AS_OK or AS_EDATA after logging why.
  */
-static long long
-json_check_array(const cJSON *root, const char *key, const char *src)
+static enum as_status
+json_load(const char *doc, size_t len, const char *src, cJSON **root)
 {
-	const cJSON *arr, *it;
-	char ek[ESCAPE_BUF];
-	long long total = 0;
-	size_t i = 0, n;
-
-	log_escape(key, strlen(key), ek, sizeof(ek));
-	if ((n = json_count_key(root, key)) == 0) {
-		log_err("%s: JSON has no key \"%s\"", src, ek);
-		return -1;
-	}
-	if (n > 1) {
-		log_err("%s: JSON has key \"%s\" more than once", src, ek);
-		return -1;
-	}
-	arr = cJSON_GetObjectItemCaseSensitive(root, key);
-	if (!cJSON_IsArray(arr)) {
-		log_err("%s: JSON \"%s\" is not an array", src, ek);
-		return -1;
-	}
-	cJSON_ArrayForEach(it, arr) {
-		if (!cJSON_IsString(it) || it->valuestring == NULL) {
-			log_err("%s: JSON %s[%zu] is not a string", src, ek, i);
-			return -1;
-		}
-		total += (long long)strlen(it->valuestring);
-		i++;
-	}
-	return total;
-}
-
-/*
- * See allowsync.h.  The whole document is rejected on any shape error: a
- * top level other than an object, a key missing, duplicated or not an
- * array, an element that is not a string, an escaped NUL in any string,
- * or trailing bytes.  Keys are matched case-sensitively; other keys are
- * ignored.
- */
-enum as_status
-parse_json(const char *doc, size_t len, const char *src, char *const *keys,
-    size_t nkeys, struct entrylist *out)
-{
-	cJSON *root = NULL;
-	const cJSON *arr, *it;
 	const char *end = NULL;
-	long long total = 0, t;
-	size_t i, idx, off = 0, slen;
-	enum as_status rc = AS_EDATA;
 
-	memset(out, 0, sizeof(*out));
+	*root = NULL;
 	if (len == 0) {
 		log_err("%s: empty document", src);
 		return AS_EDATA;
@@ -143,12 +102,11 @@ parse_json(const char *doc, size_t len, const char *src, char *const *keys,
 		log_err("%s: document contains a NUL byte", src);
 		return AS_EDATA;
 	}
-	root = cJSON_ParseWithLengthOpts(doc, len, &end, 0);
-	if (root == NULL) {
+	if ((*root = cJSON_ParseWithLengthOpts(doc, len, &end, 0)) == NULL) {
 		log_err("%s: not valid JSON (error near byte %zu)", src,
 		    end != NULL && end >= doc ? (size_t)(end - doc) :
 		    (size_t)0);
-		goto out;
+		return AS_EDATA;
 	}
 	for (; end != NULL && end < doc + len; end++)
 		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')
@@ -156,42 +114,67 @@ parse_json(const char *doc, size_t len, const char *src, char *const *keys,
 	if (end != NULL && end < doc + len) {
 		log_err("%s: trailing data after JSON at byte %zu", src,
 		    (size_t)(end - doc));
-		goto out;
-	}
-	if (!cJSON_IsObject(root)) {
-		log_err("%s: JSON top level is not an object", src);
-		goto out;
+		return AS_EDATA;
 	}
 	if (json_has_nul_escape(doc, len)) {
 		log_err("%s: JSON string holds an escaped NUL (\\u0000)", src);
-		goto out;
+		return AS_EDATA;
 	}
-	for (i = 0; i < nkeys; i++) {
-		if ((t = json_check_array(root, keys[i], src)) < 0)
-			goto out;
-		total += t;
-	}
+	return AS_OK;
+}
 
-	out->buf = xmalloc((size_t)total + 1);
-	out->keys = xcalloc(nkeys, sizeof(*out->keys));
-	for (i = 0; i < nkeys; i++) {
-		out->keys[out->nkeys++] = xstrdup(keys[i]);
-		arr = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
-		idx = 0;
-		cJSON_ArrayForEach(it, arr) {
-			slen = strlen(it->valuestring);
-			memcpy(out->buf + off, it->valuestring, slen);
-			entrylist_push(out, out->buf + off, slen, idx++,
-			    out->keys[i]);
-			off += slen;
-		}
+/*
+ * See allowsync.h.  The whole document is rejected on any shape error
+ * (jsonpath.c) or any of json_load()'s.  Other keys are ignored, whatever
+ * their type.
+ */
+enum as_status
+parse_json(const char *doc, size_t len, const char *src,
+    const struct jpaths *paths, struct entrylist *out)
+{
+	cJSON *root = NULL;
+	struct jselection sel;
+	const char *v;
+	size_t i, off = 0, total = 0, slen;
+	enum as_status rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sel, 0, sizeof(sel));
+	if ((rc = json_load(doc, len, src, &root)) != AS_OK ||
+	    (rc = jpaths_select(root, paths, src, &sel)) != AS_OK)
+		goto out;
+	for (i = 0; i < sel.n; i++)
+		total += strlen(sel.v[i].node->valuestring);
+	out->buf = xmalloc(total + 1);
+	out->locs = sel.locs;
+	sel.locs = NULL;
+	for (i = 0; i < sel.n; i++) {
+		v = sel.v[i].node->valuestring;
+		slen = strlen(v);
+		memcpy(out->buf + off, v, slen);
+		entrylist_push(out, out->buf + off, slen, 0,
+		    out->locs + sel.v[i].loc);
+		off += slen;
 	}
-	rc = AS_OK;
 out:
+	jselection_free(&sel);
 	cJSON_Delete(root);
-	if (rc != AS_OK)
-		entrylist_free(out);
 	return rc;
+}
+
+/* See allowsync.h. */
+enum form
+parse_sniff(const char *doc, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && memcmp(doc, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' ||
+	    doc[i] == '\n'))
+		i++;
+	return i < len && (doc[i] == '{' || doc[i] == '[') ? FORM_JSON :
+	    FORM_TEXT;
 }
 
 /* True for the bytes trimmed around an entry. */

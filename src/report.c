@@ -87,7 +87,8 @@ print_rebuild(const struct run_report *r)
 
 	if (!r->plan.rebuild)
 		return;
-	key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
+	key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
+	    sizeof(ports));
 	if (r->plan.drop_table)
 		printf("~ table inet %s made again (%s): guard chain for %s\n",
 		    cfg->src.table, r->guard_why, ports);
@@ -207,7 +208,8 @@ json_guard_mode(cJSON *root, const struct run_report *r)
 	cJSON *o = cJSON_AddObjectToObject(root, "guard_mode");
 	char ports[256];
 
-	key_get_guard_ports(r->cfg, "guard-ports", ports, sizeof(ports));
+	key_get_guard_ports(r->cfg, &r->cfg->src, "guard-ports", ports,
+	    sizeof(ports));
 	cJSON_AddStringToObject(o, "table", r->cfg->src.table);
 	cJSON_AddStringToObject(o, "ports", ports);
 	cJSON_AddBoolToObject(o, "made", r->planned && r->plan.rebuild);

@@ -32,29 +32,8 @@
 #define SO_NETNS_COOKIE	71		/* Linux 5.14; newer than the headers */
 #endif
 
-static const char *const form_names[] = { NULL, "json", "text" };
 static const char *const result_names[] = { NULL, "ok", "not-modified",
     "failed", "rejected" };
-
-/* See allowsync.h. */
-const char *
-form_name(enum form f)
-{
-	return f == FORM_JSON || f == FORM_TEXT ? form_names[f] : NULL;
-}
-
-/* See allowsync.h. */
-bool
-form_parse(const char *s, enum form *f)
-{
-	if (strcmp(s, "json") == 0)
-		*f = FORM_JSON;
-	else if (strcmp(s, "text") == 0)
-		*f = FORM_TEXT;
-	else
-		return false;
-	return true;
-}
 
 /* See allowsync.h. */
 const char *

@@ -21,23 +21,6 @@
 
 #define MAX_LOGGED	50	/* ranges listed one by one in the log */
 
-/* "3d 4h", "5h 2m", "42s": a short age for log lines. */
-static const char *
-age_text(time_t secs, char *buf, size_t bufsz)
-{
-	if (secs < 0)
-		secs = 0;
-	if (secs >= 86400)
-		snprintf(buf, bufsz, "%lldd %lldh", (long long)secs / 86400,
-		    (long long)secs % 86400 / 3600);
-	else if (secs >= 3600)
-		snprintf(buf, bufsz, "%lldh %lldm", (long long)secs / 3600,
-		    (long long)secs % 3600 / 60);
-	else
-		snprintf(buf, bufsz, "%llds", (long long)secs);
-	return buf;
-}
-
 /* The target the config names. */
 static struct nft_target
 target_of(const struct config *cfg)
@@ -46,218 +29,6 @@ target_of(const struct config *cfg)
 	    cfg->src.set4, cfg->src.set6, cfg->src.ports, cfg->src.nports };
 
 	return t;
-}
-
-/*
- * Fetch, parse and validate one document into doc (sorted, unique
- * entries).  With cond the request is conditional; a 304 sets
- * *not_modified and leaves doc empty.  Returns AS_OK, AS_ETEMPFAIL (could
- * not fetch) or AS_EDATA (fetched but rejected); *invalid tells a
- * document that parsed but holds an entry the grammar or the policy
- * refuses from one that could not be parsed at all.
- */
-static enum as_status
-load_document(const struct config *cfg, const char *url, bool json,
-    const struct fetch_cond *cond, struct rangelist *doc,
-    struct fetch_result *fr, bool *not_modified, bool *invalid)
-{
-	struct entrylist el;
-	enum as_status st;
-
-	*not_modified = *invalid = false;
-	if ((st = fetch_document(url, &cfg->src.fetch, cond, fr)) != AS_OK)
-		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
-	if (fr->status == 304) {
-		*not_modified = true;
-		return AS_OK;
-	}
-	if (json)
-		st = parse_json(fr->body, fr->len, url, cfg->src.json_keys,
-		    cfg->src.njson_keys, &el);
-	else
-		st = parse_text(fr->body, fr->len, url, &el);
-	if (st != AS_OK)
-		return st;
-	st = validate_entries(&el, url, &cfg->src.policy, doc, invalid);
-	entrylist_free(&el);
-	rangelist_unique(doc);
-	return st;
-}
-
-/* Replace *dst with a copy of src (or NULL). */
-static void
-set_str(char **dst, const char *src)
-{
-	free(*dst);
-	*dst = src != NULL ? xstrdup(src) : NULL;
-}
-
-/* The forms of a source, in the order they are tried (index i). */
-static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
-
-/* What fetch_forms() got. */
-struct fetched {
-	int			 form;		/* forms[form] was accepted */
-	bool			 not_modified;	/* it answered 304 */
-	struct rangelist	 doc;		/* its entries, sorted */
-	struct fetch_result	 fr;		/* its validators */
-	char			 err[2048];	/* why the worst failure */
-	char			 json_err[2048];	/* why JSON was not */
-};
-
-/*
- * Fetch, parse and validate the forms of src in turn (the JSON form, then
- * the text form) until one is accepted, into *f.  old is the source's
- * saved state, whose validators make the request for its own form
- * conditional.  Marks in res each form whose document was refused.
- * Returns AS_OK, or the worst failure: AS_EDATA (a document refused)
- * outranks AS_ETEMPFAIL (none could be fetched).
- */
-static enum as_status
-fetch_forms(const struct config *cfg, const struct source *src,
-    const struct srcstate *old, struct source_result *res,
-    struct fetched *f)
-{
-	const char *urls[2] = { src->text_only ? NULL : src->url,
-	    src->url_txt };
-	struct fetch_cond cond;
-	enum as_status st = AS_ETEMPFAIL, st1;
-	bool invalid;
-
-	for (f->form = 0; f->form < 2; f->form++) {
-		if (urls[f->form] == NULL)
-			continue;
-		if (f->form == 1 && urls[0] != NULL)
-			log_warnx("%s: JSON form failed, trying the text form "
-			    "%s", src->name, urls[1]);
-		/* Validators only fit the form they came with. */
-		memset(&cond, 0, sizeof(cond));
-		if (old->present && old->document == forms[f->form]) {
-			cond.etag = old->etag;
-			cond.last_modified = old->last_modified;
-		}
-		rangelist_free(&f->doc);
-		st1 = load_document(cfg, urls[f->form], f->form == 0, &cond,
-		    &f->doc, &f->fr, &f->not_modified, &invalid);
-		if (st1 == AS_OK)
-			return AS_OK;
-		/*
-		 * A JSON form that parsed but broke the grammar or the policy
-		 * is not a format problem: it is reported even when the text
-		 * form is applied.
-		 */
-		if (f->form == 0 && invalid)
-			snprintf(f->json_err, sizeof(f->json_err), "%s",
-			    log_last_error());
-		res->rejected[f->form] = st1 == AS_EDATA &&
-		    (invalid || f->form == 1 || urls[1] == NULL);
-		/* The error reported is the one of the worst failure. */
-		if (st1 == AS_EDATA || st != AS_EDATA) {
-			st = st1;
-			snprintf(f->err, sizeof(f->err), "%s",
-			    log_last_error());
-		}
-		fetch_result_free(&f->fr);
-	}
-	return st;
-}
-
-/*
- * The form f->form of the source was accepted at now: age the entries of
- * old into cur with it (a 304 re-accepts the cached document as it was),
- * keep its validators, and say so in res.
- */
-static void
-accept_document(const struct config *cfg, const struct srcstate *old,
-    struct srcstate *cur, struct source_result *res, struct fetched *f,
-    time_t now)
-{
-	bool nm = f->not_modified;
-
-	res->document = forms[f->form];
-	res->not_modified = nm;
-	res->accepted = now;
-	if (f->json_err[0] != '\0') {
-		set_str(&res->json_rejected, f->json_err);
-		set_str(&cur->json_rejected, f->json_err);
-	}
-	cur->document = forms[f->form];
-	/* A 304 re-accepts the cached document as it was. */
-	guard_age(&old->ent, nm ? NULL : &f->doc, cfg->src.remove_after,
-	    &cur->ent);
-	set_str(&cur->etag, f->fr.etag != NULL || !nm ? f->fr.etag :
-	    old->etag);
-	set_str(&cur->last_modified, f->fr.last_modified != NULL || !nm ?
-	    f->fr.last_modified : old->last_modified);
-	cur->fetched = cur->accepted = now;
-	cur->result = nm ? RESULT_NOT_MODIFIED : RESULT_OK;
-	cur->present = true;
-	log_info("%s: %s form %s, %zu entries", res->src->name,
-	    form_name(forms[f->form]), nm ? "not modified" : "accepted",
-	    entryset_count(&cur->ent));
-}
-
-/*
- * The source failed this run: its last accepted list, whatever its age,
- * stands in for it (copied from old into cur), with a warning, and one
- * more once it is older than stale-warn.
- */
-static void
-stand_on_cache(const struct config *cfg, const struct srcstate *old,
-    struct srcstate *cur, struct source_result *res, time_t now)
-{
-	char age[32];
-
-	entryset_copy(&cur->ent, &old->ent);
-	cur->document = old->document;
-	set_str(&cur->etag, old->etag);
-	set_str(&cur->last_modified, old->last_modified);
-	cur->fetched = old->fetched;
-	cur->accepted = old->accepted;
-	cur->present = true;
-	res->cached = true;
-	res->document = old->document;
-	res->accepted = old->accepted;
-	age_text(now - old->accepted, age, sizeof(age));
-	log_warnx("%s: using the cached list accepted %s ago", res->src->name,
-	    age);
-	if (now - old->accepted > (time_t)cfg->src.stale_warn * 86400)
-		log_warnx("%s: the cached list is older than stale-warn (%u "
-		    "days)", res->src->name, cfg->src.stale_warn);
-}
-
-/*
- * Refresh one source.  old is its saved state; cur receives the state to
- * save after a successful apply; res what happened.  A source that fails
- * keeps its cached list in cur.
- */
-static void
-refresh_source(const struct config *cfg, const struct source *src,
-    const struct srcstate *old, struct srcstate *cur,
-    struct source_result *res, time_t now)
-{
-	struct fetched f;
-	enum as_status st;
-
-	memset(&f, 0, sizeof(f));
-	rangelist_init(&f.doc);
-	memset(cur, 0, sizeof(*cur));
-	entryset_init(&cur->ent);
-	cur->url = xstrdup(src->url);
-	cur->attempt = now;
-	res->status = st = fetch_forms(cfg, src, old, res, &f);
-	if (st == AS_OK)
-		accept_document(cfg, old, cur, res, &f, now);
-	else {
-		res->error = xstrdup(f.err);
-		set_str(&cur->error, f.err);
-		cur->result = st == AS_EDATA ? RESULT_REJECTED : RESULT_FAILED;
-		if (old->present)
-			stand_on_cache(cfg, old, cur, res, now);
-	}
-	res->entries = entryset_count(&cur->ent);
-	fetch_result_free(&f.fr);
-	rangelist_free(&f.doc);
 }
 
 /*
@@ -716,7 +487,8 @@ not_guarded(const struct config *cfg)
 {
 	char ports[256];
 
-	key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
+	key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
+	    sizeof(ports));
 	log_err("port%s %s %s not guarded yet: no list accepted",
 	    cfg->src.nports > 1 ? "s" : "", ports,
 	    cfg->src.nports > 1 ? "are" : "is");
@@ -749,8 +521,8 @@ sync_run(const struct config *cfg, struct run_report *rep)
 
 	fetch_global_init();
 	for (i = 0; i < cfg->src.nsources; i++) {
-		refresh_source(cfg, &cfg->src.sources[i], &old[i], &cur[i],
-		    &rep->results[i], now);
+		refresh_source(&cfg->src, &cfg->src.sources[i], &old[i],
+		    &cur[i], &rep->results[i], now);
 		if (cur[i].present)
 			have_data++;
 		if (rep->results[i].status == AS_EDATA ||
@@ -954,10 +726,12 @@ status_run(const struct config *cfg)
 	run_report_init(&rep, cfg);
 	rc = sync_kernel(cfg, &rep, false, NULL, false);
 	if (rc == AS_OK && cfg->src.nports > 0) {
-		key_get_guard_ports(cfg, "guard-ports", ports, sizeof(ports));
-		printf("guard: table inet %s, ports %s: %s%s\n", cfg->src.table,
-		    ports, rep.plan.rebuild ? "not as configured, " : "in place",
-		    rep.plan.rebuild ? rep.guard_why : "");
+		key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
+		    sizeof(ports));
+		printf("guard: table inet %s, ports %s: %s%s\n",
+		    cfg->src.table, ports, rep.plan.rebuild ?
+		    "not as configured, " : "in place", rep.plan.rebuild ?
+		    rep.guard_why : "");
 	}
 	if (rc == AS_OK) {
 		printf("kernel: %s %s", cfg->src.family, cfg->src.table);
@@ -1000,9 +774,9 @@ uninstall_run(const struct config *cfg)
 	if ((st = nftset_open(&ns)) == AS_OK &&
 	    (st = nftset_drop_table(ns, &t, &deleted)) == AS_OK) {
 		if (deleted)
-			log_notice("deleted table inet %s: the ports it guarded "
-			    "are open to every source again, as far as the "
-			    "host's other rules allow", t.table);
+			log_notice("deleted table inet %s: the ports it "
+			    "guarded are open to every source again, as far "
+			    "as the host's other rules allow", t.table);
 		else
 			log_notice("table inet %s does not exist: nothing to "
 			    "delete", t.table);

@@ -190,3 +190,20 @@ atomic_write(const char *path, int (*fill)(FILE *, const void *),
 	}
 	return AS_OK;
 }
+
+/* See allowsync.h. */
+const char *
+age_text(time_t secs, char *buf, size_t bufsz)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs >= 86400)
+		snprintf(buf, bufsz, "%lldd %lldh", (long long)secs / 86400,
+		    (long long)secs % 86400 / 3600);
+	else if (secs >= 3600)
+		snprintf(buf, bufsz, "%lldh %lldm", (long long)secs / 3600,
+		    (long long)secs % 3600 / 60);
+	else
+		snprintf(buf, bufsz, "%llds", (long long)secs);
+	return buf;
+}

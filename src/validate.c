@@ -269,30 +269,26 @@ policy_check(const struct policy *pol, const struct prefix *p)
 }
 
 /*
- * Log one bad entry: where it is (text line, or JSON key and index; no
- * place for a --static entry, whose line is 0), the entry itself
- * escaped, and why it is bad.
+ * Log one bad entry: where it is (text line, or JSON location; no place
+ * for a --static entry, whose line is 0), the entry itself escaped, and
+ * why it is bad.  A JSON location holds only path names, which the
+ * config checked, and indexes.
  */
 static void
 entry_report(const char *src, const struct entry *e, const char *why,
     bool lenient)
 {
-	char text[ESCAPE_BUF], key[ESCAPE_BUF];
+	char text[ESCAPE_BUF], where[MAX_PATH_LOC + 16];
 
 	log_escape(e->text, e->len, text, sizeof(text));
-	if (e->key == NULL && e->where == 0)	/* --static */
-		log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR,
-		    "%s: \"%s\": %s%s", src, text, why,
-		    lenient ? " (dropped)" : "");
-	else if (e->key == NULL)
-		log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR,
-		    "%s: line %zu: \"%s\": %s%s", src, e->where, text, why,
-		    lenient ? " (dropped)" : "");
+	if (e->loc != NULL)
+		snprintf(where, sizeof(where), "%s: ", e->loc);
+	else if (e->where != 0)
+		snprintf(where, sizeof(where), "line %zu: ", e->where);
 	else
-		log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR,
-		    "%s: %s[%zu]: \"%s\": %s%s", src,
-		    log_escape(e->key, strlen(e->key), key, sizeof(key)),
-		    e->where, text, why, lenient ? " (dropped)" : "");
+		where[0] = '\0';
+	log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR, "%s: %s\"%s\": %s%s",
+	    src, where, text, why, lenient ? " (dropped)" : "");
 }
 
 /*

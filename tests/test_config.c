@@ -17,8 +17,11 @@
 static enum as_status
 parse(struct config *cfg, const char *text)
 {
+	enum as_status rc;
+
 	config_defaults(cfg);
-	return config_parse_buffer(cfg, text, strlen(text), "test.conf");
+	rc = config_parse_buffer(cfg, text, strlen(text), "test.conf");
+	return rc == AS_OK ? config_finish(cfg) : rc;
 }
 
 /* Write text to a temporary file; returns its path (static buffer). */
@@ -56,8 +59,8 @@ test_defaults(void **state)
 	assert_string_equal(cfg.src.table, "filter");
 	assert_string_equal(cfg.src.set4, "docplanner_v4");
 	assert_string_equal(cfg.src.set6, "docplanner_v6");
-	assert_int_equal(cfg.src.njson_keys, 1);
-	assert_string_equal(cfg.src.json_keys[0], "API");
+	assert_int_equal(cfg.src.paths.n, 1);
+	assert_string_equal(cfg.src.paths.v[0].text, "API[]");
 	assert_int_equal(cfg.src.fetch.timeout, 30);
 	assert_int_equal(cfg.src.fetch.max_bytes, 1048576);
 	assert_int_equal(cfg.src.policy.min_prefix4, 16);
@@ -103,8 +106,8 @@ test_file_grammar(void **state)
 	assert_string_equal(cfg.src.table, "fw");
 	assert_false(cfg.src.sources[0].text_only);
 	assert_string_equal(cfg.src.set6, "");
-	assert_int_equal(cfg.src.njson_keys, 2);
-	assert_string_equal(cfg.src.json_keys[1], "WEBHOOKS");
+	assert_int_equal(cfg.src.paths.n, 2);
+	assert_string_equal(cfg.src.paths.v[1].text, "WEBHOOKS[]");
 	assert_int_equal(cfg.src.fetch.timeout, 5);
 	assert_true(cfg.src.policy.allow_private);
 	assert_int_equal(cfg.src.nstatics, 2);
@@ -604,12 +607,17 @@ static const struct {
 	{ "quiet", "yes", NULL },
 	{ "version", "yes", NULL },
 	{ "help", "yes", NULL },
+	{ "list-presets", "yes", NULL },
 	{ "locale", "PL", "pl" },
 	{ "domain", "example.com", NULL },
 	{ "url", "https://mirror.example.net/ips.json", NULL },
 	{ "url-txt", "https://mirror.example.net/ips-text", NULL },
 	{ "ca-file", "/etc/ssl/certs/ca-certificates.crt", NULL },
+	{ "preset", "github-hooks", NULL },
+	{ "format", "text", NULL },
 	{ "json-keys", "API , WEBHOOKS", "API,WEBHOOKS" },
+	{ "json-path", "prefixes[service=X Y].ip_prefix , hooks[]",
+	    "prefixes[service=X Y].ip_prefix,hooks[]" },
 	{ "timeout", "600", NULL },
 	{ "connect-timeout", "7", NULL },
 	{ "max-bytes", "268435456", NULL },

@@ -13,13 +13,12 @@
 
 #include "allowsync.h"
 
-static char api0[] = "API";
-static char *api[] = { api0 };
+static struct jpaths api;
 
 static enum as_status
 pj(const char *doc, struct entrylist *el)
 {
-	return parse_json(doc, strlen(doc), "test", api, 1, el);
+	return parse_json(doc, strlen(doc), "test", &api, el);
 }
 
 static enum as_status
@@ -48,8 +47,9 @@ test_json_good(void **state)
 	    AS_OK);
 	assert_int_equal(el.n, 2);
 	assert_entry(&el, 0, "1.2.3.4", 0);
-	assert_entry(&el, 1, "2a00::/32", 1);
-	assert_string_equal(el.v[1].key, "API");
+	assert_entry(&el, 1, "2a00::/32", 0);
+	assert_string_equal(el.v[0].loc, "API[0]");
+	assert_string_equal(el.v[1].loc, "API[1]");
 	entrylist_free(&el);
 
 	/* An escaped backslash before u0000 is not an escaped NUL. */
@@ -57,29 +57,34 @@ test_json_good(void **state)
 	    &el), AS_OK);
 	entrylist_free(&el);
 
-	/* Other keys are ignored; whitespace around is fine. */
-	assert_int_equal(pj(" \n{\"other\": 5, \"API\": []}\r\n ", &el), AS_OK);
-	assert_int_equal(el.n, 0);
+	/* Other keys are ignored whatever their type; blanks around too. */
+	assert_int_equal(pj(" \n{\"other\": {\"a\": [1, true]}, \"x\": false, "
+	    "\"API\": [\"1.2.3.4\"]}\r\n ", &el), AS_OK);
+	assert_int_equal(el.n, 1);
 	entrylist_free(&el);
+	/* A path that selects nothing rejects the document. */
+	assert_int_equal(pj("{\"API\": []}", &el), AS_EDATA);
+	assert_non_null(strstr(log_last_error(), "\"API[]\" selects nothing"));
 }
 
 static void
 test_json_keys(void **state)
 {
-	char k0[] = "hooks", k1[] = "WEBHOOKS";
-	char *keys[] = { k0, k1 };
+	struct jpaths keys;
 	const char *doc = "{\"hooks\": [\"1.2.3.4\"], \"WEBHOOKS\": "
 	    "[\"5.6.7.8\", \"9.9.9.9\"], \"web\": [1]}";
 	struct entrylist el;
 
 	(void)state;
-	assert_int_equal(parse_json(doc, strlen(doc), "t", keys, 2, &el),
+	assert_null(jpaths_compile("hooks[], WEBHOOKS[]", &keys));
+	assert_int_equal(parse_json(doc, strlen(doc), "t", &keys, &el),
 	    AS_OK);
 	assert_int_equal(el.n, 3);
-	assert_string_equal(el.v[0].key, "hooks");
-	assert_string_equal(el.v[2].key, "WEBHOOKS");
-	assert_entry(&el, 2, "9.9.9.9", 1);
+	assert_string_equal(el.v[0].loc, "hooks[0]");
+	assert_string_equal(el.v[2].loc, "WEBHOOKS[1]");
+	assert_entry(&el, 2, "9.9.9.9", 0);
 	entrylist_free(&el);
+	jpaths_free(&keys);
 	/* Keys are case-sensitive. */
 	assert_int_equal(pj("{\"api\": [\"1.2.3.4\"]}", &el), AS_EDATA);
 }
@@ -129,7 +134,7 @@ test_json_nul_and_nesting(void **state)
 	size_t n = 100000;
 
 	(void)state;
-	assert_int_equal(parse_json(doc, sizeof(doc), "t", api, 1, &el),
+	assert_int_equal(parse_json(doc, sizeof(doc), "t", &api, &el),
 	    AS_EDATA);
 	/* Huge nesting must be rejected, not overflow the stack. */
 	deep = malloc(2 * n + 32);
@@ -161,7 +166,7 @@ test_text_good(void **state)
 	assert_entry(&el, 1, "5.6.7.0/24", 4);
 	assert_entry(&el, 2, "2a00:1450::/32", 5);
 	assert_entry(&el, 3, "9.9.9.9", 7);
-	assert_null(el.v[0].key);
+	assert_null(el.v[0].loc);
 	entrylist_free(&el);
 }
 
@@ -211,6 +216,21 @@ test_text_long_line(void **state)
 	assert_int_equal(pt(doc, MAX_TEXT_LINE + 2, &el), AS_EDATA);
 }
 
+/* format auto: the first byte that is not blank decides. */
+static void
+test_sniff(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_sniff("{}", 2), FORM_JSON);
+	assert_int_equal(parse_sniff(" \r\n\t[1]", 7), FORM_JSON);
+	assert_int_equal(parse_sniff("\xef\xbb\xbf{", 4), FORM_JSON);
+	assert_int_equal(parse_sniff("1.2.3.4\n", 8), FORM_TEXT);
+	assert_int_equal(parse_sniff("# {\n", 4), FORM_TEXT);
+	assert_int_equal(parse_sniff("<html>", 6), FORM_TEXT);
+	assert_int_equal(parse_sniff("", 0), FORM_TEXT);
+	assert_int_equal(parse_sniff("  ", 2), FORM_TEXT);
+}
+
 static void
 test_html_message(void **state)
 {
@@ -234,8 +254,14 @@ main(void)
 		cmocka_unit_test(test_text_bad),
 		cmocka_unit_test(test_text_long_line),
 		cmocka_unit_test(test_html_message),
+		cmocka_unit_test(test_sniff),
 	};
+	int rc;
 
 	log_init(LOG_LVL_ERR);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (jpaths_compile("API[]", &api) != NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	jpaths_free(&api);
+	return rc;
 }

@@ -576,6 +576,7 @@ test_private_only(void **state)
 struct doc {
 	struct entrylist	list;
 	struct entry		v[16];
+	char			loc[16][32];
 };
 
 static void
@@ -588,8 +589,12 @@ doc_make(struct doc *d, const char *key, const char *const *in, size_t n)
 	for (i = 0; i < n; i++) {
 		d->v[i].text = in[i];
 		d->v[i].len = strlen(in[i]);
-		d->v[i].where = key == NULL ? i + 1 : i;
-		d->v[i].key = key;
+		d->v[i].where = key == NULL ? i + 1 : 0;
+		if (key != NULL) {
+			snprintf(d->loc[i], sizeof(d->loc[i]), "%s[%zu]", key,
+			    i);
+			d->v[i].loc = d->loc[i];
+		}
 	}
 	d->list.v = d->v;
 	d->list.n = d->list.cap = n;
