@@ -1198,4 +1198,38 @@ case_restore_hard_linked_state() {
 	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
 }
 
+# Review finding: the time of the last successful sync is lost on an
+# upgrade.  The previous version kept it only in the metrics file (and
+# read it back from there); this one reads it from DIR/metrics-sync.prom,
+# which an upgraded host does not have yet.  So the first restore after
+# the upgrade (at boot) drops every sync series from the file, and the
+# first failing sync reports allowsync_last_success_timestamp_seconds 0.
+case_metrics_upgrade_keeps_last_success() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	# The metrics file as the previous version left it after a good sync.
+	cat > "$CT/m.prom" <<-'EOF'
+	# HELP allowsync_last_run_timestamp_seconds Time the last run ended.
+	# TYPE allowsync_last_run_timestamp_seconds gauge
+	allowsync_last_run_timestamp_seconds 1790000000
+	# HELP allowsync_last_success_timestamp_seconds Time of the last run that exited 0.
+	# TYPE allowsync_last_success_timestamp_seconds gauge
+	allowsync_last_success_timestamp_seconds 1790000000
+	# HELP allowsync_exit_code Exit status of the last run.
+	# TYPE allowsync_exit_code gauge
+	allowsync_exit_code 0
+	EOF
+	ls "$CT"/state/metrics-*.prom > /dev/null 2>&1 &&
+	    fail "setup: a metrics block already exists"
+	run 0 --url "$URL" --restore --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_last_success_timestamp_seconds 1790000000$' \
+	    "$CT/m.prom" || fail "restore dropped the last success"
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_last_success_timestamp_seconds 1790000000$' \
+	    "$CT/m.prom" || { fail "failed sync lost the last success:";
+	    grep '^allowsync_last_success' "$CT/m.prom" | sed 's/^/      | /' >&2; }
+}
+
 harness_main "$@"
