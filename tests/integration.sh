@@ -1232,4 +1232,40 @@ case_metrics_upgrade_keeps_last_success() {
 	    grep '^allowsync_last_success' "$CT/m.prom" | sed 's/^/      | /' >&2; }
 }
 
+# Review finding: after a run whose include file could not be written
+# (73: disk full, I/O error; here a mount point the rename cannot
+# replace), the next runs find the ruleset generation unchanged (kernel
+# record), conclude nothing changed, and keep the include file as it is:
+# it still holds the list of two runs ago, an entry the vendor dropped
+# included, and is loaded at the next boot or ruleset reload.  The runs
+# exit 0 all along.
+case_include_rewritten_after_failed_write() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	local opts=(--url "$URL" --remove-after 1 --max-remove-percent 100)
+	run 0 "${opts[@]}"
+	expect_grep "185.10.21.0/24" "$CT/state/allowsync.nft" "setup: include"
+	serve_list 185.10.20.1 185.10.30.0/24 2a01:4f8:10::/48
+	: > "$CT/blocker"
+	unshare -m bash -s "$BIN" "$CT" "$CA" "${opts[@]}" > "$CT/busy.log" \
+	    2>&1 <<-'EOF'
+	BIN=$1 CT=$2 CA=$3
+	shift 3
+	mount --bind "$CT/blocker" "$CT/state/allowsync.nft" ||
+	    { echo "no bind mount"; exit 1; }
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" "$@"
+	echo "sync exit $?"
+	EOF
+	expect_grep "sync exit 73" "$CT/busy.log" "include write failed"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.0/24' \
+	    "kernel holds the new list"
+	run 0 "${opts[@]}"
+	run 0 "${opts[@]}"
+	expect_grep "185.10.30.0/24" "$CT/state/allowsync.nft" \
+	    "include has the applied list"
+	expect_nogrep "185.10.21.0/24" "$CT/state/allowsync.nft" \
+	    "include still holds a removed entry"
+}
+
 harness_main "$@"
