@@ -1268,4 +1268,24 @@ case_include_rewritten_after_failed_write() {
 	    "include still holds a removed entry"
 }
 
+# Review finding: two sources with the same URL (--locale pl beside
+# --domain znanylekarz.pl, a url repeated in the file and a drop-in, or
+# --locale pl --locale PL) are taken as two sources sharing one state
+# file, and the metrics file gets every per-source series twice, which
+# the exposition format forbids (node_exporter's textfile collector
+# refuses the file).  Either refuse the duplicate (78) or count it once.
+case_duplicate_source_metrics() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" --url "$URL" \
+	    --metrics-file "$CT/m.prom" > "$OUT" 2> "$ERR"
+	local rc=$?
+	[ "$rc" == 78 ] && return
+	expect_eq "$rc" 0 "exit"
+	local dups
+	dups=$(grep -v '^#' "$CT/m.prom" | sed 's/ [^ ]*$//' | sort | uniq -d)
+	expect_eq "$dups" "" "duplicate series in the metrics file"
+}
+
 harness_main "$@"
