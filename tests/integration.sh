@@ -1336,4 +1336,19 @@ case_restore_while_lock_held() {
 	    "sets restored by --restore (exit $rc)"
 }
 
+# Review finding: the temporary file of a metrics block
+# (DIR/.metrics-MODE.prom.XXXXXX) that a killed run leaves is never
+# removed: the clean-up under the lock knows only the state files' names,
+# so every run killed while writing its metrics leaves one for good.
+case_metrics_block_temporaries_removed() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	cp "$CT/state/metrics-sync.prom" "$CT/state/.metrics-sync.prom.Ab3xQ9"
+	cp "$CT/state/metrics-sync.prom" "$CT/state/.source-0123456789abcdef.state.Zz9aB1"
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	expect_eq "$(ls -A "$CT/state" | grep '^\.' | sort | tr '\n' ' ')" "" \
+	    "temporaries left after a clean run"
+}
+
 harness_main "$@"
