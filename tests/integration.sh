@@ -1351,4 +1351,28 @@ case_metrics_block_temporaries_removed() {
 	    "temporaries left after a clean run"
 }
 
+# Review finding (regression): with create = yes in the config file,
+# --status and --check plan the creation of a missing table or set, as a
+# dry run does, instead of reporting it.  After a ruleset load that lost
+# the table, --status prints "kernel: inet filter docplanner_v4 0 ranges
+# docplanner_v6 0 ranges" and exits 0, and --check reports drift (1, with
+# "+ table" lines) instead of 69 "does not exist" as before the refactor.
+case_status_check_with_create_report_missing() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	printf 'create = yes\n' > "$CT/create.conf"
+	run 0 --url "$URL"
+	nft delete table inet filter
+	"$BIN" -c "$CT/create.conf" --state-dir "$CT/state" --url "$URL" \
+	    --status > "$OUT" 2> "$ERR"
+	expect_eq "$?" 69 "--status exit"
+	expect_grep "does not exist" "$ERR" "--status names the missing table"
+	expect_nogrep "0 ranges" "$OUT" "--status shows sets that do not exist"
+	"$BIN" -c "$CT/create.conf" --state-dir "$CT/state" --url "$URL" \
+	    --check > "$OUT" 2> "$ERR"
+	expect_eq "$?" 69 "--check exit"
+	expect_grep "does not exist" "$ERR" "--check names the missing table"
+	expect_eq "$(nft list tables | wc -l)" 0 "nothing created"
+}
+
 harness_main "$@"
