@@ -1375,4 +1375,33 @@ case_status_check_with_create_report_missing() {
 	expect_eq "$(nft list tables | wc -l)" 0 "nothing created"
 }
 
+# Review finding: the validators (ETag, Last-Modified) of a document are
+# sent again after the configuration that read it changed, and the 304
+# answer re-accepts the list as that configuration had kept it.  A run
+# with set6 empty (IPv6 off) saves the list without its IPv6 entries;
+# once IPv6 is on again, every run gets 304 and the IPv6 set stays empty
+# (its elements are even removed as foreign) until the vendor publishes
+# a new document, which may be months; --check says "in sync" all along.
+case_family_reenabled_gets_its_entries() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	nft add element inet filter docplanner_v6 '{ 2a01:4f8:10::/48 }'
+	run 0 --url "$URL" --set6 ""
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" \
+	    "IPv6 entries of the unchanged document"
+	run 0 --url "$URL" --check
+}
+
+# The same with json-keys: a key added to json-keys is not read while the
+# document is unchanged (304), though it is in the document.
+case_json_keys_change_applies() {
+	mksets
+	serve list.json '{"API": ["185.10.20.1"], "WEBHOOKS": ["185.10.30.1"]}'
+	run 0 --url "$URL"
+	run 0 --url "$URL" --json-keys API,WEBHOOKS
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.1' \
+	    "entries of the newly configured key"
+}
+
 harness_main "$@"
