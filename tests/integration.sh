@@ -1198,4 +1198,231 @@ case_restore_hard_linked_state() {
 	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restored"
 }
 
+# Review finding: the time of the last successful sync is lost on an
+# upgrade.  The previous version kept it only in the metrics file (and
+# read it back from there); this one reads it from DIR/metrics-sync.prom,
+# which an upgraded host does not have yet.  So the first restore after
+# the upgrade (at boot) drops every sync series from the file, and the
+# first failing sync reports allowsync_last_success_timestamp_seconds 0.
+case_metrics_upgrade_keeps_last_success() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	# The metrics file as the previous version left it after a good sync.
+	cat > "$CT/m.prom" <<-'EOF'
+	# HELP allowsync_last_run_timestamp_seconds Time the last run ended.
+	# TYPE allowsync_last_run_timestamp_seconds gauge
+	allowsync_last_run_timestamp_seconds 1790000000
+	# HELP allowsync_last_success_timestamp_seconds Time of the last run that exited 0.
+	# TYPE allowsync_last_success_timestamp_seconds gauge
+	allowsync_last_success_timestamp_seconds 1790000000
+	# HELP allowsync_exit_code Exit status of the last run.
+	# TYPE allowsync_exit_code gauge
+	allowsync_exit_code 0
+	EOF
+	ls "$CT"/state/metrics-*.prom > /dev/null 2>&1 &&
+	    fail "setup: a metrics block already exists"
+	run 0 --url "$URL" --restore --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_last_success_timestamp_seconds 1790000000$' \
+	    "$CT/m.prom" || fail "restore dropped the last success"
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/m.prom"
+	grep -q '^allowsync_last_success_timestamp_seconds 1790000000$' \
+	    "$CT/m.prom" || { fail "failed sync lost the last success:";
+	    grep '^allowsync_last_success' "$CT/m.prom" | sed 's/^/      | /' >&2; }
+}
+
+# Review finding: after a run whose include file could not be written
+# (73: disk full, I/O error; here a mount point the rename cannot
+# replace), the next runs find the ruleset generation unchanged (kernel
+# record), conclude nothing changed, and keep the include file as it is:
+# it still holds the list of two runs ago, an entry the vendor dropped
+# included, and is loaded at the next boot or ruleset reload.  The runs
+# exit 0 all along.
+case_include_rewritten_after_failed_write() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	local opts=(--url "$URL" --remove-after 1 --max-remove-percent 100)
+	run 0 "${opts[@]}"
+	expect_grep "185.10.21.0/24" "$CT/state/allowsync.nft" "setup: include"
+	serve_list 185.10.20.1 185.10.30.0/24 2a01:4f8:10::/48
+	: > "$CT/blocker"
+	unshare -m bash -s "$BIN" "$CT" "$CA" "${opts[@]}" > "$CT/busy.log" \
+	    2>&1 <<-'EOF'
+	BIN=$1 CT=$2 CA=$3
+	shift 3
+	mount --bind "$CT/blocker" "$CT/state/allowsync.nft" ||
+	    { echo "no bind mount"; exit 1; }
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" "$@"
+	echo "sync exit $?"
+	EOF
+	expect_grep "sync exit 73" "$CT/busy.log" "include write failed"
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.0/24' \
+	    "kernel holds the new list"
+	run 0 "${opts[@]}"
+	run 0 "${opts[@]}"
+	expect_grep "185.10.30.0/24" "$CT/state/allowsync.nft" \
+	    "include has the applied list"
+	expect_nogrep "185.10.21.0/24" "$CT/state/allowsync.nft" \
+	    "include still holds a removed entry"
+}
+
+# Review finding: two sources with the same URL (--locale pl beside
+# --domain znanylekarz.pl, a url repeated in the file and a drop-in, or
+# --locale pl --locale PL) are taken as two sources sharing one state
+# file, and the metrics file gets every per-source series twice, which
+# the exposition format forbids (node_exporter's textfile collector
+# refuses the file).  Either refuse the duplicate (78) or count it once.
+case_duplicate_source_metrics() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" --url "$URL" \
+	    --metrics-file "$CT/m.prom" > "$OUT" 2> "$ERR"
+	local rc=$?
+	[ "$rc" == 78 ] && return
+	expect_eq "$rc" 0 "exit"
+	local dups
+	dups=$(grep -v '^#' "$CT/m.prom" | sed 's/ [^ ]*$//' | sort | uniq -d)
+	expect_eq "$dups" "" "duplicate series in the metrics file"
+}
+
+# Review finding: --restore exits 66, "nothing to restore (run a sync
+# first)", when the state directory holds a saved list that it refuses
+# (corrupt, too big, a link, entries the policy now forbids).  The restore
+# unit counts 66 as success (SuccessExitStatus=66, meant for a new host),
+# so after a reboot or a ruleset reload the sets stay empty and nothing
+# fails.  A list that exists but cannot be used is not "no state".
+case_restore_unusable_state_not_success() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	local f
+	f=$(echo "$CT"/state/source-*.state)
+	sed -i '/^end /d' "$f"
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	stop_server
+	"$BIN" -c "$CT/empty.conf" --state-dir "$CT/state" --url "$URL" \
+	    --restore > "$OUT" 2> "$ERR"
+	local rc=$?
+	expect_grep "corrupt state" "$ERR" "warning"
+	[ "$rc" != 66 ] && [ "$rc" != 0 ] ||
+	    { fail "restore of an unusable saved list exited $rc, which the unit counts as success";
+	    sed 's/^/      | /' "$ERR" >&2; }
+}
+
+# Review finding: --restore gives up at once (75) when another run holds
+# the lock, and the restore unit has no --wait.  A sync holds the lock
+# from before it fetches until after it has saved its state; a ruleset
+# reload after the sync's commit but before it lets go (or while a
+# second restore or a by-hand run holds it) leaves the sets empty until
+# the next daily run, with the restore unit failed.
+case_restore_while_lock_held() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	flock "$CT/state/lock" sleep 3 &
+	local holder=$!
+	sleep 0.5
+	"$BIN" -c "$CT/empty.conf" --state-dir "$CT/state" --url "$URL" \
+	    --restore > "$OUT" 2> "$ERR"
+	local rc=$?
+	wait "$holder"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" \
+	    "sets restored by --restore (exit $rc)"
+}
+
+# Review finding: the temporary file of a metrics block
+# (DIR/.metrics-MODE.prom.XXXXXX) that a killed run leaves is never
+# removed: the clean-up under the lock knows only the state files' names,
+# so every run killed while writing its metrics leaves one for good.
+case_metrics_block_temporaries_removed() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	cp "$CT/state/metrics-sync.prom" "$CT/state/.metrics-sync.prom.Ab3xQ9"
+	cp "$CT/state/metrics-sync.prom" "$CT/state/.source-0123456789abcdef.state.Zz9aB1"
+	run 0 --url "$URL" --metrics-file "$CT/m.prom"
+	expect_eq "$(ls -A "$CT/state" | grep '^\.' | sort | tr '\n' ' ')" "" \
+	    "temporaries left after a clean run"
+}
+
+# Review finding (regression): with create = yes in the config file,
+# --status and --check plan the creation of a missing table or set, as a
+# dry run does, instead of reporting it.  After a ruleset load that lost
+# the table, --status prints "kernel: inet filter docplanner_v4 0 ranges
+# docplanner_v6 0 ranges" and exits 0, and --check reports drift (1, with
+# "+ table" lines) instead of 69 "does not exist" as before the refactor.
+case_status_check_with_create_report_missing() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	printf 'create = yes\n' > "$CT/create.conf"
+	run 0 --url "$URL"
+	nft delete table inet filter
+	"$BIN" -c "$CT/create.conf" --state-dir "$CT/state" --url "$URL" \
+	    --status > "$OUT" 2> "$ERR"
+	expect_eq "$?" 69 "--status exit"
+	expect_grep "does not exist" "$ERR" "--status names the missing table"
+	expect_nogrep "0 ranges" "$OUT" "--status shows sets that do not exist"
+	"$BIN" -c "$CT/create.conf" --state-dir "$CT/state" --url "$URL" \
+	    --check > "$OUT" 2> "$ERR"
+	expect_eq "$?" 69 "--check exit"
+	expect_grep "does not exist" "$ERR" "--check names the missing table"
+	expect_eq "$(nft list tables | wc -l)" 0 "nothing created"
+}
+
+# Review finding: the validators (ETag, Last-Modified) of a document are
+# sent again after the configuration that read it changed, and the 304
+# answer re-accepts the list as that configuration had kept it.  A run
+# with set6 empty (IPv6 off) saves the list without its IPv6 entries;
+# once IPv6 is on again, every run gets 304 and the IPv6 set stays empty
+# (its elements are even removed as foreign) until the vendor publishes
+# a new document, which may be months; --check says "in sync" all along.
+case_family_reenabled_gets_its_entries() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	nft add element inet filter docplanner_v6 '{ 2a01:4f8:10::/48 }'
+	run 0 --url "$URL" --set6 ""
+	run 0 --url "$URL"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" \
+	    "IPv6 entries of the unchanged document"
+	run 0 --url "$URL" --check
+}
+
+# The same with json-keys: a key added to json-keys is not read while the
+# document is unchanged (304), though it is in the document.
+case_json_keys_change_applies() {
+	mksets
+	serve list.json '{"API": ["185.10.20.1"], "WEBHOOKS": ["185.10.30.1"]}'
+	run 0 --url "$URL"
+	run 0 --url "$URL" --json-keys API,WEBHOOKS
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n185.10.30.1' \
+	    "entries of the newly configured key"
+}
+
+# Review finding: one bad static entry in the config file (a typo, or a
+# private address without allow-private) makes --restore exit 78 before
+# it loads anything, so after a reboot or a ruleset reload the sets stay
+# empty: the vendor's saved lists are not restored either.  The ca-file
+# check was exempted from --restore for this very reason ("a restore at
+# boot must not depend on it"); the static entries are not.
+case_restore_despite_bad_static() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	printf 'static = 10.1.2.3\n' > "$CT/static.conf"
+	nft flush set inet filter docplanner_v4
+	nft flush set inet filter docplanner_v6
+	"$BIN" -c "$CT/static.conf" --state-dir "$CT/state" --url "$URL" \
+	    --restore > "$OUT" 2> "$ERR"
+	local rc=$?
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" \
+	    "vendor list restored despite a bad static entry (exit $rc)"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" "v6 restored"
+}
+
 harness_main "$@"
