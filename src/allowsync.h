@@ -71,6 +71,12 @@ struct cJSON;
 #define DEFAULT_STALE_WARN	3		/* days */
 #define MAX_STALE_WARN		3650
 #define MAX_WAIT		3600		/* --wait, seconds */
+/*
+ * --restore waits this long for the lock unless wait is given: a sync
+ * holds it only briefly after its commit, and a reload then must not
+ * leave the sets empty until the next day's run.
+ */
+#define DEFAULT_RESTORE_WAIT	90		/* seconds */
 #define ESCAPE_BUF		256		/* log_escape() output buffer */
 
 /*
@@ -124,6 +130,12 @@ void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
 enum as_status atomic_write(const char *path,
 	    int (*fill)(FILE *, const void *), const void *arg);
 
+/*
+ * FNV-1a, 64 bits, of the string s, going on from h (FNV1A_INIT to
+ * start): stable names and fingerprints, not a defence.
+ */
+#define FNV1A_INIT	0xcbf29ce484222325ULL
+uint64_t fnv1a(const char *s, uint64_t h);
 /* "3d 4h", "5h 2m", "42s": a short age for log lines, into buf. */
 const char *age_text(time_t secs, char *buf, size_t bufsz);
 
@@ -545,6 +557,11 @@ void	 guard_hold(const struct entryset *old, const struct rangelist *want,
 #define STATE_LOCK	"lock"
 
 /*
+ * True when dir is a directory only its owner may write: what is read
+ * from it can be believed.  Logs nothing.
+ */
+bool	 state_dir_trusted(const char *dir);
+/*
  * Check that what the state directory holds can be trusted: it is a
  * directory that neither its group nor others may write to (or it does
  * not exist yet).  Returns AS_OK, or AS_ECONFIG after logging.
@@ -588,10 +605,17 @@ bool	 result_parse(const char *, enum attempt_result *);
  */
 struct srcstate {
 	bool		 present;	/* an accepted list is known */
+	bool		 unusable;	/* its file is there but was refused */
 	char		*url;		/* the source's JSON URL */
 	enum form	 document;	/* the form accepted; FORM_NONE */
 	char		*etag;		/* validators of that document */
 	char		*last_modified;
+	/*
+	 * What read it: a fingerprint of the form's URL and the keys that
+	 * decide what a document yields (format, paths, policy).  The
+	 * validators are sent again only to the same reader.
+	 */
+	char		*reader;
 	time_t		 fetched;	/* last 200 or 304; 0: never */
 	time_t		 accepted;	/* last accepted document */
 	struct entryset	 ent;		/* the accepted entries */
@@ -635,6 +659,12 @@ enum as_status state_save_attempt(const char *dir, const struct srcstate *st);
  * want (normalised) into the sets of tgt.
  */
 enum as_status state_write_include(const char *dir,
+	    const struct nft_target *tgt, const struct rangelist *want);
+/*
+ * True when DIR/allowsync.nft is a file that state_write_include() wrote
+ * for exactly tgt and want (its digest line says so).
+ */
+bool	 state_include_current(const char *dir,
 	    const struct nft_target *tgt, const struct rangelist *want);
 /*
  * What the last commit (or check) left in the kernel, DIR/kernel.state.

@@ -775,6 +775,8 @@ config_check(struct config *cfg)
 	if (so->ca_file != NULL && !cfg->restore && !cfg->check &&
 	    !cfg->status && (rc = config_check_ca_file(cfg)) != AS_OK)
 		return rc;
+	if (cfg->restore && !config_given(cfg, "wait"))
+		cfg->wait = DEFAULT_RESTORE_WAIT;
 	if (so->fetch.connect_timeout > so->fetch.timeout)
 		so->fetch.connect_timeout = so->fetch.timeout;
 	/* Guard mode's target: the inet table it owns. */

@@ -164,17 +164,23 @@ source_add(struct config *cfg, struct config_origin *o, const char *key,
 	struct source_opts *so = o->so;
 	struct source *s;
 	const char *why;
+	size_t i;
 
 	(void)cfg;
 	if ((why = fetch_url_check(url)) != NULL)
 		return config_url_error(o, key, why, url);
 	if (so->nsources == MAX_SOURCES)
 		return config_error(o, key, "too many sources", name);
+	for (i = 0; i < so->nsources; i++)
+		if (strcmp(so->sources[i].url, url) == 0)
+			return config_url_error(o, key, "the same list as an "
+			    "earlier source", url);
 	s = &so->sources[so->nsources++];
 	s->name = xstrdup(name);
 	s->key = key;
 	s->url = xstrdup(url);
-	o->url_txt_ok = true;
+	/* url-txt follows a url line, not locale or domain. */
+	o->url_txt_ok = strcmp(key, "url") == 0;
 	return AS_OK;
 }
 
@@ -256,12 +262,13 @@ void
 key_get_url_txt(const struct config *cfg, const struct source_opts *so,
     const char *key, char *buf, size_t bufsz)
 {
-	const struct source *s = &so->sources[so->nsources - 1];
+	const struct source *s = so->nsources > 0 ?
+	    &so->sources[so->nsources - 1] : NULL;
 
 	(void)cfg;
 	(void)key;
-	snprintf(buf, bufsz, "%s", so->nsources > 0 && s->url_txt ?
-	    s->url_txt : "");
+	snprintf(buf, bufsz, "%s", s != NULL && s->url_txt ? s->url_txt :
+	    "");
 }
 
 /* static: one more entry.  The command line's entries replace the file's. */

@@ -49,12 +49,14 @@ main(int argc, char *argv[])
 	struct config cfg;
 	struct run_report rep;
 	enum as_status st;
+	bool loaded = false;
 	int code;
 
 	log_init(LOG_LVL_NOTICE);
 	run_report_init(&rep, &cfg);
 	if ((st = config_load(argc, argv, &cfg)) != AS_OK)
 		goto done;
+	loaded = true;
 	if (cfg.help) {
 		config_usage(stdout);
 		goto done;
@@ -97,8 +99,11 @@ main(int argc, char *argv[])
  done:
 	code = exit_code(st);
 	rep.exit_code = code;
-	/* Every sync, restore or check, whatever its end, leaves metrics. */
-	if (cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
+	/*
+	 * Every sync, restore or check, whatever its end, leaves metrics;
+	 * a configuration that did not load cannot say where.
+	 */
+	if (loaded && cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
 	    !cfg.list_presets && !cfg.status && !cfg.dry_run &&
 	    !cfg.uninstall)
 		metrics_write(&cfg, &rep);

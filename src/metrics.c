@@ -73,24 +73,53 @@ block_load(const struct config *cfg, enum metrics_mode mode, char **block,
 	fclose(f);
 }
 
-/* The last-success time in the saved sync block, or 0. */
+/* The last-success time in the metrics text block (len bytes), or 0. */
 static time_t
-previous_success(const struct config *cfg)
+success_in(char *block, size_t len)
 {
-	char *block, *p;
-	size_t len;
+	char *p;
 	long long t = 0;
 
-	block_load(cfg, MODE_SYNC, &block, &len);
-	if (block == NULL)
-		return 0;
 	block[len] = '\0';
 	for (p = block; p != NULL; p = (p = strchr(p, '\n')) ? p + 1 : NULL)
 		if (strncmp(p, LAST_SUCCESS " ", sizeof(LAST_SUCCESS)) == 0 &&
 		    sscanf(p + sizeof(LAST_SUCCESS), "%lld", &t) == 1)
 			break;
-	free(block);
 	return t > 0 ? (time_t)t : 0;
+}
+
+/*
+ * The last-success time a version before the blocks kept in the metrics
+ * file itself, or 0: read once, on the first run after an upgrade, when
+ * the state directory has no sync block yet.
+ */
+static time_t
+legacy_success(const struct config *cfg)
+{
+	char *buf;
+	size_t len;
+	time_t t = 0;
+	FILE *f;
+
+	if ((f = safe_fopen_read(cfg->metrics_file)) == NULL)
+		return 0;
+	buf = xmalloc(MAX_BLOCK + 1);
+	len = fread(buf, 1, MAX_BLOCK, f);
+	if (!ferror(f))
+		t = success_in(buf, len);
+	fclose(f);
+	free(buf);
+	return t;
+}
+
+/*
+ * The last-success time in the saved sync block (*block, *len; NULL when
+ * there is none), or else in a metrics file an older version wrote.
+ */
+static time_t
+previous_success(const struct config *cfg, char *block, size_t len)
+{
+	return block != NULL ? success_in(block, len) : legacy_success(cfg);
 }
 
 /* Print a label value with the escapes the exposition format needs. */
@@ -292,11 +321,11 @@ fill_block(FILE *f, const void *arg)
 
 /*
  * Render the block of this run (mode) into *block, *len: malloc'ed by
- * open_memstream(3).
+ * open_memstream(3).  last_success is the sync's, from before this run.
  */
 static void
-block_render(const struct config *cfg, const struct run_report *rep,
-    enum metrics_mode mode, char **block, size_t *len)
+block_render(const struct run_report *rep, enum metrics_mode mode,
+    time_t last_success, char **block, size_t *len)
 {
 	time_t now = time(NULL);
 	FILE *f;
@@ -307,7 +336,7 @@ block_render(const struct config *cfg, const struct run_report *rep,
 	}
 	if (mode == MODE_SYNC)
 		fill_sync(f, rep, now, rep->exit_code == 0 ? now :
-		    previous_success(cfg));
+		    last_success);
 	else if (mode == MODE_RESTORE)
 		fill_restore(f, rep, now);
 	else
@@ -316,6 +345,59 @@ block_render(const struct config *cfg, const struct run_report *rep,
 		log_err("out of memory");
 		abort();
 	}
+}
+
+/*
+ * A sync block that holds only the last success an older version kept
+ * in the metrics file, so that a restore or check after an upgrade does
+ * not drop it.  Into *block, *len (malloc'ed), or nothing.
+ */
+static void
+legacy_block(time_t last_success, char **block, size_t *len)
+{
+	FILE *f;
+
+	if (last_success == 0 || (f = open_memstream(block, len)) == NULL)
+		return;
+	header(f, "last_success_timestamp_seconds", "gauge",
+	    "Time of the last sync that exited 0.");
+	fprintf(f, LAST_SUCCESS " %lld\n", (long long)last_success);
+	if (fclose(f) != 0) {
+		log_err("out of memory");
+		abort();
+	}
+}
+
+/*
+ * True when the metrics file is one of the blocks in the state directory:
+ * it would take in its own lines at every run.
+ */
+static bool
+file_is_block(const struct config *cfg)
+{
+	char dir[PATH_MAX], real_dir[PATH_MAX], real_state[PATH_MAX];
+	const char *base;
+	char *slash;
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s", cfg->metrics_file);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		base = cfg->metrics_file;
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		base = cfg->metrics_file + (slash - dir) + 1;
+		slash[slash == dir] = '\0';
+	}
+	if (realpath(dir, real_dir) == NULL ||
+	    realpath(cfg->state_dir, real_state) == NULL ||
+	    strcmp(real_dir, real_state) != 0)
+		return false;
+	for (i = 0; i < NMODES; i++)
+		if (strncmp(base, "metrics-", 8) == 0 &&
+		    strncmp(base + 8, mode_names[i], strlen(mode_names[i])) ==
+		    0 && strcmp(base + 8 + strlen(mode_names[i]), ".prom") == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -330,16 +412,33 @@ metrics_write(const struct config *cfg, const struct run_report *rep)
 	enum metrics_mode mode = cfg->restore ? MODE_RESTORE :
 	    cfg->check ? MODE_CHECK : MODE_SYNC;
 	char path[PATH_MAX];
+	time_t last_success;
 	enum as_status st;
+	bool trusted;
 	int i;
 
 	memset(&m, 0, sizeof(m));
-	for (i = 0; i < NMODES; i++)
-		if (i != (int)mode)
-			block_load(cfg, (enum metrics_mode)i, &m.block[i],
-			    &m.len[i]);
-	block_render(cfg, rep, mode, &m.block[mode], &m.len[mode]);
-	if (faccessat(AT_FDCWD, cfg->state_dir, W_OK, AT_EACCESS) == 0) {
+	if (file_is_block(cfg)) {
+		log_err("metrics-file %s is one of the blocks allowsync keeps "
+		    "in %s: choose another name", cfg->metrics_file,
+		    cfg->state_dir);
+		return AS_ECONFIG;
+	}
+	/* Blocks from a directory others may write would be theirs. */
+	trusted = state_dir_trusted(cfg->state_dir);
+	for (i = 0; trusted && i < NMODES; i++)
+		block_load(cfg, (enum metrics_mode)i, &m.block[i],
+		    &m.len[i]);
+	last_success = previous_success(cfg, m.block[MODE_SYNC],
+	    m.len[MODE_SYNC]);
+	free(m.block[mode]);
+	m.block[mode] = NULL;
+	block_render(rep, mode, last_success, &m.block[mode], &m.len[mode]);
+	if (m.block[MODE_SYNC] == NULL)
+		legacy_block(last_success, &m.block[MODE_SYNC],
+		    &m.len[MODE_SYNC]);
+	if (trusted && faccessat(AT_FDCWD, cfg->state_dir, W_OK,
+	    AT_EACCESS) == 0) {
 		memset(&one, 0, sizeof(one));
 		one.block[0] = m.block[mode];
 		one.len[0] = m.len[mode];

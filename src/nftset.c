@@ -776,6 +776,9 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 		}
 		if (create == NFT_CREATE_PLAN)
 			objects_plan_create(t, table_missing, missing, found);
+		/* The kernel says EPERM; the owner is the real reason. */
+		else if ((st = nftset_writable(ns, t)) != AS_OK)
+			return st;
 		else if ((st = objects_create(ns, t, table_missing,
 		    missing)) != AS_OK ||
 		    (st = nftset_getgen(ns, &found->genid)) != AS_OK ||

@@ -57,6 +57,27 @@ set_str(char **dst, const char *src)
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
+/*
+ * The reader of form i of src under so, as 16 hex digits into buf: a
+ * fingerprint of everything that decides what a document there yields.
+ */
+static void
+reader_of(const struct source_opts *so, const struct source *src, int i,
+    char *buf, size_t bufsz)
+{
+	const struct policy *p = &so->policy;
+	char text[MAX_URL_LEN + MAX_PATH_TEXT + 128];
+	char paths[MAX_PATH_TEXT + 1];
+
+	jpaths_format(&so->paths, paths, sizeof(paths));
+	snprintf(text, sizeof(text), "%s|%d|%d|%s|%u|%u|%d|%zu|%d|%d|%d",
+	    i == 0 ? src->url : src->url_txt, i, src->sniff, i == 0 ? paths :
+	    "", p->min_prefix4, p->min_prefix6, p->allow_private,
+	    p->max_entries, p->lenient, p->want4, p->want6);
+	snprintf(buf, bufsz, "%016llx",
+	    (unsigned long long)fnv1a(text, FNV1A_INIT));
+}
+
 /* The forms of a source, in the order they are tried (index i). */
 static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 
@@ -64,6 +85,7 @@ static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 struct fetched {
 	int			 form;		/* forms[form] was accepted */
 	enum form		 parsed;	/* as what it was parsed */
+	char			 reader[17];	/* of that form */
 	bool			 not_modified;	/* it answered 304 */
 	struct rangelist	 doc;		/* its entries, sorted */
 	struct fetch_result	 fr;		/* its validators */
@@ -96,9 +118,14 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		if (f->form == 1 && urls[0] != NULL)
 			log_warnx("%s: JSON form failed, trying the text form "
 			    "%s", src->name, urls[1]);
-		/* Validators only fit the form they came with. */
+		/*
+		 * Validators only fit the form they came with, read as they
+		 * were: a 304 re-accepts the list as it was kept.
+		 */
 		memset(&cond, 0, sizeof(cond));
-		if (old->present && old->document == forms[f->form]) {
+		reader_of(so, src, f->form, f->reader, sizeof(f->reader));
+		if (old->present && old->document == forms[f->form] &&
+		    old->reader != NULL && strcmp(old->reader, f->reader) == 0) {
 			cond.etag = old->etag;
 			cond.last_modified = old->last_modified;
 		}
@@ -155,6 +182,7 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
 	/* A 304 re-accepts the cached document as it was. */
 	guard_age(&old->ent, nm ? NULL : &f->doc, so->remove_after,
 	    &cur->ent);
+	set_str(&cur->reader, f->reader);
 	set_str(&cur->etag, f->fr.etag != NULL || !nm ? f->fr.etag :
 	    old->etag);
 	set_str(&cur->last_modified, f->fr.last_modified != NULL || !nm ?
@@ -182,6 +210,7 @@ stand_on_cache(const struct source_opts *so, const struct srcstate *old,
 	cur->document = old->document;
 	set_str(&cur->etag, old->etag);
 	set_str(&cur->last_modified, old->last_modified);
+	set_str(&cur->reader, old->reader);
 	cur->fetched = old->fetched;
 	cur->accepted = old->accepted;
 	cur->present = true;

@@ -64,6 +64,7 @@ srcstate_free(struct srcstate *st)
 	free(st->url);
 	free(st->etag);
 	free(st->last_modified);
+	free(st->reader);
 	free(st->error);
 	free(st->json_rejected);
 	entryset_free(&st->ent);
@@ -118,26 +119,13 @@ parse_time(const char *s, time_t *t)
 	return *t == (time_t)-1 ? -1 : 0;
 }
 
-/* FNV-1a, 64 bits: a stable file name for a URL. */
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* The path of the state file (suffix "state" or "attempt") for url. */
 static void
 state_path(const char *dir, const char *url, const char *suffix, char *buf,
     size_t bufsz)
 {
 	snprintf(buf, bufsz, "%s/source-%016llx.%s", dir,
-	    (unsigned long long)fnv1a(url), suffix);
+	    (unsigned long long)fnv1a(url, FNV1A_INIT), suffix);
 }
 
 /*
@@ -171,11 +159,12 @@ fill_state(FILE *f, const void *arg)
 	fprintf(f, "# allowsync source state; written by allowsync, see "
 	    "README.md\n"
 	    "version %d\nurl %s\ndocument %s\netag %s\nlast-modified %s\n"
-	    "fetched %s\naccepted %s\n",
+	    "reader %s\nfetched %s\naccepted %s\n",
 	    STATE_VERSION, st->url, st->document != FORM_NONE ?
 	    form_name(st->document) : "-",
 	    st->etag ? st->etag : "-",
 	    st->last_modified ? st->last_modified : "-",
+	    st->reader ? st->reader : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
 	    state_time(st->accepted, t2, sizeof(t2)));
 	for (i = 0; i < es->n4; i++) {
@@ -356,14 +345,15 @@ copy_value(char *dst, size_t dstsz, const char *v)
 
 /* The keys of a source state file. */
 enum {
-	SK_VERSION, SK_URL, SK_DOCUMENT, SK_ETAG, SK_LAST_MODIFIED, SK_FETCHED,
+	SK_VERSION, SK_URL, SK_DOCUMENT, SK_ETAG, SK_LAST_MODIFIED, SK_READER,
+	SK_FETCHED,
 	SK_ACCEPTED, SK_ENTRY, SK_PENDING, SK_END, SK_NKEYS
 };
 
 static const char *const state_keys[SK_NKEYS] = {
 	[SK_VERSION] = "version",	[SK_URL] = "url",
 	[SK_DOCUMENT] = "document",	[SK_ETAG] = "etag",
-	[SK_LAST_MODIFIED] = "last-modified",
+	[SK_LAST_MODIFIED] = "last-modified",	[SK_READER] = "reader",
 	[SK_FETCHED] = "fetched",	[SK_ACCEPTED] = "accepted",
 	[SK_ENTRY] = "entry",		[SK_PENDING] = "pending",
 	[SK_END] = "end",
@@ -464,6 +454,9 @@ state_value(struct state_read *rd, int k, char *val)
 		return NULL;
 	case SK_LAST_MODIFIED:
 		set_value(&st->last_modified, val);
+		return NULL;
+	case SK_READER:
+		set_value(&st->reader, val);
 		return NULL;
 	case SK_FETCHED:
 	case SK_ACCEPTED:
@@ -607,8 +600,10 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	load_attempt(dir, url, st);
 	state_path(dir, url, "state", path, sizeof(path));
 	if (!kv_open(&kv, path, state_size_max(pol))) {
-		if (errno != ENOENT)
+		if (errno != ENOENT) {
 			log_warnx("%s: %s: ignored", path, open_error(errno));
+			st->unusable = true;
+		}
 		goto absent;
 	}
 	why = state_read(&kv, &rd);
@@ -622,6 +617,7 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	if (why != NULL) {
 		log_warnx("%s: corrupt state (line %zu: %s): ignored", path,
 		    kv.lineno, why);
+		st->unusable = true;
 		goto absent;
 	}
 	drop_bad_validator(&st->etag, "etag", path);
@@ -634,10 +630,11 @@ state_load(const char *dir, const char *url, const struct policy *pol,
 	free(st->url);
 	free(st->etag);
 	free(st->last_modified);
+	free(st->reader);
 	entryset_free(&st->ent);
 	st->url = xstrdup(url);
 	st->document = FORM_NONE;
-	st->etag = st->last_modified = NULL;
+	st->etag = st->last_modified = st->reader = NULL;
 	st->fetched = st->accepted = 0;
 	st->present = false;
 }
@@ -758,6 +755,30 @@ print_guard_table(FILE *f, const struct nft_target *t,
 	fprintf(f, "\t}\n}\n");
 }
 
+/*
+ * The second line of the include file: a digest of what it holds (the
+ * target and the list), so that a run that changed nothing can tell a
+ * current file from one a failed write left behind.
+ */
+static void
+include_stamp(const struct include_arg *ia, char *buf, size_t bufsz)
+{
+	const struct nft_target *t = ia->tgt;
+	char text[4 * (MAX_NFT_NAME + 1) + 64];
+	uint64_t h;
+	size_t i;
+
+	snprintf(text, sizeof(text), "%s|%s|%s|%s", t->family, t->table,
+	    t->set4 != NULL ? t->set4 : "", t->set6 != NULL ? t->set6 : "");
+	h = fnv1a(text, FNV1A_INIT ^ rangelist_digest(ia->want));
+	for (i = 0; i < t->nports; i++) {
+		snprintf(text, sizeof(text), "|%u/%u-%u", t->ports[i].proto,
+		    t->ports[i].lo, t->ports[i].hi);
+		h = fnv1a(text, h);
+	}
+	snprintf(buf, bufsz, "# list %016llx\n", (unsigned long long)h);
+}
+
 /* Print the include file; returns <0 on a write error. */
 static int
 fill_include(FILE *f, const void *arg)
@@ -765,9 +786,11 @@ fill_include(FILE *f, const void *arg)
 	const struct include_arg *ia = arg;
 	const struct nft_target *t = ia->tgt;
 	const struct rangelist *w = ia->want;
+	char stamp[64];
 
+	include_stamp(ia, stamp, sizeof(stamp));
 	fprintf(f, "# Written by allowsync after every successful apply or "
-	    "restore; do not edit.\n");
+	    "restore; do not edit.\n%s", stamp);
 	if (t->nports > 0) {
 		fprintf(f, "# Guard mode: the whole table it owns.\n");
 		print_guard_table(f, t, w);
@@ -800,6 +823,26 @@ state_write_include(const char *dir, const struct nft_target *tgt,
 
 	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
 	return atomic_write(path, fill_include, &ia);
+}
+
+/* See allowsync.h. */
+bool
+state_include_current(const char *dir, const struct nft_target *tgt,
+    const struct rangelist *want)
+{
+	struct include_arg ia = { tgt, want };
+	char path[PATH_MAX], line[128], stamp[64];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
+	if ((f = safe_fopen_read(path)) == NULL)
+		return false;
+	include_stamp(&ia, stamp, sizeof(stamp));
+	ok = fgets(line, sizeof(line), f) != NULL &&
+	    fgets(line, sizeof(line), f) != NULL && strcmp(line, stamp) == 0;
+	fclose(f);
+	return ok;
 }
 
 /*

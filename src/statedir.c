@@ -20,6 +20,16 @@
 #define LOCK_POLL_MS	100			/* --wait polling interval */
 
 /* See allowsync.h. */
+bool
+state_dir_trusted(const char *dir)
+{
+	struct stat sb;
+
+	return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    !(sb.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* See allowsync.h. */
 enum as_status
 state_dir_check(const char *dir)
 {
@@ -72,18 +82,20 @@ is_alnum(char c)
 /*
  * True when name is the name of a file this program keeps in the state
  * directory: source-HASH.state, source-HASH.attempt (HASH: 16 lowercase
- * hex digits), kernel.state or the include file.
+ * hex digits), kernel.state, the include file or a metrics block
+ * (metrics-MODE.prom).
  */
 static bool
 is_state_name(const char *name, size_t n)
 {
+	static const char *const fixed[] = { STATE_INCLUDE, STATE_KERNEL,
+	    "metrics-sync.prom", "metrics-restore.prom",
+	    "metrics-check.prom" };
 	size_t i;
 
-	if ((n == sizeof(STATE_INCLUDE) - 1 &&
-	    memcmp(name, STATE_INCLUDE, n) == 0) ||
-	    (n == sizeof(STATE_KERNEL) - 1 &&
-	    memcmp(name, STATE_KERNEL, n) == 0))
-		return true;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (n == strlen(fixed[i]) && memcmp(name, fixed[i], n) == 0)
+			return true;
 	if (n < 7 + 16 || memcmp(name, "source-", 7) != 0)
 		return false;
 	for (i = 7; i < 7 + 16; i++)

@@ -50,12 +50,16 @@ results_init(const struct config *cfg, struct run_report *rep)
 
 /*
  * Validate the static entries into out.  Returns AS_OK or AS_ECONFIG.
+ * With keep_going (--restore) the good entries go into out all the same:
+ * one bad line must not keep the saved lists out of the sets at boot.
  */
 static enum as_status
-load_statics(const struct config *cfg, struct rangelist *out)
+load_statics(const struct config *cfg, struct rangelist *out,
+    bool keep_going)
 {
 	struct entrylist el;
 	struct policy pol = cfg->src.policy;
+	const char *where;
 	size_t i;
 	enum as_status st;
 
@@ -72,8 +76,14 @@ load_statics(const struct config *cfg, struct rangelist *out)
 	pol.lenient = false;
 	pol.max_entries = MAX_STATIC;
 	/* Statics come from the file or, replacing those, the command line. */
-	st = validate_entries(&el, cfg->src.statics[0].line > 0 ?
-	    cfg->config_file : "--static", &pol, out, NULL);
+	where = cfg->src.statics[0].line > 0 ? cfg->config_file : "--static";
+	st = validate_entries(&el, where, &pol, out, NULL);
+	if (st != AS_OK && keep_going) {
+		log_err("%s: a static entry is bad: going on without the bad "
+		    "ones", where);
+		pol.lenient = true;
+		(void)validate_entries(&el, where, &pol, out, NULL);
+	}
 	free(el.v);
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }
@@ -253,8 +263,10 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	struct nftset *ns = NULL;
 	struct nft_found found = { 0 };
 	struct kernel_record rec;
+	/* --check and --status report a missing object, never plan it. */
 	enum nft_create create = !cfg->create ? NFT_CREATE_NO :
-	    commit ? NFT_CREATE_YES : NFT_CREATE_PLAN;
+	    commit ? NFT_CREATE_YES : cfg->dry_run ? NFT_CREATE_PLAN :
+	    NFT_CREATE_NO;
 	uint32_t newgen = 0;
 	bool known = commit && kernel_known(cfg, prev, &rec), skip = false;
 	int attempt;
@@ -353,22 +365,27 @@ free_states(struct srcstate *states, size_t n)
 	free(states);
 }
 
-/* want = union of the present states' entries and the statics. */
+/*
+ * want = union of the present states' entries and the statics.  Returns
+ * AS_OK or AS_ECONFIG (a bad static entry; with keep_going want is
+ * built without it).
+ */
 static enum as_status
 build_want(const struct config *cfg, const struct srcstate *states,
-    struct rangelist *want)
+    struct rangelist *want, bool keep_going)
 {
 	size_t i;
 	enum as_status st;
 
 	want->n4 = want->n6 = 0;
-	if ((st = load_statics(cfg, want)) != AS_OK)
+	if ((st = load_statics(cfg, want, keep_going)) != AS_OK &&
+	    !keep_going)
 		return st;
 	for (i = 0; i < cfg->src.nsources; i++)
 		if (states[i].present)
 			entryset_append(want, &states[i].ent);
 	rangelist_normalise(want);
-	return AS_OK;
+	return st;
 }
 
 /*
@@ -416,7 +433,7 @@ shrink_guard(const struct config *cfg, const struct srcstate *old,
 		if (old[i].present)
 			guard_hold(&old[i].ent, &rep->want, &cur[i].ent);
 	rep->held = rep->removing;
-	build_want(cfg, cur, &rep->want);
+	build_want(cfg, cur, &rep->want, false);
 	st = AS_EDATA;
  out:
 	rangelist_free(&gone);
@@ -452,17 +469,16 @@ save_attempts(const struct config *cfg, const struct srcstate *states)
 }
 
 /*
- * Write the include file for rep->want, unless the kernel record showed
- * that nothing changed since the last run wrote it.
+ * Write the include file for rep->want, unless nothing changed and the
+ * file is the one written for it (a failed write leaves an older one).
  */
 static enum as_status
 save_include(const struct config *cfg, const struct run_report *rep)
 {
 	struct nft_target tgt = target_of(cfg);
-	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, STATE_INCLUDE);
-	if (rep->unchanged && access(path, F_OK) == 0)
+	if (rep->unchanged && state_include_current(cfg->state_dir, &tgt,
+	    &rep->want))
 		return AS_OK;
 	return state_write_include(cfg->state_dir, &tgt, &rep->want);
 }
@@ -513,7 +529,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	old = xcalloc(cfg->src.nsources, sizeof(*old));
 	cur = xcalloc(cfg->src.nsources, sizeof(*cur));
 	results_init(cfg, rep);
-	if ((st = load_statics(cfg, &rep->want)) != AS_OK)
+	if ((st = load_statics(cfg, &rep->want, false)) != AS_OK)
 		goto out;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		goto out;
@@ -542,7 +558,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		st = worst;
 		goto attempts;
 	}
-	build_want(cfg, cur, &rep->want);
+	build_want(cfg, cur, &rep->want, false);
 	if (rep->want.n4 + rep->want.n6 == 0) {
 		log_err("the list is empty: sets left unchanged");
 		st = AS_EDATA;
@@ -551,7 +567,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	guard = shrink_guard(cfg, old, cur, rep);
 	/* What the last run left in the sets, if it ran here. */
 	prev_ok = !cfg->dry_run && have_old > 0 &&
-	    build_want(cfg, old, &prev) == AS_OK;
+	    build_want(cfg, old, &prev, false) == AS_OK;
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, prev_ok ? &prev :
 	    NULL, true)) != AS_OK)
 		goto attempts;
@@ -578,19 +594,43 @@ sync_run(const struct config *cfg, struct run_report *rep)
 
 /*
  * Build rep->want from the saved lists alone (no network).  Returns
- * AS_OK, AS_ENOINPUT when nothing is saved (logged with what, the mode's
- * purpose), or AS_ECONFIG for bad static entries.
+ * AS_OK; AS_ENOINPUT when nothing is saved (logged with what, the mode's
+ * purpose); AS_EDATA when a saved list is there but unusable (corrupt,
+ * unreadable, refused by the policy), with want built from the others;
+ * or AS_ECONFIG for bad static entries (with keep_going, want is built
+ * without them).  A file that cannot be used is not "nothing saved": the
+ * restore unit takes 66 for a new host and would stay quiet.
  */
 static enum as_status
 saved_want(const struct config *cfg, struct srcstate *states,
-    struct run_report *rep, const char *what)
+    struct run_report *rep, const char *what, bool keep_going)
 {
+	size_t i, bad = 0;
+	enum as_status st;
+
 	if (load_states(cfg, states) == 0) {
+		for (i = 0; i < cfg->src.nsources; i++)
+			bad += states[i].unusable;
+		if (bad > 0) {
+			log_err("no usable saved list in %s: %zu could not be "
+			    "used (see above): nothing to %s", cfg->state_dir,
+			    bad, what);
+			return AS_EDATA;
+		}
 		log_err("no saved list in %s: nothing to %s (run a sync "
 		    "first)", cfg->state_dir, what);
 		return AS_ENOINPUT;
 	}
-	return build_want(cfg, states, &rep->want);
+	st = build_want(cfg, states, &rep->want, keep_going);
+	for (i = 0; i < cfg->src.nsources; i++)
+		if (states[i].unusable) {
+			log_err("%s: the saved list could not be used (see "
+			    "above): going on without it",
+			    cfg->src.sources[i].name);
+			if (st == AS_OK)
+				st = AS_EDATA;
+		}
+	return st;
 }
 
 /*
@@ -625,7 +665,7 @@ enum as_status
 restore_run(const struct config *cfg, struct run_report *rep)
 {
 	struct srcstate *states;
-	enum as_status st;
+	enum as_status st, late;
 	bool writes = restore_may_write(cfg);
 	int lockfd = -1;
 
@@ -640,13 +680,23 @@ restore_run(const struct config *cfg, struct run_report *rep)
 		    "the include file and the kernel record are not written");
 		writes = false;
 	}
-	if ((st = saved_want(cfg, states, rep, "restore")) != AS_OK)
+	/*
+	 * A bad static entry or an unusable saved list fails the restore,
+	 * but only after the rest is in the sets.
+	 */
+	late = saved_want(cfg, states, rep, "restore", true);
+	if (late != AS_OK && late != AS_ECONFIG && (late != AS_EDATA ||
+	    rep->want.n4 + rep->want.n6 == 0)) {
+		st = late;
 		goto out;
+	}
 	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL, writes)) !=
 	    AS_OK)
 		goto out;
 	if (writes)
 		st = save_include(cfg, rep);
+	if (st == AS_OK)
+		st = late;
  out:
 	if (lockfd != -1)
 		close(lockfd);
@@ -665,7 +715,8 @@ check_run(const struct config *cfg, struct run_report *rep)
 		return st;
 
 	states = xcalloc(cfg->src.nsources, sizeof(*states));
-	if ((st = saved_want(cfg, states, rep, "check against")) != AS_OK)
+	if ((st = saved_want(cfg, states, rep, "check against", false)) !=
+	    AS_OK)
 		goto out;
 	if ((st = sync_kernel(cfg, rep, false, NULL, false)) != AS_OK)
 		goto out;

@@ -207,3 +207,14 @@ age_text(time_t secs, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%llds", (long long)secs);
 	return buf;
 }
+
+/* See allowsync.h. */
+uint64_t
+fnv1a(const char *s, uint64_t h)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
