@@ -125,7 +125,8 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		memset(&cond, 0, sizeof(cond));
 		reader_of(so, src, f->form, f->reader, sizeof(f->reader));
 		if (old->present && old->document == forms[f->form] &&
-		    old->reader != NULL && strcmp(old->reader, f->reader) == 0) {
+		    old->reader != NULL &&
+		    strcmp(old->reader, f->reader) == 0) {
 			cond.etag = old->etag;
 			cond.last_modified = old->last_modified;
 		}
