@@ -28,7 +28,10 @@
 #define NFT_OUT_MAX	(4 * 1024 * 1024)	/* nft -j output kept */
 
 static const struct nft_target tgt = {
-	"inet", "filter", "docplanner_v4", "docplanner_v6"
+	.family = "inet",
+	.table = "filter",
+	.set4 = "docplanner_v4",
+	.set6 = "docplanner_v6"
 };
 
 static struct nftset *ns;
@@ -390,8 +393,12 @@ test_map_refused(void **state)
 static void
 test_family_mismatch(void **state)
 {
-	struct nft_target t = { "ip", "filter", "docplanner_v4",
-	    "docplanner_v6" };
+	struct nft_target t = {
+		.family = "ip",
+		.table = "filter",
+		.set4 = "docplanner_v4",
+		.set6 = "docplanner_v6"
+	};
 
 	(void)state;
 	expect_unavail(&t, "set ip filter docplanner_v6 cannot hold IPv6");
@@ -404,7 +411,12 @@ test_family_mismatch(void **state)
 static void
 test_ip_family_v4_only(void **state)
 {
-	struct nft_target t = { "ip", "fw", "allow4", NULL };
+	struct nft_target t = {
+		.family = "ip",
+		.table = "fw",
+		.set4 = "allow4",
+		.set6 = NULL
+	};
 	struct rangelist have;
 	struct plan p;
 	uint32_t g, ng;
@@ -661,7 +673,12 @@ test_empty_plan(void **state)
 static void
 test_disabled_family_in_plan(void **state)
 {
-	struct nft_target t = { "inet", "filter", "docplanner_v4", "" };
+	struct nft_target t = {
+		.family = "inet",
+		.table = "filter",
+		.set4 = "docplanner_v4",
+		.set6 = ""
+	};
 	struct plan p;
 	uint32_t g, ng;
 

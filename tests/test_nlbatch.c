@@ -27,7 +27,12 @@
 
 #define SEQ0	100
 
-static const struct nft_target tgt = { "inet", "t", "s4", "s6" };
+static const struct nft_target tgt = {
+	.family = "inet",
+	.table = "t",
+	.set4 = "s4",
+	.set6 = "s6"
+};
 
 /* A byte string being written out field by field, host order or not. */
 struct bytes {

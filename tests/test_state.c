@@ -701,8 +701,12 @@ test_kernel_record(void **state)
 static void
 test_include(void **state)
 {
-	struct nft_target t = { "inet", "filter", "docplanner_v4",
-	    "docplanner_v6" };
+	struct nft_target t = {
+		.family = "inet",
+		.table = "filter",
+		.set4 = "docplanner_v4",
+		.set6 = "docplanner_v6"
+	};
 	struct srcstate a;
 	struct rangelist want;
 	char path[PATH_MAX + 16], buf[1024];
