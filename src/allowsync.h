@@ -42,6 +42,8 @@ struct cJSON;
 #define MAX_CONFIG_SIZE		(256 * 1024)	/* config file bytes */
 #define MAX_CONFIG_LINE		4096		/* one config line */
 #define MAX_SOURCES		64		/* url/domain/locale sources */
+#define MAX_SECTIONS		32		/* [name] sections of the config */
+#define MAX_SECTION_NAME	32		/* bytes of a section name */
 #define MAX_STATIC		4096		/* static entries */
 #define MAX_URL_LEN		2048		/* any source URL */
 #define MAX_TEXT_LINE		255		/* one line of the text form */
@@ -804,6 +806,15 @@ struct nft_found {
 	bool		 table_exists;
 	bool		 guard_ok;
 	char		 guard_why[96];
+	bool		 owned;		/* another process owns the table */
+	uint32_t	 set_size[2];	/* size limit of each set; 0: none */
+};
+
+/* One target's part of a commit. */
+struct nft_change {
+	const struct nft_target	*t;
+	const struct plan	*p;
+	uint32_t		 set_size[2];	/* as nftset_read() found */
 };
 
 /* Open a netlink socket.  Returns AS_OK, AS_EPERM or AS_EKERNEL. */
@@ -832,6 +843,12 @@ enum as_status nftset_read(struct nftset *, const struct nft_target *,
  */
 enum as_status nftset_commit(struct nftset *, const struct nft_target *,
 	    const struct plan *, uint32_t genid, uint32_t *newgen);
+/*
+ * The same for the changes c[0..n) of several targets, all in one
+ * transaction: each applies, or none does.
+ */
+enum as_status nftset_commit_all(struct nftset *, const struct nft_change *c,
+	    size_t n, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
 /*
@@ -842,10 +859,10 @@ enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
 enum as_status nftset_drop_table(struct nftset *, const struct nft_target *,
 	    bool *deleted);
 /*
- * After nftset_read(): AS_OK when we may change the table, or AS_EUNAVAIL
- * after logging when another process owns it (flags owner).
+ * After nftset_read() into found: AS_OK when we may change the table, or
+ * AS_EUNAVAIL after logging when another process owns it (flags owner).
  */
-enum as_status nftset_writable(const struct nftset *,
+enum as_status nftset_writable(const struct nft_found *,
 	    const struct nft_target *);
 
 /* ------------------------------------- config.c, keys.c, presets.c ... */

@@ -253,6 +253,9 @@ static const struct option_def options[] = {
 	    "print each source's state and the set sizes" },
 	{ "uninstall", 0, FLAG, KEY_CLI_ONLY, G(uninstall), NULL, NULL,
 	    "delete guard mode's table and the include file" },
+	{ "section", 0, CUSTOM(key_set_section, key_get_section),
+	    KEY_CLI_ONLY | KEY_REPEAT, NONE, NULL, "NAME",
+	    "run only this [section] of the file (repeatable)" },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 /* cfg->given has a bit for each key. */
@@ -301,7 +304,7 @@ load_uint(const void *p, size_t size)
  * Returns AS_OK, or AS_ECONFIG after logging: a bad value is a
  * configuration error wherever it is written.
  */
-static enum as_status
+enum as_status
 config_set(struct config *cfg, struct config_origin *o, const char *key,
     const char *val)
 {
@@ -430,16 +433,60 @@ config_defaults(struct config *cfg)
 	so->stale_warn = DEFAULT_STALE_WARN;
 }
 
+/* Free what the section so owns: its lists and its string keys. */
+static void
+section_free(struct source_opts *so)
+{
+	size_t i;
+
+	keys_free(so);
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].type == OPT_STRING &&
+		    (options[i].flags & KEY_SOURCE))
+			free(*(char **)opt_dest(NULL, so, &options[i]));
+	free(so->name);
+}
+
+/*
+ * A new section, name from line, made from the defaults in src: a deep
+ * copy of every key, none of them given in it yet.
+ */
+static void
+section_copy(struct source_opts *dst, const struct source_opts *src,
+    const char *name, size_t line)
+{
+	char **p;
+	size_t i;
+
+	memcpy(dst, src, sizeof(*dst));
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].type == OPT_STRING &&
+		    (options[i].flags & KEY_SOURCE)) {
+			p = opt_dest(NULL, dst, &options[i]);
+			*p = *p != NULL ? xstrdup(*p) : NULL;
+		}
+	keys_copy(dst, src);
+	dst->given = 0;
+	dst->name = xstrdup(name);
+	dst->line = line;
+}
+
 /* See allowsync.h.  Every string key of the table is freed by the table. */
 void
 config_free(struct config *cfg)
 {
 	size_t i;
 
-	keys_free(&cfg->src);
+	section_free(&cfg->src);
+	for (i = 0; i < cfg->nsections; i++)
+		section_free(&cfg->sections[i]);
+	free(cfg->sections);
+	for (i = 0; i < cfg->nonly; i++)
+		free(cfg->only[i]);
 	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].type == OPT_STRING)
-			free(*(char **)opt_dest(cfg, &cfg->src, &options[i]));
+		if (options[i].type == OPT_STRING &&
+		    !(options[i].flags & KEY_SOURCE))
+			free(*(char **)opt_dest(cfg, NULL, &options[i]));
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -494,11 +541,60 @@ config_split_line(struct config_origin *o, char *line, char **key, char **val)
 }
 
 /*
+ * A "[name]" line: start section name, a copy of the defaults, and send
+ * the following keys there.  Returns 1 for such a line, 0 for another,
+ * or -1 after logging a bad or repeated name.
+ */
+static int
+section_line(struct config *cfg, struct config_origin *o, char *line)
+{
+	char *s = line, *e;
+	const char *why;
+	size_t i;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s != '[')
+		return 0;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e - s < 2 || e[-1] != ']') {
+		config_error(o, "section", "expected [name], got", s);
+		return -1;
+	}
+	e[-1] = '\0';
+	if ((why = section_name_check(s + 1)) != NULL) {
+		config_bad_value(o, "section", s + 1, why);
+		return -1;
+	}
+	for (i = 0; i < cfg->nsections; i++)
+		if (strcmp(cfg->sections[i].name, s + 1) == 0) {
+			log_err("%s: line %zu: section [%s] is already on line "
+			    "%zu", o->file, o->line, s + 1,
+			    cfg->sections[i].line);
+			return -1;
+		}
+	if (cfg->nsections == MAX_SECTIONS) {
+		config_error(o, "section", "more than 32 sections:", s + 1);
+		return -1;
+	}
+	cfg->sections = xreallocarray(cfg->sections, cfg->nsections + 1,
+	    sizeof(*cfg->sections));
+	section_copy(&cfg->sections[cfg->nsections], &cfg->src, s + 1,
+	    o->line);
+	o->so = &cfg->sections[cfg->nsections++];
+	o->url_txt_ok = false;
+	return 1;
+}
+
+/*
  * See allowsync.h.  Lines are "key = value", blank, or comments starting
  * with '#' (after optional blanks).  The value runs to the end of the line
  * with surrounding blanks removed; it may be empty (set4 =).  A key other
- * than the repeatable ones may appear once: a second line would silently
- * override the first, which is the one a reader finds.
+ * than the repeatable ones may appear once (in each section): a second
+ * line would silently override the first, which is the one a reader
+ * finds.  A "[name]" line starts a section.
  */
 enum as_status
 config_parse_buffer(struct config *cfg, const char *buf, size_t len,
@@ -523,11 +619,22 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 		line[n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
+		if ((r = section_line(cfg, &o, line)) != 0) {
+			if (r < 0)
+				return AS_ECONFIG;
+			memset(seen, 0, sizeof(seen));
+			continue;
+		}
 		if ((r = config_split_line(&o, line, &k, &v)) <= 0) {
 			if (r < 0)
 				return AS_ECONFIG;
 			continue;
 		}
+		if ((d = option_find(k)) != NULL && o.so != NULL &&
+		    o.so != &cfg->src && !(d->flags & (KEY_SOURCE |
+		    KEY_CLI_ONLY)))
+			return config_error(&o, k, "is program-wide: allowed "
+			    "only before the first section", NULL);
 		if ((d = option_find(k)) != NULL && !(d->flags & KEY_REPEAT)) {
 			if (seen[d - options] != 0) {
 				log_err("%s: line %zu: %s: already set on line "
@@ -572,211 +679,83 @@ config_read_file(struct config *cfg, const char *path, bool explicit)
 	return rc;
 }
 
-/*
- * The CA file must be a regular file this user can open, or every fetch
- * fails later and the run exits 75 as if the vendor were down.  Returns
- * AS_OK, or AS_ECONFIG after logging one line that names the file and
- * the config line or option it came from.
- */
-static enum as_status
-config_check_ca_file(const struct config *cfg)
-{
-	struct config_origin o = { .file = NULL };
-	struct stat sb;
-	const char *why = NULL;
-	char buf[128];
-	int fd;
-
-	if (cfg->src.ca_file_line != 0) {
-		o.file = cfg->config_file;
-		o.line = cfg->src.ca_file_line;
-	}
-	/* O_NONBLOCK: a FIFO must not hang the run here. */
-	if ((fd = open(cfg->src.ca_file, O_RDONLY | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1) {
-		snprintf(buf, sizeof(buf), "cannot be read: %s",
-		    strerror(errno));
-		why = buf;
-	} else if (S_ISDIR(sb.st_mode))
-		why = "is a directory, not a file";
-	else if (!S_ISREG(sb.st_mode))
-		why = "is not a regular file";
-	if (fd != -1)
-		close(fd);
-	return why == NULL ? AS_OK : config_bad_value(&o, "ca-file",
-	    cfg->src.ca_file, why);
-}
-
-/* Keys a preset fills as one: a section that sets one keeps them all. */
-static const char *const key_groups[][4] = {
-	{ "url", "url-txt", "locale", "domain" },
-	{ "json-path", "json-keys", NULL, NULL },
-};
-
-/* The bit of key in a given mask (0 for an unknown key). */
-static uint64_t
-key_bit(const char *key)
+/* See allowsync.h. */
+uint64_t
+config_key_bit(const char *key)
 {
 	const struct option_def *d = option_find(key);
 
 	return d != NULL ? (uint64_t)1 << (d - options) : 0;
 }
 
-/* True when key, or a key of its group, is in given. */
-static bool
-key_in(uint64_t given, const char *key)
+/* See allowsync.h. */
+enum as_status
+config_finish(struct config *cfg)
 {
-	size_t g, k;
-
-	for (g = 0; g < sizeof(key_groups) / sizeof(key_groups[0]); g++)
-		for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
-			if (strcmp(key_groups[g][k], key) == 0)
-				goto group;
-	return (given & key_bit(key)) != 0;
-group:
-	for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
-		if (given & key_bit(key_groups[g][k]))
-			return true;
-	return false;
-}
-
-/*
- * Fill in so's preset: each of its keys that so does not set itself (a
- * value inherited from the defaults gives way).  Returns AS_OK or the
- * error of a key, which would be a bug in the table.
- */
-static enum as_status
-preset_apply(struct config *cfg, struct source_opts *so)
-{
-	char lines[MAX_PRESET_KEYS][MAX_PRESET_LINE], *eq;
-	struct config_origin o = { .so = so };
-	uint64_t given = so->given;
-	size_t i, n;
+	struct source_opts *so;
+	size_t i;
 	enum as_status rc;
 
-	if (so->preset == NULL)
-		return AS_OK;
-	n = preset_keys(so->preset, lines, MAX_PRESET_KEYS);
-	for (i = 0; i < n; i++) {
-		if ((eq = strchr(lines[i], '=')) == NULL)
-			return AS_ESOFTWARE;
-		*eq = '\0';
-		if (key_in(given, lines[i]))
-			continue;
-		if ((rc = config_set(cfg, &o, lines[i], eq + 1)) != AS_OK)
+	for (i = 0; i < config_nsections(cfg); i++) {
+		so = (struct source_opts *)config_section(cfg, i);
+		if ((rc = preset_apply(cfg, so)) != AS_OK ||
+		    (rc = sources_finish(so)) != AS_OK)
 			return rc;
 	}
 	return AS_OK;
 }
 
-/* True when url ends in ext. */
-static bool
-url_ends(const char *url, const char *ext)
-{
-	size_t n = strlen(url), e = strlen(ext);
-
-	return n > e && strcmp(url + n - e, ext) == 0;
-}
-
 /*
- * Decide the forms of each source of so from format and its URL: a text
- * list (format text, or auto and a .txt URL) has no JSON form; a .json
- * URL has the text form beside it unless url-txt names another; format
- * auto takes a .json URL for JSON and lets the body of any other decide.
+ * The checks of one section that involve several keys; messages start
+ * with "[name] " in a file with sections.
  */
 static enum as_status
-sources_finish(struct source_opts *so)
+section_check(struct config *cfg, struct source_opts *so)
 {
-	struct source *s;
-	char eu[ESCAPE_BUF];
-	size_t i, n;
+	char pre[PATH_MAX + MAX_SECTION_NAME + 32] = "";
 
-	for (i = 0; i < so->nsources; i++) {
-		s = &so->sources[i];
-		n = strlen(s->url);
-		if (so->format == FORM_TEXT || (so->format == FORM_NONE &&
-		    url_ends(s->url, ".txt"))) {
-			if (s->url_txt != NULL) {
-				log_err("url-txt: the url before it is already "
-				    "a text list (format text, or a .txt URL): "
-				    "%s", log_escape(s->url_txt,
-				    strlen(s->url_txt), eu, sizeof(eu)));
-				return AS_ECONFIG;
-			}
-			s->url_txt = xstrdup(s->url);
-			s->text_only = true;
-		} else if (s->url_txt == NULL && url_ends(s->url, ".json")) {
-			s->url_txt = xmalloc(n);
-			memcpy(s->url_txt, s->url, n - 5);
-			memcpy(s->url_txt + n - 5, ".txt", 5);
-		}
-		s->sniff = so->format == FORM_NONE && !s->text_only &&
-		    !url_ends(s->url, ".json");
+	if (so->name != NULL)
+		snprintf(pre, sizeof(pre), "%s: [%s] (line %zu): ",
+		    cfg->config_file, so->name, so->line);
+	if ((so->given & config_key_bit("json-keys")) &&
+	    (so->given & config_key_bit("json-path"))) {
+		log_err("%sjson-keys and json-path both given: json-keys K is "
+		    "short for json-path K[], keep one", pre);
+		return AS_ECONFIG;
+	}
+	if (so->set4[0] == '\0' && so->set6[0] == '\0') {
+		log_err("%sset4 and set6 are both empty: nothing to sync", pre);
+		return AS_ECONFIG;
+	}
+	if (strcmp(so->family, "ip") == 0 && so->set6[0] != '\0') {
+		log_err("%sfamily ip holds no IPv6 set: set set6 = (empty) or "
+		    "use family inet", pre);
+		return AS_ECONFIG;
+	}
+	if (strcmp(so->family, "ip6") == 0 && so->set4[0] != '\0') {
+		log_err("%sfamily ip6 holds no IPv4 set: set set4 = (empty) or "
+		    "use family inet", pre);
+		return AS_ECONFIG;
+	}
+	if (so->nports > 0 && (so->given & (config_key_bit("table") |
+	    config_key_bit("family")))) {
+		log_err("%sguard-ports with table or family: guard mode owns "
+		    "table inet %s (guard-table), the two modes are separate",
+		    pre, so->guard_table);
+		return AS_ECONFIG;
+	}
+	if (so->name != NULL && so->nsources == 0 && !cfg->uninstall) {
+		log_err("%shas no source: give it url, locale, domain or "
+		    "preset", pre);
+		return AS_ECONFIG;
 	}
 	return AS_OK;
 }
 
-/* See allowsync.h. */
-enum as_status
-config_finish(struct config *cfg)
+/* Settle the keys of so that follow from others. */
+static void
+section_settle(struct source_opts *so)
 {
-	enum as_status rc;
-
-	if ((rc = preset_apply(cfg, &cfg->src)) != AS_OK)
-		return rc;
-	return sources_finish(&cfg->src);
-}
-
-/* Checks that involve several keys, after everything is read. */
-static enum as_status
-config_check(struct config *cfg)
-{
-	struct source_opts *so = &cfg->src;
-	enum as_status rc;
-
-	if ((rc = config_finish(cfg)) != AS_OK)
-		return rc;
-	if ((so->given & key_bit("json-keys")) &&
-	    (so->given & key_bit("json-path"))) {
-		log_err("json-keys and json-path both given: json-keys K is "
-		    "short for json-path K[], keep one");
-		return AS_ECONFIG;
-	}
-	if (so->set4[0] == '\0' && so->set6[0] == '\0') {
-		log_err("set4 and set6 are both empty: nothing to sync");
-		return AS_ECONFIG;
-	}
-	if (strcmp(so->family, "ip") == 0 && so->set6[0] != '\0') {
-		log_err("family ip holds no IPv6 set: set set6 = (empty) or "
-		    "use family inet");
-		return AS_ECONFIG;
-	}
-	if (strcmp(so->family, "ip6") == 0 && so->set4[0] != '\0') {
-		log_err("family ip6 holds no IPv4 set: set set4 = (empty) or "
-		    "use family inet");
-		return AS_ECONFIG;
-	}
-	if (cfg->restore + cfg->check + cfg->status + cfg->uninstall > 1) {
-		log_err("--restore, --check, --status and --uninstall exclude "
-		    "each other");
-		return AS_EUSAGE;
-	}
-	if (so->nports > 0 && (config_given(cfg, "table") ||
-	    config_given(cfg, "family"))) {
-		log_err("guard-ports with table or family: guard mode owns "
-		    "table inet %s (guard-table), the two modes are separate",
-		    so->guard_table);
-		return AS_ECONFIG;
-	}
-	/*
-	 * Only a run that fetches needs the CA file: --restore must bring
-	 * the sets back at boot whatever became of it.
-	 */
-	if (so->ca_file != NULL && !cfg->restore && !cfg->check &&
-	    !cfg->status && (rc = config_check_ca_file(cfg)) != AS_OK)
-		return rc;
-	if (cfg->restore && !config_given(cfg, "wait"))
-		cfg->wait = DEFAULT_RESTORE_WAIT;
 	if (so->fetch.connect_timeout > so->fetch.timeout)
 		so->fetch.connect_timeout = so->fetch.timeout;
 	/* Guard mode's target: the inet table it owns. */
@@ -789,7 +768,40 @@ config_check(struct config *cfg)
 	so->fetch.ca_file = so->ca_file;
 	so->policy.want4 = so->set4[0] != '\0';
 	so->policy.want6 = so->set6[0] != '\0';
-	return AS_OK;
+}
+
+/* Checks that involve several keys, after everything is read. */
+static enum as_status
+config_check(struct config *cfg)
+{
+	struct source_opts *so;
+	size_t i;
+	enum as_status rc;
+
+	if (cfg->restore + cfg->check + cfg->status + cfg->uninstall > 1) {
+		log_err("--restore, --check, --status and --uninstall exclude "
+		    "each other");
+		return AS_EUSAGE;
+	}
+	if ((rc = config_finish(cfg)) != AS_OK)
+		return rc;
+	for (i = 0; i < config_nsections(cfg); i++) {
+		so = (struct source_opts *)config_section(cfg, i);
+		if ((rc = section_check(cfg, so)) != AS_OK)
+			return rc;
+		/*
+		 * Only a run that fetches needs the CA file: --restore must
+		 * bring the sets back at boot whatever became of it.
+		 */
+		if (so->ca_file != NULL && !cfg->restore && !cfg->check &&
+		    !cfg->status && (rc = config_check_ca_file(cfg, so)) !=
+		    AS_OK)
+			return rc;
+		section_settle(so);
+	}
+	if (cfg->restore && !config_given(cfg, "wait"))
+		cfg->wait = DEFAULT_RESTORE_WAIT;
+	return sections_check(cfg);
 }
 
 /*
@@ -821,6 +833,37 @@ getopt_tables(struct option *lopts, char *shorts)
 		}
 	}
 	*shorts = '\0';
+}
+
+/*
+ * Set key d from the command line.  With sections in the file, a source
+ * key is set in the defaults and in every section, after the file, so the
+ * command line wins there too; sources and static entries, which are
+ * lists of one section, are refused.
+ */
+static enum as_status
+config_set_cli(struct config *cfg, struct config_origin *o,
+    const struct option_def *d, const char *val)
+{
+	size_t i;
+	enum as_status rc;
+
+	o->so = &cfg->src;
+	if (!(d->flags & KEY_SOURCE) || cfg->nsections == 0)
+		return config_set(cfg, o, d->name, val);
+	if (d->flags & KEY_REPEAT) {
+		log_err("--%s: %s has sections: sources and static entries "
+		    "belong in a section", d->name, cfg->config_file);
+		return AS_EUSAGE;
+	}
+	if ((rc = config_set(cfg, o, d->name, val)) != AS_OK)
+		return rc;
+	for (i = 0; i < cfg->nsections; i++) {
+		o->so = &cfg->sections[i];
+		if ((rc = config_set(cfg, o, d->name, val)) != AS_OK)
+			return rc;
+	}
+	return AS_OK;
 }
 
 /*
@@ -859,7 +902,7 @@ config_argv_pass(struct config *cfg, int argc, char **argv, int pass,
 		if (strcmp(d->name, "config") == 0)
 			*explicit = true;
 		/* A short flag leaves optarg undefined. */
-		rc = config_set(cfg, &o, d->name, optarg != NULL &&
+		rc = config_set_cli(cfg, &o, d, optarg != NULL &&
 		    (c >= 256 || d->arg != NULL) ? optarg : yes);
 		if (rc != AS_OK)
 			return rc;

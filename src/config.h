@@ -36,9 +36,14 @@ struct guard_port {
 
 /*
  * The keys that belong to a source: what to fetch, what to accept and
- * where to put it.  Each [section] of a later config format gets its own.
+ * where to put it.  Each [section] of the config file has its own; the
+ * keys before the first section are the defaults every section starts
+ * from, and, without sections, the one section there is.
  */
 struct source_opts {
+	char			*name;		/* NULL: no sections */
+	size_t			 line;		/* of its [name] line */
+	bool			 selected;	/* to run (--section) */
 	/* What to fetch. */
 	struct source		 sources[MAX_SOURCES];
 	size_t			 nsources;
@@ -92,11 +97,24 @@ struct config {
 	bool			 force;		/* apply held removals */
 	bool			 uninstall;	/* mode: remove the guard */
 	unsigned int		 wait;		/* seconds for the lock */
-	/* The source, its policy and its sets. */
+	/* The defaults of the sections, or the only section. */
 	struct source_opts	 src;
+	/* The [name] sections, in the file's order. */
+	struct source_opts	*sections;
+	size_t			 nsections;
+	/* --section: run only these. */
+	char			*only[MAX_SECTIONS];
+	size_t			 nonly;
 	/* Keys given (file or command line), one bit by table index. */
 	uint64_t		 given;
 };
+
+/*
+ * The sections a run goes through: cfg->sections, or cfg->src when the
+ * file has none.
+ */
+size_t	 config_nsections(const struct config *);
+const struct source_opts *config_section(const struct config *, size_t i);
 
 /*
  * Build the configuration from defaults, the config file and argv.
@@ -183,6 +201,10 @@ enum as_status key_set_preset(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_preset(const struct config *, const struct source_opts *,
 	    const char *key, char *buf, size_t bufsz);
+enum as_status key_set_section(struct config *, struct config_origin *o,
+	    const char *key, const char *val);
+void	 key_get_section(const struct config *, const struct source_opts *,
+	    const char *key, char *buf, size_t bufsz);
 enum as_status key_set_format(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_format(const struct config *, const struct source_opts *,
@@ -205,6 +227,24 @@ void	 key_get_guard_ports(const struct config *, const struct source_opts *,
 const char *key_locale_codes(char *buf, size_t bufsz);
 /* Free the lists (sources, static entries, json-keys) of so. */
 void	 keys_free(struct source_opts *);
+/*
+ * Decide the forms of each source of so from format and its URL.
+ * Returns AS_OK or AS_ECONFIG after logging.
+ */
+enum as_status sources_finish(struct source_opts *);
+/*
+ * Check that the CA file of so is a regular file this user can open.
+ * Returns AS_OK or AS_ECONFIG after logging.
+ */
+enum as_status config_check_ca_file(const struct config *,
+	    const struct source_opts *);
+/* Copy the lists of src into dst, whose own are not freed first. */
+void	 keys_copy(struct source_opts *dst, const struct source_opts *src);
+/*
+ * NULL when name is a good section name, [a-z0-9][a-z0-9_-]{0,31}, else
+ * why not.
+ */
+const char *section_name_check(const char *name);
 
 /* ------------------------------------------------------------- presets.c */
 
@@ -221,6 +261,11 @@ size_t	 preset_keys(const char *name, char keys[][MAX_PRESET_LINE],
 const char *preset_names(char *buf, size_t bufsz);
 /* Print every preset and what it fills in to f (--list-presets). */
 void	 preset_list(void *f);
+/*
+ * Fill in so's preset (if any) with config_set(), each key that so does
+ * not set itself.  Returns AS_OK or a key's error.
+ */
+enum as_status preset_apply(struct config *, struct source_opts *so);
 
 /* ------------------------------------------------------------- nftname.c */
 
@@ -232,6 +277,20 @@ const char *nft_name_check(const char *);
 
 /* ------------------------------------------------------ config.c, again */
 
+/*
+ * Set key to val from origin o (into o->so for a source key, &cfg->src
+ * when NULL), as the table says.  Returns AS_OK, or AS_ECONFIG after
+ * logging.
+ */
+enum as_status config_set(struct config *, struct config_origin *o,
+	    const char *key, const char *val);
+/* The bit of key in a given mask (0 for an unknown key). */
+uint64_t config_key_bit(const char *key);
+/*
+ * Checks across sections: the sets and guarded ports they share, and
+ * --section.  Returns AS_OK or AS_ECONFIG after logging.
+ */
+enum as_status sections_check(struct config *);
 /* Parse a boolean as written in the config file; -1 when not one. */
 int	 parse_bool(const char *);
 /* What config_key() tells about key i of the table. */

@@ -47,6 +47,7 @@ struct nlb_tag {
 	int		 kind;
 	int		 af;		/* 4 or 6 where it matters, else 0 */
 	const char	*name;
+	const void	*owner;		/* the builder's; see nlbatch_owner() */
 };
 
 /* One error reply to a batch message, for the builder to explain. */
@@ -107,6 +108,12 @@ int	 nlbatch_request(struct nlbatch *, struct nlmsghdr *, nlb_cb,
  * ERESTART if the ruleset changed since genid was read.
  */
 void	 nlbatch_begin(struct nlbatch *, uint16_t subsys, uint32_t genid);
+/*
+ * The owner every later message of the batch is tagged with (unless its
+ * tag names one): what the builder needs to explain an error, such as
+ * the target the message is for.  nlbatch_begin() resets it to NULL.
+ */
+void	 nlbatch_owner(struct nlbatch *, const void *owner);
 /* Add BATCH_END; with NLM_F_ACK it is ACKed only after the commit. */
 void	 nlbatch_end(struct nlbatch *, uint16_t subsys);
 /*

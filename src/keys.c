@@ -5,10 +5,15 @@
  * table points at a setter and a getter here for each; this file also
  * logs configuration errors for both.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 
@@ -518,6 +523,78 @@ key_get_dry_run(const struct config *cfg, const struct source_opts *so,
 
 /* See allowsync.h. */
 void
+keys_copy(struct source_opts *dst, const struct source_opts *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nsources; i++) {
+		dst->sources[i] = src->sources[i];
+		dst->sources[i].name = xstrdup(src->sources[i].name);
+		dst->sources[i].url = xstrdup(src->sources[i].url);
+		dst->sources[i].url_txt = src->sources[i].url_txt != NULL ?
+		    xstrdup(src->sources[i].url_txt) : NULL;
+	}
+	dst->nsources = src->nsources;
+	dst->statics = src->nstatics > 0 ? xcalloc(src->nstatics,
+	    sizeof(*dst->statics)) : NULL;
+	for (i = 0; i < src->nstatics; i++) {
+		dst->statics[i].text = xstrdup(src->statics[i].text);
+		dst->statics[i].line = src->statics[i].line;
+	}
+	dst->nstatics = src->nstatics;
+	jpaths_copy(&dst->paths, &src->paths);
+	dst->preset = src->preset != NULL ? xstrdup(src->preset) : NULL;
+}
+
+/* See allowsync.h. */
+const char *
+section_name_check(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > MAX_SECTION_NAME)
+		return "is not 1 to 32 bytes";
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    (i > 0 && (name[i] == '_' || name[i] == '-'))))
+			return "is not a section name: lowercase letters, "
+			    "digits, '_' and '-', not starting with '_' or "
+			    "'-'";
+	return NULL;
+}
+
+/* --section: one more section to run. */
+enum as_status
+key_set_section(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	const char *why;
+
+	if ((why = section_name_check(val)) != NULL)
+		return config_bad_value(o, key, val, why);
+	if (cfg->nonly == MAX_SECTIONS)
+		return config_error(o, key, "given too often", val);
+	cfg->only[cfg->nonly++] = xstrdup(val);
+	return AS_OK;
+}
+
+void
+key_get_section(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+
+	(void)so;
+	(void)key;
+	buf[0] = '\0';
+	for (i = 0; i < cfg->nonly && n < bufsz; i++)
+		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+		    i ? "," : "", cfg->only[i]);
+}
+
+/* See allowsync.h. */
+void
 keys_free(struct source_opts *so)
 {
 	sources_clear(so);
@@ -634,4 +711,86 @@ key_get_guard_ports(const struct config *cfg, const struct source_opts *so,
 			n += (size_t)snprintf(buf + n, bufsz - n, "-%u",
 			    gp->hi);
 	}
+}
+
+/* True when url ends in ext. */
+static bool
+url_ends(const char *url, const char *ext)
+{
+	size_t n = strlen(url), e = strlen(ext);
+
+	return n > e && strcmp(url + n - e, ext) == 0;
+}
+
+/*
+ * See allowsync.h.  Decide the forms of each source of so from format and its URL: a text
+ * list (format text, or auto and a .txt URL) has no JSON form; a .json
+ * URL has the text form beside it unless url-txt names another; format
+ * auto takes a .json URL for JSON and lets the body of any other decide.
+ */
+enum as_status
+sources_finish(struct source_opts *so)
+{
+	struct source *s;
+	char eu[ESCAPE_BUF];
+	size_t i, n;
+
+	for (i = 0; i < so->nsources; i++) {
+		s = &so->sources[i];
+		n = strlen(s->url);
+		if (so->format == FORM_TEXT || (so->format == FORM_NONE &&
+		    url_ends(s->url, ".txt"))) {
+			if (s->url_txt != NULL) {
+				log_err("url-txt: the url before it is already "
+				    "a text list (format text, or a .txt URL): "
+				    "%s", log_escape(s->url_txt,
+				    strlen(s->url_txt), eu, sizeof(eu)));
+				return AS_ECONFIG;
+			}
+			s->url_txt = xstrdup(s->url);
+			s->text_only = true;
+		} else if (s->url_txt == NULL && url_ends(s->url, ".json")) {
+			s->url_txt = xmalloc(n);
+			memcpy(s->url_txt, s->url, n - 5);
+			memcpy(s->url_txt + n - 5, ".txt", 5);
+		}
+		s->sniff = so->format == FORM_NONE && !s->text_only &&
+		    !url_ends(s->url, ".json");
+	}
+	return AS_OK;
+}
+
+/*
+ * See allowsync.h.  The CA file of so must be a regular file this user can open, or every
+ * fetch fails later and the run exits 75 as if the vendor were down.
+ * Returns AS_OK, or AS_ECONFIG after logging one line that names the
+ * file and the config line or option it came from.
+ */
+enum as_status
+config_check_ca_file(const struct config *cfg, const struct source_opts *so)
+{
+	struct config_origin o = { .file = NULL };
+	struct stat sb;
+	const char *why = NULL;
+	char buf[128];
+	int fd;
+
+	if (so->ca_file_line != 0) {
+		o.file = cfg->config_file;
+		o.line = so->ca_file_line;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the run here. */
+	if ((fd = open(so->ca_file, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1 || fstat(fd, &sb) == -1) {
+		snprintf(buf, sizeof(buf), "cannot be read: %s",
+		    strerror(errno));
+		why = buf;
+	} else if (S_ISDIR(sb.st_mode))
+		why = "is a directory, not a file";
+	else if (!S_ISREG(sb.st_mode))
+		why = "is not a regular file";
+	if (fd != -1)
+		close(fd);
+	return why == NULL ? AS_OK : config_bad_value(&o, "ca-file",
+	    so->ca_file, why);
 }

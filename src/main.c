@@ -72,6 +72,13 @@ main(int argc, char *argv[])
 	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
 	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
 	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
+	/* WIP (issue 13): the runs do not go through sections yet. */
+	if (cfg.nsections > 0) {
+		log_err("%s: [sections] are read but not run by this build yet",
+		    cfg.config_file);
+		st = AS_ECONFIG;
+		goto done;
+	}
 	if (cfg.uninstall) {
 		st = uninstall_run(&cfg);
 		goto done;

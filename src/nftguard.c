@@ -222,7 +222,7 @@ nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
 {
 	struct nftnl_rule *r[MAX_RULES];
 	struct nftnl_chain *c;
-	struct nlb_tag tag = { NFT_KIND_CHAIN, 0, GUARD_CHAIN };
+	struct nlb_tag tag = { NFT_KIND_CHAIN, 0, GUARD_CHAIN, NULL };
 	size_t i, n, off;
 
 	if ((c = nftnl_chain_alloc()) == NULL) {

@@ -174,7 +174,7 @@ static size_t
 msg_begin(struct nftset *ns, uint16_t type, uint8_t family, uint16_t flags,
     enum nft_kind kind, int af, const char *name)
 {
-	struct nlb_tag tag = { (int)kind, af, name };
+	struct nlb_tag tag = { (int)kind, af, name, NULL };
 
 	return nlbatch_msg_begin(ns->nb, (NFNL_SUBSYS_NFTABLES << 8) | type,
 	    family, flags, &tag);
@@ -222,9 +222,9 @@ gen_cb(const struct nlmsghdr *nlh, void *data)
 
 /* See allowsync.h. */
 enum as_status
-nftset_writable(const struct nftset *ns, const struct nft_target *t)
+nftset_writable(const struct nft_found *found, const struct nft_target *t)
 {
-	if (!ns->owned)
+	if (!found->owned)
 		return AS_OK;
 	log_err("table %s %s is owned by another process (firewalld?): use "
 	    "guard mode or a table of your own", t->family, t->table);
@@ -406,7 +406,9 @@ static enum as_status
 batch_explain(const struct nlb_error *e, void *ctx)
 {
 	const struct nftset *ns = ctx;
-	const struct nft_target *t = ns->target;
+	const struct nft_change *c = e->tag->owner;
+	const struct nft_target *t = c != NULL ? c->t : ns->target;
+	const uint32_t *set_size = c != NULL ? c->set_size : ns->set_size;
 	const char *why = strerror(e->err), *set = e->tag->name;
 	char what[RANGE_STRLEN], ext[ESCAPE_BUF + 4] = "";
 	enum as_status st = e->err == EPERM ? AS_EPERM : AS_EKERNEL;
@@ -416,7 +418,7 @@ batch_explain(const struct nlb_error *e, void *ctx)
 			log_err("set %s %s %s is full: its size limit is %u; "
 			    "remove the size from the set's definition or "
 			    "raise it", t->family, t->table, set,
-			    ns->set_size[e->tag->af == 4 ? 0 : 1]);
+			    set_size[e->tag->af == 4 ? 0 : 1]);
 		return AS_EUNAVAIL;
 	}
 	if (!e->log)
@@ -729,6 +731,7 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 		    "the table is missing");
 		return AS_OK;
 	}
+	found->owned = ns->owned;
 	found->table_exists = true;
 	if ((st = nftguard_verify(ns->nb, t, ns->table_flags,
 	    found->guard_why, sizeof(found->guard_why),
@@ -769,6 +772,7 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 	if ((st = objects_lookup(ns, t, &table_missing, missing, si)) !=
 	    AS_OK || (st = objects_check(ns, t, missing, si)) != AS_OK)
 		return st;
+	found->owned = ns->owned;
 	if (table_missing || missing[0] || missing[1]) {
 		if (create == NFT_CREATE_NO) {
 			objects_report_missing(t, table_missing, missing);
@@ -777,7 +781,7 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 		if (create == NFT_CREATE_PLAN)
 			objects_plan_create(t, table_missing, missing, found);
 		/* The kernel says EPERM; the owner is the real reason. */
-		else if ((st = nftset_writable(ns, t)) != AS_OK)
+		else if ((st = nftset_writable(found, t)) != AS_OK)
 			return st;
 		else if ((st = objects_create(ns, t, table_missing,
 		    missing)) != AS_OK ||
@@ -792,6 +796,7 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 		} else if ((st = objects_check(ns, t, missing, si)) != AS_OK)
 			return st;
 	}
+	memcpy(found->set_size, ns->set_size, sizeof(found->set_size));
 	for (f = families; have != NULL && f < FAMILY_END; f++)
 		if (nft_target_set(t, f->af) != NULL && !missing[f->idx] &&
 		    (st = set_dump(ns, t, f, have)) != AS_OK)
@@ -800,35 +805,44 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 }
 
 /*
- * See allowsync.h.  The batch is BEGIN (with genid), every delete, every
- * add, END: deletes first, because replacing a range deletes and re-adds
- * keys that the kernel would otherwise refuse as overlapping.
+ * Check that the plan of c changes only what its target has: no family
+ * whose set is off.  Returns AS_OK or AS_ESOFTWARE after logging.
  */
-enum as_status
-nftset_commit(struct nftset *ns, const struct nft_target *t,
-    const struct plan *p, uint32_t genid, uint32_t *newgen)
+static enum as_status
+change_check(const struct nft_change *c)
 {
+	const struct plan *p = c->p;
+	const struct nft_target *t = c->t;
 	enum as_status st;
-	size_t nadd = p->add.n4 + p->add.n6, ndel = p->del.n4 + p->del.n6;
-	const struct family *f;
-	size_t i, len;
+	size_t i;
 
-	*newgen = genid;
-	if (plan_empty(p))
-		return AS_OK;
 	if ((st = target_check(t)) != AS_OK)
 		return st;
 	if ((p->add.n4 + p->del.n4 > 0 && nft_target_set(t, 4) == NULL) ||
-	    (p->add.n6 + p->del.n6 > 0 && nft_target_set(t, 6) == NULL)) {
-		log_err("plan changes a family whose set is disabled");
-		return AS_ESOFTWARE;
-	}
+	    (p->add.n6 + p->del.n6 > 0 && nft_target_set(t, 6) == NULL))
+		goto bad;
 	for (i = 0; i < p->nodd; i++)
-		if (nft_target_set(t, p->odd[i].af) == NULL) {
-			log_err("plan changes a family whose set is disabled");
-			return AS_ESOFTWARE;
-		}
-	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
+		if (nft_target_set(t, p->odd[i].af) == NULL)
+			goto bad;
+	return AS_OK;
+ bad:
+	log_err("plan changes a family whose set is disabled");
+	return AS_ESOFTWARE;
+}
+
+/*
+ * Put the messages of one target's change into the batch: deletes first,
+ * because replacing a range deletes and re-adds keys that the kernel
+ * would otherwise refuse as overlapping.
+ */
+static void
+batch_put_change(struct nftset *ns, const struct nft_change *c)
+{
+	const struct nft_target *t = c->t;
+	const struct plan *p = c->p;
+	const struct family *f;
+
+	nlbatch_owner(ns->nb, c);
 	if (p->rebuild)
 		batch_put_table(ns, t, p->drop_table);
 	for (f = families; f < FAMILY_END; f++)
@@ -839,20 +853,59 @@ nftset_commit(struct nftset *ns, const struct nft_target *t,
 		nftelem_put_ranges(ns->nb, t, f->af, &p->add, false);
 	if (p->rebuild)
 		nftguard_put_chain(ns->nb, t, 1, 2);
+	log_info("%s %s: deleting %zu ranges and %zu other elements and "
+	    "adding %zu ranges", t->family, t->table, p->del.n4 + p->del.n6,
+	    p->nodd, p->add.n4 + p->add.n6);
+}
+
+/*
+ * See allowsync.h.  The batch is BEGIN (with genid), each target's
+ * change, END.
+ */
+enum as_status
+nftset_commit_all(struct nftset *ns, const struct nft_change *c, size_t n,
+    uint32_t genid, uint32_t *newgen)
+{
+	enum as_status st;
+	size_t i, len, todo = 0;
+
+	*newgen = genid;
+	for (i = 0; i < n; i++) {
+		if ((st = change_check(&c[i])) != AS_OK)
+			return st;
+		todo += !plan_empty(c[i].p);
+	}
+	if (todo == 0)
+		return AS_OK;
+	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
+	for (i = 0; i < n; i++)
+		if (!plan_empty(c[i].p))
+			batch_put_change(ns, &c[i]);
 	nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
 	nlbatch_data(ns->nb, &len);
-	log_debug("%s %s: sending %zu bytes", t->family, t->table, len);
-	if ((st = batch_send(ns, t)) != AS_OK)
+	log_debug("sending %zu bytes for %zu targets", len, todo);
+	for (i = 0; i < n && plan_empty(c[i].p); i++)
+		;
+	if ((st = batch_send(ns, c[i].t)) != AS_OK)
 		return st;
 	if ((st = nftset_getgen(ns, newgen)) != AS_OK)
 		return st;
 	if (*newgen != genid + 1)
 		log_info("ruleset generation went from %u to %u: someone else "
 		    "committed too", genid, *newgen);
-	log_info("%s %s: deleted %zu ranges and %zu other elements and "
-	    "added %zu ranges in one transaction", t->family, t->table, ndel,
-	    p->nodd, nadd);
+	log_info("%zu target%s changed in one transaction", todo,
+	    todo > 1 ? "s" : "");
 	return AS_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
+nftset_commit(struct nftset *ns, const struct nft_target *t,
+    const struct plan *p, uint32_t genid, uint32_t *newgen)
+{
+	struct nft_change c = { t, p, { ns->set_size[0], ns->set_size[1] } };
+
+	return nftset_commit_all(ns, &c, 1, genid, newgen);
 }
 
 /* See allowsync.h. */
@@ -860,6 +913,7 @@ enum as_status
 nftset_drop_table(struct nftset *ns, const struct nft_target *t,
     bool *deleted)
 {
+	struct nft_found found = { 0 };
 	uint32_t genid;
 	bool missing;
 	int attempt;
@@ -872,7 +926,8 @@ nftset_drop_table(struct nftset *ns, const struct nft_target *t,
 			return st;
 		if (missing)
 			return AS_OK;
-		if ((st = nftset_writable(ns, t)) != AS_OK)
+		found.owned = ns->owned;
+		if ((st = nftset_writable(&found, t)) != AS_OK)
 			return st;
 		nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
 		batch_put_tablemsg(ns, t, true);

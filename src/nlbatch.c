@@ -52,6 +52,7 @@ struct nlbatch {
 	struct nlb_msg		*msgs;
 	size_t			 nmsgs, capmsgs;
 	uint32_t		 seq0;		/* sequence number of msgs[0] */
+	const void		*owner;		/* of the messages to come */
 };
 
 /* See allowsync.h. */
@@ -243,6 +244,8 @@ nlbatch_msg_begin(struct nlbatch *nb, uint16_t type, uint8_t family,
 	m = &nb->msgs[nb->nmsgs++];
 	m->off = nb->len;
 	m->tag = *tag;
+	if (m->tag.owner == NULL)
+		m->tag.owner = nb->owner;
 	nlbatch_header(nb, nb->buf + nb->len, type, family, flags);
 	return m->off;
 }
@@ -268,7 +271,7 @@ nlbatch_msg_end(struct nlbatch *nb, size_t off)
 static size_t
 batch_delimiter(struct nlbatch *nb, uint16_t type, uint16_t subsys)
 {
-	static const struct nlb_tag tag = { NLB_DELIMITER, 0, NULL };
+	static const struct nlb_tag tag = { NLB_DELIMITER, 0, NULL, NULL };
 	struct nfgenmsg *nfg;
 	size_t off;
 
@@ -280,6 +283,13 @@ batch_delimiter(struct nlbatch *nb, uint16_t type, uint16_t subsys)
 
 /* See allowsync.h. */
 void
+nlbatch_owner(struct nlbatch *nb, const void *owner)
+{
+	nb->owner = owner;
+}
+
+/* See allowsync.h. */
+void
 nlbatch_begin(struct nlbatch *nb, uint16_t subsys, uint32_t genid)
 {
 	size_t off;
@@ -287,6 +297,7 @@ nlbatch_begin(struct nlbatch *nb, uint16_t subsys, uint32_t genid)
 	nb->len = 0;
 	nb->nmsgs = 0;
 	nb->seq0 = nb->seq;
+	nb->owner = NULL;
 	off = batch_delimiter(nb, NFNL_MSG_BATCH_BEGIN, subsys);
 	if (genid != 0)
 		mnl_attr_put_u32(nlbatch_msg(nb, off), NFNL_BATCH_GENID,

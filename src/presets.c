@@ -119,3 +119,56 @@ preset_list(void *fp)
 		}
 	}
 }
+
+/* Keys a preset fills as one: a section that sets one keeps them all. */
+static const char *const key_groups[][4] = {
+	{ "url", "url-txt", "locale", "domain" },
+	{ "json-path", "json-keys", NULL, NULL },
+};
+
+/* True when key, or a key of its group, is in given. */
+static bool
+key_in(uint64_t given, const char *key)
+{
+	size_t g, k;
+
+	for (g = 0; g < sizeof(key_groups) / sizeof(key_groups[0]); g++)
+		for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
+			if (strcmp(key_groups[g][k], key) == 0)
+				goto group;
+	return (given & config_key_bit(key)) != 0;
+group:
+	for (k = 0; k < 4 && key_groups[g][k] != NULL; k++)
+		if (given & config_key_bit(key_groups[g][k]))
+			return true;
+	return false;
+}
+
+/*
+ * See allowsync.h.  Fill in so's preset: each of its keys that so does not set itself (a
+ * value inherited from the defaults gives way).  Returns AS_OK or the
+ * error of a key, which would be a bug in the table.
+ */
+enum as_status
+preset_apply(struct config *cfg, struct source_opts *so)
+{
+	char lines[MAX_PRESET_KEYS][MAX_PRESET_LINE], *eq;
+	struct config_origin o = { .so = so };
+	uint64_t given = so->given;
+	size_t i, n;
+	enum as_status rc;
+
+	if (so->preset == NULL)
+		return AS_OK;
+	n = preset_keys(so->preset, lines, MAX_PRESET_KEYS);
+	for (i = 0; i < n; i++) {
+		if ((eq = strchr(lines[i], '=')) == NULL)
+			return AS_ESOFTWARE;
+		*eq = '\0';
+		if (key_in(given, lines[i]))
+			continue;
+		if ((rc = config_set(cfg, &o, lines[i], eq + 1)) != AS_OK)
+			return rc;
+	}
+	return AS_OK;
+}

@@ -280,7 +280,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		if (st == AS_ETEMPFAIL)
 			continue;	/* the dump raced a commit */
 		if (st == AS_OK && commit)
-			st = nftset_writable(ns, &tgt);
+			st = nftset_writable(&found, &tgt);
 		if (st != AS_OK)
 			goto out;
 		kernel_plan(rep, &found);

@@ -159,7 +159,22 @@ test_bad_lines(void **state)
 		"bogus = 1\n",
 		"locale pl\n",
 		"= pl\n",
-		"[section]\n",
+		"[Section]\n",
+		"[section\n",
+		"[]\n",
+		"[-a]\n",
+		"[a b]\n",
+		"[a]\n[a]\n",
+		"[a]\nstate-dir = /tmp\n",
+		"[a]\nwait = 3\n",
+		"[a]\nmetrics-file = /tmp/m.prom\n",
+		"[a]\ncreate = yes\n",
+		"[a]\nbogus = 1\n",
+		"[a]\nurl-txt = https://example.com/a.txt\n",
+		"[a]\npreset = nosuchvendor\n",
+		"[a]\njson-path = a..b\n",
+		"[a]\ntimeout = 5\ntimeout = 6\n",
+		"[abcdefghijklmnopqrstuvwxyz0123456]\n",
 		"url = http://www.example.com/ips.json\n",
 		"url = ftp://example.com/ips.json\n",
 		"url = https://ex ample.com/ips.json\n",
@@ -648,6 +663,7 @@ static const struct {
 	{ "check", "yes", NULL },
 	{ "status", "yes", NULL },
 	{ "uninstall", "yes", NULL },
+	{ "section", "stripe", NULL },
 };
 
 /*
@@ -672,6 +688,9 @@ test_table_round_trip(void **state)
 		if (flags & KEY_CLI_ONLY || strcmp(key, "dry-run") == 0) {
 			/* An empty config file: /dev/null. */
 			snprintf(arg, sizeof(arg), "--%s", key);
+			if (strcmp(key, "section") == 0)
+				snprintf(arg, sizeof(arg), "--%s=%s", key,
+				    samples[j].set);
 			argv[0] = "allowsync";
 			argv[1] = arg;
 			argv[2] = strcmp(key, "config") == 0 ?
