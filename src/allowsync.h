@@ -42,7 +42,7 @@ struct cJSON;
 #define MAX_CONFIG_SIZE		(256 * 1024)	/* config file bytes */
 #define MAX_CONFIG_LINE		4096		/* one config line */
 #define MAX_SOURCES		64		/* url/domain/locale sources */
-#define MAX_SECTIONS		32		/* [name] sections of the config */
+#define MAX_SECTIONS		32		/* [name] sections */
 #define MAX_SECTION_NAME	32		/* bytes of a section name */
 #define MAX_STATIC		4096		/* static entries */
 #define MAX_URL_LEN		2048		/* any source URL */

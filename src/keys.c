@@ -723,10 +723,10 @@ url_ends(const char *url, const char *ext)
 }
 
 /*
- * See allowsync.h.  Decide the forms of each source of so from format and its URL: a text
- * list (format text, or auto and a .txt URL) has no JSON form; a .json
- * URL has the text form beside it unless url-txt names another; format
- * auto takes a .json URL for JSON and lets the body of any other decide.
+ * See allowsync.h.  A text list (format text, or auto and a .txt URL)
+ * has no JSON form; a .json URL has the text form beside it unless
+ * url-txt names another; format auto takes a .json URL for JSON and lets
+ * the body of any other decide.
  */
 enum as_status
 sources_finish(struct source_opts *so)
@@ -761,10 +761,9 @@ sources_finish(struct source_opts *so)
 }
 
 /*
- * See allowsync.h.  The CA file of so must be a regular file this user can open, or every
- * fetch fails later and the run exits 75 as if the vendor were down.
- * Returns AS_OK, or AS_ECONFIG after logging one line that names the
- * file and the config line or option it came from.
+ * See allowsync.h.  Without a usable CA file every fetch fails later and
+ * the run exits 75 as if the vendor were down.  The error names the file
+ * and the config line or option it came from.
  */
 enum as_status
 config_check_ca_file(const struct config *cfg, const struct source_opts *so)

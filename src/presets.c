@@ -145,9 +145,8 @@ group:
 }
 
 /*
- * See allowsync.h.  Fill in so's preset: each of its keys that so does not set itself (a
- * value inherited from the defaults gives way).  Returns AS_OK or the
- * error of a key, which would be a bug in the table.
+ * See allowsync.h.  A value inherited from the defaults gives way to the
+ * preset's.  An error would be a bug in the table.
  */
 enum as_status
 preset_apply(struct config *cfg, struct source_opts *so)
