@@ -606,6 +606,7 @@ bool	 result_parse(const char *, enum attempt_result *);
  * the last attempt in DIR/source-HASH.attempt (formats in README.md).
  */
 struct srcstate {
+	const char	*section;	/* its section's name; NULL: none */
 	bool		 present;	/* an accepted list is known */
 	bool		 unusable;	/* its file is there but was refused */
 	char		*url;		/* the source's JSON URL */
@@ -636,9 +637,10 @@ struct nft_target;
 
 void	 srcstate_free(struct srcstate *);
 /*
- * Load the state of the source with JSON URL url into *st, and the record
- * of its last attempt.  Entries are checked against pol again; a range
- * written twice is one entry, with its smallest miss.  A missing file
+ * Load the state of the source with JSON URL url in section (NULL: the
+ * config has no sections) into *st, and the record of its last attempt.
+ * Entries are checked against pol again; a range written twice is one
+ * entry, with its smallest miss.  A missing file
  * leaves st->present false; a corrupt or unreadable one logs one warning
  * and is treated as missing.  Corrupt: no "version 1" first, an unknown
  * key, a key other than entry and pending given twice, a bad value, a
@@ -647,8 +649,8 @@ void	 srcstate_free(struct srcstate *);
  * an accepted time.  In the attempt record, of a key given twice the
  * first value wins.
  */
-void	 state_load(const char *dir, const char *url, const struct policy *,
-	    struct srcstate *st);
+void	 state_load(const char *dir, const char *section, const char *url,
+	    const struct policy *, struct srcstate *st);
 /*
  * Write *st atomically (temporary file, fsync, rename, fsync of dir).
  * Returns AS_OK or AS_ESOFTWARE after logging.
@@ -656,18 +658,30 @@ void	 state_load(const char *dir, const char *url, const struct policy *,
 enum as_status state_save(const char *dir, const struct srcstate *st);
 /* Write the record of the last attempt for st atomically. */
 enum as_status state_save_attempt(const char *dir, const struct srcstate *st);
+/* A target and the list its sets hold, or are to hold. */
+struct nft_list {
+	const struct nft_target	*t;
+	const struct rangelist	*want;
+};
+
+/*
+ * A digest of the targets and lists l[0..n): the kernel record's and the
+ * include file's.
+ */
+uint64_t nft_lists_digest(const struct nft_list *l, size_t n);
 /*
  * Write DIR/allowsync.nft atomically: "add element" statements that put
- * want (normalised) into the sets of tgt.
+ * each list of l[0..n) (normalised) into the sets of its target, or for
+ * guard mode the whole table.
  */
-enum as_status state_write_include(const char *dir,
-	    const struct nft_target *tgt, const struct rangelist *want);
+enum as_status state_write_include(const char *dir, const struct nft_list *l,
+	    size_t n);
 /*
  * True when DIR/allowsync.nft is a file that state_write_include() wrote
- * for exactly tgt and want (its digest line says so).
+ * for exactly l[0..n) (its digest line says so).
  */
-bool	 state_include_current(const char *dir,
-	    const struct nft_target *tgt, const struct rangelist *want);
+bool	 state_include_current(const char *dir, const struct nft_list *l,
+	    size_t n);
 /*
  * What the last commit (or check) left in the kernel, DIR/kernel.state.
  * When the ruleset generation is still the recorded one, nobody has
@@ -680,15 +694,16 @@ struct kernel_record {
 	uint64_t	 netns_cookie;	/* SO_NETNS_COOKIE: unique per boot */
 	char		 target[5 * (MAX_NFT_NAME + 1)];	/* names */
 	uint32_t	 generation;
-	uint64_t	 digest;	/* rangelist_digest() of the contents */
+	uint64_t	 digest;	/* nft_lists_digest() of the contents */
 };
 
 /*
- * Fill rec with this boot, namespace and target (generation and digest
- * left 0).  Returns false when they cannot be read (a kernel older than
- * 5.14 has no namespace cookie): never skip then.
+ * Fill rec with this boot, namespace and the targets of l[0..n), n > 0
+ * (generation and digest left 0).  Returns false when they cannot be read
+ * (a kernel older than 5.14 has no namespace cookie): never skip then.
  */
-bool	 kernel_record_here(const struct nft_target *, struct kernel_record *);
+bool	 kernel_record_here(const struct nft_list *l, size_t n,
+	    struct kernel_record *);
 /*
  * Load DIR/kernel.state; false when it is absent or unreadable, or when a
  * key is missing, given twice or unknown, or a value is bad.
@@ -869,104 +884,8 @@ enum as_status nftset_writable(const struct nft_found *,
 
 #include "config.h"
 
-/* --------------------------------------------------------------- report.c */
+/* ------------------------- report.c, metrics.c, refresh.c, run.c, sync.c */
 
-/* What happened to one source this run, for the report. */
-struct source_result {
-	const struct source	*src;
-	enum as_status		 status;	/* OK, ETEMPFAIL, EDATA */
-	enum form		 document;	/* of the list used; or NONE */
-	bool			 not_modified;	/* answered 304 */
-	bool			 cached;	/* the cached list stood in */
-	time_t			 accepted;	/* of the list used; 0: none */
-	size_t			 entries;	/* entries contributed */
-	char			*error;		/* escaped reason or NULL */
-	/*
-	 * The JSON form parsed but an entry broke the grammar or the
-	 * policy: why (escaped), even when the text form was applied.
-	 */
-	char			*json_rejected;
-	/*
-	 * Per form (JSON, text): its document was refused.  A JSON form
-	 * that does not parse while a text form stands by is a fallback,
-	 * not a refusal.
-	 */
-	bool			 rejected[2];
-};
-
-/* Everything a run found and did, filled in by sync.c. */
-struct run_report {
-	const struct config	*cfg;
-	struct source_result	*results;
-	size_t			 nresults;
-	struct rangelist	 want;		/* desired contents */
-	struct rangelist	 have;		/* kernel contents read */
-	struct plan		 plan;
-	bool			 planned;	/* have and plan are valid */
-	bool			 create_table;	/* dry run: would be created */
-	char			 guard_why[96];	/* plan.rebuild: why */
-	bool			 create_set[2];	/* IPv4, IPv6 set, likewise */
-	bool			 unchanged;	/* kernel record still held */
-	size_t			 old_entries;	/* entries accepted before */
-	size_t			 removing;	/* of those, not covered */
-	size_t			 held;		/* removals held back */
-	const char		*outcome;	/* "applied", ... */
-	int			 exit_code;
-	uint32_t		 gen_before;
-	uint32_t		 gen_after;
-};
-
-void	 run_report_init(struct run_report *, const struct config *);
-void	 run_report_free(struct run_report *);
-/* Print the plan lines ("+ 1.2.3.4", "- 5.6.0.0/16") and a summary. */
-void	 report_text(const struct run_report *);
-/* Print the whole run as one JSON object on stdout. */
-void	 report_json(const struct run_report *);
-
-/* -------------------------------------------------------------- metrics.c */
-
-/*
- * Write the metrics of the run in rep (a sync, a --restore or a --check,
- * as cfg says) to cfg->metrics_file in the Prometheus textfile format,
- * atomically, together with the last block of the other two modes (kept
- * in the state directory).  Returns AS_OK or AS_ECANTCREAT after
- * logging; a failure never changes the exit code.
- */
-enum as_status metrics_write(const struct config *,
-	    const struct run_report *);
-
-/* -------------------------------------------------------------- refresh.c */
-
-/*
- * Refresh one source src of the section so.  old is its saved state; cur
- * receives the state to save after a successful apply; res what
- * happened.  A source that fails keeps its cached list in cur.
- */
-void	 refresh_source(const struct source_opts *so,
-	    const struct source *src, const struct srcstate *old,
-	    struct srcstate *cur, struct source_result *res, time_t now);
-
-/* ----------------------------------------------------------------- sync.c */
-
-/*
- * The modes.  Each returns an as_status for main.c to map, fills rep for
- * the report, and logs its own errors.
- *
- * sync_run: fetch every source, age and guard the entries, apply, save
- * the state and the include file.  restore_run: apply the saved lists
- * without the network.  check_run: compare the kernel with the saved
- * lists (AS_EDRIFT when they differ).  status_run: print what is saved
- * and the kernel set sizes.
- */
-enum as_status sync_run(const struct config *, struct run_report *);
-enum as_status restore_run(const struct config *, struct run_report *);
-enum as_status check_run(const struct config *, struct run_report *);
-enum as_status status_run(const struct config *);
-/*
- * uninstall_run: delete guard mode's table (inet guard-table) in one
- * transaction and the include file; the cached lists stay.  AS_OK also
- * when there was nothing to delete.
- */
-enum as_status uninstall_run(const struct config *);
+#include "run.h"
 
 #endif /* ALLOWSYNC_H */

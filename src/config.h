@@ -219,6 +219,9 @@ enum as_status key_set_dry_run(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_dry_run(const struct config *, const struct source_opts *,
 	    const char *key, char *buf, size_t bufsz);
+/* The guard ports ports[0..n) as guard-ports writes them, into buf. */
+void	 guard_ports_text(const struct guard_port *ports, size_t n,
+	    char *buf, size_t bufsz);
 enum as_status key_set_guard_ports(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_guard_ports(const struct config *, const struct source_opts *,

@@ -694,23 +694,32 @@ key_set_guard_ports(struct config *cfg, struct config_origin *o,
 
 /* See allowsync.h. */
 void
+guard_ports_text(const struct guard_port *ports, size_t n, char *buf,
+    size_t bufsz)
+{
+	const struct guard_port *gp;
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len < bufsz; i++) {
+		gp = &ports[i];
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s%s/%u",
+		    i ? "," : "", gp->proto == IPPROTO_TCP ? "tcp" : "udp",
+		    gp->lo);
+		if (gp->hi != gp->lo && len < bufsz)
+			len += (size_t)snprintf(buf + len, bufsz - len, "-%u",
+			    gp->hi);
+	}
+}
+
+/* See allowsync.h. */
+void
 key_get_guard_ports(const struct config *cfg, const struct source_opts *so,
     const char *key, char *buf, size_t bufsz)
 {
-	const struct guard_port *gp;
-	size_t i, n = 0;
-
 	(void)cfg;
 	(void)key;
-	buf[0] = '\0';
-	for (i = 0; i < so->nports && n < bufsz; i++) {
-		gp = &so->ports[i];
-		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s/%u", i ? "," :
-		    "", gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
-		if (gp->hi != gp->lo && n < bufsz)
-			n += (size_t)snprintf(buf + n, bufsz - n, "-%u",
-			    gp->hi);
-	}
+	guard_ports_text(so->ports, so->nports, buf, bufsz);
 }
 
 /* True when url ends in ext. */

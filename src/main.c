@@ -54,6 +54,7 @@ main(int argc, char *argv[])
 
 	log_init(LOG_LVL_NOTICE);
 	run_report_init(&rep, &cfg);
+	rep.exit_of = exit_code;
 	if ((st = config_load(argc, argv, &cfg)) != AS_OK)
 		goto done;
 	loaded = true;
@@ -72,18 +73,11 @@ main(int argc, char *argv[])
 	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
 	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
 	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
-	/* WIP (issue 13): the runs do not go through sections yet. */
-	if (cfg.nsections > 0) {
-		log_err("%s: [sections] are read but not run by this build yet",
-		    cfg.config_file);
-		st = AS_ECONFIG;
-		goto done;
-	}
 	if (cfg.uninstall) {
 		st = uninstall_run(&cfg);
 		goto done;
 	}
-	if (cfg.src.nsources == 0) {
+	if (cfg.nsections == 0 && cfg.src.nsources == 0) {
 		log_err("no source configured: choose one with --locale CC "
 		    "(e.g. --locale pl), --domain DOMAIN or --url URL, or the "
 		    "same keys in %s", cfg.config_file);

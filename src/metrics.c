@@ -144,82 +144,182 @@ header(FILE *f, const char *name, const char *type, const char *help)
 	    help, name, type);
 }
 
-/* One sample per enabled family: value4 and value6. */
-static void
-per_family(FILE *f, const struct config *cfg, const char *name,
-    size_t value4, size_t value6)
+/* What per_target() prints for a target and a family. */
+enum target_value {
+	TV_WANT,	/* ranges wanted */
+	TV_ADD,		/* ranges added */
+	TV_DEL,		/* ranges and other elements removed */
+};
+
+/* The value v of target rt in family af. */
+static size_t
+target_value(const struct run_target *rt, enum target_value v, int af)
 {
-	if (cfg->src.set4[0] != '\0')
-		fprintf(f, "allowsync_%s{family=\"ipv4\",set=\"%s\"} %zu\n",
-		    name, cfg->src.set4, value4);
-	if (cfg->src.set6[0] != '\0')
-		fprintf(f, "allowsync_%s{family=\"ipv6\",set=\"%s\"} %zu\n",
-		    name, cfg->src.set6, value6);
+	const struct plan *p = &rt->plan;
+
+	switch (v) {
+	case TV_WANT:
+		return af == 4 ? rt->want.n4 : rt->want.n6;
+	case TV_ADD:
+		return !rt->planned ? 0 : af == 4 ? p->add.n4 : p->add.n6;
+	case TV_DEL:
+		return !rt->planned ? 0 : (af == 4 ? p->del.n4 : p->del.n6) +
+		    plan_odd_count(p, af);
+	}
+	return 0;
 }
 
-/* The ranges a report's plan removes in family af, odd elements too. */
-static size_t
-removals(const struct run_report *r, int af)
+/*
+ * One sample per set of every target a selected section fills.  Without
+ * sections the labels are family and set, as before sections; with them,
+ * the table too.
+ */
+static void
+per_target(FILE *f, const struct run_report *r, const char *name,
+    enum target_value v)
 {
-	if (!r->planned)
-		return 0;
-	return (af == 4 ? r->plan.del.n4 : r->plan.del.n6) +
-	    plan_odd_count(&r->plan, af);
+	const struct run_target *rt;
+	const char *set;
+	size_t k;
+	int af;
+
+	for (k = 0; k < r->ntargets; k++) {
+		rt = &r->targets[k];
+		if (!rt->touched)
+			continue;
+		for (af = 4; af <= 6; af += 2) {
+			if ((set = af == 4 ? rt->tgt.set4 : rt->tgt.set6)[0] ==
+			    '\0')
+				continue;
+			fprintf(f, "allowsync_%s{family=\"ipv%d\"", name, af);
+			if (r->cfg->nsections > 0) {
+				fputs(",table=\"", f);
+				print_label(f, rt->tgt.table);
+				fputc('"', f);
+			}
+			fputs(",set=\"", f);
+			print_label(f, set);
+			fprintf(f, "\"} %zu\n", target_value(rt, v, af));
+		}
+	}
 }
+
+/* The labels of a source's samples: its section (if any) and URL. */
+static void
+source_labels(FILE *f, const struct run_section *sec,
+    const struct source_result *sr)
+{
+	if (sec->so->name != NULL) {
+		fputs("section=\"", f);
+		print_label(f, sec->so->name);
+		fputs("\",", f);
+	}
+	fputs("source=\"", f);
+	print_label(f, sr->src->url);
+	fputc('"', f);
+}
+
+/* The selected sections' sources, one by one: sec, sr for each. */
+#define FOR_SOURCES(r, i, j, sec, sr)					\
+	for ((i) = 0; (i) < (r)->nsections; (i)++)			\
+		for ((sec) = &(r)->sections[i], (j) = 0;		\
+		    (sec)->so->selected && (j) < (sec)->so->nsources &&	\
+		    ((sr) = &(sec)->results[j]) != NULL; (j)++)
 
 /* The per-source lines of a sync's block. */
 static void
 fill_sources(FILE *f, const struct run_report *r, time_t now)
 {
+	const struct run_section *sec;
 	const struct source_result *sr;
-	size_t i;
+	size_t i, j;
 	int form;
 
 	header(f, "source_up", "gauge",
 	    "1 when the source was refreshed (200 or 304) by the last sync.");
-	for (i = 0; i < r->nresults; i++) {
-		sr = &r->results[i];
-		fputs("allowsync_source_up{source=\"", f);
-		print_label(f, sr->src->url);
-		fprintf(f, "\"} %d\n", sr->status == AS_OK);
+	FOR_SOURCES(r, i, j, sec, sr) {
+		fputs("allowsync_source_up{", f);
+		source_labels(f, sec, sr);
+		fprintf(f, "} %d\n", sr->status == AS_OK);
 	}
 	header(f, "source_rejected", "gauge",
 	    "1 when the last sync refused the document of that form (the "
 	    "JSON form even when the text form was applied).");
-	for (i = 0; i < r->nresults; i++) {
-		sr = &r->results[i];
+	FOR_SOURCES(r, i, j, sec, sr)
 		for (form = 0; form < 2; form++) {
 			if (form == 0 ? sr->src->text_only :
 			    sr->src->url_txt == NULL)
 				continue;
-			fputs("allowsync_source_rejected{source=\"", f);
-			print_label(f, sr->src->url);
-			fprintf(f, "\",document=\"%s\"} %d\n",
+			fputs("allowsync_source_rejected{", f);
+			source_labels(f, sec, sr);
+			fprintf(f, ",document=\"%s\"} %d\n",
 			    form == 0 ? "json" : "text", sr->rejected[form]);
 		}
-	}
 	header(f, "source_age_seconds", "gauge",
 	    "Age of the list each source contributed (cached or fresh), at "
 	    "the last sync.");
-	for (i = 0; i < r->nresults; i++) {
-		sr = &r->results[i];
+	FOR_SOURCES(r, i, j, sec, sr) {
 		if (sr->accepted == 0)
 			continue;
-		fputs("allowsync_source_age_seconds{source=\"", f);
-		print_label(f, sr->src->url);
-		fprintf(f, "\"} %lld\n", (long long)(now - sr->accepted));
+		fputs("allowsync_source_age_seconds{", f);
+		source_labels(f, sec, sr);
+		fprintf(f, "} %lld\n", (long long)(now - sr->accepted));
 	}
 	header(f, "source_document", "gauge",
 	    "The document each source's list came from (json or text).");
-	for (i = 0; i < r->nresults; i++) {
-		sr = &r->results[i];
+	FOR_SOURCES(r, i, j, sec, sr) {
 		if (sr->document == FORM_NONE)
 			continue;
-		fputs("allowsync_source_document{source=\"", f);
-		print_label(f, sr->src->url);
-		fprintf(f, "\",document=\"%s\"} 1\n",
+		fputs("allowsync_source_document{", f);
+		source_labels(f, sec, sr);
+		fprintf(f, ",document=\"%s\"} 1\n",
 		    form_name(sr->document));
 	}
+}
+
+/* The per-section lines of a sync's block, in a file with sections. */
+static void
+fill_sections(FILE *f, const struct run_report *r)
+{
+	const struct run_section *sec;
+	size_t i;
+
+	if (r->cfg->nsections == 0)
+		return;
+	header(f, "section_exit_code", "gauge",
+	    "The exit status the last sync would have had for that section "
+	    "alone.");
+	for (i = 0; i < r->nsections; i++) {
+		sec = &r->sections[i];
+		if (!sec->so->selected)
+			continue;
+		fputs("allowsync_section_exit_code{section=\"", f);
+		print_label(f, sec->so->name);
+		fprintf(f, "\"} %d\n", r->exit_of != NULL ?
+		    r->exit_of(sec->status) : 0);
+	}
+	header(f, "section_removals_held", "gauge",
+	    "Entries of that section whose removal the shrink guard held "
+	    "back.");
+	for (i = 0; i < r->nsections; i++) {
+		sec = &r->sections[i];
+		if (!sec->so->selected)
+			continue;
+		fputs("allowsync_section_removals_held{section=\"", f);
+		print_label(f, sec->so->name);
+		fprintf(f, "\"} %zu\n", sec->held);
+	}
+}
+
+/* Entries whose removal the shrink guard held back, in all sections. */
+static size_t
+held_total(const struct run_report *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nsections; i++)
+		n += r->sections[i].held;
+	return n;
 }
 
 /* A sync's block. */
@@ -227,8 +327,6 @@ static void
 fill_sync(FILE *f, const struct run_report *r, time_t now,
     time_t last_success)
 {
-	const struct config *cfg = r->cfg;
-
 	header(f, "last_run_timestamp_seconds", "gauge",
 	    "Time the last sync ended.");
 	fprintf(f, "allowsync_last_run_timestamp_seconds %lld\n",
@@ -240,16 +338,16 @@ fill_sync(FILE *f, const struct run_report *r, time_t now,
 	fprintf(f, "allowsync_exit_code %d\n", r->exit_code);
 	header(f, "set_ranges", "gauge",
 	    "Ranges the last sync wanted in each set.");
-	per_family(f, cfg, "set_ranges", r->want.n4, r->want.n6);
+	per_target(f, r, "set_ranges", TV_WANT);
 	header(f, "additions", "gauge", "Ranges the last sync added.");
-	per_family(f, cfg, "additions", r->planned ? r->plan.add.n4 : 0,
-	    r->planned ? r->plan.add.n6 : 0);
+	per_target(f, r, "additions", TV_ADD);
 	header(f, "removals", "gauge", "Ranges the last sync removed.");
-	per_family(f, cfg, "removals", removals(r, 4), removals(r, 6));
+	per_target(f, r, "removals", TV_DEL);
 	header(f, "removals_held", "gauge",
 	    "Entries whose removal the shrink guard held back.");
-	fprintf(f, "allowsync_removals_held %zu\n", r->held);
+	fprintf(f, "allowsync_removals_held %zu\n", held_total(r));
 	fill_sources(f, r, now);
+	fill_sections(f, r);
 }
 
 /* A restore's block. */
@@ -265,8 +363,19 @@ fill_restore(FILE *f, const struct run_report *r, time_t now)
 	fprintf(f, "allowsync_restore_exit_code %d\n", r->exit_code);
 	header(f, "restore_additions", "gauge",
 	    "Ranges the last --restore put back.");
-	per_family(f, r->cfg, "restore_additions",
-	    r->planned ? r->plan.add.n4 : 0, r->planned ? r->plan.add.n6 : 0);
+	per_target(f, r, "restore_additions", TV_ADD);
+}
+
+/* True when the plan of some target changes something. */
+static bool
+drifted(const struct run_report *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->ntargets; k++)
+		if (r->targets[k].planned && !plan_empty(&r->targets[k].plan))
+			return true;
+	return false;
 }
 
 /* A check's block. */
@@ -283,17 +392,14 @@ fill_check(FILE *f, const struct run_report *r, time_t now)
 	header(f, "drift", "gauge",
 	    "1 when the last --check found the sets differ from the saved "
 	    "lists.");
-	fprintf(f, "allowsync_drift %d\n", r->planned &&
-	    !plan_empty(&r->plan));
+	fprintf(f, "allowsync_drift %d\n", drifted(r));
 	header(f, "drift_missing_ranges", "gauge",
 	    "Ranges of the saved lists the sets lacked at the last --check.");
-	per_family(f, r->cfg, "drift_missing_ranges",
-	    r->planned ? r->plan.add.n4 : 0, r->planned ? r->plan.add.n6 : 0);
+	per_target(f, r, "drift_missing_ranges", TV_ADD);
 	header(f, "drift_extra_ranges", "gauge",
 	    "Elements the sets held beyond the saved lists at the last "
 	    "--check.");
-	per_family(f, r->cfg, "drift_extra_ranges", removals(r, 4),
-	    removals(r, 6));
+	per_target(f, r, "drift_extra_ranges", TV_DEL);
 }
 
 /* Print the blocks, in mode order; returns <0 on a write error. */

@@ -17,9 +17,6 @@ run_report_init(struct run_report *rep, const struct config *cfg)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->cfg = cfg;
-	rangelist_init(&rep->want);
-	rangelist_init(&rep->have);
-	plan_init(&rep->plan);
 	rep->outcome = "failed";
 }
 
@@ -27,16 +24,7 @@ run_report_init(struct run_report *rep, const struct config *cfg)
 void
 run_report_free(struct run_report *rep)
 {
-	size_t i;
-
-	for (i = 0; i < rep->nresults; i++) {
-		free(rep->results[i].error);
-		free(rep->results[i].json_rejected);
-	}
-	free(rep->results);
-	rangelist_free(&rep->want);
-	rangelist_free(&rep->have);
-	plan_free(&rep->plan);
+	run_free(rep);
 }
 
 /* Print one family's ranges, each line prefixed with sign. */
@@ -61,18 +49,18 @@ print_ranges(char sign, const struct rangelist *rl)
  * "+ set ..." lines.
  */
 static void
-print_creates(const struct run_report *r)
+print_creates(const struct run_target *rt)
 {
-	const struct config *cfg = r->cfg;
+	const struct nft_target *t = &rt->tgt;
 
-	if (r->create_table)
-		printf("+ table %s %s\n", cfg->src.family, cfg->src.table);
-	if (r->create_set[0])
+	if (rt->create_table)
+		printf("+ table %s %s\n", t->family, t->table);
+	if (rt->create_set[0])
 		printf("+ set %s %s %s { type ipv4_addr; flags interval; }\n",
-		    cfg->src.family, cfg->src.table, cfg->src.set4);
-	if (r->create_set[1])
+		    t->family, t->table, t->set4);
+	if (rt->create_set[1])
 		printf("+ set %s %s %s { type ipv6_addr; flags interval; }\n",
-		    cfg->src.family, cfg->src.table, cfg->src.set6);
+		    t->family, t->table, t->set6);
 }
 
 /*
@@ -80,69 +68,95 @@ print_creates(const struct run_report *r)
  * was missing, "~ table ... (why)" when it was not ours any more.
  */
 static void
-print_rebuild(const struct run_report *r)
+print_rebuild(const struct run_target *rt)
 {
-	const struct config *cfg = r->cfg;
 	char ports[256];
 
-	if (!r->plan.rebuild)
+	if (!rt->plan.rebuild)
 		return;
-	key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
-	    sizeof(ports));
-	if (r->plan.drop_table)
+	guard_ports_text(rt->ports, rt->tgt.nports, ports, sizeof(ports));
+	if (rt->plan.drop_table)
 		printf("~ table inet %s made again (%s): guard chain for %s\n",
-		    cfg->src.table, r->guard_why, ports);
+		    rt->tgt.table, rt->guard_why, ports);
 	else
 		printf("+ table inet %s: guard chain for %s\n",
-		    cfg->src.table, ports);
+		    rt->tgt.table, ports);
 }
 
 /* Print the odd elements the plan deletes: "- * (set NAME)". */
 static void
-print_odd(const struct run_report *r)
+print_odd(const struct run_target *rt)
 {
-	const struct plan *p = &r->plan;
+	const struct plan *p = &rt->plan;
 	char buf[RANGE_STRLEN + 64];
 	size_t i;
 
 	for (i = 0; i < p->nodd; i++)
 		printf("- %s (set %s)\n",
 		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
-		    p->odd[i].af == 4 ? r->cfg->src.set4 : r->cfg->src.set6);
+		    p->odd[i].af == 4 ? rt->tgt.set4 : rt->tgt.set6);
 }
 
-/* See allowsync.h.  Prints nothing with --quiet. */
+/* Removals the shrink guard held back in the sections of target k. */
+static size_t
+held_of(const struct run_report *r, size_t k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nsections; i++)
+		if (r->sections[i].target == k)
+			n += r->sections[i].held;
+	return n;
+}
+
+/* The plan lines and the summary line of target k. */
+static void
+report_target(const struct run_report *r, size_t k)
+{
+	const struct run_target *rt = &r->targets[k];
+	const struct nft_target *t = &rt->tgt;
+	size_t held = held_of(r, k);
+
+	print_creates(rt);
+	print_rebuild(rt);
+	print_odd(rt);
+	print_ranges('-', &rt->plan.del);
+	/* A table made again gets its whole list, which it may have held. */
+	if (rt->plan.drop_table)
+		printf("+ %zu ranges, the whole list\n", rt->plan.add.n4 +
+		    rt->plan.add.n6);
+	else
+		print_ranges('+', &rt->plan.add);
+	printf("%s %s:", t->family, t->table);
+	if (t->set4[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", t->set4, rt->want.n4,
+		    rt->plan.add.n4,
+		    rt->plan.del.n4 + plan_odd_count(&rt->plan, 4));
+	if (t->set6[0] != '\0')
+		printf(" %s %zu ranges (+%zu -%zu)", t->set6, rt->want.n6,
+		    rt->plan.add.n6,
+		    rt->plan.del.n6 + plan_odd_count(&rt->plan, 6));
+	printf(": %s", r->outcome);
+	if (held > 0)
+		printf("; %zu removals held back (--force applies them)",
+		    held);
+	printf("\n");
+}
+
+/*
+ * See allowsync.h.  Prints nothing with --quiet.  A target that was not
+ * read (no list, or no selected section fills it) has no lines.
+ */
 void
 report_text(const struct run_report *r)
 {
-	const struct config *cfg = r->cfg;
+	size_t k;
 
-	if (cfg->verbosity < 0 || !r->planned)
+	if (r->cfg->verbosity < 0 || !r->planned)
 		return;
-	print_creates(r);
-	print_rebuild(r);
-	print_odd(r);
-	print_ranges('-', &r->plan.del);
-	/* A table made again gets its whole list, which it may have held. */
-	if (r->plan.drop_table)
-		printf("+ %zu ranges, the whole list\n", r->plan.add.n4 +
-		    r->plan.add.n6);
-	else
-		print_ranges('+', &r->plan.add);
-	printf("%s %s:", cfg->src.family, cfg->src.table);
-	if (cfg->src.set4[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set4, r->want.n4,
-		    r->plan.add.n4,
-		    r->plan.del.n4 + plan_odd_count(&r->plan, 4));
-	if (cfg->src.set6[0] != '\0')
-		printf(" %s %zu ranges (+%zu -%zu)", cfg->src.set6, r->want.n6,
-		    r->plan.add.n6,
-		    r->plan.del.n6 + plan_odd_count(&r->plan, 6));
-	printf(": %s", r->outcome);
-	if (r->held > 0)
-		printf("; %zu removals held back (--force applies them)",
-		    r->held);
-	printf("\n");
+	for (k = 0; k < r->ntargets; k++)
+		if (r->targets[k].planned)
+			report_target(r, k);
 	fflush(stdout);
 }
 
@@ -176,24 +190,25 @@ json_ranges(const struct rangelist *rl, const struct plan *p, int family)
 	return a;
 }
 
-/* The object describing one set. */
+/* The object describing one set of target rt. */
 static cJSON *
-json_set(const struct run_report *r, const char *name, int family)
+json_set(const struct run_target *rt, const char *name, int family)
 {
 	cJSON *o = cJSON_CreateObject();
+	bool p = rt->planned;
 
 	cJSON_AddStringToObject(o, "set", name);
 	cJSON_AddNumberToObject(o, "desired", (double)(family == 4 ?
-	    r->want.n4 : r->want.n6));
-	if (r->planned)
+	    rt->want.n4 : rt->want.n6));
+	if (p)
 		cJSON_AddNumberToObject(o, "current", (double)(family == 4 ?
-		    r->have.n4 : r->have.n6));
+		    rt->have.n4 : rt->have.n6));
 	cJSON_AddItemToObject(o, "add",
-	    json_ranges(r->planned ? &r->plan.add : NULL, NULL, family));
+	    json_ranges(p ? &rt->plan.add : NULL, NULL, family));
 	cJSON_AddItemToObject(o, "remove",
-	    json_ranges(r->planned ? &r->plan.del : NULL,
-	    r->planned ? &r->plan : NULL, family));
-	if (family == 4 ? r->create_set[0] : r->create_set[1])
+	    json_ranges(p ? &rt->plan.del : NULL, p ? &rt->plan : NULL,
+	    family));
+	if (family == 4 ? rt->create_set[0] : rt->create_set[1])
 		cJSON_AddBoolToObject(o, "create", true);
 	return o;
 }
@@ -203,75 +218,147 @@ json_set(const struct run_report *r, const char *name, int family)
  * run made it (again), and why.
  */
 static void
-json_guard_mode(cJSON *root, const struct run_report *r)
+json_guard_mode(cJSON *root, const struct run_target *rt)
 {
 	cJSON *o = cJSON_AddObjectToObject(root, "guard_mode");
 	char ports[256];
 
-	key_get_guard_ports(r->cfg, &r->cfg->src, "guard-ports", ports,
-	    sizeof(ports));
-	cJSON_AddStringToObject(o, "table", r->cfg->src.table);
+	guard_ports_text(rt->ports, rt->tgt.nports, ports, sizeof(ports));
+	cJSON_AddStringToObject(o, "table", rt->tgt.table);
 	cJSON_AddStringToObject(o, "ports", ports);
-	cJSON_AddBoolToObject(o, "made", r->planned && r->plan.rebuild);
-	if (r->planned && r->plan.drop_table)
-		cJSON_AddStringToObject(o, "why", r->guard_why);
+	cJSON_AddBoolToObject(o, "made", rt->planned && rt->plan.rebuild);
+	if (rt->planned && rt->plan.drop_table)
+		cJSON_AddStringToObject(o, "why", rt->guard_why);
 }
 
-/* See allowsync.h.  Never fails: cJSON allocation failure aborts. */
+/*
+ * A target's part: "target" (family, table), "ipv4" and "ipv6", and
+ * "guard_mode", into o.
+ */
+static void
+json_target(cJSON *o, const struct run_target *rt)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "target");
+
+	cJSON_AddStringToObject(t, "family", rt->tgt.family);
+	cJSON_AddStringToObject(t, "table", rt->tgt.table);
+	if (rt->create_table)
+		cJSON_AddBoolToObject(t, "create", true);
+	if (rt->skip && rt->touched)
+		cJSON_AddBoolToObject(t, "left_unchanged", true);
+	if (rt->tgt.set4[0] != '\0')
+		cJSON_AddItemToObject(o, "ipv4", json_set(rt, rt->tgt.set4, 4));
+	if (rt->tgt.set6[0] != '\0')
+		cJSON_AddItemToObject(o, "ipv6", json_set(rt, rt->tgt.set6, 6));
+	if (rt->tgt.nports > 0)
+		json_guard_mode(o, rt);
+}
+
+/* One source's object. */
+static cJSON *
+json_source(const struct run_section *sec, const struct source_result *sr)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (sec->so->name != NULL)
+		cJSON_AddStringToObject(o, "section", sec->so->name);
+	cJSON_AddStringToObject(o, "name", sr->src->name);
+	cJSON_AddStringToObject(o, "url", sr->src->url);
+	if (sr->document != FORM_NONE)
+		cJSON_AddStringToObject(o, "document",
+		    form_name(sr->document));
+	else
+		cJSON_AddNullToObject(o, "document");
+	cJSON_AddStringToObject(o, "status", sr->status == AS_OK ? "ok" :
+	    sr->status == AS_EDATA ? "rejected" : "failed");
+	cJSON_AddBoolToObject(o, "not_modified", sr->not_modified);
+	cJSON_AddBoolToObject(o, "cached", sr->cached);
+	cJSON_AddNumberToObject(o, "entries", (double)sr->entries);
+	if (sr->error != NULL)
+		cJSON_AddStringToObject(o, "error", sr->error);
+	if (sr->json_rejected != NULL)
+		cJSON_AddStringToObject(o, "json_rejected", sr->json_rejected);
+	return o;
+}
+
+/* The shrink guard's counts of a section, or of all (sec NULL). */
+static void
+json_guard(cJSON *root, const struct run_report *r,
+    const struct run_section *sec)
+{
+	cJSON *o = cJSON_AddObjectToObject(root, "guard");
+	size_t i, before = 0, removing = 0, held = 0;
+
+	for (i = 0; i < r->nsections; i++)
+		if (sec == NULL || sec == &r->sections[i]) {
+			before += r->sections[i].old_entries;
+			removing += r->sections[i].removing;
+			held += r->sections[i].held;
+		}
+	cJSON_AddNumberToObject(o, "entries_before", (double)before);
+	cJSON_AddNumberToObject(o, "removing", (double)removing);
+	cJSON_AddNumberToObject(o, "held", (double)held);
+}
+
+/* In a file with sections: "sections" and "targets", all of them. */
+static void
+json_sections(cJSON *root, const struct run_report *r)
+{
+	const struct run_section *sec;
+	cJSON *arr, *o;
+	size_t i;
+
+	arr = cJSON_AddArrayToObject(root, "sections");
+	for (i = 0; i < r->nsections; i++) {
+		sec = &r->sections[i];
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", sec->so->name);
+		cJSON_AddBoolToObject(o, "selected", sec->so->selected);
+		if (sec->so->selected && r->exit_of != NULL)
+			cJSON_AddNumberToObject(o, "exit_code",
+			    r->exit_of(sec->status));
+		cJSON_AddNumberToObject(o, "target", (double)sec->target);
+		json_guard(o, r, sec);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(root, "targets");
+	for (i = 0; i < r->ntargets; i++) {
+		o = cJSON_CreateObject();
+		json_target(o, &r->targets[i]);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+/*
+ * See allowsync.h.  Never fails: cJSON allocation failure aborts.  The
+ * top-level target, ipv4, ipv6 and guard_mode are the first target's.
+ */
 void
 report_json(const struct run_report *r)
 {
 	const struct config *cfg = r->cfg;
-	const struct source_result *sr;
+	const struct run_section *sec;
 	cJSON *root, *arr, *o;
 	char *text;
-	size_t i;
+	size_t i, j;
 
 	root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "version", ALLOWSYNC_VERSION);
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	cJSON_AddStringToObject(root, "result", r->outcome);
 	cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
-	o = cJSON_AddObjectToObject(root, "target");
-	cJSON_AddStringToObject(o, "family", cfg->src.family);
-	cJSON_AddStringToObject(o, "table", cfg->src.table);
-	if (r->create_table)
-		cJSON_AddBoolToObject(o, "create", true);
+	if (r->ntargets > 0)
+		json_target(root, &r->targets[0]);
 	arr = cJSON_AddArrayToObject(root, "sources");
-	for (i = 0; i < r->nresults; i++) {
-		sr = &r->results[i];
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", sr->src->name);
-		cJSON_AddStringToObject(o, "url", sr->src->url);
-		if (sr->document != FORM_NONE)
-			cJSON_AddStringToObject(o, "document",
-			    form_name(sr->document));
-		else
-			cJSON_AddNullToObject(o, "document");
-		cJSON_AddStringToObject(o, "status", sr->status == AS_OK ?
-		    "ok" : sr->status == AS_EDATA ? "rejected" : "failed");
-		cJSON_AddBoolToObject(o, "not_modified", sr->not_modified);
-		cJSON_AddBoolToObject(o, "cached", sr->cached);
-		cJSON_AddNumberToObject(o, "entries", (double)sr->entries);
-		if (sr->error != NULL)
-			cJSON_AddStringToObject(o, "error", sr->error);
-		if (sr->json_rejected != NULL)
-			cJSON_AddStringToObject(o, "json_rejected",
-			    sr->json_rejected);
-		cJSON_AddItemToArray(arr, o);
+	for (i = 0; i < r->nsections; i++) {
+		sec = &r->sections[i];
+		for (j = 0; sec->so->selected && j < sec->so->nsources; j++)
+			cJSON_AddItemToArray(arr, json_source(sec,
+			    &sec->results[j]));
 	}
-	if (cfg->src.set4[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv4",
-		    json_set(r, cfg->src.set4, 4));
-	if (cfg->src.set6[0] != '\0')
-		cJSON_AddItemToObject(root, "ipv6",
-		    json_set(r, cfg->src.set6, 6));
-	if (cfg->src.nports > 0)
-		json_guard_mode(root, r);
-	o = cJSON_AddObjectToObject(root, "guard");
-	cJSON_AddNumberToObject(o, "entries_before", (double)r->old_entries);
-	cJSON_AddNumberToObject(o, "removing", (double)r->removing);
-	cJSON_AddNumberToObject(o, "held", (double)r->held);
+	json_guard(root, r, NULL);
+	if (cfg->nsections > 0)
+		json_sections(root, r);
 	if (r->gen_before != 0 || r->gen_after != 0) {
 		o = cJSON_AddObjectToObject(root, "generation");
 		cJSON_AddNumberToObject(o, "before", r->gen_before);

@@ -1,17 +1,15 @@
 /*
  * The files of the state directory: the last accepted list of every
- * source with its metadata, the record of its last attempt, the kernel
- * record and the nft include file (the directory itself, its lock and its
- * temporaries are statedir.c's).  Every file is written
- * whole to a temporary file in the same directory, fsync'ed and renamed
- * into place, and then the directory is fsync'ed, so a crash at any moment
+ * source with its metadata, the record of its last attempt and the kernel
+ * record (the include file is include.c's; the directory itself, its lock
+ * and its temporaries are statedir.c's).  Every file is written whole to
+ * a temporary file in the same directory, fsync'ed and renamed into
+ * place, and then the directory is fsync'ed, so a crash at any moment
  * leaves the old file or the new one, never a torn one.  A file that does
  * not parse is ignored with one warning and never applied.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
-
-#include <netinet/in.h>
 
 #include <stdbool.h>
 #include <errno.h>
@@ -119,13 +117,24 @@ parse_time(const char *s, time_t *t)
 	return *t == (time_t)-1 ? -1 : 0;
 }
 
-/* The path of the state file (suffix "state" or "attempt") for url. */
+/*
+ * The path of the state file (suffix "state" or "attempt") for url in
+ * section (NULL: a file without sections, whose files keep the name they
+ * had before sections existed).
+ */
 static void
-state_path(const char *dir, const char *url, const char *suffix, char *buf,
-    size_t bufsz)
+state_path(const char *dir, const char *section, const char *url,
+    const char *suffix, char *buf, size_t bufsz)
 {
+	uint64_t h = FNV1A_INIT;
+
+	if (section != NULL) {
+		h = fnv1a("[", h);
+		h = fnv1a(section, h);
+		h = fnv1a("]", h);
+	}
 	snprintf(buf, bufsz, "%s/source-%016llx.%s", dir,
-	    (unsigned long long)fnv1a(url, FNV1A_INIT), suffix);
+	    (unsigned long long)fnv1a(url, h), suffix);
 }
 
 /*
@@ -185,7 +194,7 @@ state_save(const char *dir, const struct srcstate *st)
 {
 	char path[PATH_MAX];
 
-	state_path(dir, st->url, "state", path, sizeof(path));
+	state_path(dir, st->section, st->url, "state", path, sizeof(path));
 	return atomic_write(path, fill_state, st);
 }
 
@@ -534,7 +543,8 @@ static const char *const attempt_keys[AK_NKEYS] = {
  * the whole record, silently.
  */
 static void
-load_attempt(const char *dir, const char *url, struct srcstate *st)
+load_attempt(const char *dir, const char *section, const char *url,
+    struct srcstate *st)
 {
 	char path[PATH_MAX], *val;
 	struct kvfile kv;
@@ -542,7 +552,7 @@ load_attempt(const char *dir, const char *url, struct srcstate *st)
 	time_t t;
 	int k, r;
 
-	state_path(dir, url, "attempt", path, sizeof(path));
+	state_path(dir, section, url, "attempt", path, sizeof(path));
 	if (!kv_open(&kv, path, MAX_RECORD_SIZE))
 		return;
 	while ((r = kv_next(&kv, attempt_keys, AK_NKEYS, &k, &val,
@@ -585,21 +595,32 @@ drop_bad_validator(char **v, const char *key, const char *path)
 	*v = NULL;
 }
 
-/* See allowsync.h. */
+/*
+ * See allowsync.h.  A source of a section without a file of its own yet
+ * starts from the file it had before the config had sections, if any:
+ * moving a config into sections loses no cached list.
+ */
 void
-state_load(const char *dir, const char *url, const struct policy *pol,
-    struct srcstate *st)
+state_load(const char *dir, const char *section, const char *url,
+    const struct policy *pol, struct srcstate *st)
 {
 	struct state_read rd = { st, pol, 0, 0, false };
 	char path[PATH_MAX];
 	struct kvfile kv;
 	const char *why;
+	bool open;
 
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
-	load_attempt(dir, url, st);
-	state_path(dir, url, "state", path, sizeof(path));
-	if (!kv_open(&kv, path, state_size_max(pol))) {
+	st->section = section;
+	load_attempt(dir, section, url, st);
+	state_path(dir, section, url, "state", path, sizeof(path));
+	open = kv_open(&kv, path, state_size_max(pol));
+	if (!open && errno == ENOENT && section != NULL) {
+		state_path(dir, NULL, url, "state", path, sizeof(path));
+		open = kv_open(&kv, path, state_size_max(pol));
+	}
+	if (!open) {
 		if (errno != ENOENT) {
 			log_warnx("%s: %s: ignored", path, open_error(errno));
 			st->unusable = true;
@@ -662,187 +683,9 @@ state_save_attempt(const char *dir, const struct srcstate *st)
 {
 	char path[PATH_MAX];
 
-	state_path(dir, st->url, "attempt", path, sizeof(path));
+	state_path(dir, st->section, st->url, "attempt", path,
+	    sizeof(path));
 	return atomic_write(path, fill_attempt, st);
-}
-
-/* What fill_include() needs. */
-struct include_arg {
-	const struct nft_target	*tgt;
-	const struct rangelist	*want;
-};
-
-/* The ranges of family af of w, one per line after indent, ","-joined. */
-static void
-print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
-{
-	char buf[RANGE_STRLEN];
-	size_t i, n = af == 4 ? w->n4 : w->n6;
-
-	for (i = 0; i < n; i++) {
-		if (af == 4)
-			range4_format(&w->v4[i], buf, sizeof(buf));
-		else
-			range6_format(&w->v6[i], buf, sizeof(buf));
-		fputs(indent, f);
-		fputs(buf, f);
-		fputs(i + 1 < n ? ",\n" : "\n", f);
-	}
-}
-
-/*
- * Guard mode's rules as nft(8) text, in the order nftguard.c makes them:
- * the same text makes the same expressions.
- */
-static void
-print_guard_rules(FILE *f, const struct nft_target *t)
-{
-	const struct guard_port *gp;
-	const char *set;
-	size_t i;
-	int af;
-
-	fprintf(f, "\t\tiifname \"lo\" accept\n");
-	for (af = 4; af <= 6; af += 2) {
-		set = af == 4 ? t->set4 : t->set6;
-		if (af == 4 && (set == NULL || *set == '\0'))
-			continue;
-		for (i = 0; i < t->nports; i++) {
-			gp = &t->ports[i];
-			fprintf(f, "\t\tmeta nfproto ipv%d %s dport %u", af,
-			    gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
-			if (gp->hi != gp->lo)
-				fprintf(f, "-%u", gp->hi);
-			if (set != NULL && *set != '\0')
-				fprintf(f, " %s saddr != @%s", af == 4 ? "ip" :
-				    "ip6", set);
-			fprintf(f, " drop\n");
-		}
-	}
-}
-
-/*
- * Guard mode's include file: the whole table, made anew whether it was
- * there or not ("table; delete table; table { ... }"), so that a reload
- * of the ruleset, even after "flush ruleset", brings the guard back in
- * the same transaction.
- */
-static void
-print_guard_table(FILE *f, const struct nft_target *t,
-    const struct rangelist *w)
-{
-	int af;
-	const char *set;
-
-	fprintf(f, "table inet %s\ndelete table inet %s\n"
-	    "table inet %s {\n", t->table, t->table, t->table);
-	for (af = 4; af <= 6; af += 2) {
-		if ((set = af == 4 ? t->set4 : t->set6) == NULL ||
-		    *set == '\0')
-			continue;
-		fprintf(f, "\tset %s {\n\t\ttype ipv%d_addr\n"
-		    "\t\tflags interval\n", set, af);
-		if ((af == 4 ? w->n4 : w->n6) > 0) {
-			fprintf(f, "\t\telements = {\n");
-			print_ranges(f, w, af, "\t\t\t");
-			fprintf(f, "\t\t}\n");
-		}
-		fprintf(f, "\t}\n");
-	}
-	fprintf(f, "\tchain guard {\n\t\ttype filter hook prerouting "
-	    "priority -150; policy accept;\n");
-	print_guard_rules(f, t);
-	fprintf(f, "\t}\n}\n");
-}
-
-/*
- * The second line of the include file: a digest of what it holds (the
- * target and the list), so that a run that changed nothing can tell a
- * current file from one a failed write left behind.
- */
-static void
-include_stamp(const struct include_arg *ia, char *buf, size_t bufsz)
-{
-	const struct nft_target *t = ia->tgt;
-	char text[4 * (MAX_NFT_NAME + 1) + 64];
-	uint64_t h;
-	size_t i;
-
-	snprintf(text, sizeof(text), "%s|%s|%s|%s", t->family, t->table,
-	    t->set4 != NULL ? t->set4 : "", t->set6 != NULL ? t->set6 : "");
-	h = fnv1a(text, FNV1A_INIT ^ rangelist_digest(ia->want));
-	for (i = 0; i < t->nports; i++) {
-		snprintf(text, sizeof(text), "|%u/%u-%u", t->ports[i].proto,
-		    t->ports[i].lo, t->ports[i].hi);
-		h = fnv1a(text, h);
-	}
-	snprintf(buf, bufsz, "# list %016llx\n", (unsigned long long)h);
-}
-
-/* Print the include file; returns <0 on a write error. */
-static int
-fill_include(FILE *f, const void *arg)
-{
-	const struct include_arg *ia = arg;
-	const struct nft_target *t = ia->tgt;
-	const struct rangelist *w = ia->want;
-	char stamp[64];
-
-	include_stamp(ia, stamp, sizeof(stamp));
-	fprintf(f, "# Written by allowsync after every successful apply or "
-	    "restore; do not edit.\n%s", stamp);
-	if (t->nports > 0) {
-		fprintf(f, "# Guard mode: the whole table it owns.\n");
-		print_guard_table(f, t, w);
-		return ferror(f) ? -1 : 0;
-	}
-	fprintf(f, "# Include it after the definitions of the sets, so that a "
-	    "ruleset reload\n# brings the allowlist back with it.\n");
-	if (w->n4 > 0 && t->set4 != NULL && t->set4[0] != '\0') {
-		fprintf(f, "add element %s %s %s {\n", t->family, t->table,
-		    t->set4);
-		print_ranges(f, w, 4, "\t");
-		fprintf(f, "}\n");
-	}
-	if (w->n6 > 0 && t->set6 != NULL && t->set6[0] != '\0') {
-		fprintf(f, "add element %s %s %s {\n", t->family, t->table,
-		    t->set6);
-		print_ranges(f, w, 6, "\t");
-		fprintf(f, "}\n");
-	}
-	return ferror(f) ? -1 : 0;
-}
-
-/* See allowsync.h. */
-enum as_status
-state_write_include(const char *dir, const struct nft_target *tgt,
-    const struct rangelist *want)
-{
-	struct include_arg ia = { tgt, want };
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
-	return atomic_write(path, fill_include, &ia);
-}
-
-/* See allowsync.h. */
-bool
-state_include_current(const char *dir, const struct nft_target *tgt,
-    const struct rangelist *want)
-{
-	struct include_arg ia = { tgt, want };
-	char path[PATH_MAX], line[128], stamp[64];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
-	if ((f = safe_fopen_read(path)) == NULL)
-		return false;
-	include_stamp(&ia, stamp, sizeof(stamp));
-	ok = fgets(line, sizeof(line), f) != NULL &&
-	    fgets(line, sizeof(line), f) != NULL && strcmp(line, stamp) == 0;
-	fclose(f);
-	return ok;
 }
 
 /*
@@ -868,28 +711,34 @@ netns_cookie(uint64_t *cookie)
 
 /* See allowsync.h. */
 bool
-kernel_record_here(const struct nft_target *t, struct kernel_record *rec)
+kernel_record_here(const struct nft_list *l, size_t n,
+    struct kernel_record *rec)
 {
+	const struct nft_target *t = l[0].t;
 	FILE *f;
-	size_t n, i;
+	size_t len, i;
 
 	memset(rec, 0, sizeof(*rec));
 	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
 		return false;
-	n = fread(rec->boot_id, 1, sizeof(rec->boot_id) - 1, f);
+	len = fread(rec->boot_id, 1, sizeof(rec->boot_id) - 1, f);
 	fclose(f);
-	rec->boot_id[n] = '\0';
+	rec->boot_id[len] = '\0';
 	rec->boot_id[strcspn(rec->boot_id, "\n")] = '\0';
-	if (n == 0 || !netns_cookie(&rec->netns_cookie))
+	if (len == 0 || !netns_cookie(&rec->netns_cookie))
 		return false;
-	n = (size_t)snprintf(rec->target, sizeof(rec->target), "%s %s %s %s",
-	    t->family, t->table, t->set4 && *t->set4 ? t->set4 : "-",
-	    t->set6 && *t->set6 ? t->set6 : "-");
+	if (n > 1) {
+		snprintf(rec->target, sizeof(rec->target), "%zu targets", n);
+		return true;
+	}
+	len = (size_t)snprintf(rec->target, sizeof(rec->target),
+	    "%s %s %s %s", t->family, t->table, t->set4 && *t->set4 ?
+	    t->set4 : "-", t->set6 && *t->set6 ? t->set6 : "-");
 	/* Guard mode: its ports are part of what the commit made. */
-	for (i = 0; i < t->nports && n < sizeof(rec->target); i++)
-		n += (size_t)snprintf(rec->target + n, sizeof(rec->target) - n,
-		    " %u/%u-%u", t->ports[i].proto, t->ports[i].lo,
-		    t->ports[i].hi);
+	for (i = 0; i < t->nports && len < sizeof(rec->target); i++)
+		len += (size_t)snprintf(rec->target + len,
+		    sizeof(rec->target) - len, " %u/%u-%u", t->ports[i].proto,
+		    t->ports[i].lo, t->ports[i].hi);
 	return true;
 }
 

@@ -1,11 +1,13 @@
 /*
  * The run modes: the stages wired together.
  *
- * A sync fetches every source, ages its entries (remove-after), unites
- * them with the cached lists of sources that failed and the static
- * entries, applies the shrink guard, and applies the result to the kernel
- * in one transaction.  Only after the kernel has accepted it is the new
- * state saved, so a failed run leaves the old state for the next one.
+ * A sync fetches every source of every selected section, ages its
+ * entries (remove-after), unites them with the cached lists of sources
+ * that failed and the static entries, applies each section's shrink
+ * guard, and applies the union of the sections' lists to each target in
+ * one transaction for all of them.  Only after the kernel has accepted it
+ * is the new state saved, so a failed run leaves the old state for the
+ * next one.
  */
 #include <sys/stat.h>
 
@@ -19,276 +21,317 @@
 
 #include "allowsync.h"
 
-#define MAX_LOGGED	50	/* ranges listed one by one in the log */
-
-/* The target the config names. */
-static struct nft_target
-target_of(const struct config *cfg)
+/* True when the run reads and may change target rt. */
+static bool
+active(const struct run_target *rt)
 {
-	struct nft_target t = { cfg->src.family, cfg->src.table,
-	    cfg->src.set4, cfg->src.set6, cfg->src.ports, cfg->src.nports };
-
-	return t;
+	return rt->touched && !rt->skip;
 }
 
 /*
- * One result per source in rep, each naming its source, so that a run
- * that fails before it fetches still reports every source.
+ * The nft_list of every target with a list (active ones only, unless
+ * all), with its want or, with prev, its prev.  Returns how many.
  */
-static void
-results_init(const struct config *cfg, struct run_report *rep)
+static size_t
+lists_of(const struct run_report *rep, struct nft_list *l, bool prev,
+    bool all)
 {
-	size_t i;
+	const struct run_target *rt;
+	size_t k, n = 0;
 
-	rep->results = xcalloc(cfg->src.nsources, sizeof(*rep->results));
-	rep->nresults = cfg->src.nsources;
-	for (i = 0; i < rep->nresults; i++) {
-		rep->results[i].src = &cfg->src.sources[i];
-		rep->results[i].status = AS_ETEMPFAIL;
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (rt->skip || (!all && !rt->touched))
+			continue;
+		l[n].t = &rt->tgt;
+		l[n++].want = prev ? &rt->prev : &rt->want;
 	}
+	return n;
 }
 
-/*
- * Validate the static entries into out.  Returns AS_OK or AS_ECONFIG.
- * With keep_going (--restore) the good entries go into out all the same:
- * one bad line must not keep the saved lists out of the sets at boot.
- */
-static enum as_status
-load_statics(const struct config *cfg, struct rangelist *out,
-    bool keep_going)
-{
-	struct entrylist el;
-	struct policy pol = cfg->src.policy;
-	const char *where;
-	size_t i;
-	enum as_status st;
-
-	if (cfg->src.nstatics == 0)
-		return AS_OK;
-	memset(&el, 0, sizeof(el));
-	el.v = xcalloc(cfg->src.nstatics, sizeof(*el.v));
-	for (i = 0; i < cfg->src.nstatics; i++) {
-		el.v[i].text = cfg->src.statics[i].text;
-		el.v[i].len = strlen(cfg->src.statics[i].text);
-		el.v[i].where = cfg->src.statics[i].line;
-	}
-	el.n = cfg->src.nstatics;
-	pol.lenient = false;
-	pol.max_entries = MAX_STATIC;
-	/* Statics come from the file or, replacing those, the command line. */
-	where = cfg->src.statics[0].line > 0 ? cfg->config_file : "--static";
-	st = validate_entries(&el, where, &pol, out, NULL);
-	if (st != AS_OK && keep_going) {
-		log_err("%s: a static entry is bad: going on without the bad "
-		    "ones", where);
-		pol.lenient = true;
-		(void)validate_entries(&el, where, &pol, out, NULL);
-	}
-	free(el.v);
-	return st == AS_OK ? AS_OK : AS_ECONFIG;
-}
-
-/* Log each range in rl with a verb, at most MAX_LOGGED lines. */
+/* Log each odd element of target rt's plan (a catch-all, ...). */
 static void
-log_ranges(const struct config *cfg, const struct rangelist *rl,
-    const char *what)
+log_odd(const struct run_target *rt, const char *what)
 {
-	char buf[RANGE_STRLEN];
-	size_t i, n = 0, total = rl->n4 + rl->n6;
-
-	for (i = 0; i < rl->n4 && n < MAX_LOGGED; i++, n++) {
-		range4_format(&rl->v4[i], buf, sizeof(buf));
-		log_notice("%s %s (set %s)", what, buf, cfg->src.set4);
-	}
-	for (i = 0; i < rl->n6 && n < MAX_LOGGED; i++, n++) {
-		range6_format(&rl->v6[i], buf, sizeof(buf));
-		log_notice("%s %s (set %s)", what, buf, cfg->src.set6);
-	}
-	if (total > n)
-		log_notice("%s %zu more", what, total - n);
-}
-
-/* Log each odd element of the plan (a catch-all, ...) with a verb. */
-static void
-log_odd(const struct config *cfg, const struct plan *p, const char *what)
-{
+	const struct plan *p = &rt->plan;
 	char buf[RANGE_STRLEN + 64];
 	size_t i;
 
 	for (i = 0; i < p->nodd; i++)
 		log_notice("%s %s (set %s)", what,
 		    odd_elem_format(&p->odd[i], buf, sizeof(buf)),
-		    p->odd[i].af == 4 ? cfg->src.set4 : cfg->src.set6);
+		    p->odd[i].af == 4 ? rt->tgt.set4 : rt->tgt.set6);
 }
 
 /*
- * True when the kernel record says the sets held exactly prev after the
- * last run, in this boot and namespace; *rec is the record.
+ * True when the kernel record says the active targets held exactly their
+ * prev after the last run, in this boot and namespace; *rec is the record.
  */
 static bool
-kernel_known(const struct config *cfg, const struct rangelist *prev,
+kernel_known(const struct config *cfg, const struct run_report *rep,
     struct kernel_record *rec)
 {
-	struct nft_target tgt = target_of(cfg);
+	struct nft_list l[MAX_SECTIONS];
 	struct kernel_record here;
+	size_t k, n;
 
-	return prev != NULL && kernel_record_here(&tgt, &here) &&
+	for (k = 0; k < rep->ntargets; k++)
+		if (active(&rep->targets[k]) &&
+		    rep->targets[k].prev.n4 + rep->targets[k].prev.n6 == 0)
+			return false;
+	if ((n = lists_of(rep, l, true, false)) == 0)
+		return false;
+	return kernel_record_here(l, n, &here) &&
 	    state_load_kernel(cfg->state_dir, rec) &&
 	    strcmp(rec->boot_id, here.boot_id) == 0 &&
 	    rec->netns_cookie == here.netns_cookie &&
 	    strcmp(rec->target, here.target) == 0 &&
-	    rec->digest == rangelist_digest(prev);
+	    rec->digest == nft_lists_digest(l, n);
 }
 
-/* Record that the sets hold rep->want at generation rep->gen_after. */
+/* Record that the active targets hold their want at rep->gen_after. */
 static void
 kernel_remember(const struct config *cfg, const struct run_report *rep)
 {
-	struct nft_target tgt = target_of(cfg);
+	struct nft_list l[MAX_SECTIONS];
 	struct kernel_record rec;
+	size_t n;
 
-	if (!kernel_record_here(&tgt, &rec))
+	if ((n = lists_of(rep, l, false, false)) == 0 ||
+	    !kernel_record_here(l, n, &rec))
 		return;
 	rec.generation = rep->gen_after;
-	rec.digest = rangelist_digest(&rep->want);
+	rec.digest = nft_lists_digest(l, n);
 	state_save_kernel(cfg->state_dir, &rec);
 }
 
 /*
- * Read what the sets hold now into rep->have, and the rest into found.
- * With rec (the kernel record, when it matches prev: what the last run
- * left in the sets), the slow dump is skipped if the ruleset generation
- * is still the recorded one and no set can change without a commit;
- * *from_record then says prev stands in for the dump.
+ * Read what the active targets hold now into their have, and the rest
+ * into found[k].  With rec (the kernel record, when it matches their
+ * prev), the slow dumps are skipped if the ruleset generation is still
+ * the recorded one and no set can change without a commit; *from_record
+ * then says prev stands in for the dumps.  rep->gen_before is the first
+ * generation read: a commit made after it makes ours fail and retry.
  */
 static enum as_status
-kernel_read(const struct config *cfg, struct nftset *ns,
-    enum nft_create create, const struct rangelist *prev,
+kernel_read(struct nftset *ns, enum nft_create create,
     const struct kernel_record *rec, struct run_report *rep,
     struct nft_found *found, bool *from_record)
 {
-	struct nft_target tgt = target_of(cfg);
+	struct run_target *rt;
 	enum as_status st;
+	bool first = true, same = rec != NULL, unstable = false;
+	size_t k;
 
 	*from_record = false;
-	if (rec == NULL || prev == NULL)
-		return nftset_read(ns, &tgt, create, &rep->have, found);
-	if ((st = nftset_read(ns, &tgt, create, NULL, found)) != AS_OK)
-		return st;
-	if (found->genid == rec->generation && !found->unstable) {
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		if ((st = nftset_read(ns, &rt->tgt, create, rec != NULL ?
+		    NULL : &rt->have, &found[k])) != AS_OK)
+			return st;
+		if (first)
+			rep->gen_before = found[k].genid;
+		first = false;
+		unstable |= found[k].unstable;
+		same = same && found[k].genid == rec->generation &&
+		    !found[k].unstable;
+	}
+	if (rec == NULL)
+		return AS_OK;
+	if (same) {
 		log_info("ruleset unchanged since the last run "
-		    "(generation %u): not dumping the sets", found->genid);
-		rep->have.n4 = rep->have.n6 = 0;
-		rangelist_append(&rep->have, prev);
+		    "(generation %u): not dumping the sets", rep->gen_before);
+		for (k = 0; k < rep->ntargets; k++) {
+			rt = &rep->targets[k];
+			rt->have.n4 = rt->have.n6 = 0;
+			if (active(rt))
+				rangelist_append(&rt->have, &rt->prev);
+		}
 		*from_record = true;
 		return AS_OK;
 	}
-	if (found->unstable)
+	if (unstable)
 		log_info("a set has the timeout or dynamic flag, so its "
 		    "contents change without a commit: reading it");
-	return nftset_read(ns, &tgt, NFT_CREATE_NO, &rep->have, found);
+	return kernel_read(ns, NFT_CREATE_NO, NULL, rep, found, from_record);
 }
 
 /*
- * Plan the change from rep->have to rep->want: the ranges to delete and
- * add, and every odd element found (taken over from found).
+ * Plan each active target's change from have to want: the ranges to
+ * delete and add, and every odd element found (taken over from found).
+ * Guard mode: a table that is not exactly ours is made again.
  */
 static void
 kernel_plan(struct run_report *rep, struct nft_found *found)
 {
-	plan_free(&rep->plan);
-	plan_init(&rep->plan);
-	diff_ranges(&rep->want, &rep->have, &rep->plan);
-	rep->plan.odd = found->odd;
-	rep->plan.nodd = found->nodd;
-	found->odd = NULL;
-	found->nodd = 0;
-	rep->create_table = found->missing_table;
-	rep->create_set[0] = found->missing_set[0];
-	rep->create_set[1] = found->missing_set[1];
-	/* Guard mode: a table that is not exactly ours is made again. */
-	if (rep->cfg->src.nports > 0 && !found->guard_ok) {
-		rep->plan.rebuild = true;
-		rep->plan.drop_table = found->table_exists;
-		snprintf(rep->guard_why, sizeof(rep->guard_why), "%s",
-		    found->guard_why);
+	struct run_target *rt;
+	size_t k;
+
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		plan_free(&rt->plan);
+		plan_init(&rt->plan);
+		diff_ranges(&rt->want, &rt->have, &rt->plan);
+		rt->plan.odd = found[k].odd;
+		rt->plan.nodd = found[k].nodd;
+		found[k].odd = NULL;
+		found[k].nodd = 0;
+		rt->create_table = found[k].missing_table;
+		rt->create_set[0] = found[k].missing_set[0];
+		rt->create_set[1] = found[k].missing_set[1];
+		memcpy(rt->set_size, found[k].set_size, sizeof(rt->set_size));
+		if (rt->tgt.nports > 0 && !found[k].guard_ok) {
+			rt->plan.rebuild = true;
+			rt->plan.drop_table = found[k].table_exists;
+			snprintf(rt->guard_why, sizeof(rt->guard_why), "%s",
+			    found[k].guard_why);
+		}
+		rt->planned = true;
 	}
 	rep->planned = true;
-	rep->gen_before = rep->gen_after = found->genid;
+	rep->gen_after = rep->gen_before;
+}
+
+/* True when no active target's plan changes anything. */
+static bool
+plans_empty(const struct run_report *rep)
+{
+	size_t k;
+
+	for (k = 0; k < rep->ntargets; k++)
+		if (active(&rep->targets[k]) &&
+		    !plan_empty(&rep->targets[k].plan))
+			return false;
+	return true;
 }
 
 /*
  * After a commit that moved the generation by more than our own: read
- * the sets again and check they hold exactly rep->want.  Returns AS_OK or
- * AS_EKERNEL after logging.
+ * the active targets again and check they hold exactly their want.
+ * Returns AS_OK or AS_EKERNEL after logging.
  */
 static enum as_status
-kernel_verify(const struct config *cfg, struct nftset *ns,
-    struct run_report *rep)
+kernel_verify(struct nftset *ns, struct run_report *rep)
 {
-	struct nft_target tgt = target_of(cfg);
 	struct nft_found found = { 0 };
+	struct run_target *rt;
 	struct rangelist check;
-	enum as_status st;
+	enum as_status st = AS_OK;
+	size_t k;
 
 	rangelist_init(&check);
-	st = nftset_read(ns, &tgt, NFT_CREATE_NO, &check, &found);
-	if (st == AS_OK && (!rangelist_equal(&check, &rep->want) ||
-	    found.nodd > 0 || (cfg->src.nports > 0 && !found.guard_ok))) {
-		log_err("sets differ from the plan after commit: another "
-		    "process changed them");
-		st = AS_EKERNEL;
+	for (k = 0; st == AS_OK && k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		st = nftset_read(ns, &rt->tgt, NFT_CREATE_NO, &check, &found);
+		if (st == AS_OK && (!rangelist_equal(&check, &rt->want) ||
+		    found.nodd > 0 || (rt->tgt.nports > 0 &&
+		    !found.guard_ok))) {
+			log_err("%s %s: sets differ from the plan after "
+			    "commit: another process changed them",
+			    rt->tgt.family, rt->tgt.table);
+			st = AS_EKERNEL;
+		}
+		if (st == AS_OK)
+			rep->gen_after = found.genid;
+		free(found.odd);
+		found.odd = NULL;
 	}
-	if (st == AS_OK)
-		rep->gen_after = found.genid;
-	free(found.odd);
 	rangelist_free(&check);
 	return st;
 }
 
+/* Commit the plans of the active targets in one transaction. */
+static enum as_status
+kernel_commit(struct nftset *ns, struct run_report *rep, uint32_t *newgen)
+{
+	struct nft_change c[MAX_SECTIONS];
+	struct run_target *rt;
+	size_t k, n = 0;
+
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		c[n].t = &rt->tgt;
+		c[n].p = &rt->plan;
+		memcpy(c[n++].set_size, rt->set_size, sizeof(rt->set_size));
+	}
+	return nftset_commit_all(ns, c, n, rep->gen_before, newgen);
+}
+
+/* Log what the commit did to each active target. */
+static void
+kernel_log(const struct run_report *rep)
+{
+	const struct run_target *rt;
+	size_t k;
+
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		if (rt->plan.drop_table)
+			log_notice("made table inet %s again: %s",
+			    rt->tgt.table, rt->guard_why);
+		else if (rt->plan.rebuild)
+			log_notice("created table inet %s: the guard is in "
+			    "place", rt->tgt.table);
+		run_log_ranges(&rt->tgt, &rt->plan.del, "removed");
+		log_odd(rt, "removed");
+	}
+}
+
 /*
- * Read the kernel sets into rep->have and plan the change to rep->want.
- * With commit, apply it, retrying when another commit raced ours
- * (ERESTART) a bounded number of times.  prev, when not NULL, is what
- * the last run left in the sets: if the ruleset generation has not moved
- * since (kernel record), it stands in for the slow dump.  With record,
- * what the sets hold afterwards is written down as the kernel record.
- * Fills rep.
+ * Read the active targets into their have and plan the change to their
+ * want.  With commit, apply all of it in one transaction, retrying when
+ * another commit raced ours (ERESTART) a bounded number of times; with
+ * record, write down what the sets hold afterwards (kernel record), and
+ * use the last one to skip the slow dumps.  Fills rep.
  */
 static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
-    const struct rangelist *prev, bool record)
+    bool record)
 {
-	struct nft_target tgt = target_of(cfg);
+	struct nft_found found[MAX_SECTIONS];
 	struct nftset *ns = NULL;
-	struct nft_found found = { 0 };
 	struct kernel_record rec;
 	/* --check and --status report a missing object, never plan it. */
 	enum nft_create create = !cfg->create ? NFT_CREATE_NO :
 	    commit ? NFT_CREATE_YES : cfg->dry_run ? NFT_CREATE_PLAN :
 	    NFT_CREATE_NO;
 	uint32_t newgen = 0;
-	bool known = commit && kernel_known(cfg, prev, &rec), skip = false;
+	bool known = commit && record && kernel_known(cfg, rep, &rec);
+	bool skip = false;
 	int attempt;
+	size_t k;
 	enum as_status st;
 
+	memset(found, 0, sizeof(found));
 	if ((st = nftset_open(&ns)) != AS_OK)
 		return st;
 	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
-		st = kernel_read(cfg, ns, create, prev,
-		    known && attempt == 0 ? &rec : NULL, rep, &found, &skip);
+		st = kernel_read(ns, create, known && attempt == 0 ? &rec :
+		    NULL, rep, found, &skip);
 		if (st == AS_ETEMPFAIL)
 			continue;	/* the dump raced a commit */
-		if (st == AS_OK && commit)
-			st = nftset_writable(&found, &tgt);
+		for (k = 0; st == AS_OK && commit && k < rep->ntargets; k++)
+			if (active(&rep->targets[k]))
+				st = nftset_writable(&found[k],
+				    &rep->targets[k].tgt);
 		if (st != AS_OK)
 			goto out;
-		kernel_plan(rep, &found);
+		kernel_plan(rep, found);
 		if (!commit) {
 			rep->outcome = "dry run: nothing changed";
 			goto out;
 		}
-		if (plan_empty(&rep->plan)) {
+		if (plans_empty(rep)) {
 			rep->outcome = "in sync, nothing to do";
 			/* A record that held already holds; keep its files. */
 			rep->unchanged = skip;
@@ -296,8 +339,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 				kernel_remember(cfg, rep);
 			goto out;
 		}
-		st = nftset_commit(ns, &tgt, &rep->plan, rep->gen_before,
-		    &newgen);
+		st = kernel_commit(ns, rep, &newgen);
 		if (st == AS_EKERNEL && skip) {
 			/* Nothing was applied: trust the kernel now. */
 			log_warnx("commit planned from the kernel record "
@@ -318,169 +360,34 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 		goto out;
 	rep->gen_after = newgen;
 	rep->outcome = "applied";
-	if (rep->plan.drop_table)
-		log_notice("made table inet %s again: %s", cfg->src.table,
-		    rep->guard_why);
-	else if (rep->plan.rebuild)
-		log_notice("created table inet %s: the guard is in place",
-		    cfg->src.table);
-	log_ranges(cfg, &rep->plan.del, "removed");
-	log_odd(cfg, &rep->plan, "removed");
+	kernel_log(rep);
 	/* Someone else committed too: check what the kernel holds. */
 	if (newgen != rep->gen_before + 1)
-		st = kernel_verify(cfg, ns, rep);
+		st = kernel_verify(ns, rep);
 	if (st == AS_OK && record)
 		kernel_remember(cfg, rep);
  out:
-	free(found.odd);
+	for (k = 0; k < MAX_SECTIONS; k++)
+		free(found[k].odd);
 	nftset_close(ns);
 	return st;
 }
 
 /*
- * Load every source's saved state into states (cfg->src.nsources entries).
- * Returns how many have an accepted list.
- */
-static size_t
-load_states(const struct config *cfg, struct srcstate *states)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < cfg->src.nsources; i++) {
-		state_load(cfg->state_dir, cfg->src.sources[i].url,
-		    &cfg->src.policy, &states[i]);
-		if (states[i].present)
-			n++;
-	}
-	return n;
-}
-
-static void
-free_states(struct srcstate *states, size_t n)
-{
-	size_t i;
-
-	for (i = 0; states != NULL && i < n; i++)
-		srcstate_free(&states[i]);
-	free(states);
-}
-
-/*
- * want = union of the present states' entries and the statics.  Returns
- * AS_OK or AS_ECONFIG (a bad static entry; with keep_going want is
- * built without it).
- */
-static enum as_status
-build_want(const struct config *cfg, const struct srcstate *states,
-    struct rangelist *want, bool keep_going)
-{
-	size_t i;
-	enum as_status st;
-
-	want->n4 = want->n6 = 0;
-	if ((st = load_statics(cfg, want, keep_going)) != AS_OK &&
-	    !keep_going)
-		return st;
-	for (i = 0; i < cfg->src.nsources; i++)
-		if (states[i].present)
-			entryset_append(want, &states[i].ent);
-	rangelist_normalise(want);
-	return st;
-}
-
-/*
- * The shrink guard.  Counts the entries of the old lists that want no
- * longer covers; above max-remove-percent, and without --force, they are
- * kept (as pending entries of cur) and want is rebuilt.  Returns AS_OK,
- * or AS_EDATA when removals were held back.
- */
-static enum as_status
-shrink_guard(const struct config *cfg, const struct srcstate *old,
-    struct srcstate *cur, struct run_report *rep)
-{
-	struct rangelist gone;
-	size_t i;
-	enum as_status st = AS_OK;
-
-	rangelist_init(&gone);
-	for (i = 0; i < cfg->src.nsources; i++) {
-		if (!old[i].present)
-			continue;
-		rep->old_entries += entryset_count(&old[i].ent);
-		rep->removing += guard_uncovered(&old[i].ent, &rep->want,
-		    &gone);
-	}
-	if (rep->removing == 0)
-		goto out;
-	if (rep->removing * 100 <= (size_t)cfg->src.max_remove_percent *
-	    rep->old_entries) {
-		log_info("%zu of %zu entries left the list", rep->removing,
-		    rep->old_entries);
-		goto out;
-	}
-	if (cfg->force) {
-		log_notice("--force: removing %zu of %zu entries",
-		    rep->removing, rep->old_entries);
-		goto out;
-	}
-	log_err("holding back the removal of %zu of %zu entries (more than "
-	    "max-remove-percent = %u%%); check the list, then run with "
-	    "--force to remove them", rep->removing, rep->old_entries,
-	    cfg->src.max_remove_percent);
-	rangelist_unique(&gone);
-	log_ranges(cfg, &gone, "held back");
-	for (i = 0; i < cfg->src.nsources; i++)
-		if (old[i].present)
-			guard_hold(&old[i].ent, &rep->want, &cur[i].ent);
-	rep->held = rep->removing;
-	build_want(cfg, cur, &rep->want, false);
-	st = AS_EDATA;
- out:
-	rangelist_free(&gone);
-	return st;
-}
-
-/*
- * After the kernel took the new lists: save the list of every source that
- * was refreshed (the others keep their files untouched).
- */
-static enum as_status
-save_lists(const struct config *cfg, const struct srcstate *states,
-    const struct source_result *res)
-{
-	size_t i;
-	enum as_status st = AS_OK, st1;
-
-	for (i = 0; i < cfg->src.nsources; i++)
-		if (res[i].status == AS_OK &&
-		    (st1 = state_save(cfg->state_dir, &states[i])) != AS_OK)
-			st = st1;
-	return st;
-}
-
-/* Record every source's attempt; a failure here is only logged. */
-static void
-save_attempts(const struct config *cfg, const struct srcstate *states)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->src.nsources; i++)
-		state_save_attempt(cfg->state_dir, &states[i]);
-}
-
-/*
- * Write the include file for rep->want, unless nothing changed and the
- * file is the one written for it (a failed write leaves an older one).
+ * Write the include file for every target with a list, unless nothing
+ * changed and the file is the one written for them (a failed write
+ * leaves an older one).
  */
 static enum as_status
 save_include(const struct config *cfg, const struct run_report *rep)
 {
-	struct nft_target tgt = target_of(cfg);
+	struct nft_list l[MAX_SECTIONS];
+	size_t n = lists_of(rep, l, false, true);
 
-	if (rep->unchanged && state_include_current(cfg->state_dir, &tgt,
-	    &rep->want))
+	if (n == 0 || (rep->unchanged &&
+	    state_include_current(cfg->state_dir, l, n)))
 		return AS_OK;
-	return state_write_include(cfg->state_dir, &tgt, &rep->want);
+	return state_write_include(cfg->state_dir, l, n);
 }
 
 /* Take the state directory and its lock for a run that writes. */
@@ -495,141 +402,250 @@ take_lock(const struct config *cfg, int *fd)
 }
 
 /*
- * Guard mode without any list: the guard goes in only with the first
- * accepted list, never empty (it would drop every source).
+ * Say why a selected section's target is left as it is: guard mode
+ * without any list (the guard goes in only with the first accepted list,
+ * never empty: it would drop every source), or no list at all.
  */
 static void
-not_guarded(const struct config *cfg)
+log_skipped(const struct run_report *rep)
 {
+	const struct run_target *rt;
 	char ports[256];
+	size_t k;
 
-	key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
-	    sizeof(ports));
-	log_err("port%s %s %s not guarded yet: no list accepted",
-	    cfg->src.nports > 1 ? "s" : "", ports,
-	    cfg->src.nports > 1 ? "are" : "is");
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!rt->touched || !rt->skip)
+			continue;
+		if (!rt->nodata)
+			log_err("%s %s: the list is empty: sets left "
+			    "unchanged", rt->tgt.family, rt->tgt.table);
+		else if (rt->tgt.nports > 0) {
+			guard_ports_text(rt->ports, rt->tgt.nports, ports,
+			    sizeof(ports));
+			log_err("port%s %s %s not guarded yet: no list "
+			    "accepted", rt->tgt.nports > 1 ? "s" : "", ports,
+			    rt->tgt.nports > 1 ? "are" : "is");
+		} else if (rep->ntargets == 1)
+			log_err("no source has a fresh or cached list: sets "
+			    "left unchanged");
+		else
+			log_err("%s %s: no section that fills it has a fresh "
+			    "or cached list: sets left unchanged",
+			    rt->tgt.family, rt->tgt.table);
+	}
+}
+
+/*
+ * Fetch every source of the selected sections into their cur, and build
+ * every section's want: the selected ones' from this run, the others'
+ * from their saved lists.  Returns the worst source status: AS_EDATA (a
+ * document refused, or a JSON form refused while the text form stood
+ * in) outranks AS_ETEMPFAIL (a source could not be fetched).
+ */
+static enum as_status
+sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
+{
+	struct run_section *sec;
+	const struct source_result *res;
+	enum as_status worst = AS_OK;
+	size_t i, j;
+
+	fetch_global_init();
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (!sec->so->selected)
+			continue;
+		for (j = 0; j < sec->so->nsources; j++) {
+			refresh_source(sec->so, &sec->so->sources[j],
+			    &sec->old[j], &sec->cur[j], &sec->results[j], now);
+			res = &sec->results[j];
+			sec->have_data += sec->cur[j].present;
+			if (res->status == AS_EDATA ||
+			    res->json_rejected != NULL)
+				sec->status = AS_EDATA;
+			else if (res->status != AS_OK && sec->status == AS_OK)
+				sec->status = AS_ETEMPFAIL;
+		}
+		if (sec->status == AS_EDATA || worst == AS_OK)
+			worst = sec->status;
+	}
+	fetch_global_cleanup();
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (!sec->so->selected)
+			sec->have_data = sec->have_old;
+		run_section_want(cfg, sec, sec->so->selected ? sec->cur :
+		    sec->old, &sec->want, false);
+	}
+	return worst;
+}
+
+/*
+ * Each target's prev: what the last run left in it, the union of its
+ * sections' saved lists and statics, for the kernel record.
+ */
+static void
+sync_prev(const struct config *cfg, struct run_report *rep)
+{
+	struct rangelist tmp;
+	struct run_section *sec;
+	size_t i;
+
+	rangelist_init(&tmp);
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (sec->have_old == 0)
+			continue;
+		run_section_want(cfg, sec, sec->old, &tmp, false);
+		rangelist_append(&rep->targets[sec->target].prev, &tmp);
+	}
+	for (i = 0; i < rep->ntargets; i++)
+		rangelist_normalise(&rep->targets[i].prev);
+	rangelist_free(&tmp);
+}
+
+/*
+ * The shrink guard of every selected section with a list, and the
+ * sections whose target has data but an empty list.  Returns AS_EDATA
+ * when one of them held removals back or had nothing to apply.
+ */
+static enum as_status
+sync_guards(const struct config *cfg, struct run_report *rep)
+{
+	struct run_section *sec;
+	enum as_status st = AS_OK;
+	size_t i;
+
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (sec->so->selected && sec->have_data > 0 &&
+		    run_shrink_guard(cfg, sec) != AS_OK)
+			st = sec->status = AS_EDATA;
+	}
+	run_targets_want(rep);
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (sec->so->selected && rep->targets[sec->target].skip &&
+		    !rep->targets[sec->target].nodata)
+			st = sec->status = AS_EDATA;
+	}
+	log_skipped(rep);
+	return st;
+}
+
+/* True when some target is active. */
+static bool
+any_active(const struct run_report *rep)
+{
+	size_t k;
+
+	for (k = 0; k < rep->ntargets; k++)
+		if (active(&rep->targets[k]))
+			return true;
+	return false;
 }
 
 /* See allowsync.h. */
 enum as_status
 sync_run(const struct config *cfg, struct run_report *rep)
 {
-	struct srcstate *old, *cur;
-	struct rangelist prev;
-	enum as_status st, guard, worst = AS_OK;
-	size_t i, have_data = 0, have_old;
-	bool prev_ok = false;
+	enum as_status st, worst, guard;
 	time_t now = time(NULL);
+	size_t i;
 	int lockfd = -1;
 
-	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK ||
+	    (st = run_layout(cfg, rep)) != AS_OK)
 		return st;
-
-	rangelist_init(&prev);
-	old = xcalloc(cfg->src.nsources, sizeof(*old));
-	cur = xcalloc(cfg->src.nsources, sizeof(*cur));
-	results_init(cfg, rep);
-	if ((st = load_statics(cfg, &rep->want, false)) != AS_OK)
-		goto out;
+	/* A bad static entry is a configuration error, found first. */
+	for (i = 0; i < rep->nsections; i++)
+		if ((st = run_statics(cfg, rep->sections[i].so,
+		    &rep->sections[i].want, false)) != AS_OK)
+			return st;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
-		goto out;
-	have_old = load_states(cfg, old);
-
-	fetch_global_init();
-	for (i = 0; i < cfg->src.nsources; i++) {
-		refresh_source(&cfg->src, &cfg->src.sources[i], &old[i],
-		    &cur[i], &rep->results[i], now);
-		if (cur[i].present)
-			have_data++;
-		if (rep->results[i].status == AS_EDATA ||
-		    rep->results[i].json_rejected != NULL)
-			worst = AS_EDATA;
-		else if (rep->results[i].status != AS_OK && worst == AS_OK)
-			worst = AS_ETEMPFAIL;
-	}
-	fetch_global_cleanup();
-
-	if (have_data == 0) {
-		if (cfg->src.nports > 0)
-			not_guarded(cfg);
-		else
-			log_err("no source has a fresh or cached list: sets "
-			    "left unchanged");
+		return st;
+	for (i = 0; i < rep->nsections; i++)
+		run_load_states(cfg, &rep->sections[i]);
+	worst = sync_fetch(cfg, rep, now);
+	if (!cfg->dry_run)
+		sync_prev(cfg, rep);
+	guard = sync_guards(cfg, rep);
+	if (guard != AS_OK)
+		worst = guard;
+	st = worst;
+	if (!any_active(rep))
+		goto attempts;
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, true)) != AS_OK)
+		goto attempts;
+	for (i = 0; !cfg->dry_run && st == AS_OK && i < rep->nsections; i++)
+		if (rep->sections[i].so->selected)
+			st = run_save_lists(cfg, &rep->sections[i]);
+	if (!cfg->dry_run && st == AS_OK)
+		st = save_include(cfg, rep);
+	if (st == AS_OK)
 		st = worst;
-		goto attempts;
-	}
-	build_want(cfg, cur, &rep->want, false);
-	if (rep->want.n4 + rep->want.n6 == 0) {
-		log_err("the list is empty: sets left unchanged");
-		st = AS_EDATA;
-		goto attempts;
-	}
-	guard = shrink_guard(cfg, old, cur, rep);
-	/* What the last run left in the sets, if it ran here. */
-	prev_ok = !cfg->dry_run && have_old > 0 &&
-	    build_want(cfg, old, &prev, false) == AS_OK;
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, prev_ok ? &prev :
-	    NULL, true)) != AS_OK)
-		goto attempts;
-	if (!cfg->dry_run) {
-		if ((st = save_lists(cfg, cur, rep->results)) == AS_OK)
-			st = save_include(cfg, rep);
-		if (st != AS_OK)
-			goto attempts;
-	}
-	st = guard != AS_OK ? guard : worst;
-
  attempts:
 	/* Accepted lists change only above; attempts are always recorded. */
-	if (!cfg->dry_run && lockfd != -1)
-		save_attempts(cfg, cur);
- out:
+	for (i = 0; !cfg->dry_run && lockfd != -1 && i < rep->nsections; i++)
+		if (rep->sections[i].so->selected)
+			run_save_attempts(cfg, &rep->sections[i]);
 	if (lockfd != -1)
 		close(lockfd);
-	rangelist_free(&prev);
-	free_states(old, cfg->src.nsources);
-	free_states(cur, cfg->src.nsources);
 	return st;
 }
 
 /*
- * Build rep->want from the saved lists alone (no network).  Returns
- * AS_OK; AS_ENOINPUT when nothing is saved (logged with what, the mode's
- * purpose); AS_EDATA when a saved list is there but unusable (corrupt,
- * unreadable, refused by the policy), with want built from the others;
- * or AS_ECONFIG for bad static entries (with keep_going, want is built
- * without them).  A file that cannot be used is not "nothing saved": the
- * restore unit takes 66 for a new host and would stay quiet.
+ * Build every section's want from its saved lists alone (no network), and
+ * the targets'.  Returns AS_OK; AS_ENOINPUT when no selected section has
+ * anything saved (logged with what, the mode's purpose); AS_EDATA when a
+ * saved list is there but unusable (corrupt, unreadable, refused by the
+ * policy), with the wants built from the others; or AS_ECONFIG for bad
+ * static entries (with keep_going, the wants are built without them).  A
+ * file that cannot be used is not "nothing saved": the restore unit takes
+ * 66 for a new host and would stay quiet.
  */
 static enum as_status
-saved_want(const struct config *cfg, struct srcstate *states,
-    struct run_report *rep, const char *what, bool keep_going)
+saved_want(const struct config *cfg, struct run_report *rep,
+    const char *what, bool keep_going)
 {
-	size_t i, bad = 0;
-	enum as_status st;
+	struct run_section *sec;
+	size_t i, j, present = 0, bad = 0;
+	enum as_status st = AS_OK;
 
-	if (load_states(cfg, states) == 0) {
-		for (i = 0; i < cfg->src.nsources; i++)
-			bad += states[i].unusable;
-		if (bad > 0) {
-			log_err("no usable saved list in %s: %zu could not be "
-			    "used (see above): nothing to %s", cfg->state_dir,
-			    bad, what);
-			return AS_EDATA;
-		}
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		sec->have_data = run_load_states(cfg, sec);
+		for (j = 0; sec->so->selected && j < sec->so->nsources; j++)
+			bad += sec->old[j].unusable;
+		if (sec->so->selected)
+			present += sec->have_data;
+	}
+	if (present == 0 && bad > 0) {
+		log_err("no usable saved list in %s: %zu could not be used "
+		    "(see above): nothing to %s", cfg->state_dir, bad, what);
+		return AS_EDATA;
+	}
+	if (present == 0) {
 		log_err("no saved list in %s: nothing to %s (run a sync "
 		    "first)", cfg->state_dir, what);
 		return AS_ENOINPUT;
 	}
-	st = build_want(cfg, states, &rep->want, keep_going);
-	for (i = 0; i < cfg->src.nsources; i++)
-		if (states[i].unusable) {
-			log_err("%s: the saved list could not be used (see "
-			    "above): going on without it",
-			    cfg->src.sources[i].name);
-			if (st == AS_OK)
-				st = AS_EDATA;
-		}
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (run_section_want(cfg, sec, sec->old, &sec->want,
+		    keep_going) != AS_OK)
+			st = sec->status = AS_ECONFIG;
+		for (j = 0; sec->so->selected && j < sec->so->nsources; j++)
+			if (sec->old[j].unusable) {
+				log_err("%s: the saved list could not be used "
+				    "(see above): going on without it",
+				    sec->so->sources[j].name);
+				if (st == AS_OK)
+					st = sec->status = AS_EDATA;
+			}
+	}
+	run_targets_want(rep);
 	return st;
 }
 
@@ -656,26 +672,20 @@ restore_may_write(const struct config *cfg)
 	return false;
 }
 
-/*
- * See allowsync.h.  A restore brings the sets back whatever else is
- * wrong with the state directory: when its lock cannot be used (but for
- * another run holding it), it goes ahead without writing anything.
- */
+/* See allowsync.h. */
 enum as_status
 restore_run(const struct config *cfg, struct run_report *rep)
 {
-	struct srcstate *states;
 	enum as_status st, late;
 	bool writes = restore_may_write(cfg);
 	int lockfd = -1;
 
-	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK ||
+	    (st = run_layout(cfg, rep)) != AS_OK)
 		return st;
-
-	states = xcalloc(cfg->src.nsources, sizeof(*states));
 	if (writes && (st = take_lock(cfg, &lockfd)) != AS_OK) {
 		if (st == AS_ETEMPFAIL)
-			goto out;
+			return st;
 		log_warnx("restoring from the saved lists without the lock; "
 		    "the include file and the kernel record are not written");
 		writes = false;
@@ -684,14 +694,12 @@ restore_run(const struct config *cfg, struct run_report *rep)
 	 * A bad static entry or an unusable saved list fails the restore,
 	 * but only after the rest is in the sets.
 	 */
-	late = saved_want(cfg, states, rep, "restore", true);
-	if (late != AS_OK && late != AS_ECONFIG && (late != AS_EDATA ||
-	    rep->want.n4 + rep->want.n6 == 0)) {
-		st = late;
+	late = saved_want(cfg, rep, "restore", true);
+	if (late == AS_ENOINPUT || !any_active(rep)) {
+		st = late != AS_OK ? late : AS_ENOINPUT;
 		goto out;
 	}
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, NULL, writes)) !=
-	    AS_OK)
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, writes)) != AS_OK)
 		goto out;
 	if (writes)
 		st = save_include(cfg, rep);
@@ -700,7 +708,6 @@ restore_run(const struct config *cfg, struct run_report *rep)
  out:
 	if (lockfd != -1)
 		close(lockfd);
-	free_states(states, cfg->src.nsources);
 	return st;
 }
 
@@ -708,115 +715,163 @@ restore_run(const struct config *cfg, struct run_report *rep)
 enum as_status
 check_run(const struct config *cfg, struct run_report *rep)
 {
-	struct srcstate *states;
 	enum as_status st;
 
-	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
+	if ((st = state_dir_check(cfg->state_dir)) != AS_OK ||
+	    (st = run_layout(cfg, rep)) != AS_OK)
 		return st;
-
-	states = xcalloc(cfg->src.nsources, sizeof(*states));
-	if ((st = saved_want(cfg, states, rep, "check against", false)) !=
-	    AS_OK)
-		goto out;
-	if ((st = sync_kernel(cfg, rep, false, NULL, false)) != AS_OK)
-		goto out;
-	if (plan_empty(&rep->plan))
+	if ((st = saved_want(cfg, rep, "check against", false)) != AS_OK)
+		return st;
+	if (!any_active(rep))
+		return AS_ENOINPUT;
+	if ((st = sync_kernel(cfg, rep, false, false)) != AS_OK)
+		return st;
+	if (plans_empty(rep))
 		rep->outcome = "in sync";
 	else {
 		rep->outcome = "drift";
 		st = AS_EDRIFT;
 	}
- out:
-	free_states(states, cfg->src.nsources);
 	return st;
+}
+
+/* --status: what is saved about one source. */
+static void
+status_source(const struct config *cfg, const struct source_opts *so,
+    const struct source *src, time_t now)
+{
+	char t1[32], t2[32], age[32];
+	struct srcstate st;
+
+	state_load(cfg->state_dir, so->name, src->url, &so->policy, &st);
+	printf("source %s\n  url: %s\n", src->name, src->url);
+	printf("  last attempt: %s (%s)\n", state_time(st.attempt, t1,
+	    sizeof(t1)), st.result != RESULT_NONE ? result_name(st.result) :
+	    "never");
+	if (st.error != NULL)
+		printf("  last error: %s\n", st.error);
+	if (st.json_rejected != NULL)
+		printf("  JSON form rejected (the text form was used): %s\n",
+		    st.json_rejected);
+	if (st.present)
+		printf("  last success: %s, %s document, %zu entries (%zu "
+		    "pending removal), accepted %s, age %s, etag %s\n",
+		    state_time(st.fetched, t1, sizeof(t1)),
+		    form_name(st.document), entryset_count(&st.ent),
+		    entryset_pending(&st.ent),
+		    state_time(st.accepted, t2, sizeof(t2)),
+		    age_text(now - st.accepted, age, sizeof(age)),
+		    st.etag ? st.etag : "-");
+	else
+		printf("  last success: never\n");
+	srcstate_free(&st);
+}
+
+/* --status: what the kernel holds in each target. */
+static void
+status_targets(const struct run_report *rep)
+{
+	const struct run_target *rt;
+	char ports[256];
+	size_t k;
+
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (!active(rt))
+			continue;
+		if (rt->tgt.nports > 0) {
+			guard_ports_text(rt->ports, rt->tgt.nports, ports,
+			    sizeof(ports));
+			printf("guard: table inet %s, ports %s: %s%s\n",
+			    rt->tgt.table, ports, rt->plan.rebuild ?
+			    "not as configured, " : "in place",
+			    rt->plan.rebuild ? rt->guard_why : "");
+		}
+		printf("kernel: %s %s", rt->tgt.family, rt->tgt.table);
+		if (rt->tgt.set4[0] != '\0')
+			printf(" %s %zu ranges", rt->tgt.set4, rt->have.n4);
+		if (rt->tgt.set6[0] != '\0')
+			printf(" %s %zu ranges", rt->tgt.set6, rt->have.n6);
+		printf(" (generation %u)\n", rep->gen_before);
+	}
 }
 
 /* See allowsync.h. */
 enum as_status
 status_run(const struct config *cfg)
 {
-	char ports[256];
-	struct srcstate st;
+	const struct source_opts *so;
 	struct run_report rep;
-	char t1[32], t2[32], age[32];
 	enum as_status rc;
-	size_t i;
+	size_t i, j, k;
 	time_t now = time(NULL);
 
 	if ((rc = state_dir_check(cfg->state_dir)) != AS_OK)
 		return rc;
-
-	for (i = 0; i < cfg->src.nsources; i++) {
-		state_load(cfg->state_dir, cfg->src.sources[i].url,
-		    &cfg->src.policy, &st);
-		printf("source %s\n  url: %s\n", cfg->src.sources[i].name,
-		    cfg->src.sources[i].url);
-		printf("  last attempt: %s (%s)\n",
-		    state_time(st.attempt, t1, sizeof(t1)),
-		    st.result != RESULT_NONE ? result_name(st.result) :
-		    "never");
-		if (st.error != NULL)
-			printf("  last error: %s\n", st.error);
-		if (st.json_rejected != NULL)
-			printf("  JSON form rejected (the text form was used): "
-			    "%s\n", st.json_rejected);
-		if (st.present)
-			printf("  last success: %s, %s document, %zu entries "
-			    "(%zu pending removal), accepted %s, age %s, "
-			    "etag %s\n",
-			    state_time(st.fetched, t1, sizeof(t1)),
-			    form_name(st.document), entryset_count(&st.ent),
-			    entryset_pending(&st.ent),
-			    state_time(st.accepted, t2, sizeof(t2)),
-			    age_text(now - st.accepted, age, sizeof(age)),
-			    st.etag ? st.etag : "-");
-		else
-			printf("  last success: never\n");
-		srcstate_free(&st);
-	}
 	run_report_init(&rep, cfg);
-	rc = sync_kernel(cfg, &rep, false, NULL, false);
-	if (rc == AS_OK && cfg->src.nports > 0) {
-		key_get_guard_ports(cfg, &cfg->src, "guard-ports", ports,
-		    sizeof(ports));
-		printf("guard: table inet %s, ports %s: %s%s\n",
-		    cfg->src.table, ports, rep.plan.rebuild ?
-		    "not as configured, " : "in place", rep.plan.rebuild ?
-		    rep.guard_why : "");
+	if ((rc = run_layout(cfg, &rep)) != AS_OK)
+		goto out;
+	for (i = 0; i < rep.nsections; i++) {
+		so = rep.sections[i].so;
+		if (!so->selected)
+			continue;
+		if (so->name != NULL)
+			printf("section %s\n", so->name);
+		for (j = 0; j < so->nsources; j++)
+			status_source(cfg, so, &so->sources[j], now);
 	}
-	if (rc == AS_OK) {
-		printf("kernel: %s %s", cfg->src.family, cfg->src.table);
-		if (cfg->src.set4[0] != '\0')
-			printf(" %s %zu ranges", cfg->src.set4, rep.have.n4);
-		if (cfg->src.set6[0] != '\0')
-			printf(" %s %zu ranges", cfg->src.set6, rep.have.n6);
-		printf(" (generation %u)\n", rep.gen_before);
-	} else
+	/* Read every target of a selected section, lists or not. */
+	for (k = 0; k < rep.ntargets; k++)
+		rep.targets[k].skip = false;
+	rc = sync_kernel(cfg, &rep, false, false);
+	if (rc == AS_OK)
+		status_targets(&rep);
+	else
 		printf("kernel: sets unreadable (%s)\n", log_last_error());
+ out:
 	run_report_free(&rep);
 	fflush(stdout);
 	return rc;
+}
+
+/* The table guard mode owns: a guard section's, or the default's. */
+static const char *
+guard_table_of(const struct config *cfg)
+{
+	const struct source_opts *so;
+	size_t i;
+
+	for (i = 0; i < config_nsections(cfg); i++)
+		if ((so = config_section(cfg, i))->nports > 0)
+			return so->guard_table;
+	return cfg->src.guard_table;
 }
 
 /* See allowsync.h. */
 enum as_status
 uninstall_run(const struct config *cfg)
 {
-	struct nft_target t = { "inet", cfg->src.guard_table, NULL, NULL,
-	    NULL, 0 };
+	struct nft_target t = { .family = "inet",
+	    .table = guard_table_of(cfg) };
+	const struct source_opts *so;
 	struct nftset *ns = NULL;
 	char path[PATH_MAX];
 	enum as_status st;
 	bool deleted;
+	size_t i;
 	int lockfd = -1;
 
 	if ((st = state_dir_check(cfg->state_dir)) != AS_OK)
 		return st;
-	if (cfg->src.nports == 0 && strcmp(cfg->src.family, "inet") == 0 &&
-	    strcmp(cfg->src.table, cfg->src.guard_table) == 0) {
-		log_err("table inet %s holds the sets of this configuration, "
-		    "which is not in guard mode: not deleting it", t.table);
-		return AS_ECONFIG;
+	for (i = 0; i < config_nsections(cfg); i++) {
+		so = config_section(cfg, i);
+		if (so->nports == 0 && strcmp(so->family, "inet") == 0 &&
+		    strcmp(so->table, t.table) == 0) {
+			log_err("table inet %s holds the sets of this "
+			    "configuration, which is not in guard mode: not "
+			    "deleting it", t.table);
+			return AS_ECONFIG;
+		}
 	}
 	/* Keep a sync from putting the table back meanwhile. */
 	if (access(cfg->state_dir, F_OK) == 0 &&

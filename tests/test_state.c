@@ -133,7 +133,7 @@ test_roundtrip(void **state)
 	(void)state;
 	sample(&a);
 	assert_int_equal(state_save(dir, &a), AS_OK);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	assert_int_equal(b.document, FORM_JSON);
 	assert_string_equal(b.etag, "\"abc def\"");
@@ -155,7 +155,7 @@ test_absent(void **state)
 	struct srcstate b;
 
 	(void)state;
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_false(b.present);
 	assert_string_equal(b.url, URL);
 	srcstate_free(&b);
@@ -209,7 +209,7 @@ test_corrupt(void **state)
 	assert_int_equal(state_save(dir, &a), AS_OK);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_file(state_file(), bad[i]);
-		state_load(dir, URL, &pol, &b);
+		state_load(dir, NULL, URL, &pol, &b);
 		if (b.present || entryset_count(&b.ent) != 0)
 			fail_msg("corrupt state #%zu accepted", i);
 		srcstate_free(&b);
@@ -227,7 +227,7 @@ test_disabled_family_dropped(void **state)
 	p4.want6 = false;
 	sample(&a);
 	assert_int_equal(state_save(dir, &a), AS_OK);
-	state_load(dir, URL, &p4, &b);
+	state_load(dir, NULL, URL, &p4, &b);
 	assert_true(b.present);
 	assert_int_equal(b.ent.n6, 0);
 	assert_int_equal(b.ent.n4, 3);
@@ -260,7 +260,7 @@ test_validator_bytes(void **state)
 		    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\n"
 		    "end 1 0\n", bad[i], bad[i]);
 		write_file(state_file(), text);
-		state_load(dir, URL, &pol, &b);
+		state_load(dir, NULL, URL, &pol, &b);
 		assert_true(b.present);
 		assert_int_equal(entryset_count(&b.ent), 1);
 		if (b.etag != NULL || b.last_modified != NULL)
@@ -271,7 +271,7 @@ test_validator_bytes(void **state)
 	    "document json\netag W/\"~ ok\"\nlast-modified \xff\n"
 	    "accepted 2026-11-28T10:00:00Z\nentry 185.10.20.1\nend 1 0\n");
 	write_file(state_file(), text);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_string_equal(b.etag, "W/\"~ ok\"");
 	assert_null(b.last_modified);
 	srcstate_free(&b);
@@ -441,7 +441,7 @@ test_state_link_ignored(void **state)
 	(void)state;
 	sample(&a);
 	assert_int_equal(state_save(dir, &a), AS_OK);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	srcstate_free(&b);
 	/* Move the real file away and leave a symbolic link in its place. */
@@ -449,13 +449,13 @@ test_state_link_ignored(void **state)
 	snprintf(elsewhere, sizeof(elsewhere), "%s/moved", dir);
 	assert_int_equal(rename(path, elsewhere), 0);
 	assert_int_equal(symlink(elsewhere, path), 0);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_false(b.present);
 	srcstate_free(&b);
 	/* A hard link is fine: the file is only read (a backup made it). */
 	unlink(path);
 	assert_int_equal(link(elsewhere, path), 0);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	srcstate_free(&b);
 	srcstate_free(&a);
@@ -488,7 +488,7 @@ test_duplicate_key(void **state)
 		    "accepted 2026-11-28T10:00:00Z\n%sentry 185.10.20.1\n"
 		    "end 1 0\n", dup[i]);
 		write_file(state_file(), text);
-		state_load(dir, URL, &pol, &b);
+		state_load(dir, NULL, URL, &pol, &b);
 		assert_string_equal(b.url, URL);
 		/* The file without a repeated key is good. */
 		if (i == 0) {
@@ -530,7 +530,7 @@ test_entry_lines(void **state)
 	    "pending 185.10.20.2 4294967295\nentry 185.10.20.1/32\n"
 	    "pending 185.10.20.2 3\nend 2 3\n", head);
 	write_file(state_file(), text);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	assert_int_equal(b.ent.n4, 2);
 	assert_int_equal(b.ent.v4[0].miss, 0);
@@ -539,7 +539,7 @@ test_entry_lines(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "%s%s", head, bad[i]);
 		write_file(state_file(), text);
-		state_load(dir, URL, &pol, &b);
+		state_load(dir, NULL, URL, &pol, &b);
 		if (b.present || entryset_count(&b.ent) != 0)
 			fail_msg("bad entry line #%zu accepted", i);
 		srcstate_free(&b);
@@ -572,7 +572,7 @@ test_file_order(void **state)
 	    "fetched 2026-11-28T10:00:00Z\naccepted 2026-11-28T10:00:00Z\n"
 	    "entry 185.10.21.1\nentry 185.10.20.0/24\n"
 	    "entry 2a01:4f8:10::/48\npending 185.10.22.1 1\nend 3 1\n");
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	assert_int_equal(b.document, FORM_TEXT);
 	assert_null(b.etag);
@@ -610,7 +610,7 @@ test_attempt_record(void **state)
 	a.error = xstrdup("boom");
 	assert_int_equal(state_save(dir, &a), AS_OK);
 	assert_int_equal(state_save_attempt(dir, &a), AS_OK);
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_int_equal(b.attempt, a.attempt);
 	assert_int_equal(b.result, RESULT_OK);
 	assert_string_equal(b.error, "boom");
@@ -622,7 +622,7 @@ test_attempt_record(void **state)
 	    "json-rejected one\nfuture-key 1\nresult ok\nerror second\n"
 	    "json-rejected two\nattempt 2026-11-28T10:00:00Z\n"
 	    "attempt 2026-11-29T10:00:00Z\n");
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	assert_int_equal(b.result, RESULT_FAILED);
 	assert_string_equal(b.error, "first");
@@ -631,7 +631,7 @@ test_attempt_record(void **state)
 	srcstate_free(&b);
 
 	write_file(path, "result failed\nerror first\nattempt -");
-	state_load(dir, URL, &pol, &b);
+	state_load(dir, NULL, URL, &pol, &b);
 	assert_true(b.present);
 	assert_int_equal(b.result, RESULT_NONE);
 	assert_null(b.error);
@@ -709,6 +709,7 @@ test_include(void **state)
 	};
 	struct srcstate a;
 	struct rangelist want;
+	struct nft_list l = { &t, &want };
 	char path[PATH_MAX + 16], buf[1024];
 	size_t n;
 	FILE *f;
@@ -718,7 +719,8 @@ test_include(void **state)
 	rangelist_init(&want);
 	entryset_append(&want, &a.ent);
 	rangelist_normalise(&want);
-	assert_int_equal(state_write_include(dir, &t, &want), AS_OK);
+	assert_int_equal(state_write_include(dir, &l, 1), AS_OK);
+	assert_true(state_include_current(dir, &l, 1));
 	snprintf(path, sizeof(path), "%s/" STATE_INCLUDE, dir);
 	assert_non_null(f = fopen(path, "r"));
 	n = fread(buf, 1, sizeof(buf) - 1, f);

@@ -1,0 +1,337 @@
+/*
+ * The layout of a run, and a section's list between fetching and
+ * applying it.  Every section of the config is a run_section; the set
+ * pairs they name are the run_targets, each filled with the union of its
+ * sections' lists.  Sections that --section leaves out still bring their
+ * saved lists to a target they share, so running one section never takes
+ * another's entries out of a shared set.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allowsync.h"
+
+#define MAX_LOGGED	50	/* ranges listed one by one in the log */
+
+/* True when section so fills target rt. */
+static bool
+target_is(const struct run_target *rt, const struct source_opts *so)
+{
+	return strcmp(rt->tgt.family, so->family) == 0 &&
+	    strcmp(rt->tgt.table, so->table) == 0 &&
+	    strcmp(rt->tgt.set4, so->set4) == 0 &&
+	    strcmp(rt->tgt.set6, so->set6) == 0;
+}
+
+/* Add the guard ports of so to rt's; false when there are too many. */
+static bool
+ports_merge(struct run_target *rt, const struct source_opts *so)
+{
+	const struct guard_port *p;
+	size_t i, j;
+
+	for (i = 0; i < so->nports; i++) {
+		p = &so->ports[i];
+		for (j = 0; j < rt->tgt.nports; j++)
+			if (rt->ports[j].proto == p->proto &&
+			    rt->ports[j].lo == p->lo &&
+			    rt->ports[j].hi == p->hi)
+				break;
+		if (j < rt->tgt.nports)
+			continue;
+		if (rt->tgt.nports == MAX_GUARD_PORTS)
+			return false;
+		rt->ports[rt->tgt.nports++] = *p;
+	}
+	return true;
+}
+
+/* A new target for section so. */
+static void
+target_init(struct run_target *rt, const struct source_opts *so)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->tgt.family = so->family;
+	rt->tgt.table = so->table;
+	rt->tgt.set4 = so->set4;
+	rt->tgt.set6 = so->set6;
+	rt->tgt.ports = rt->ports;
+	rangelist_init(&rt->want);
+	rangelist_init(&rt->have);
+	rangelist_init(&rt->prev);
+	plan_init(&rt->plan);
+}
+
+/* See allowsync.h. */
+enum as_status
+run_layout(const struct config *cfg, struct run_report *rep)
+{
+	struct run_section *sec;
+	struct run_target *rt;
+	size_t i, j, n = config_nsections(cfg);
+
+	rep->sections = xcalloc(n, sizeof(*rep->sections));
+	rep->targets = xcalloc(n, sizeof(*rep->targets));
+	for (i = 0; i < n; i++) {
+		sec = &rep->sections[rep->nsections++];
+		sec->so = config_section(cfg, i);
+		sec->status = AS_OK;
+		rangelist_init(&sec->want);
+		sec->results = xcalloc(sec->so->nsources + 1,
+		    sizeof(*sec->results));
+		sec->old = xcalloc(sec->so->nsources + 1, sizeof(*sec->old));
+		sec->cur = xcalloc(sec->so->nsources + 1, sizeof(*sec->cur));
+		for (j = 0; j < sec->so->nsources; j++) {
+			sec->results[j].src = &sec->so->sources[j];
+			sec->results[j].status = AS_ETEMPFAIL;
+			entryset_init(&sec->old[j].ent);
+			entryset_init(&sec->cur[j].ent);
+		}
+		for (j = 0; j < rep->ntargets; j++)
+			if (target_is(&rep->targets[j], sec->so))
+				break;
+		if (j == rep->ntargets)
+			target_init(&rep->targets[rep->ntargets++], sec->so);
+		sec->target = j;
+		rt = &rep->targets[j];
+		rt->touched |= sec->so->selected;
+		if (!ports_merge(rt, sec->so)) {
+			log_err("table inet %s: more than %d guarded ports in "
+			    "all", rt->tgt.table, MAX_GUARD_PORTS);
+			return AS_ECONFIG;
+		}
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+void
+run_free(struct run_report *rep)
+{
+	struct run_section *sec;
+	size_t i, j;
+
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		for (j = 0; j < sec->so->nsources; j++) {
+			free(sec->results[j].error);
+			free(sec->results[j].json_rejected);
+			srcstate_free(&sec->old[j]);
+			srcstate_free(&sec->cur[j]);
+		}
+		free(sec->results);
+		free(sec->old);
+		free(sec->cur);
+		rangelist_free(&sec->want);
+	}
+	for (i = 0; i < rep->ntargets; i++) {
+		rangelist_free(&rep->targets[i].want);
+		rangelist_free(&rep->targets[i].have);
+		rangelist_free(&rep->targets[i].prev);
+		plan_free(&rep->targets[i].plan);
+	}
+	free(rep->sections);
+	free(rep->targets);
+	rep->sections = NULL;
+	rep->targets = NULL;
+	rep->nsections = rep->ntargets = 0;
+}
+
+/* See allowsync.h. */
+size_t
+run_load_states(const struct config *cfg, struct run_section *sec)
+{
+	const struct source_opts *so = sec->so;
+	size_t i;
+
+	sec->have_old = 0;
+	for (i = 0; i < so->nsources; i++) {
+		srcstate_free(&sec->old[i]);
+		state_load(cfg->state_dir, so->name, so->sources[i].url,
+		    &so->policy, &sec->old[i]);
+		sec->have_old += sec->old[i].present;
+	}
+	return sec->have_old;
+}
+
+/* See allowsync.h. */
+enum as_status
+run_statics(const struct config *cfg, const struct source_opts *so,
+    struct rangelist *out, bool keep_going)
+{
+	struct entrylist el;
+	struct policy pol = so->policy;
+	char where[PATH_MAX + MAX_SECTION_NAME + 8];
+	size_t i;
+	enum as_status st;
+
+	if (so->nstatics == 0)
+		return AS_OK;
+	memset(&el, 0, sizeof(el));
+	el.v = xcalloc(so->nstatics, sizeof(*el.v));
+	for (i = 0; i < so->nstatics; i++) {
+		el.v[i].text = so->statics[i].text;
+		el.v[i].len = strlen(so->statics[i].text);
+		el.v[i].where = so->statics[i].line;
+	}
+	el.n = so->nstatics;
+	pol.lenient = false;
+	pol.max_entries = MAX_STATIC;
+	/* Statics come from the file or, replacing those, the command line. */
+	if (so->statics[0].line == 0)
+		snprintf(where, sizeof(where), "--static");
+	else if (so->name != NULL)
+		snprintf(where, sizeof(where), "%s [%s]", cfg->config_file,
+		    so->name);
+	else
+		snprintf(where, sizeof(where), "%s", cfg->config_file);
+	st = validate_entries(&el, where, &pol, out, NULL);
+	if (st != AS_OK && keep_going) {
+		log_err("%s: a static entry is bad: going on without the bad "
+		    "ones", where);
+		pol.lenient = true;
+		(void)validate_entries(&el, where, &pol, out, NULL);
+	}
+	free(el.v);
+	return st == AS_OK ? AS_OK : AS_ECONFIG;
+}
+
+/* See allowsync.h. */
+enum as_status
+run_section_want(const struct config *cfg, const struct run_section *sec,
+    const struct srcstate *states, struct rangelist *want, bool keep_going)
+{
+	size_t i;
+	enum as_status st;
+
+	want->n4 = want->n6 = 0;
+	if ((st = run_statics(cfg, sec->so, want, keep_going)) != AS_OK &&
+	    !keep_going)
+		return st;
+	for (i = 0; i < sec->so->nsources; i++)
+		if (states[i].present)
+			entryset_append(want, &states[i].ent);
+	rangelist_normalise(want);
+	return st;
+}
+
+/* See allowsync.h. */
+void
+run_targets_want(struct run_report *rep)
+{
+	struct run_section *sec;
+	struct run_target *rt;
+	size_t i, k, data;
+
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		rt->want.n4 = rt->want.n6 = 0;
+		data = 0;
+		for (i = 0; i < rep->nsections; i++) {
+			sec = &rep->sections[i];
+			if (sec->target != k)
+				continue;
+			data += sec->have_data;
+			rangelist_append(&rt->want, &sec->want);
+		}
+		rangelist_normalise(&rt->want);
+		rt->nodata = data == 0;
+		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;
+	}
+}
+
+/* Log each range in rl with a verb, at most MAX_LOGGED lines. */
+void
+run_log_ranges(const struct nft_target *t, const struct rangelist *rl,
+    const char *what)
+{
+	char buf[RANGE_STRLEN];
+	size_t i, n = 0, total = rl->n4 + rl->n6;
+
+	for (i = 0; i < rl->n4 && n < MAX_LOGGED; i++, n++) {
+		range4_format(&rl->v4[i], buf, sizeof(buf));
+		log_notice("%s %s (set %s)", what, buf, t->set4);
+	}
+	for (i = 0; i < rl->n6 && n < MAX_LOGGED; i++, n++) {
+		range6_format(&rl->v6[i], buf, sizeof(buf));
+		log_notice("%s %s (set %s)", what, buf, t->set6);
+	}
+	if (total > n)
+		log_notice("%s %zu more", what, total - n);
+}
+
+/* See allowsync.h. */
+enum as_status
+run_shrink_guard(const struct config *cfg, struct run_section *sec)
+{
+	const struct source_opts *so = sec->so;
+	struct rangelist gone;
+	size_t i;
+	enum as_status st = AS_OK;
+
+	rangelist_init(&gone);
+	for (i = 0; i < so->nsources; i++) {
+		if (!sec->old[i].present)
+			continue;
+		sec->old_entries += entryset_count(&sec->old[i].ent);
+		sec->removing += guard_uncovered(&sec->old[i].ent, &sec->want,
+		    &gone);
+	}
+	if (sec->removing == 0)
+		goto out;
+	if (sec->removing * 100 <= (size_t)so->max_remove_percent *
+	    sec->old_entries) {
+		log_info("%zu of %zu entries left the list", sec->removing,
+		    sec->old_entries);
+		goto out;
+	}
+	if (cfg->force) {
+		log_notice("--force: removing %zu of %zu entries",
+		    sec->removing, sec->old_entries);
+		goto out;
+	}
+	log_err("%s%s%sholding back the removal of %zu of %zu entries (more "
+	    "than max-remove-percent = %u%%); check the list, then run with "
+	    "--force to remove them", so->name ? "[" : "",
+	    so->name ? so->name : "", so->name ? "] " : "", sec->removing,
+	    sec->old_entries, so->max_remove_percent);
+	rangelist_unique(&gone);
+	run_log_ranges(&(struct nft_target){ .set4 = so->set4,
+	    .set6 = so->set6 }, &gone, "held back");
+	for (i = 0; i < so->nsources; i++)
+		if (sec->old[i].present)
+			guard_hold(&sec->old[i].ent, &sec->want,
+			    &sec->cur[i].ent);
+	sec->held = sec->removing;
+	run_section_want(cfg, sec, sec->cur, &sec->want, false);
+	st = AS_EDATA;
+ out:
+	rangelist_free(&gone);
+	return st;
+}
+
+/* See allowsync.h. */
+enum as_status
+run_save_lists(const struct config *cfg, const struct run_section *sec)
+{
+	size_t i;
+	enum as_status st = AS_OK, st1;
+
+	for (i = 0; i < sec->so->nsources; i++)
+		if (sec->results[i].status == AS_OK &&
+		    (st1 = state_save(cfg->state_dir, &sec->cur[i])) != AS_OK)
+			st = st1;
+	return st;
+}
+
+/* See allowsync.h. */
+void
+run_save_attempts(const struct config *cfg, const struct run_section *sec)
+{
+	size_t i;
+
+	for (i = 0; i < sec->so->nsources; i++)
+		state_save_attempt(cfg->state_dir, &sec->cur[i]);
+}
