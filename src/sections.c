@@ -102,6 +102,11 @@ pair_check(const struct config *cfg, const struct source_opts *a,
 	    strcmp(a->guard_table, b->guard_table) != 0)
 		return clash(cfg, a, b, "are both in guard mode with "
 		    "different guard-table: guard mode owns one table");
+	if (a->nports > 0 && b->nports > 0 && !same_pair(a, b) &&
+	    !shared_port(a, b, port, sizeof(port)))
+		return clash(cfg, a, b, "are both in guard mode with "
+		    "different sets: guard mode's table holds one set pair, "
+		    "so give them the same set4 and set6");
 	if (shared_port(a, b, port, sizeof(port)) && !same_pair(a, b)) {
 		snprintf(why, sizeof(why), "both guard %s with different "
 		    "sets: a guarded port belongs to one set pair, so give "

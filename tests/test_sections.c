@@ -172,17 +172,20 @@ test_shared_targets(void **state)
 		{ "[a]\nlocale = pl\n[b]\nlocale = de\nfamily = ip\nset6 =\n",
 		    NULL },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
-		    "guard-ports = tcp/8443\nset4 = b4\nset6 = b6\n", NULL },
+		    "guard-ports = tcp/8443\nset4 = b4\nset6 = b6\n",
+		    "guard mode's table holds one set pair" },
+		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
+		    "guard-ports = tcp/8443\n", NULL },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
 		    "guard-ports = tcp/400-500\nset4 = b4\nset6 = b6\n",
 		    "both guard tcp/443 with different sets" },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
 		    "guard-ports = tcp/443,udp/53\n", NULL },
 		{ "[a]\nlocale = pl\nguard-ports = udp/443\n[b]\nlocale = de\n"
-		    "guard-ports = tcp/443\nset4 = b4\nset6 = b6\n", NULL },
+		    "guard-ports = tcp/443\n", NULL },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
-		    "guard-ports = tcp/8443\nguard-table = other\nset4 = b4\n"
-		    "set6 = b6\n", "different guard-table" },
+		    "guard-ports = tcp/8443\nguard-table = other\n",
+		    "different guard-table" },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
 		    "table = allowsync\nset4 = b4\nset6 = b6\n",
 		    "guard mode owns it in one" },

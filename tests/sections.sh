@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+# Sections and presets against the real allowsync binary, a real HTTPS
+# server on 127.0.0.1 and real nftables, each case in its own network
+# namespace (tests/harness.sh): several vendors in one transaction, sets
+# shared between sections, a section standing on its cache, the upgrade
+# from a state directory without sections, --section, and every preset
+# against a copy of its vendor's real list (tests/data/vendor-lists),
+# checked against an independent computation.
+#
+# usage: tests/sections.sh ./allowsync [case ...]
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/harness.sh
+. "$HERE/harness.sh"
+
+VENDOR=$HERE/data/vendor-lists
+
+# conf TEXT: the config file of the next runs ($CT/s.conf).  The cases
+# write URLs as ${URL%/list.json}/NAME: the test server's.
+conf() {
+	printf '%s\n' "$1" > "$CT/s.conf"
+}
+
+# runc EXPECTED_EXIT ARGS...: run with $CT/s.conf.
+runc() {
+	local want=$1 rc
+	shift
+	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --timeout 10 --state-dir "$CT/state" "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "allowsync $*: exit $rc, expected $want"
+		sed 's/^/      stderr| /' "$ERR" >&2
+		sed 's/^/      stdout| /' "$OUT" >&2
+	fi
+}
+
+# elemsof FAMILY TABLE SET
+elemsof() {
+	FAMILY=$1 TABLE=$2 elems "$3"
+}
+
+# json EXPR...: python assertions over the JSON report in $OUT (r).
+json() {
+	python3 - "$OUT" "$@" <<-'EOF' || fail "JSON report: $*"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	for expr in sys.argv[2:]:
+	    assert eval(expr), (expr, r)
+	EOF
+}
+
+# Three vendors, three tables and set pairs, one transaction.
+three_vendors() {
+	conf "[docplanner]
+url = ${URL%/list.json}/dp.json
+
+[stripe]
+url = ${URL%/list.json}/stripe.json
+json-keys = WEBHOOKS
+table = pay
+set4 = stripe_v4
+set6 =
+
+[cloudflare]
+url = ${URL%/list.json}/cf-v4
+url = ${URL%/list.json}/cf-v6
+table = cdn
+family = inet
+set4 = cf_v4
+set6 = cf_v6
+min-prefix4 = 12
+min-prefix6 = 29"
+}
+
+case_three_sections_one_transaction() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; }
+	}
+	table inet cdn {
+		set cf_v4 { type ipv4_addr; flags interval; }
+		set cf_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve dp.json '{"API": ["185.10.20.1", "2a01:4f8:10::/48"]}'
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63", "54.187.174.169"]}'
+	serve cf-v4 $'173.245.48.0/20\n104.16.0.0/13'
+	serve cf-v6 '2606:4700::/32'
+	three_vendors
+	monitor_start
+	runc 0 --json
+	monitor_stop
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "docplanner v4"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" "docplanner v6"
+	expect_eq "$(elemsof inet pay stripe_v4)" \
+	    $'3.18.12.63\n54.187.174.169' "stripe"
+	expect_eq "$(elemsof inet cdn cf_v4)" \
+	    $'104.16.0.0/13\n173.245.48.0/20' "cloudflare v4"
+	expect_eq "$(elemsof inet cdn cf_v6)" "2606:4700::/32" "cloudflare v6"
+	json 'r["generation"]["after"] == r["generation"]["before"] + 1' \
+	    'len(r["sections"]) == 3 and len(r["targets"]) == 3' \
+	    'all(s["exit_code"] == 0 for s in r["sections"])' \
+	    '[s["section"] for s in r["sources"]] == ["docplanner", "stripe", "cloudflare", "cloudflare"]' \
+	    'r["targets"][2]["ipv4"]["desired"] == 2'
+	# One commit: every element, then one new generation.
+	expect_eq "$(grep -c '^add element' "$CT/monitor")" 7 "elements added"
+	expect_eq "$(grep -c '^# new generation' "$CT/monitor")" 1 \
+	    "one transaction"
+	# Per-section state files, one per source.
+	expect_eq "$(ls "$CT/state" | grep -c '\.state$')" 5 \
+	    "state files (4 sources + kernel)"
+	# The include holds all three targets.
+	expect_grep "add element inet pay stripe_v4" "$CT/state/allowsync.nft" \
+	    "include: stripe"
+	expect_grep "add element inet cdn cf_v6" "$CT/state/allowsync.nft" \
+	    "include: cloudflare"
+	runc 0
+	expect_eq "$(grep -c ': in sync, nothing to do' "$OUT")" 3 \
+	    "second run: three targets in sync"
+	runc 0 --status
+	expect_grep "section stripe" "$OUT" "status names sections"
+	expect_grep "kernel: inet cdn cf_v4 2 ranges" "$OUT" "status target"
+}
+
+# A kernel refusal of one target refuses all: nothing half-applied.
+case_one_transaction_all_or_nothing() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; size 1; }
+	}
+	table inet cdn {
+		set cf_v4 { type ipv4_addr; flags interval; }
+		set cf_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve dp.json '{"API": ["185.10.20.1"]}'
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63", "54.187.174.169"]}'
+	serve cf-v4 '173.245.48.0/20'
+	serve cf-v6 '2606:4700::/32'
+	three_vendors
+	runc 69
+	expect_grep "set inet pay stripe_v4 is full" "$ERR" "full set named"
+	expect_eq "$(elems docplanner_v4)" "" "docplanner untouched"
+	expect_eq "$(elemsof inet cdn cf_v4)" "" "cloudflare untouched"
+}
+
+# Two sections naming the same sets fill them with their union.
+case_two_sections_one_pair() {
+	mksets
+	serve a.json '{"API": ["185.10.20.1", "2a01:4f8:10::/48"]}'
+	serve b.json '{"hooks": ["192.30.252.0/22"]}'
+	conf "[a]
+url = ${URL%/list.json}/a.json
+remove-after = 1
+[b]
+url = ${URL%/list.json}/b.json
+json-path = hooks[]
+remove-after = 1"
+	runc 0
+	expect_eq "$(elems docplanner_v4)" $'185.10.20.1\n192.30.252.0/22' \
+	    "union"
+	# b drops its entry: a's stay.
+	serve b.json '{"hooks": ["140.82.112.0/20"]}'
+	runc 0 --max-remove-percent 100
+	expect_eq "$(elems docplanner_v4)" $'140.82.112.0/20\n185.10.20.1' \
+	    "b replaced, a kept"
+	# Only b runs; a's list (saved) stays in the shared set.
+	serve a.json '{"API": ["185.10.99.1"]}'
+	serve b.json '{"hooks": ["143.55.64.0/20"]}'
+	: > "$SERVER_LOG"
+	runc 0 --section b --max-remove-percent 100 --json
+	expect_eq "$(elems docplanner_v4)" $'143.55.64.0/20\n185.10.20.1' \
+	    "--section b: a's saved list kept"
+	expect_nogrep "/a.json" "$SERVER_LOG" "a not fetched"
+	json 'r["sections"][0]["selected"] == False' \
+	    '"exit_code" not in r["sections"][0]' \
+	    '[s["section"] for s in r["sources"]] == ["b"]'
+}
+
+# A section that fails stands on its cache; the others move on.
+case_failing_section_uses_cache() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; }
+	}
+	table inet cdn {
+		set cf_v4 { type ipv4_addr; flags interval; }
+		set cf_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve dp.json '{"API": ["185.10.20.1"]}'
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63"]}'
+	serve cf-v4 '173.245.48.0/20'
+	serve cf-v6 '2606:4700::/32'
+	three_vendors
+	runc 0
+	printf '{"status": 503}' > "$WWW/stripe.json.behave"
+	printf '{"status": 503}' > "$WWW/stripe.txt.behave"
+	serve dp.json '{"API": ["185.10.20.1", "185.10.20.2"]}'
+	serve cf-v4 $'173.245.48.0/20\n103.21.244.0/22'
+	runc 75 --json
+	expect_eq "$(elemsof inet pay stripe_v4)" "3.18.12.63" "stripe cached"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1-185.10.20.2" \
+	    "docplanner updated"
+	expect_eq "$(elemsof inet cdn cf_v4)" \
+	    $'103.21.244.0/22\n173.245.48.0/20' "cloudflare updated"
+	json '[s["exit_code"] for s in r["sections"]] == [0, 75, 0]' \
+	    'r["exit_code"] == 75' \
+	    '[s["cached"] for s in r["sources"]] == [False, True, False, False]'
+	expect_grep "using the cached list" "$ERR" "cache named"
+	# A section with neither list nor cache leaves its sets alone.
+	rm "$CT"/state/*
+	nft flush set inet pay stripe_v4
+	runc 75
+	expect_eq "$(elemsof inet pay stripe_v4)" "" "no list, no change"
+	expect_grep "inet pay: no section that fills it has a fresh or" \
+	    "$ERR" "why named"
+	expect_eq "$(elemsof inet cdn cf_v4)" \
+	    $'103.21.244.0/22\n173.245.48.0/20' "others applied"
+}
+
+# The state directory of a version without sections: the same config
+# keeps its cached list, and so does that config moved into a section.
+case_sectionless_upgrade() {
+	mksets
+	local url=$URL f
+	mkdir -p "$CT/state"
+	chmod 700 "$CT/state"
+	# As the version before sections wrote it (no reader line).
+	f=$(python3 -c '
+import sys
+h = 0xcbf29ce484222325
+for c in sys.argv[1].encode():
+    h = ((h ^ c) * 0x100000001b3) % (1 << 64)
+print("source-%016x.state" % h)' "$url")
+	cat > "$CT/state/$f" <<-EOF
+	# allowsync source state; written by allowsync, see README.md
+	version 1
+	url $url
+	document json
+	etag -
+	last-modified Mon, 30 Nov 2026 06:00:00 GMT
+	fetched 2026-11-30T06:00:00Z
+	accepted 2026-11-30T06:00:00Z
+	entry 185.10.20.1
+	entry 2a01:4f8:10::/48
+	end 2 0
+	EOF
+	stop_server
+	run 75 --url "$url"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "cached list applied"
+	expect_eq "$(elems docplanner_v6)" "2a01:4f8:10::/48" "v6 too"
+	nft flush set inet filter docplanner_v4
+	conf "[docplanner]
+url = $url"
+	runc 75
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" \
+	    "in a section: the same cached list"
+	nft flush set inet filter docplanner_v4
+	runc 0 --restore
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "restore from it"
+}
+
+# Bad input in a sectioned file: one line naming file and line, 78.
+case_bad_sections() {
+	conf "[docplanner]
+url = ${URL%/list.json}/dp.json
+state-dir = /tmp"
+	runc 78
+	expect_grep "s.conf: line 3: state-dir: is program-wide" "$ERR" \
+	    "program-wide key"
+	conf "[Docplanner]"
+	runc 78
+	expect_grep "s.conf: line 1: section:" "$ERR" "bad name"
+	conf "[a]
+preset = stripe
+"
+	runc 78
+	expect_grep "unknown preset (one of docplanner-CC github-hooks" "$ERR" \
+	    "presets listed"
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+json-path = prefixes[service=X"
+	runc 78
+	expect_grep "s.conf: line 3: json-path:" "$ERR" "bad path"
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+[b]
+url = ${URL%/list.json}/dp.json
+set6 = other"
+	runc 78
+	expect_grep "sections [a] (line 1) and [b] (line 3) share a set" \
+	    "$ERR" "both sections named"
+	expect_eq "$(grep -c . "$ERR")" 1 "one line"
+	conf "[a]
+url = ${URL%/list.json}/dp.json"
+	runc 64 --url "${URL%/list.json}/x.json"
+}
+
+# check_sets PYTHON: PYTHON prints the expected elements of the IPv4 set,
+# then a line "--", then the IPv6 set's; compared after merging both
+# sides into address ranges.
+check_sets() {
+	python3 - "$VENDOR" "$(elems docplanner_v4)" "$(elems docplanner_v6)" \
+	    "$1" <<-'EOF' || fail "kernel differs from the vendor's list"
+	import ipaddress, sys
+	vendor, k4, k6, code = sys.argv[1:5]
+	env = {"V": vendor, "json": __import__("json"), "out": []}
+	exec(code, env)
+	want4 = [x for x in env["out"] if ":" not in x]
+	want6 = [x for x in env["out"] if ":" in x]
+	def ranges(items):
+	    rs = []
+	    for x in items:
+	        x = x.strip()
+	        if not x:
+	            continue
+	        if "-" in x:
+	            a, b = x.split("-")
+	            rs.append((int(ipaddress.ip_address(a)),
+	                       int(ipaddress.ip_address(b))))
+	        else:
+	            n = ipaddress.ip_network(x, strict=True)
+	            rs.append((int(n[0]), int(n[-1])))
+	    rs.sort()
+	    merged = []
+	    for a, b in rs:
+	        if merged and a <= merged[-1][1] + 1:
+	            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+	        else:
+	            merged.append((a, b))
+	    return merged
+	ok = True
+	for fam, want, got in (("v4", want4, k4), ("v6", want6, k6)):
+	    w, g = ranges(want), ranges(got.split("\n"))
+	    if w != g or not w:
+	        print("%s: kernel %d ranges, vendor %d" % (fam, len(g), len(w)))
+	        ok = False
+	sys.exit(0 if ok else 1)
+	EOF
+}
+
+case_preset_github_hooks() {
+	mksets
+	cp "$VENDOR/github-meta-2025-07-25.json" "$WWW/meta"
+	conf "preset = github-hooks
+url = ${URL%/list.json}/meta"
+	runc 0
+	check_sets 'out += json.load(open(V + "/github-meta-2025-07-25.json"))["hooks"]'
+}
+
+case_preset_stripe_webhooks() {
+	mksets
+	cp "$VENDOR/stripe-ips_webhooks.json" "$WWW/ips_webhooks.json"
+	conf "preset = stripe-webhooks
+url = ${URL%/list.json}/ips_webhooks.json
+set6 ="
+	runc 0
+	expect_eq "$(elems docplanner_v4 | wc -l)" 12 "twelve addresses"
+	python3 - "$VENDOR" "$(elems docplanner_v4)" <<-'EOF' ||
+	import json, sys
+	want = sorted(json.load(open(sys.argv[1] + "/stripe-ips_webhooks.json"))["WEBHOOKS"])
+	got = sorted(sys.argv[2].split("\n"))
+	assert want == got, (want, got)
+	EOF
+	    fail "stripe set differs from the list"
+}
+
+case_preset_cloudflare() {
+	mksets
+	cp "$VENDOR/cloudflare-ips-v4.txt" "$WWW/ips-v4"
+	cp "$VENDOR/cloudflare-ips-v6.txt" "$WWW/ips-v6"
+	conf "preset = cloudflare
+url = ${URL%/list.json}/ips-v4
+url = ${URL%/list.json}/ips-v6"
+	runc 0
+	check_sets 'out += open(V + "/cloudflare-ips-v4.txt").read().split() + open(V + "/cloudflare-ips-v6.txt").read().split()'
+}
+
+case_preset_fastly() {
+	mksets
+	cp "$VENDOR/fastly-public-ip-list.json" "$WWW/public-ip-list"
+	conf "preset = fastly
+url = ${URL%/list.json}/public-ip-list"
+	runc 0
+	check_sets 'd = json.load(open(V + "/fastly-public-ip-list.json")); out += d["addresses"] + d["ipv6_addresses"]'
+}
+
+case_preset_aws_cloudfront_origin() {
+	mksets
+	cp "$VENDOR/aws-ip-ranges.json" "$WWW/ip-ranges.json"
+	conf "preset = aws-cloudfront-origin
+url = ${URL%/list.json}/ip-ranges.json"
+	runc 0
+	check_sets 'd = json.load(open(V + "/aws-ip-ranges.json")); out += [p["ip_prefix"] for p in d["prefixes"] if p["service"] == "CLOUDFRONT_ORIGIN_FACING"] + [p["ipv6_prefix"] for p in d["ipv6_prefixes"] if p["service"] == "CLOUDFRONT_ORIGIN_FACING"]'
+	# The defaults refuse it: the preset's policy is what lets it in.
+	conf "url = ${URL%/list.json}/ip-ranges.json
+json-path = prefixes[service=CLOUDFRONT_ORIGIN_FACING].ip_prefix"
+	runc 75
+	expect_grep "larger than max-bytes" "$ERR" "default max-bytes"
+}
+
+# Every preset of --list-presets has a case here.
+case_list_presets() {
+	runc 0 --list-presets
+	local p
+	for p in $(grep -v '^ ' "$OUT" | sed 's/-CC$//'); do
+		[ "$p" == docplanner ] && continue
+		declare -F "case_preset_${p//-/_}" > /dev/null ||
+		    fail "preset $p has no test"
+	done
+	expect_grep "json-path = hooks[]" "$OUT" "what github-hooks fills in"
+}
+
+harness_main "$@"
