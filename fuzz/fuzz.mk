@@ -25,8 +25,8 @@ FUZZ_TARGETS	:= fuzz_json fuzz_jsonpath fuzz_text fuzz_prefix fuzz_config \
 # bound.
 FUZZ_LIB	:= $(FUZZ_BUILD)/liballowsync.a
 FUZZ_LIBOBJS	:= $(patsubst %,$(FUZZ_BUILD)/lib/%.o,config keys presets \
-		   nftname fetch parse jsonpath prefix validate normalise diff \
-		   log util)
+		   sections nftname fetch parse jsonpath prefix validate \
+		   normalise diff log util)
 fuzz_json_LIBS		:= $(shell $(PKG_CONFIG) --libs libcjson)
 fuzz_json_LEN		:= 4096
 fuzz_jsonpath_LIBS	:= $(fuzz_json_LIBS)

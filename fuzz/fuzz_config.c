@@ -1,7 +1,10 @@
 /*
- * libFuzzer target: the config file parser.  Every input starts from the
- * defaults; whatever config_parse_buffer() accepts must leave every bound
- * the options promise, and config_free() must release all of it.
+ * libFuzzer target: the config file parser, sections included.  Every
+ * input starts from the defaults; whatever config_parse_buffer() and
+ * config_finish() (presets, forms) accept must leave every bound the
+ * options promise in the defaults and in every section, the sections
+ * named well and once, and config_free() must release all of it; the
+ * checks between sections (sections_check()) must not crash on it.
  */
 #include <string.h>
 
@@ -57,7 +60,21 @@ check_section(const struct source_opts *so)
 static void
 check_config(const struct config *cfg)
 {
+	size_t i, j;
+
 	check_section(&cfg->src);
+	if (cfg->nsections > MAX_SECTIONS)
+		fuzz_fail("more sections than MAX_SECTIONS");
+	for (i = 0; i < cfg->nsections; i++) {
+		check_section(&cfg->sections[i]);
+		if (cfg->sections[i].name == NULL ||
+		    section_name_check(cfg->sections[i].name) != NULL)
+			fuzz_fail("config kept a bad section name");
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->sections[i].name,
+			    cfg->sections[j].name) == 0)
+				fuzz_fail("config kept a section twice");
+	}
 	if (cfg->help || cfg->version ||
 	    strcmp(cfg->config_file, DEFAULT_CONFIG_FILE) != 0)
 		fuzz_fail("config file set a command-line-only key");
@@ -71,8 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	config_defaults(&cfg);
 	if (config_parse_buffer(&cfg, (const char *)data, size,
-	    "fuzz.conf") == AS_OK && config_finish(&cfg) == AS_OK)
+	    "fuzz.conf") == AS_OK && config_finish(&cfg) == AS_OK) {
 		check_config(&cfg);
+		(void)sections_check(&cfg);
+	}
 	config_free(&cfg);
 	return 0;
 }
