@@ -383,4 +383,75 @@ case_table_key_refused() {
 	expect_eq "$(nft list ruleset)" "" "nothing installed"
 }
 
+# ------------------------------------------------------------ attacks
+# An outside review of guard mode.  Each case below failed on the code it
+# was written against (commit 803c165) and states what should hold.
+
+# The client without the check of the address the listener saw: exit 0
+# when connected (through NAT too), non-zero otherwise.
+REACH='
+import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+'
+
+# docker_host: a Docker 20.10-style host, as Debian 12's docker.io makes
+# it: a container namespace (pid in SVC_PID) at 172.30.0.2 on docker0
+# with a listener on port 80, published as host port $GUARDED; FORWARD
+# policy drop with Docker's chains, the DNAT for local addresses, and the
+# MASQUERADE of the containers' own connections.  Listeners in another
+# namespace go through nsenter, not a shell function, so that the pid
+# net_down kills is the listener's.
+docker_host() {
+	new_netns || return 1
+	SVC_PID=$NETNS_PID
+	if ! { ip link add docker0 type veth peer name eth0 &&
+	    ip link set eth0 netns "$SVC_PID" &&
+	    ip addr add 172.30.0.1/24 dev docker0 &&
+	    ip link set docker0 up &&
+	    svc ip link set lo up &&
+	    svc ip addr add 172.30.0.2/24 dev eth0 &&
+	    svc ip link set eth0 up &&
+	    svc ip route add default via 172.30.0.1; }; then
+		fail "container namespace"
+		return 1
+	fi
+	sysctl -qw net.ipv4.ip_forward=1
+	listen 80 nsenter -t "$SVC_PID" -n || return 1
+	iptables-nft -N DOCKER &&
+	    iptables-nft -P FORWARD DROP &&
+	    iptables-nft -A FORWARD -o docker0 -m conntrack \
+	    --ctstate RELATED,ESTABLISHED -j ACCEPT &&
+	    iptables-nft -A FORWARD -o docker0 -j DOCKER &&
+	    iptables-nft -A FORWARD -i docker0 ! -o docker0 -j ACCEPT &&
+	    iptables-nft -A FORWARD -i docker0 -o docker0 -j ACCEPT &&
+	    iptables-nft -A DOCKER -d 172.30.0.2/32 ! -i docker0 -o docker0 \
+	    -p tcp --dport 80 -j ACCEPT &&
+	    iptables-nft -t nat -N DOCKER &&
+	    iptables-nft -t nat -A PREROUTING -m addrtype --dst-type LOCAL \
+	    -j DOCKER &&
+	    iptables-nft -t nat -A DOCKER ! -i docker0 -p tcp \
+	    --dport "$GUARDED" -j DNAT --to-destination 172.30.0.2:80 &&
+	    iptables-nft -t nat -A POSTROUTING -s 172.30.0.0/24 \
+	    ! -o docker0 -j MASQUERADE || { fail "docker rules"; return 1; }
+}
+
+# svc CMD...: run CMD in the container namespace.
+svc() {
+	nsenter -t "$SVC_PID" -n "$@"
+}
+
+# HIGH.  set4 switched off (an IPv6-only list): the chain gets no IPv4
+# rule at all, so every IPv4 source reaches the guarded port, while the
+# run says "the guard is in place" and --check "in sync".  set6 switched
+# off drops every IPv6 packet to the port; set4 off must drop every IPv4
+# one the same way.
+case_attack_set4_off_leaves_ipv4_open() {
+	guard_setup || return
+	grun 0 --set4=
+	STEP="set4 switched off"
+	allowed "$GUARDED" 2a01:4f8:10::1
+	blocked "$GUARDED" 2a01:4f8:10::3 185.10.20.1 185.10.20.3
+	allowed "$OPEN" 185.10.20.3 2a01:4f8:10::3
+}
+
 harness_main "$@"
