@@ -454,4 +454,24 @@ case_attack_set4_off_leaves_ipv4_open() {
 	allowed "$OPEN" 185.10.20.3 2a01:4f8:10::3
 }
 
+# MEDIUM.  docs/guard.md: "the container is covered too".  Docker (before
+# 28) accepts in FORWARD every packet to a published container port,
+# DNATed or not, so a machine on the host's network segment that routes
+# the containers' subnet through the host reaches the service directly,
+# at its container address and port, which the guard never looks at.
+case_attack_docker_container_direct() {
+	guard_setup || return
+	docker_host || return
+	vendor ip route add 172.30.0.0/24 via "$P4"
+	grun 0
+	STEP="docker, the published port"
+	allowed "$GUARDED" 185.10.20.1
+	blocked "$GUARDED" 185.10.20.3
+	STEP="docker, the container's own address"
+	if vendor python3 -c "$REACH" 172.30.0.2 80 2>/dev/null; then
+		fail "$STEP: an unlisted neighbour reaches the published" \
+		    "service at 172.30.0.2:80, around the guard"
+	fi
+}
+
 harness_main "$@"
