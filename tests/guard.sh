@@ -474,4 +474,21 @@ case_attack_docker_container_direct() {
 	fi
 }
 
+# MEDIUM.  The chain drops by destination port alone, at prerouting,
+# whatever the destination address: on a Docker host (or any router), a
+# container's own connection out to a remote server on the guarded port
+# is dropped, since the container's address is not on the vendor's list.
+# docs/guard.md: "It works per port, on every address of the host".
+case_attack_forwarded_traffic_dropped() {
+	guard_setup || return
+	docker_host || return
+	listen "$GUARDED" nsenter -t "$VENDOR_PID" -n || return
+	STEP="a container connects out to 185.10.20.3:$GUARDED"
+	svc python3 -c "$REACH" 185.10.20.3 "$GUARDED" 2>/dev/null ||
+	    { fail "$STEP: fixture, before any sync"; return; }
+	grun 0
+	svc python3 -c "$REACH" 185.10.20.3 "$GUARDED" 2>/dev/null ||
+	    fail "$STEP: dropped by the guard (forwarded, not for this host)"
+}
+
 harness_main "$@"
