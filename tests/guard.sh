@@ -491,4 +491,32 @@ case_attack_forwarded_traffic_dropped() {
 	    fail "$STEP: dropped by the guard (forwarded, not for this host)"
 }
 
+# MEDIUM.  guard-table may name a table the host already uses: the first
+# run finds it "not ours" and deletes it with everything in it (here the
+# host's whole input policy), then exits 0.  A table allowsync did not
+# make must not be taken over; the host's firewall must survive.
+case_attack_guard_table_takes_over_hosts_table() {
+	guard_setup || return
+	nft -f - <<-'EOF'
+	table inet filter {
+		chain input {
+			type filter hook input priority 0; policy drop;
+			iifname "lo" accept
+			ct state established,related accept
+			tcp dport 8443 accept
+		}
+	}
+	EOF
+	STEP="the host's own policy"
+	blocked "$OPEN" 185.10.20.3
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --timeout 10 --state-dir "$CT/state" --url "$URL" \
+	    --guard-ports "tcp/$GUARDED" --guard-table filter \
+	    > "$OUT" 2> "$ERR"
+	nft list chain inet filter input > /dev/null 2>&1 ||
+	    fail "guard-table = filter deleted the host's inet filter table"
+	STEP="after a run with guard-table = filter"
+	blocked "$OPEN" 185.10.20.3
+}
+
 harness_main "$@"
