@@ -519,4 +519,15 @@ case_attack_guard_table_takes_over_hosts_table() {
 	blocked "$OPEN" 185.10.20.3
 }
 
+# MEDIUM.  docs/guard.md: "Removing the package runs it" (--uninstall).
+# The Debian prerm does; the RPM's %preun does not, so on Fedora and RHEL
+# the guard stays after an erase, no longer updated, and an include of
+# the state directory's file brings it back at every boot.
+case_attack_rpm_erase_uninstalls() {
+	local spec=$HERE/../packaging/rpm/allowsync.spec
+	sed -n '/^%preun/,/^%[a-z]/p' "$spec" | grep -q -- '--uninstall' ||
+	    fail "packaging/rpm/allowsync.spec: %preun does not run" \
+	    "allowsync --uninstall on erase"
+}
+
 harness_main "$@"
