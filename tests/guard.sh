@@ -530,4 +530,34 @@ case_attack_rpm_erase_uninstalls() {
 	    "allowsync --uninstall on erase"
 }
 
+# MEDIUM-LOW.  Another process makes the guard table again, identical but
+# with flags owner.  --check says "in sync" and --status "in place",
+# though no run can change it any more (a new vendor address stays
+# blocked) and it vanishes the moment its owner exits.  The run that
+# cannot apply the list tells a guard-mode user to "use guard mode".
+case_attack_guard_table_owned_by_another() {
+	guard_setup || return
+	grun 0
+	{ echo 'table inet allowsync { flags owner;'
+	    grep -v '^#' "$CT/state/allowsync.nft" | sed '1,3d'; } \
+	    > "$CT/owned.nft"
+	mkfifo "$CT/nft.in"
+	nft -i < "$CT/nft.in" > /dev/null 2>&1 &
+	NET_PIDS+=($!)
+	exec 7> "$CT/nft.in"
+	echo 'delete table inet allowsync' >&7
+	echo "include \"$CT/owned.nft\"" >&7
+	sleep 0.5
+	nft list table inet allowsync | grep -q 'flags owner' ||
+	    { fail "fixture: no owned table"; exec 7>&-; return; }
+	grun 1 --check
+	grun 0 --status
+	expect_nogrep "ports tcp/8443: in place" "$OUT" \
+	    "--status on a table another process owns"
+	serve_list "${LIST[@]}" 185.10.22.1
+	grun 69
+	expect_nogrep "use guard mode" "$ERR" "advice in guard mode"
+	exec 7>&-
+}
+
 harness_main "$@"
