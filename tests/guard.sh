@@ -560,4 +560,18 @@ case_attack_guard_table_owned_by_another() {
 	exec 7>&-
 }
 
+# LOW-MEDIUM.  guard-ports removed from the configuration without
+# --uninstall: the guard stays, frozen at the last list, dropping the
+# vendor's new addresses, and nothing says so; the plain-mode run that
+# follows must at least warn that table inet allowsync is still there.
+case_attack_guard_left_behind_silently() {
+	guard_setup || return
+	grun 0
+	mksets
+	serve_list "${LIST[@]}" 185.10.20.3
+	run 0 --url "$URL"
+	expect_grep "inet allowsync" "$ERR" \
+	    "a warning that the guard table is left behind"
+}
+
 harness_main "$@"
