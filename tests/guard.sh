@@ -574,4 +574,23 @@ case_attack_guard_left_behind_silently() {
 	    "a warning that the guard table is left behind"
 }
 
+# LOW.  guard-ports may cover the ephemeral ports (tcp/1024-65535 is
+# accepted without a word): the replies to this host's own connections
+# out are then dropped, the fetch of the list included, unless the server
+# is on the list.  Either refuse such a range or match only packets in
+# the original direction of their connection.
+case_attack_port_range_drops_hosts_replies() {
+	guard_setup || return
+	listen "$OPEN" nsenter -t "$VENDOR_PID" -n || return
+	STEP="this host connects out to 185.10.20.3:$OPEN"
+	python3 -c "$REACH" 185.10.20.3 "$OPEN" 2>/dev/null ||
+	    { fail "$STEP: fixture, before any sync"; return; }
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --timeout 10 --state-dir "$CT/state" --url "$URL" \
+	    --guard-ports tcp/1024-65535 > "$OUT" 2> "$ERR"
+	[ $? == 78 ] && return
+	python3 -c "$REACH" 185.10.20.3 "$OPEN" 2>/dev/null ||
+	    fail "$STEP: the replies are dropped by the guard"
+}
+
 harness_main "$@"
