@@ -593,4 +593,17 @@ case_attack_port_range_drops_hosts_replies() {
 	    fail "$STEP: the replies are dropped by the guard"
 }
 
+# LOW.  A REDIRECT (or DNAT, firewalld's forward-port) from another port
+# to the guarded one: the guard sees only the port before NAT, so every
+# source reaches the guarded service through 9443.
+case_attack_redirect_into_guarded_port() {
+	guard_setup || return
+	iptables-nft -t nat -A PREROUTING -p tcp --dport 9443 \
+	    -j REDIRECT --to-ports "$GUARDED"
+	grun 0
+	STEP="redirected from 9443 to $GUARDED"
+	allowed 9443 185.10.20.1
+	blocked 9443 185.10.20.3
+}
+
 harness_main "$@"
