@@ -606,4 +606,25 @@ case_attack_redirect_into_guarded_port() {
 	blocked 9443 185.10.20.3
 }
 
+# LOW.  An earlier hook that queues to userspace (an inline IPS, here on
+# iptables' raw table) and gets NF_STOP back: the packet leaves the
+# prerouting hook at once and never meets the guard's chain.  NF_ACCEPT
+# is harmless.  docs/guard.md says a drop in any base chain is final.
+case_attack_nfqueue_stop_skips_guard() {
+	guard_setup || return
+	local i
+	grun 0
+	python3 "$HERE/nfqverdict.py" 0 5 "$CT/nfq.ready" &
+	NET_PIDS+=($!)
+	for i in $(seq 50); do
+		[ -e "$CT/nfq.ready" ] && break
+		sleep 0.1
+	done
+	iptables-legacy -t raw -A PREROUTING -p tcp --dport "$GUARDED" \
+	    -j NFQUEUE --queue-num 0 || { fail "fixture: NFQUEUE"; return; }
+	STEP="an IPS answering NF_STOP at raw"
+	allowed "$GUARDED" 185.10.20.1
+	blocked "$GUARDED" 185.10.20.3
+}
+
 harness_main "$@"
