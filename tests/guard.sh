@@ -645,4 +645,22 @@ case_attack_foreign_objects_kept() {
 	expect_nogrep "ct helper h1" "$CT/table" "foreign ct helper removed"
 }
 
+# MEDIUM.  docs/guard.md: "guard-table renames the table".  It does not:
+# the next run makes the new table and leaves the old one in place,
+# frozen at the old list, whose drop still applies, so the vendor's new
+# address is blocked; --check says "in sync", and --uninstall then deletes
+# only the new table while saying the ports are open again.
+case_attack_guard_table_rename_leaves_old_guard() {
+	guard_setup || return
+	grun 0
+	serve_list "${LIST[@]}" 185.10.20.3
+	grun 0 --guard-table fwguard
+	STEP="guard-table renamed, 185.10.20.3 added to the list"
+	allowed "$GUARDED" 185.10.20.3 185.10.20.1
+	blocked "$GUARDED" 2a01:4f8:10::3
+	grun 0 --guard-table fwguard --uninstall
+	STEP="after --uninstall"
+	check_open
+}
+
 harness_main "$@"
