@@ -663,4 +663,36 @@ case_attack_guard_table_rename_leaves_old_guard() {
 	check_open
 }
 
+# MEDIUM (as attack_forwarded_traffic_dropped).  With br_netfilter, which
+# Docker turns on, bridged packets pass the inet prerouting hook too: one
+# container's connection to another on the same bridge, on the guarded
+# port number, is dropped, though neither end is this host.
+case_attack_bridged_traffic_dropped() {
+	guard_setup || return
+	local a b
+	new_netns || return
+	a=$NETNS_PID
+	new_netns || return
+	b=$NETNS_PID
+	if ! { ip link add br0 type bridge && ip link set br0 up &&
+	    ip link add va type veth peer name eth0 netns "$a" &&
+	    ip link add vb type veth peer name eth0 netns "$b" &&
+	    ip link set va master br0 up && ip link set vb master br0 up &&
+	    nsenter -t "$a" -n ip addr add 172.31.0.2/24 dev eth0 &&
+	    nsenter -t "$a" -n ip link set eth0 up &&
+	    nsenter -t "$b" -n ip addr add 172.31.0.3/24 dev eth0 &&
+	    nsenter -t "$b" -n ip link set eth0 up &&
+	    sysctl -qw net.bridge.bridge-nf-call-iptables=1; }; then
+		fail "bridge fixture"
+		return
+	fi
+	listen "$GUARDED" nsenter -t "$b" -n || return
+	STEP="container 172.31.0.2 to container 172.31.0.3:$GUARDED"
+	nsenter -t "$a" -n python3 -c "$REACH" 172.31.0.3 "$GUARDED" \
+	    2>/dev/null || { fail "$STEP: fixture, before any sync"; return; }
+	grun 0
+	nsenter -t "$a" -n python3 -c "$REACH" 172.31.0.3 "$GUARDED" \
+	    2>/dev/null || fail "$STEP: dropped by the guard (bridged)"
+}
+
 harness_main "$@"
