@@ -383,4 +383,316 @@ case_table_key_refused() {
 	expect_eq "$(nft list ruleset)" "" "nothing installed"
 }
 
+# ------------------------------------------------------------ attacks
+# An outside review of guard mode.  Each case below failed on the code it
+# was written against (commit 803c165) and states what should hold.
+
+# The client without the check of the address the listener saw: exit 0
+# when connected (through NAT too), non-zero otherwise.
+REACH='
+import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+'
+
+# docker_host: a Docker 20.10-style host, as Debian 12's docker.io makes
+# it: a container namespace (pid in SVC_PID) at 172.30.0.2 on docker0
+# with a listener on port 80, published as host port $GUARDED; FORWARD
+# policy drop with Docker's chains, the DNAT for local addresses, and the
+# MASQUERADE of the containers' own connections.  Listeners in another
+# namespace go through nsenter, not a shell function, so that the pid
+# net_down kills is the listener's.
+docker_host() {
+	new_netns || return 1
+	SVC_PID=$NETNS_PID
+	if ! { ip link add docker0 type veth peer name eth0 &&
+	    ip link set eth0 netns "$SVC_PID" &&
+	    ip addr add 172.30.0.1/24 dev docker0 &&
+	    ip link set docker0 up &&
+	    svc ip link set lo up &&
+	    svc ip addr add 172.30.0.2/24 dev eth0 &&
+	    svc ip link set eth0 up &&
+	    svc ip route add default via 172.30.0.1; }; then
+		fail "container namespace"
+		return 1
+	fi
+	sysctl -qw net.ipv4.ip_forward=1
+	listen 80 nsenter -t "$SVC_PID" -n || return 1
+	iptables-nft -N DOCKER &&
+	    iptables-nft -P FORWARD DROP &&
+	    iptables-nft -A FORWARD -o docker0 -m conntrack \
+	    --ctstate RELATED,ESTABLISHED -j ACCEPT &&
+	    iptables-nft -A FORWARD -o docker0 -j DOCKER &&
+	    iptables-nft -A FORWARD -i docker0 ! -o docker0 -j ACCEPT &&
+	    iptables-nft -A FORWARD -i docker0 -o docker0 -j ACCEPT &&
+	    iptables-nft -A DOCKER -d 172.30.0.2/32 ! -i docker0 -o docker0 \
+	    -p tcp --dport 80 -j ACCEPT &&
+	    iptables-nft -t nat -N DOCKER &&
+	    iptables-nft -t nat -A PREROUTING -m addrtype --dst-type LOCAL \
+	    -j DOCKER &&
+	    iptables-nft -t nat -A DOCKER ! -i docker0 -p tcp \
+	    --dport "$GUARDED" -j DNAT --to-destination 172.30.0.2:80 &&
+	    iptables-nft -t nat -A POSTROUTING -s 172.30.0.0/24 \
+	    ! -o docker0 -j MASQUERADE || { fail "docker rules"; return 1; }
+}
+
+# svc CMD...: run CMD in the container namespace.
+svc() {
+	nsenter -t "$SVC_PID" -n "$@"
+}
+
+# HIGH.  set4 switched off (an IPv6-only list): the chain gets no IPv4
+# rule at all, so every IPv4 source reaches the guarded port, while the
+# run says "the guard is in place" and --check "in sync".  set6 switched
+# off drops every IPv6 packet to the port; set4 off must drop every IPv4
+# one the same way.
+case_attack_set4_off_leaves_ipv4_open() {
+	guard_setup || return
+	grun 0 --set4=
+	STEP="set4 switched off"
+	allowed "$GUARDED" 2a01:4f8:10::1
+	blocked "$GUARDED" 2a01:4f8:10::3 185.10.20.1 185.10.20.3
+	allowed "$OPEN" 185.10.20.3 2a01:4f8:10::3
+}
+
+# MEDIUM.  docs/guard.md: "the container is covered too".  Docker (before
+# 28) accepts in FORWARD every packet to a published container port,
+# DNATed or not, so a machine on the host's network segment that routes
+# the containers' subnet through the host reaches the service directly,
+# at its container address and port, which the guard never looks at.
+case_attack_docker_container_direct() {
+	guard_setup || return
+	docker_host || return
+	vendor ip route add 172.30.0.0/24 via "$P4"
+	grun 0
+	STEP="docker, the published port"
+	allowed "$GUARDED" 185.10.20.1
+	blocked "$GUARDED" 185.10.20.3
+	STEP="docker, the container's own address"
+	if vendor python3 -c "$REACH" 172.30.0.2 80 2>/dev/null; then
+		fail "$STEP: an unlisted neighbour reaches the published" \
+		    "service at 172.30.0.2:80, around the guard"
+	fi
+}
+
+# MEDIUM.  The chain drops by destination port alone, at prerouting,
+# whatever the destination address: on a Docker host (or any router), a
+# container's own connection out to a remote server on the guarded port
+# is dropped, since the container's address is not on the vendor's list.
+# docs/guard.md: "It works per port, on every address of the host".
+case_attack_forwarded_traffic_dropped() {
+	guard_setup || return
+	docker_host || return
+	listen "$GUARDED" nsenter -t "$VENDOR_PID" -n || return
+	STEP="a container connects out to 185.10.20.3:$GUARDED"
+	svc python3 -c "$REACH" 185.10.20.3 "$GUARDED" 2>/dev/null ||
+	    { fail "$STEP: fixture, before any sync"; return; }
+	grun 0
+	svc python3 -c "$REACH" 185.10.20.3 "$GUARDED" 2>/dev/null ||
+	    fail "$STEP: dropped by the guard (forwarded, not for this host)"
+}
+
+# MEDIUM.  guard-table may name a table the host already uses: the first
+# run finds it "not ours" and deletes it with everything in it (here the
+# host's whole input policy), then exits 0.  A table allowsync did not
+# make must not be taken over; the host's firewall must survive.
+case_attack_guard_table_takes_over_hosts_table() {
+	guard_setup || return
+	nft -f - <<-'EOF'
+	table inet filter {
+		chain input {
+			type filter hook input priority 0; policy drop;
+			iifname "lo" accept
+			ct state established,related accept
+			tcp dport 8443 accept
+		}
+	}
+	EOF
+	STEP="the host's own policy"
+	blocked "$OPEN" 185.10.20.3
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --timeout 10 --state-dir "$CT/state" --url "$URL" \
+	    --guard-ports "tcp/$GUARDED" --guard-table filter \
+	    > "$OUT" 2> "$ERR"
+	nft list chain inet filter input > /dev/null 2>&1 ||
+	    fail "guard-table = filter deleted the host's inet filter table"
+	STEP="after a run with guard-table = filter"
+	blocked "$OPEN" 185.10.20.3
+}
+
+# MEDIUM.  docs/guard.md: "Removing the package runs it" (--uninstall).
+# The Debian prerm does; the RPM's %preun does not, so on Fedora and RHEL
+# the guard stays after an erase, no longer updated, and an include of
+# the state directory's file brings it back at every boot.
+case_attack_rpm_erase_uninstalls() {
+	local spec=$HERE/../packaging/rpm/allowsync.spec
+	sed -n '/^%preun/,/^%[a-z]/p' "$spec" | grep -q -- '--uninstall' ||
+	    fail "packaging/rpm/allowsync.spec: %preun does not run" \
+	    "allowsync --uninstall on erase"
+}
+
+# MEDIUM-LOW.  Another process makes the guard table again, identical but
+# with flags owner.  --check says "in sync" and --status "in place",
+# though no run can change it any more (a new vendor address stays
+# blocked) and it vanishes the moment its owner exits.  The run that
+# cannot apply the list tells a guard-mode user to "use guard mode".
+case_attack_guard_table_owned_by_another() {
+	guard_setup || return
+	grun 0
+	{ echo 'table inet allowsync { flags owner;'
+	    grep -v '^#' "$CT/state/allowsync.nft" | sed '1,3d'; } \
+	    > "$CT/owned.nft"
+	mkfifo "$CT/nft.in"
+	nft -i < "$CT/nft.in" > /dev/null 2>&1 &
+	NET_PIDS+=($!)
+	exec 7> "$CT/nft.in"
+	echo 'delete table inet allowsync' >&7
+	echo "include \"$CT/owned.nft\"" >&7
+	sleep 0.5
+	nft list table inet allowsync | grep -q 'flags owner' ||
+	    { fail "fixture: no owned table"; exec 7>&-; return; }
+	grun 1 --check
+	grun 0 --status
+	expect_nogrep "ports tcp/8443: in place" "$OUT" \
+	    "--status on a table another process owns"
+	serve_list "${LIST[@]}" 185.10.22.1
+	grun 69
+	expect_nogrep "use guard mode" "$ERR" "advice in guard mode"
+	exec 7>&-
+}
+
+# LOW-MEDIUM.  guard-ports removed from the configuration without
+# --uninstall: the guard stays, frozen at the last list, dropping the
+# vendor's new addresses, and nothing says so; the plain-mode run that
+# follows must at least warn that table inet allowsync is still there.
+case_attack_guard_left_behind_silently() {
+	guard_setup || return
+	grun 0
+	mksets
+	serve_list "${LIST[@]}" 185.10.20.3
+	run 0 --url "$URL"
+	expect_grep "inet allowsync" "$ERR" \
+	    "a warning that the guard table is left behind"
+}
+
+# LOW.  guard-ports may cover the ephemeral ports (tcp/1024-65535 is
+# accepted without a word): the replies to this host's own connections
+# out are then dropped, the fetch of the list included, unless the server
+# is on the list.  Either refuse such a range or match only packets in
+# the original direction of their connection.
+case_attack_port_range_drops_hosts_replies() {
+	guard_setup || return
+	listen "$OPEN" nsenter -t "$VENDOR_PID" -n || return
+	STEP="this host connects out to 185.10.20.3:$OPEN"
+	python3 -c "$REACH" 185.10.20.3 "$OPEN" 2>/dev/null ||
+	    { fail "$STEP: fixture, before any sync"; return; }
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --timeout 10 --state-dir "$CT/state" --url "$URL" \
+	    --guard-ports tcp/1024-65535 > "$OUT" 2> "$ERR"
+	[ $? == 78 ] && return
+	python3 -c "$REACH" 185.10.20.3 "$OPEN" 2>/dev/null ||
+	    fail "$STEP: the replies are dropped by the guard"
+}
+
+# LOW.  A REDIRECT (or DNAT, firewalld's forward-port) from another port
+# to the guarded one: the guard sees only the port before NAT, so every
+# source reaches the guarded service through 9443.
+case_attack_redirect_into_guarded_port() {
+	guard_setup || return
+	iptables-nft -t nat -A PREROUTING -p tcp --dport 9443 \
+	    -j REDIRECT --to-ports "$GUARDED"
+	grun 0
+	STEP="redirected from 9443 to $GUARDED"
+	allowed 9443 185.10.20.1
+	blocked 9443 185.10.20.3
+}
+
+# LOW.  An earlier hook that queues to userspace (an inline IPS, here on
+# iptables' raw table) and gets NF_STOP back: the packet leaves the
+# prerouting hook at once and never meets the guard's chain.  NF_ACCEPT
+# is harmless.  docs/guard.md says a drop in any base chain is final.
+case_attack_nfqueue_stop_skips_guard() {
+	guard_setup || return
+	local i
+	grun 0
+	python3 "$HERE/nfqverdict.py" 0 5 "$CT/nfq.ready" &
+	NET_PIDS+=($!)
+	for i in $(seq 50); do
+		[ -e "$CT/nfq.ready" ] && break
+		sleep 0.1
+	done
+	iptables-legacy -t raw -A PREROUTING -p tcp --dport "$GUARDED" \
+	    -j NFQUEUE --queue-num 0 || { fail "fixture: NFQUEUE"; return; }
+	STEP="an IPS answering NF_STOP at raw"
+	allowed "$GUARDED" 185.10.20.1
+	blocked "$GUARDED" 185.10.20.3
+}
+
+# LOW.  Named objects someone adds to the table (a counter, a quota, a ct
+# helper) are neither reported by --check nor removed by a run: the table
+# is not "exactly what the configuration says" (docs/guard.md).
+case_attack_foreign_objects_kept() {
+	guard_setup || return
+	grun 0
+	nft add counter inet allowsync c1 &&
+	    nft add quota inet allowsync q1 '{ over 1 mbytes; }' &&
+	    nft add ct helper inet allowsync h1 \
+	    '{ type "ftp" protocol tcp; }' || { fail "fixture"; return; }
+	grun 1 --check
+	grun 0
+	nft list table inet allowsync > "$CT/table"
+	expect_nogrep "counter c1" "$CT/table" "foreign counter removed"
+	expect_nogrep "quota q1" "$CT/table" "foreign quota removed"
+	expect_nogrep "ct helper h1" "$CT/table" "foreign ct helper removed"
+}
+
+# MEDIUM.  docs/guard.md: "guard-table renames the table".  It does not:
+# the next run makes the new table and leaves the old one in place,
+# frozen at the old list, whose drop still applies, so the vendor's new
+# address is blocked; --check says "in sync", and --uninstall then deletes
+# only the new table while saying the ports are open again.
+case_attack_guard_table_rename_leaves_old_guard() {
+	guard_setup || return
+	grun 0
+	serve_list "${LIST[@]}" 185.10.20.3
+	grun 0 --guard-table fwguard
+	STEP="guard-table renamed, 185.10.20.3 added to the list"
+	allowed "$GUARDED" 185.10.20.3 185.10.20.1
+	blocked "$GUARDED" 2a01:4f8:10::3
+	grun 0 --guard-table fwguard --uninstall
+	STEP="after --uninstall"
+	check_open
+}
+
+# MEDIUM (as attack_forwarded_traffic_dropped).  With br_netfilter, which
+# Docker turns on, bridged packets pass the inet prerouting hook too: one
+# container's connection to another on the same bridge, on the guarded
+# port number, is dropped, though neither end is this host.
+case_attack_bridged_traffic_dropped() {
+	guard_setup || return
+	local a b
+	new_netns || return
+	a=$NETNS_PID
+	new_netns || return
+	b=$NETNS_PID
+	if ! { ip link add br0 type bridge && ip link set br0 up &&
+	    ip link add va type veth peer name eth0 netns "$a" &&
+	    ip link add vb type veth peer name eth0 netns "$b" &&
+	    ip link set va master br0 up && ip link set vb master br0 up &&
+	    nsenter -t "$a" -n ip addr add 172.31.0.2/24 dev eth0 &&
+	    nsenter -t "$a" -n ip link set eth0 up &&
+	    nsenter -t "$b" -n ip addr add 172.31.0.3/24 dev eth0 &&
+	    nsenter -t "$b" -n ip link set eth0 up &&
+	    sysctl -qw net.bridge.bridge-nf-call-iptables=1; }; then
+		fail "bridge fixture"
+		return
+	fi
+	listen "$GUARDED" nsenter -t "$b" -n || return
+	STEP="container 172.31.0.2 to container 172.31.0.3:$GUARDED"
+	nsenter -t "$a" -n python3 -c "$REACH" 172.31.0.3 "$GUARDED" \
+	    2>/dev/null || { fail "$STEP: fixture, before any sync"; return; }
+	grun 0
+	nsenter -t "$a" -n python3 -c "$REACH" 172.31.0.3 "$GUARDED" \
+	    2>/dev/null || fail "$STEP: dropped by the guard (bridged)"
+}
+
 harness_main "$@"
