@@ -49,7 +49,13 @@ struct cJSON;
 #define MAX_TEXT_LINE		255		/* one line of the text form */
 #define MAX_ENTRY_LEN		64		/* one address/prefix string */
 #define MAX_GUARD_PORTS		16		/* guard-ports items */
+#define MAX_STALE		4		/* old guard tables deleted in a run */
 #define DEFAULT_GUARD_TABLE	"allowsync"	/* the table guard mode owns */
+/*
+ * The comment guard mode gives its table: the mark that it made the
+ * table, so that it never takes over or deletes one it did not make.
+ */
+#define GUARD_COMMENT		"allowsync guard mode"
 #define MAX_REDIRS		5		/* HTTP redirects followed */
 #define DEFAULT_TIMEOUT		30		/* whole transfer, seconds */
 #define DEFAULT_CONNECT_TIMEOUT	10		/* TCP+TLS connect, seconds */
@@ -450,6 +456,9 @@ struct plan {
 	 */
 	bool			 rebuild;
 	bool			 drop_table;
+	/* Guard mode: its old tables to delete (guard-table changed). */
+	char			 stale[MAX_STALE][MAX_NFT_NAME + 1];
+	size_t			 nstale;
 };
 
 /* The odd elements of family af (4 or 6) the plan deletes. */
@@ -823,6 +832,9 @@ struct nft_found {
 	char		 guard_why[96];
 	bool		 owned;		/* another process owns the table */
 	uint32_t	 set_size[2];	/* size limit of each set; 0: none */
+	/* Guard mode: its tables the configuration no longer names. */
+	char		 stale[MAX_STALE][MAX_NFT_NAME + 1];
+	size_t		 nstale;
 };
 
 /* One target's part of a commit. */
@@ -866,6 +878,13 @@ enum as_status nftset_commit_all(struct nftset *, const struct nft_change *c,
 	    size_t n, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+/*
+ * The names of the inet tables guard mode made (their comment says so),
+ * at most max, into names; *n how many.  Returns AS_OK or a failure after
+ * logging.
+ */
+enum as_status nftset_guard_tables(struct nftset *,
+	    char (*names)[MAX_NFT_NAME + 1], size_t max, size_t *n);
 /*
  * Delete table t in one transaction, if it exists (*deleted says whether
  * it did), retrying when another commit raced it.  Returns AS_OK, or a

@@ -737,6 +737,11 @@ section_check(struct config *cfg, struct source_opts *so)
 		    "use family inet", pre);
 		return AS_ECONFIG;
 	}
+	if (so->set4[0] != '\0' && strcmp(so->set4, so->set6) == 0) {
+		log_err("%sset4 and set6 are both %s: each family needs a set "
+		    "of its own", pre, so->set4);
+		return AS_ECONFIG;
+	}
 	if (so->nports > 0 && (so->given & (config_key_bit("table") |
 	    config_key_bit("family")))) {
 		log_err("%sguard-ports with table or family: guard mode owns "

@@ -18,6 +18,7 @@ plan_init(struct plan *pl)
 	pl->odd = NULL;
 	pl->nodd = 0;
 	pl->rebuild = pl->drop_table = false;
+	pl->nstale = 0;
 }
 
 /* Free what the plan holds; it is empty afterwards. */
@@ -30,6 +31,7 @@ plan_free(struct plan *pl)
 	pl->odd = NULL;
 	pl->nodd = 0;
 	pl->rebuild = pl->drop_table = false;
+	pl->nstale = 0;
 }
 
 /* True when the plan changes nothing. */
@@ -38,7 +40,7 @@ plan_empty(const struct plan *pl)
 {
 	return pl->add.n4 == 0 && pl->add.n6 == 0 &&
 	    pl->del.n4 == 0 && pl->del.n6 == 0 && pl->nodd == 0 &&
-	    !pl->rebuild;
+	    !pl->rebuild && pl->nstale == 0;
 }
 
 /* See allowsync.h. */

@@ -37,22 +37,24 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 }
 
 /*
- * Guard mode's rules as nft(8) text, in the order nftguard.c makes them:
- * the same text makes the same expressions.
+ * Guard mode's rules of one chain (routed: the prerouting one) as nft(8)
+ * text, in the order nftguard.c makes them: the same text makes the same
+ * expressions.
  */
 static void
-print_guard_rules(FILE *f, const struct nft_target *t)
+print_guard_rules(FILE *f, const struct nft_target *t, bool routed)
 {
 	const struct guard_port *gp;
 	const char *set;
 	size_t i;
 	int af;
 
-	fprintf(f, "\t\tiifname \"lo\" accept\n");
+	fprintf(f, "\t\tiifname \"lo\" accept\n"
+	    "\t\tct direction reply accept\n");
+	if (routed)
+		fprintf(f, "\t\tfib daddr type unicast accept\n");
 	for (af = 4; af <= 6; af += 2) {
 		set = af == 4 ? t->set4 : t->set6;
-		if (af == 4 && (set == NULL || *set == '\0'))
-			continue;
 		for (i = 0; i < t->nports; i++) {
 			gp = &t->ports[i];
 			fprintf(f, "\t\tmeta nfproto ipv%d %s dport %u", af,
@@ -81,7 +83,8 @@ print_guard_table(FILE *f, const struct nft_target *t,
 	const char *set;
 
 	fprintf(f, "table inet %s\ndelete table inet %s\n"
-	    "table inet %s {\n", t->table, t->table, t->table);
+	    "table inet %s {\n\tcomment \"%s\"\n", t->table, t->table,
+	    t->table, GUARD_COMMENT);
 	for (af = 4; af <= 6; af += 2) {
 		if ((set = af == 4 ? t->set4 : t->set6) == NULL ||
 		    *set == '\0')
@@ -97,7 +100,10 @@ print_guard_table(FILE *f, const struct nft_target *t,
 	}
 	fprintf(f, "\tchain guard {\n\t\ttype filter hook prerouting "
 	    "priority -150; policy accept;\n");
-	print_guard_rules(f, t);
+	print_guard_rules(f, t, true);
+	fprintf(f, "\t}\n\tchain guard_in {\n\t\ttype filter hook input "
+	    "priority -150; policy accept;\n");
+	print_guard_rules(f, t, false);
 	fprintf(f, "\t}\n}\n");
 }
 

@@ -238,7 +238,8 @@ int	 nftelem_describe(const struct nlmsghdr *, int af, uint32_t offs,
 
 /* ------------------------------------------------------------- nftguard.c */
 
-#define GUARD_CHAIN	"guard"		/* guard mode's chain */
+#define GUARD_CHAIN	"guard"		/* guard mode's prerouting chain */
+#define GUARD_CHAIN_IN	"guard_in"	/* and its input chain */
 #define GUARD_PRIO	(-150)		/* after conntrack, before dstnat */
 #define NFT_TYPE_IPADDR		7	/* nft's ipv4_addr datatype */
 #define NFT_TYPE_IP6ADDR	8	/* nft's ipv6_addr datatype */

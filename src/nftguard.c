@@ -4,21 +4,33 @@
  * with libnftnl's rule and expression API; and the reading of the table
  * back, to tell whether it is exactly what the configuration says.
  *
- * The chain is "guard", a filter chain at the prerouting hook with
- * priority -150: after conntrack (-200), so fragments are whole, and
- * before destination NAT (-100), so a port Docker publishes is seen as
- * the host port the client asked for.  A drop in any table's base chain
- * is final, whatever other tables accept, so the guard works beside any
- * other firewall.  Its rules, in order, are what nft(8) makes of:
+ * Two filter chains, both at priority -150, after conntrack (-200):
+ *
+ * - "guard" at the prerouting hook, before destination NAT (-100), so a
+ *   port Docker publishes is seen as the host port the client asked for;
+ * - "guard_in" at the input hook, after NAT, so a REDIRECT or DNAT from
+ *   another port into a guarded one meets the guard too (and so does a
+ *   packet an earlier prerouting hook ended with NF_STOP).
+ *
+ * A drop in any table's base chain is final, whatever other tables
+ * accept, so the guard works beside any other firewall.  The rules, in
+ * order, are what nft(8) makes of:
  *
  *   iifname "lo" accept
+ *   ct direction reply accept
+ *   fib daddr type unicast accept		(prerouting only)
  *   meta nfproto ipv4 tcp dport 8443 ip saddr != @SET4 drop
  *   meta nfproto ipv6 tcp dport 8443 ip6 saddr != @SET6 drop
  *
- * one rule per port item and family (a port range is "dport LO-HI"), and,
- * with IPv6 switched off, "meta nfproto ipv6 tcp dport 8443 drop".  They
- * are built expression by expression exactly as nft builds that text, so
- * a table loaded from the include file reads back as ours.
+ * Replies to connections this host or its containers opened pass (a
+ * range over the ephemeral ports must not drop them), and so does
+ * traffic routed through the host to another (a container's connection
+ * out, bridged traffic): the guard is for this host's ports.  A packet
+ * without conntrack meets the drops.  There is one rule per port item and
+ * family (a range is "dport LO-HI"); a family whose set is switched off
+ * gets "meta nfproto ipv6 tcp dport 8443 drop".  They are built
+ * expression by expression exactly as nft builds that text, so a table
+ * loaded from the include file reads back as ours.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +39,7 @@
 #include <string.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -41,13 +54,23 @@
 
 #define RULE_ROOM	1024		/* batch bytes of one of our rules */
 #define RULE_TEXT_MAX	1024		/* libnftnl's text of one rule */
-/* The rules of the guard chain: lo, then one per port and family. */
-#define MAX_RULES	(1 + 2 * MAX_GUARD_PORTS)
-#define MAX_SEEN	64		/* objects of the table examined */
+/* The rules of a guard chain: three accepts, one per port and family. */
+#define MAX_RULES	(3 + 2 * MAX_GUARD_PORTS)
+#define MAX_SEEN	80		/* objects of the table examined */
+#define RTN_UNICAST_TYPE 1		/* fib daddr type unicast */
 
-/* A new rule for the guard chain of t. */
+/* The two chains and their hooks. */
+static const struct {
+	const char	*name;
+	uint32_t	 hook;
+} chains[2] = {
+	{ GUARD_CHAIN, NF_INET_PRE_ROUTING },
+	{ GUARD_CHAIN_IN, NF_INET_LOCAL_IN },
+};
+
+/* A new rule for chain c (an index of chains[]) of t. */
 static struct nftnl_rule *
-rule_new(const struct nft_target *t)
+rule_new(const struct nft_target *t, int c)
 {
 	struct nftnl_rule *r;
 
@@ -55,7 +78,7 @@ rule_new(const struct nft_target *t)
 		goto oom;
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GUARD_CHAIN);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chains[c].name);
 	return r;
  oom:
 	log_err("out of memory");
@@ -147,13 +170,51 @@ put_verdict(struct nftnl_rule *r, uint32_t verdict)
 
 /* iifname "lo" accept */
 static struct nftnl_rule *
-rule_loopback(const struct nft_target *t)
+rule_loopback(const struct nft_target *t, int c)
 {
-	struct nftnl_rule *r = rule_new(t);
+	struct nftnl_rule *r = rule_new(t, c);
 	char name[IFNAMSIZ] = "lo";
 
 	put_meta(r, NFT_META_IIFNAME);
 	put_cmp(r, NFT_CMP_EQ, name, sizeof(name));
+	put_verdict(r, NF_ACCEPT);
+	return r;
+}
+
+/* ct direction reply accept */
+static struct nftnl_rule *
+rule_reply(const struct nft_target *t, int c)
+{
+	struct nftnl_rule *r = rule_new(t, c);
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	uint8_t reply = IP_CT_DIR_REPLY;
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	rule_add(r, e);
+	put_cmp(r, NFT_CMP_EQ, &reply, sizeof(reply));
+	put_verdict(r, NF_ACCEPT);
+	return r;
+}
+
+/* fib daddr type unicast accept: routed on to another host. */
+static struct nftnl_rule *
+rule_routed(const struct nft_target *t, int c)
+{
+	struct nftnl_rule *r = rule_new(t, c);
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+	uint32_t type = RTN_UNICAST_TYPE;
+
+	if (e != NULL) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT,
+		    NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	rule_add(r, e);
+	put_cmp(r, NFT_CMP_EQ, &type, sizeof(type));
 	put_verdict(r, NF_ACCEPT);
 	return r;
 }
@@ -164,10 +225,10 @@ rule_loopback(const struct nft_target *t)
  * port (its set switched off).
  */
 static struct nftnl_rule *
-rule_port(const struct nft_target *t, int af, const struct guard_port *gp,
-    const char *set, uint32_t set_id)
+rule_port(const struct nft_target *t, int c, int af,
+    const struct guard_port *gp, const char *set, uint32_t set_id)
 {
-	struct nftnl_rule *r = rule_new(t);
+	struct nftnl_rule *r = rule_new(t, c);
 	uint8_t nfproto = af == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	uint16_t lo = htons(gp->lo), hi = htons(gp->hi);
 
@@ -194,35 +255,37 @@ rule_port(const struct nft_target *t, int af, const struct guard_port *gp,
 }
 
 /*
- * The rules of the guard chain of t, in order, into r (MAX_RULES long).
- * set_id4 and set_id6 are the sets' ids when they are created in the same
- * batch, else 0.  Returns how many; the caller frees them.
+ * The rules of chain c of t, in order, into r (MAX_RULES long).  set_id4
+ * and set_id6 are the sets' ids when they are created in the same batch,
+ * else 0.  Returns how many; the caller frees them.
  */
 static size_t
-guard_rules(const struct nft_target *t, uint32_t set_id4, uint32_t set_id6,
-    struct nftnl_rule **r)
+guard_rules(const struct nft_target *t, int c, uint32_t set_id4,
+    uint32_t set_id6, struct nftnl_rule **r)
 {
-	const char *s6 = nft_target_set(t, 6);
 	size_t i, n = 0;
 
-	r[n++] = rule_loopback(t);
-	if (nft_target_set(t, 4) != NULL)
-		for (i = 0; i < t->nports; i++)
-			r[n++] = rule_port(t, 4, &t->ports[i],
-			    nft_target_set(t, 4), set_id4);
+	r[n++] = rule_loopback(t, c);
+	r[n++] = rule_reply(t, c);
+	if (chains[c].hook == NF_INET_PRE_ROUTING)
+		r[n++] = rule_routed(t, c);
 	for (i = 0; i < t->nports; i++)
-		r[n++] = rule_port(t, 6, &t->ports[i], s6, set_id6);
+		r[n++] = rule_port(t, c, 4, &t->ports[i],
+		    nft_target_set(t, 4), set_id4);
+	for (i = 0; i < t->nports; i++)
+		r[n++] = rule_port(t, c, 6, &t->ports[i],
+		    nft_target_set(t, 6), set_id6);
 	return n;
 }
 
-/* See kernel.h. */
-void
-nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
+/* Append chain k of t and its rules to the batch. */
+static void
+put_chain(struct nlbatch *nb, const struct nft_target *t, int k,
     uint32_t set_id4, uint32_t set_id6)
 {
 	struct nftnl_rule *r[MAX_RULES];
 	struct nftnl_chain *c;
-	struct nlb_tag tag = { NFT_KIND_CHAIN, 0, GUARD_CHAIN, NULL };
+	struct nlb_tag tag = { NFT_KIND_CHAIN, 0, chains[k].name, NULL };
 	size_t i, n, off;
 
 	if ((c = nftnl_chain_alloc()) == NULL) {
@@ -230,8 +293,8 @@ nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
 		abort();
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, t->table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, GUARD_CHAIN);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_PRE_ROUTING);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chains[k].name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, chains[k].hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, GUARD_PRIO);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -241,7 +304,7 @@ nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
 	nlbatch_msg_end(nb, off);
 	nftnl_chain_free(c);
 	tag.kind = NFT_KIND_RULE;
-	n = guard_rules(t, set_id4, set_id6, r);
+	n = guard_rules(t, k, set_id4, set_id6, r);
 	for (i = 0; i < n; i++) {
 		off = nlbatch_msg_begin(nb, NFNL_SUBSYS_NFTABLES << 8 |
 		    NFT_MSG_NEWRULE, NFPROTO_INET,
@@ -251,6 +314,15 @@ nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
 		nlbatch_msg_end(nb, off);
 		nftnl_rule_free(r[i]);
 	}
+}
+
+/* See kernel.h. */
+void
+nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
+    uint32_t set_id4, uint32_t set_id6)
+{
+	put_chain(nb, t, 0, set_id4, set_id6);
+	put_chain(nb, t, 1, set_id4, set_id6);
 }
 
 /*
@@ -318,6 +390,18 @@ seen_rule_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The index in chains[] of the chain called name, or -1. */
+static int
+chain_index(const char *name)
+{
+	int k;
+
+	for (k = 0; k < 2; k++)
+		if (strcmp(chains[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
 /* nlb_cb for GETCHAIN: each chain's name, and whether it is ours. */
 static int
 seen_chain_cb(const struct nlmsghdr *nlh, void *data)
@@ -327,6 +411,7 @@ seen_chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct nlb_attrs t = { tb, NFTA_CHAIN_MAX }, th = { hk, NFTA_HOOK_MAX };
 	struct seen *s = data;
 	const char *type;
+	int k;
 
 	if (s->n == MAX_SEEN) {
 		s->overflow = true;
@@ -344,11 +429,12 @@ seen_chain_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_str(tb[NFTA_CHAIN_NAME]));
 	type = tb[NFTA_CHAIN_TYPE] ? mnl_attr_get_str(tb[NFTA_CHAIN_TYPE]) :
 	    "";
-	s->hook_ok[s->n] = tb[NFTA_CHAIN_HOOK] != NULL &&
+	k = chain_index(s->name[s->n]);
+	s->hook_ok[s->n] = k >= 0 && tb[NFTA_CHAIN_HOOK] != NULL &&
 	    mnl_attr_parse_nested(tb[NFTA_CHAIN_HOOK], nlbatch_attr_cb,
 	    &th) >= 0 && hk[NFTA_HOOK_DEV] == NULL &&
 	    hk[NFTA_HOOK_DEVS] == NULL &&
-	    nlbatch_attr_be32(hk[NFTA_HOOK_HOOKNUM]) == NF_INET_PRE_ROUTING &&
+	    nlbatch_attr_be32(hk[NFTA_HOOK_HOOKNUM]) == chains[k].hook &&
 	    (int32_t)nlbatch_attr_be32(hk[NFTA_HOOK_PRIORITY]) == GUARD_PRIO &&
 	    strcmp(type, "filter") == 0 &&
 	    nlbatch_attr_be32(tb[NFTA_CHAIN_POLICY]) == NF_ACCEPT &&
@@ -389,6 +475,31 @@ seen_set_cb(const struct nlmsghdr *nlh, void *data)
 	    tb[NFTA_SET_DESC], nlbatch_attr_cb, &td) >= 0)
 		s->size[s->n] = nlbatch_attr_be32(desc[NFTA_SET_DESC_SIZE]);
 	s->n++;
+	return MNL_CB_OK;
+}
+
+/*
+ * nlb_cb for GETOBJ and GETFLOWTABLE: count the stateful objects and
+ * flowtables of the table (counters, quotas, ct helpers, ...), which
+ * guard mode never makes.
+ */
+static int
+seen_other_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_OBJ_MAX + NFTA_FLOWTABLE_MAX + 1] = {
+	    NULL };
+	struct nlb_attrs t = { tb, NFTA_OBJ_MAX + NFTA_FLOWTABLE_MAX };
+	struct seen *s = data;
+
+	_Static_assert(NFTA_OBJ_TABLE == 1 && NFTA_FLOWTABLE_TABLE == 1,
+	    "the table is the first attribute of both");
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
+	    &t) < 0 || tb[1] == NULL) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	if (strcmp(mnl_attr_get_str(tb[1]), s->table) == 0)
+		s->n++;
 	return MNL_CB_OK;
 }
 
@@ -455,38 +566,67 @@ sets_verdict(const struct nft_target *t, const struct seen *s, char *why,
 }
 
 /*
- * Whether the chains and rules of the owned table are ours: one chain,
- * guard, as nftguard_put_chain() makes it, holding exactly our rules in
- * our order.  Returns NULL, or why not into why.
+ * Whether the rules of chain k are exactly ours, in our order: the rules
+ * of the dump in that chain, in the dump's order.  Returns NULL or what
+ * is wrong.
  */
 static const char *
-chain_verdict(const struct nft_target *t, const struct seen *chains,
-    const struct seen *rules, char *why, size_t whysz)
+rules_verdict(const struct nft_target *t, int k, const struct seen *rules)
 {
 	struct nftnl_rule *r[MAX_RULES];
 	char text[RULE_TEXT_MAX];
-	size_t i, n;
+	size_t i, j = 0, n;
 	const char *verdict = NULL;
 
-	if (chains->n != 1 || strcmp(chains->name[0], GUARD_CHAIN) != 0 ||
-	    !chains->hook_ok[0]) {
-		snprintf(why, whysz, chains->n == 0 ? "the chain is missing" :
-		    "the chains are not ours");
-		return why;
-	}
-	n = guard_rules(t, 0, 0, r);
-	if (rules->n != n)
-		verdict = "rules were added or removed";
-	for (i = 0; i < n; i++) {
-		if (verdict == NULL && strcmp(rule_text(r[i], text,
+	n = guard_rules(t, k, 0, 0, r);
+	for (i = 0; i < rules->n; i++) {
+		if (strcmp(rules->name[i], chains[k].name) != 0)
+			continue;
+		if (j == n)
+			verdict = "rules were added or removed";
+		else if (verdict == NULL && strcmp(rule_text(r[j], text,
 		    sizeof(text)), rules->text[i]) != 0)
 			verdict = "a rule was changed";
-		nftnl_rule_free(r[i]);
+		j++;
 	}
-	if (verdict == NULL)
-		return NULL;
-	snprintf(why, whysz, "%s", verdict);
-	return why;
+	if (verdict == NULL && j != n)
+		verdict = "rules were added or removed";
+	for (i = 0; i < n; i++)
+		nftnl_rule_free(r[i]);
+	return verdict;
+}
+
+/*
+ * Whether the chains and rules of the owned table are ours: the two
+ * chains as nftguard_put_chain() makes them, and no other, holding
+ * exactly our rules in our order.  Returns NULL, or why not into why.
+ */
+static const char *
+chain_verdict(const struct nft_target *t, const struct seen *seen_chains,
+    const struct seen *rules, char *why, size_t whysz)
+{
+	const char *verdict;
+	size_t i;
+	int k;
+
+	if (seen_chains->n != 2) {
+		snprintf(why, whysz, seen_chains->n < 2 ?
+		    "a chain is missing" : "the chains are not ours");
+		return why;
+	}
+	for (i = 0; i < 2; i++)
+		if (!seen_chains->hook_ok[i] ||
+		    strcmp(seen_chains->name[i], seen_chains->name[1 - i]) ==
+		    0) {
+			snprintf(why, whysz, "the chains are not ours");
+			return why;
+		}
+	for (k = 0; k < 2; k++)
+		if ((verdict = rules_verdict(t, k, rules)) != NULL) {
+			snprintf(why, whysz, "%s", verdict);
+			return why;
+		}
+	return NULL;
 }
 
 /* See kernel.h. */
@@ -494,7 +634,7 @@ enum as_status
 nftguard_verify(struct nlbatch *nb, const struct nft_target *t,
     uint32_t table_flags, char *why, size_t whysz, bool *ok)
 {
-	static struct seen sets, chains, rules;	/* 240 KiB: not on a stack */
+	static struct seen sets, chs, rules, others;	/* not on a stack */
 	const char *what = "reading guard table";
 
 	*ok = false;
@@ -504,19 +644,25 @@ nftguard_verify(struct nlbatch *nb, const struct nft_target *t,
 	}
 	if (dump_table(nb, t, NFT_MSG_GETSET, NFTA_SET_TABLE, seen_set_cb,
 	    &sets) == -1 || dump_table(nb, t, NFT_MSG_GETCHAIN,
-	    NFTA_CHAIN_TABLE, seen_chain_cb, &chains) == -1 ||
+	    NFTA_CHAIN_TABLE, seen_chain_cb, &chs) == -1 ||
 	    dump_table(nb, t, NFT_MSG_GETRULE, NFTA_RULE_TABLE, seen_rule_cb,
-	    &rules) == -1) {
+	    &rules) == -1 || dump_table(nb, t, NFT_MSG_GETOBJ,
+	    NFTA_OBJ_TABLE, seen_other_cb, &others) == -1 ||
+	    (others.n == 0 && dump_table(nb, t, NFT_MSG_GETFLOWTABLE,
+	    NFTA_FLOWTABLE_TABLE, seen_other_cb, &others) == -1)) {
 		if (errno == EINTR)
 			return AS_ETEMPFAIL;
 		log_err("%s inet %s: %s", what, t->table, strerror(errno));
 		return errno == EPERM ? AS_EPERM : AS_EKERNEL;
 	}
-	if (sets.overflow || chains.overflow || rules.overflow)
+	if (sets.overflow || chs.overflow || rules.overflow)
 		snprintf(why, whysz, "it holds more than %d objects",
 		    MAX_SEEN);
+	else if (others.n > 0)
+		snprintf(why, whysz, "it holds objects guard mode does not "
+		    "make");
 	else if (sets_verdict(t, &sets, why, whysz) == NULL &&
-	    chain_verdict(t, &chains, &rules, why, whysz) == NULL)
+	    chain_verdict(t, &chs, &rules, why, whysz) == NULL)
 		*ok = true;
 	return AS_OK;
 }

@@ -49,6 +49,7 @@ struct nftset {
 	struct elemdump		*dump;		/* keys of the running dump */
 	struct nft_found	*found;		/* of the running read */
 	uint32_t		 table_flags;	/* as read */
+	bool			 table_guard;	/* guard mode made it */
 	bool			 owned;		/* another process owns the
 						   table (flags owner) */
 	uint32_t		 set_size[2];	/* size limit of each set; 0 */
@@ -66,6 +67,14 @@ struct set_info {
 struct table_info {
 	uint32_t	flags;
 	uint32_t	owner;		/* portid of an owner, with F_OWNER */
+	bool		guard;		/* its comment is GUARD_COMMENT */
+	char		name[MAX_NFT_NAME + 1];
+};
+
+/* What a dump of the inet tables found: guard mode's, by name. */
+struct guard_tables {
+	char		(*name)[MAX_NFT_NAME + 1];
+	size_t		 n, max;
 };
 
 /* See allowsync.h. */
@@ -226,6 +235,13 @@ nftset_writable(const struct nft_found *found, const struct nft_target *t)
 {
 	if (!found->owned)
 		return AS_OK;
+	if (t->nports > 0) {
+		log_err("table inet %s is owned by another process now: guard "
+		    "mode cannot keep it as configured (it goes when that "
+		    "process exits); stop the process that made it, or choose "
+		    "another guard-table", t->table);
+		return AS_EUNAVAIL;
+	}
 	log_err("table %s %s is owned by another process (firewalld?): use "
 	    "guard mode or a table of your own", t->family, t->table);
 	return AS_EUNAVAIL;
@@ -268,6 +284,20 @@ set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* nftnl_udata_parse() callback: note a comment equal to GUARD_COMMENT. */
+static int
+table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	bool *guard = data;
+	uint8_t len = nftnl_udata_len(attr);
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT &&
+	    len == sizeof(GUARD_COMMENT) &&
+	    memcmp(nftnl_udata_get(attr), GUARD_COMMENT, len) == 0)
+		*guard = true;
+	return 0;
+}
+
 /* Reply callback for GETTABLE: fill the struct table_info in data. */
 static int
 table_cb(const struct nlmsghdr *nlh, void *data)
@@ -283,7 +313,48 @@ table_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	ti->flags = nlbatch_attr_be32(tb[NFTA_TABLE_FLAGS]);
 	ti->owner = nlbatch_attr_be32(tb[NFTA_TABLE_OWNER]);
+	ti->guard = false;
+	if (tb[NFTA_TABLE_USERDATA] != NULL)
+		(void)nftnl_udata_parse(mnl_attr_get_payload(
+		    tb[NFTA_TABLE_USERDATA]),
+		    mnl_attr_get_payload_len(tb[NFTA_TABLE_USERDATA]),
+		    table_udata_cb, &ti->guard);
+	snprintf(ti->name, sizeof(ti->name), "%s", tb[NFTA_TABLE_NAME] ?
+	    mnl_attr_get_str(tb[NFTA_TABLE_NAME]) : "");
 	return MNL_CB_OK;
+}
+
+/* Dump callback for GETTABLE: collect guard mode's tables. */
+static int
+guard_tables_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct guard_tables *g = data;
+	struct table_info ti;
+	int rc;
+
+	if ((rc = table_cb(nlh, &ti)) != MNL_CB_OK)
+		return rc;
+	if (ti.guard && g->n < g->max)
+		memcpy(g->name[g->n++], ti.name, sizeof(ti.name));
+	return MNL_CB_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
+nftset_guard_tables(struct nftset *ns, char (*names)[MAX_NFT_NAME + 1],
+    size_t max, size_t *n)
+{
+	char buf[REQ_BUF_SIZE] = { 0 };
+	struct guard_tables g = { names, 0, max };
+	struct nlmsghdr *nlh;
+
+	*n = 0;
+	nlh = req_header(ns, buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+	    NLM_F_DUMP);
+	if (nlbatch_request(ns->nb, nlh, guard_tables_cb, &g) != 0)
+		return nl_fail("reading the tables", NULL, NULL);
+	*n = g.n;
+	return AS_OK;
 }
 
 /*
@@ -296,9 +367,10 @@ static enum as_status
 table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 {
 	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
-	struct table_info ti = { 0, 0 };
+	struct table_info ti;
 	struct nlmsghdr *nlh;
 
+	memset(&ti, 0, sizeof(ti));
 	nlh = req_header(ns, buf, NFT_MSG_GETTABLE,
 	    (uint8_t)nft_target_proto(t->family), NLM_F_ACK);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->table);
@@ -306,6 +378,7 @@ table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
 	ns->owned = false;
 	if (nlbatch_request(ns->nb, nlh, table_cb, &ti) == 0) {
 		ns->table_flags = ti.flags;
+		ns->table_guard = ti.guard;
 		ns->owned = (ti.flags & NFT_TABLE_F_OWNER) &&
 		    ti.owner != nlbatch_portid(ns->nb);
 		return AS_OK;
@@ -585,12 +658,38 @@ batch_put_tablemsg(struct nftset *ns, const struct nft_target *t, bool del)
 {
 	size_t off;
 
+	struct nftnl_udata_buf *ud;
+
 	off = msg_begin(ns, del ? NFT_MSG_DELTABLE : NFT_MSG_NEWTABLE,
 	    (uint8_t)nft_target_proto(t->family),
 	    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK,
 	    del ? NFT_KIND_DELTABLE : NFT_KIND_TABLE, 0, NULL);
 	mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME,
 	    t->table);
+	/* Guard mode marks the table it makes, as nft writes a comment. */
+	if (!del && t->nports > 0) {
+		if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
+		    GUARD_COMMENT)) {
+			log_err("out of memory building table user data");
+			abort();
+		}
+		mnl_attr_put(nlbatch_msg(ns->nb, off), NFTA_TABLE_USERDATA,
+		    nftnl_udata_buf_len(ud), nftnl_udata_buf_data(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	nlbatch_msg_end(ns->nb, off);
+}
+
+/* DELTABLE of inet table name (an old guard table). */
+static void
+batch_put_deltable(struct nftset *ns, const char *name)
+{
+	size_t off;
+
+	off = msg_begin(ns, NFT_MSG_DELTABLE, NFPROTO_INET, NLM_F_ACK,
+	    NFT_KIND_DELTABLE, 0, NULL);
+	mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME, name);
 	nlbatch_msg_end(ns->nb, off);
 }
 
@@ -712,6 +811,29 @@ objects_plan_create(const struct nft_target *t, bool table_missing,
 }
 
 /*
+ * Guard mode: note in found the tables guard mode made that the
+ * configuration no longer names (guard-table changed), for the commit to
+ * delete.
+ */
+static enum as_status
+stale_tables(struct nftset *ns, const struct nft_target *t,
+    struct nft_found *found)
+{
+	char names[MAX_STALE + 1][MAX_NFT_NAME + 1];
+	size_t i, n;
+	enum as_status st;
+
+	if ((st = nftset_guard_tables(ns, names, MAX_STALE + 1, &n)) !=
+	    AS_OK)
+		return st;
+	for (i = 0; i < n && found->nstale < MAX_STALE; i++)
+		if (strcmp(names[i], t->table) != 0)
+			memcpy(found->stale[found->nstale++], names[i],
+			    sizeof(names[i]));
+	return AS_OK;
+}
+
+/*
  * nftset_read() in guard mode: the table is ours, so nothing is created
  * here (a commit makes it whole again) and what it holds is read only
  * when it is exactly what t says.
@@ -726,6 +848,8 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 
 	if ((st = table_lookup(ns, t, &table_missing)) != AS_OK)
 		return st;
+	if ((st = stale_tables(ns, t, found)) != AS_OK)
+		return st;
 	if (table_missing) {
 		snprintf(found->guard_why, sizeof(found->guard_why),
 		    "the table is missing");
@@ -733,6 +857,17 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 	}
 	found->owned = ns->owned;
 	found->table_exists = true;
+	if (!ns->table_guard) {
+		log_err("table inet %s is there, but guard mode did not make "
+		    "it (it lacks the comment \"%s\"): not taking it over; "
+		    "choose another guard-table", t->table, GUARD_COMMENT);
+		return AS_EUNAVAIL;
+	}
+	if (found->owned) {
+		snprintf(found->guard_why, sizeof(found->guard_why),
+		    "another process owns the table");
+		return AS_OK;
+	}
 	if ((st = nftguard_verify(ns->nb, t, ns->table_flags,
 	    found->guard_why, sizeof(found->guard_why),
 	    &found->guard_ok)) != AS_OK || !found->guard_ok)
@@ -841,8 +976,11 @@ batch_put_change(struct nftset *ns, const struct nft_change *c)
 	const struct nft_target *t = c->t;
 	const struct plan *p = c->p;
 	const struct family *f;
+	size_t i;
 
 	nlbatch_owner(ns->nb, c);
+	for (i = 0; i < p->nstale; i++)
+		batch_put_deltable(ns, p->stale[i]);
 	if (p->rebuild)
 		batch_put_table(ns, t, p->drop_table);
 	for (f = families; f < FAMILY_END; f++)

@@ -72,6 +72,11 @@ print_rebuild(const struct run_target *rt)
 {
 	char ports[256];
 
+	size_t i;
+
+	for (i = 0; i < rt->plan.nstale; i++)
+		printf("- table inet %s (guard mode's table before "
+		    "guard-table changed)\n", rt->plan.stale[i]);
 	if (!rt->plan.rebuild)
 		return;
 	guard_ports_text(rt->ports, rt->tgt.nports, ports, sizeof(ports));

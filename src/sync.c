@@ -184,6 +184,8 @@ kernel_plan(struct run_report *rep, struct nft_found *found)
 		rt->create_set[0] = found[k].missing_set[0];
 		rt->create_set[1] = found[k].missing_set[1];
 		memcpy(rt->set_size, found[k].set_size, sizeof(rt->set_size));
+		memcpy(rt->plan.stale, found[k].stale, sizeof(rt->plan.stale));
+		rt->plan.nstale = found[k].nstale;
 		if (rt->tgt.nports > 0 && !found[k].guard_ok) {
 			rt->plan.rebuild = true;
 			rt->plan.drop_table = found[k].table_exists;
@@ -270,12 +272,16 @@ static void
 kernel_log(const struct run_report *rep)
 {
 	const struct run_target *rt;
-	size_t k;
+	size_t i, k;
 
 	for (k = 0; k < rep->ntargets; k++) {
 		rt = &rep->targets[k];
 		if (!active(rt))
 			continue;
+		for (i = 0; i < rt->plan.nstale; i++)
+			log_notice("deleted table inet %s: guard mode's table "
+			    "before guard-table named %s", rt->plan.stale[i],
+			    rt->tgt.table);
 		if (rt->plan.drop_table)
 			log_notice("made table inet %s again: %s",
 			    rt->tgt.table, rt->guard_why);
@@ -285,6 +291,30 @@ kernel_log(const struct run_report *rep)
 		run_log_ranges(&rt->tgt, &rt->plan.del, "removed");
 		log_odd(rt, "removed");
 	}
+}
+
+/*
+ * Without guard mode in the configuration, a table guard mode made is
+ * left behind: it still drops packets to its ports from sources not on
+ * an old list.  Say so, every run, until --uninstall deletes it.
+ */
+static void
+warn_left_guard(struct nftset *ns, const struct run_report *rep)
+{
+	char names[MAX_STALE][MAX_NFT_NAME + 1];
+	size_t k, n;
+
+	for (k = 0; k < rep->ntargets; k++)
+		if (rep->targets[k].tgt.nports > 0)
+			return;
+	if (nftset_guard_tables(ns, names, MAX_STALE, &n) != AS_OK)
+		return;
+	for (k = 0; k < n; k++)
+		log_warnx("table inet %s is guard mode's, but guard-ports is "
+		    "not set any more: it still drops packets to the ports it "
+		    "guards from sources not on its old list; allowsync "
+		    "--uninstall --guard-table %s deletes it", names[k],
+		    names[k]);
 }
 
 /*
@@ -315,6 +345,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	memset(found, 0, sizeof(found));
 	if ((st = nftset_open(&ns)) != AS_OK)
 		return st;
+	warn_left_guard(ns, rep);
 	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
 		st = kernel_read(ns, create, known && attempt == 0 ? &rec :
 		    NULL, rep, found, &skip);
@@ -847,17 +878,46 @@ guard_table_of(const struct config *cfg)
 	return cfg->src.guard_table;
 }
 
+/*
+ * Delete every table guard mode made (the one configured, and any left
+ * from an earlier guard-table), each in a transaction of its own.
+ * Returns AS_OK or the first failure.
+ */
+static enum as_status
+drop_guard_tables(struct nftset *ns, const char *configured)
+{
+	char names[MAX_STALE + 1][MAX_NFT_NAME + 1];
+	struct nft_target t = { .family = "inet" };
+	enum as_status st;
+	bool deleted;
+	size_t i, n;
+
+	if ((st = nftset_guard_tables(ns, names, MAX_STALE + 1, &n)) != AS_OK)
+		return st;
+	if (n == 0)
+		log_notice("table inet %s does not exist: nothing to delete",
+		    configured);
+	for (i = 0; i < n; i++) {
+		t.table = names[i];
+		if ((st = nftset_drop_table(ns, &t, &deleted)) != AS_OK)
+			return st;
+		if (deleted)
+			log_notice("deleted table inet %s: the ports it "
+			    "guarded are open to every source again, as far "
+			    "as the host's other rules allow", t.table);
+	}
+	return AS_OK;
+}
+
 /* See allowsync.h. */
 enum as_status
 uninstall_run(const struct config *cfg)
 {
-	struct nft_target t = { .family = "inet",
-	    .table = guard_table_of(cfg) };
+	const char *table = guard_table_of(cfg);
 	const struct source_opts *so;
 	struct nftset *ns = NULL;
 	char path[PATH_MAX];
 	enum as_status st;
-	bool deleted;
 	size_t i;
 	int lockfd = -1;
 
@@ -866,26 +926,22 @@ uninstall_run(const struct config *cfg)
 	for (i = 0; i < config_nsections(cfg); i++) {
 		so = config_section(cfg, i);
 		if (so->nports == 0 && strcmp(so->family, "inet") == 0 &&
-		    strcmp(so->table, t.table) == 0) {
+		    strcmp(so->table, table) == 0) {
 			log_err("table inet %s holds the sets of this "
 			    "configuration, which is not in guard mode: not "
-			    "deleting it", t.table);
+			    "deleting it", table);
 			return AS_ECONFIG;
 		}
 	}
-	/* Keep a sync from putting the table back meanwhile. */
-	if (access(cfg->state_dir, F_OK) == 0 &&
+	/*
+	 * Keep a sync from putting the table back meanwhile; a state
+	 * directory that cannot be written must not keep the guard in.
+	 */
+	if (faccessat(AT_FDCWD, cfg->state_dir, W_OK, AT_EACCESS) == 0 &&
 	    (st = state_lock(cfg->state_dir, cfg->wait, &lockfd)) != AS_OK)
 		return st;
 	if ((st = nftset_open(&ns)) == AS_OK &&
-	    (st = nftset_drop_table(ns, &t, &deleted)) == AS_OK) {
-		if (deleted)
-			log_notice("deleted table inet %s: the ports it "
-			    "guarded are open to every source again, as far "
-			    "as the host's other rules allow", t.table);
-		else
-			log_notice("table inet %s does not exist: nothing to "
-			    "delete", t.table);
+	    (st = drop_guard_tables(ns, table)) == AS_OK) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->state_dir,
 		    STATE_INCLUDE);
 		if (unlink(path) == 0)
