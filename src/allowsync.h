@@ -49,7 +49,7 @@ struct cJSON;
 #define MAX_TEXT_LINE		255		/* one line of the text form */
 #define MAX_ENTRY_LEN		64		/* one address/prefix string */
 #define MAX_GUARD_PORTS		16		/* guard-ports items */
-#define MAX_STALE		4		/* old guard tables deleted in a run */
+#define MAX_STALE		4		/* old guard tables per run */
 #define DEFAULT_GUARD_TABLE	"allowsync"	/* the table guard mode owns */
 /*
  * The comment guard mode gives its table: the mark that it made the
@@ -800,7 +800,7 @@ struct nft_target {
 	size_t			 nports;
 };
 
-struct nftset;	/* an open netlink socket and what was read through it */
+struct nftset;	/* an open netlink socket (kernel.h) */
 
 /* What nftset_read() does about a missing table or set. */
 enum nft_create {

@@ -12,8 +12,8 @@
 /* -------------------------------------------------------------- nlbatch.c */
 
 /*
- * The netlink transport under nftset.c.  Only these two files include
- * libmnl; only nftset.c includes libnftnl.
+ * The netlink transport under nftset.c and nftcommit.c.  Only the
+ * nft*.c files and this one include libmnl and libnftnl.
  */
 struct nlmsghdr;
 struct nlbatch;		/* a socket, and one batch being built */
@@ -196,6 +196,58 @@ enum nft_kind {
 int	 nft_target_proto(const char *family);
 /* The target's set of family af (4 or 6), or NULL when it is disabled. */
 const char *nft_target_set(const struct nft_target *, int af);
+
+/* -------------------------------------------------- nftset.c, nftcommit.c */
+
+/* The two families of sets, in the order of the target's set4, set6. */
+struct family {
+	int		 af;		/* 4 or 6 */
+	int		 idx;		/* its slot in per-family arrays */
+	uint32_t	 key_type;	/* nft's datatype */
+	const char	*type_name;
+	size_t		 keylen;	/* key bytes */
+};
+extern const struct family nft_families[2];
+#define FAMILY_END	(nft_families + 2)
+
+/* An open netlink socket and what was read through it. */
+struct nftset {
+	struct nlbatch		*nb;		/* socket and batch */
+	const struct nft_target	*target;	/* of the batch being sent */
+
+	struct elemdump		*dump;		/* keys of the running dump */
+	struct nft_found	*found;		/* of the running read */
+	uint32_t		 table_flags;	/* as read */
+	bool			 table_guard;	/* guard mode made it */
+	bool			 owned;		/* another process owns the
+						   table (flags owner) */
+	uint32_t		 set_size[2];	/* size limit of each set; 0 */
+};
+
+struct nftnl_udata_buf;
+
+/* nftset.c: open a batch message of nftables message type type. */
+size_t	 nftset_msg_begin(struct nftset *, uint16_t type, uint8_t family,
+	    uint16_t flags, enum nft_kind kind, int af, const char *name);
+/* AS_OK when t's names can be sent, else AS_ECONFIG after logging. */
+enum as_status nftset_target_check(const struct nft_target *t);
+/*
+ * Ask whether t's table exists (*missing), noting in ns whether another
+ * process owns it and whether guard mode made it.  Returns AS_OK or a
+ * failure after logging.
+ */
+enum as_status nftset_table_lookup(struct nftset *, const struct nft_target *t,
+	    bool *missing);
+/* nftcommit.c: send the batch built for target t; see nlbatch_send(). */
+enum as_status nftset_batch_send(struct nftset *, const struct nft_target *t);
+/* Put a NEWTABLE (guard mode: with its comment) or DELTABLE of t. */
+void	 nftset_put_tablemsg(struct nftset *, const struct nft_target *t,
+	    bool del);
+/* Put a NEWSET of t's set of family f, with user data ud. */
+void	 nftset_put_newset(struct nftset *, const struct nft_target *t,
+	    const struct family *f, const struct nftnl_udata_buf *ud);
+/* The user data nft gives a set: its key's byte order (caller frees). */
+struct nftnl_udata_buf *nftset_set_udata(void);
 
 /* -------------------------------------------------------------- nftelem.c */
 

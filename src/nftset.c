@@ -1,12 +1,12 @@
 /*
- * The kernel stage: read and change two nftables interval sets.  This is
- * the only file that knows nftables' messages; nlbatch.c carries them.
+ * The kernel stage's reads: the nftables objects of each target, and the
+ * creation of missing ones.  nftcommit.c changes them, nftelem.c puts and
+ * reads the elements, nftguard.c builds and checks guard mode's chains;
+ * nlbatch.c carries the messages.
  *
  * Reads are plain requests (GETGEN, GETTABLE, GETSET) and one dump per set
  * (GETSETELEM), whose elements are parsed in place into a compact key
- * array.  Changes are one batch, so the kernel applies all of them or
- * none; an error that names a message is explained here, down to the
- * element an extended ACK points at.
+ * array.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -27,32 +27,11 @@
 #define REQ_BUF_SIZE	2048		/* one GET request with two names */
 #define PAIR_MAX	128		/* wire bytes of a start/end pair */
 
-#define NFT_BYTEORDER_BIG	2	/* nft's BYTEORDER_BIG_ENDIAN */
 
-/* The two families of sets, in the order of the target's set4, set6. */
-static const struct family {
-	int		 af;		/* 4 or 6 */
-	int		 idx;		/* its slot in per-family arrays */
-	uint32_t	 key_type;	/* nft's datatype */
-	const char	*type_name;
-	size_t		 keylen;	/* key bytes */
-} families[] = {
+/* See kernel.h. */
+const struct family nft_families[2] = {
 	{ 4, 0, NFT_TYPE_IPADDR, "ipv4_addr", 4 },
 	{ 6, 1, NFT_TYPE_IP6ADDR, "ipv6_addr", 16 },
-};
-#define FAMILY_END	(families + sizeof(families) / sizeof(families[0]))
-
-struct nftset {
-	struct nlbatch		*nb;		/* socket and batch */
-	const struct nft_target	*target;	/* of the batch being sent */
-
-	struct elemdump		*dump;		/* keys of the running dump */
-	struct nft_found	*found;		/* of the running read */
-	uint32_t		 table_flags;	/* as read */
-	bool			 table_guard;	/* guard mode made it */
-	bool			 owned;		/* another process owns the
-						   table (flags owner) */
-	uint32_t		 set_size[2];	/* size limit of each set; 0 */
 };
 
 /* What GETSET told about one set. */
@@ -103,8 +82,8 @@ nft_target_set(const struct nft_target *t, int af)
  * Check that the target names a family, a table and at least one set that
  * fit together.  Returns AS_OK, or AS_ECONFIG / AS_EUNAVAIL after logging.
  */
-static enum as_status
-target_check(const struct nft_target *t)
+enum as_status
+nftset_target_check(const struct nft_target *t)
 {
 	const struct family *f;
 	const char *s;
@@ -123,7 +102,7 @@ target_check(const struct nft_target *t)
 		log_err("no nftables set configured");
 		return AS_ECONFIG;
 	}
-	for (f = families; f < FAMILY_END; f++) {
+	for (f = nft_families; f < FAMILY_END; f++) {
 		if ((s = nft_target_set(t, f->af)) == NULL)
 			continue;
 		if (strlen(s) > MAX_NFT_NAME) {
@@ -179,9 +158,9 @@ req_header(struct nftset *ns, char *buf, uint16_t type, uint8_t family,
 }
 
 /* Open a batch message of nftables message type type. */
-static size_t
-msg_begin(struct nftset *ns, uint16_t type, uint8_t family, uint16_t flags,
-    enum nft_kind kind, int af, const char *name)
+size_t
+nftset_msg_begin(struct nftset *ns, uint16_t type, uint8_t family,
+    uint16_t flags, enum nft_kind kind, int af, const char *name)
 {
 	struct nlb_tag tag = { (int)kind, af, name, NULL };
 
@@ -363,8 +342,9 @@ nftset_guard_tables(struct nftset *ns, char (*names)[MAX_NFT_NAME + 1],
  * may read it).  Returns AS_OK with *missing set, or a failure status
  * after logging.
  */
-static enum as_status
-table_lookup(struct nftset *ns, const struct nft_target *t, bool *missing)
+enum as_status
+nftset_table_lookup(struct nftset *ns, const struct nft_target *t,
+    bool *missing)
 {
 	char buf[REQ_BUF_SIZE] = { 0 };	/* attribute padding is sent */
 	struct table_info ti;
@@ -471,81 +451,6 @@ set_check(const struct nft_target *t, const char *name,
 }
 
 /*
- * nlb_explain for our batches: log the error one message got, naming the
- * object and, with an extended ACK, the element, and classify it.  ctx is
- * the struct nftset, whose target is the batch's.
- */
-static enum as_status
-batch_explain(const struct nlb_error *e, void *ctx)
-{
-	const struct nftset *ns = ctx;
-	const struct nft_change *c = e->tag->owner;
-	const struct nft_target *t = c != NULL ? c->t : ns->target;
-	const uint32_t *set_size = c != NULL ? c->set_size : ns->set_size;
-	const char *why = strerror(e->err), *set = e->tag->name;
-	char what[RANGE_STRLEN], ext[ESCAPE_BUF + 4] = "";
-	enum as_status st = e->err == EPERM ? AS_EPERM : AS_EKERNEL;
-
-	if (e->err == ENFILE && e->tag->kind == NFT_KIND_NEWELEM) {
-		if (e->log)
-			log_err("set %s %s %s is full: its size limit is %u; "
-			    "remove the size from the set's definition or "
-			    "raise it", t->family, t->table, set,
-			    set_size[e->tag->af == 4 ? 0 : 1]);
-		return AS_EUNAVAIL;
-	}
-	if (!e->log)
-		return st;
-	if (e->ext_msg != NULL)
-		snprintf(ext, sizeof(ext), " (%s)", e->ext_msg);
-	switch (e->tag->kind) {
-	case NFT_KIND_DELELEM:
-	case NFT_KIND_NEWELEM:
-		if (!e->has_offs || nftelem_describe(e->msg, e->tag->af,
-		    e->offs, what) == -1)
-			snprintf(what, sizeof(what), "an element");
-		log_err("kernel refused %s of %s in %s %s %s: %s%s",
-		    e->tag->kind == NFT_KIND_DELELEM ? "delete" : "add", what,
-		    t->family, t->table, set, why, ext);
-		break;
-	case NFT_KIND_TABLE:
-		log_err("kernel refused to create table %s %s: %s%s",
-		    t->family, t->table, why, ext);
-		break;
-	case NFT_KIND_SET:
-		log_err("kernel refused to create set %s %s %s: %s%s",
-		    t->family, t->table, set, why, ext);
-		break;
-	case NFT_KIND_DELTABLE:
-		log_err("kernel refused to delete table %s %s: %s%s",
-		    t->family, t->table, why, ext);
-		break;
-	case NFT_KIND_CHAIN:
-	case NFT_KIND_RULE:
-		log_err("kernel refused the guard %s in %s %s: %s%s",
-		    e->tag->kind == NFT_KIND_CHAIN ? "chain" : "rule",
-		    t->family, t->table, why, ext);
-		break;
-	default:
-		log_err("kernel refused the transaction on %s %s: %s%s",
-		    t->family, t->table, why, ext);
-		break;
-	}
-	return st;
-}
-
-/* Send the batch built for target t; see nlbatch_send(). */
-static enum as_status
-batch_send(struct nftset *ns, const struct nft_target *t)
-{
-	char what[2 * MAX_NFT_NAME + 8];
-
-	snprintf(what, sizeof(what), "%s %s", t->family, t->table);
-	ns->target = t;
-	return nlbatch_send(ns->nb, batch_explain, ns, what);
-}
-
-/*
  * Dump the elements of the set of family af and append its ranges to have.
  * Returns AS_OK, or a failure status after logging.
  */
@@ -589,9 +494,9 @@ objects_lookup(struct nftset *ns, const struct nft_target *t,
 	enum as_status st;
 
 	missing[0] = missing[1] = false;
-	if ((st = table_lookup(ns, t, table_missing)) != AS_OK)
+	if ((st = nftset_table_lookup(ns, t, table_missing)) != AS_OK)
 		return st;
-	for (f = families; f < FAMILY_END; f++) {
+	for (f = nft_families; f < FAMILY_END; f++) {
 		if ((name = nft_target_set(t, f->af)) == NULL)
 			continue;
 		if (*table_missing)
@@ -616,7 +521,7 @@ objects_report_missing(const struct nft_target *t, bool table_missing,
 		log_notice("create it with: nft add table %s %s", t->family,
 		    t->table);
 	}
-	for (f = families; f < FAMILY_END; f++) {
+	for (f = nft_families; f < FAMILY_END; f++) {
 		if (!missing[f->idx] ||
 		    (name = nft_target_set(t, f->af)) == NULL)
 			continue;
@@ -628,106 +533,6 @@ objects_report_missing(const struct nft_target *t, bool table_missing,
 	}
 }
 
-/* Put a NEWSET message for the set of family f into the batch. */
-static void
-batch_put_newset(struct nftset *ns, const struct nft_target *t,
-    const struct family *f, const struct nftnl_udata_buf *ud)
-{
-	const char *name = nft_target_set(t, f->af);
-	struct nlmsghdr *nlh;
-	size_t off;
-
-	off = msg_begin(ns, NFT_MSG_NEWSET,
-	    (uint8_t)nft_target_proto(t->family), NLM_F_CREATE | NLM_F_ACK,
-	    NFT_KIND_SET, f->af, name);
-	nlh = nlbatch_msg(ns->nb, off);
-	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, t->table);
-	mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
-	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_INTERVAL));
-	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(f->key_type));
-	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl((uint32_t)f->keylen));
-	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl((uint32_t)f->idx + 1));
-	mnl_attr_put(nlh, NFTA_SET_USERDATA, nftnl_udata_buf_len(ud),
-	    nftnl_udata_buf_data(ud));
-	nlbatch_msg_end(ns->nb, off);
-}
-
-/* Put a NEWTABLE (or DELTABLE, with del) of t into the batch. */
-static void
-batch_put_tablemsg(struct nftset *ns, const struct nft_target *t, bool del)
-{
-	size_t off;
-
-	struct nftnl_udata_buf *ud;
-
-	off = msg_begin(ns, del ? NFT_MSG_DELTABLE : NFT_MSG_NEWTABLE,
-	    (uint8_t)nft_target_proto(t->family),
-	    (del ? 0 : NLM_F_CREATE) | NLM_F_ACK,
-	    del ? NFT_KIND_DELTABLE : NFT_KIND_TABLE, 0, NULL);
-	mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME,
-	    t->table);
-	/* Guard mode marks the table it makes, as nft writes a comment. */
-	if (!del && t->nports > 0) {
-		if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
-		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_TABLE_COMMENT,
-		    GUARD_COMMENT)) {
-			log_err("out of memory building table user data");
-			abort();
-		}
-		mnl_attr_put(nlbatch_msg(ns->nb, off), NFTA_TABLE_USERDATA,
-		    nftnl_udata_buf_len(ud), nftnl_udata_buf_data(ud));
-		nftnl_udata_buf_free(ud);
-	}
-	nlbatch_msg_end(ns->nb, off);
-}
-
-/* DELTABLE of inet table name (an old guard table). */
-static void
-batch_put_deltable(struct nftset *ns, const char *name)
-{
-	size_t off;
-
-	off = msg_begin(ns, NFT_MSG_DELTABLE, NFPROTO_INET, NLM_F_ACK,
-	    NFT_KIND_DELTABLE, 0, NULL);
-	mnl_attr_put_strz(nlbatch_msg(ns->nb, off), NFTA_TABLE_NAME, name);
-	nlbatch_msg_end(ns->nb, off);
-}
-
-/* The user data nft gives a set: its key's byte order. */
-static struct nftnl_udata_buf *
-set_udata(void)
-{
-	struct nftnl_udata_buf *ud;
-
-	if ((ud = nftnl_udata_buf_alloc(64)) == NULL ||
-	    !nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
-	    NFT_BYTEORDER_BIG)) {
-		log_err("out of memory building set user data");
-		abort();
-	}
-	return ud;
-}
-
-/*
- * Guard mode: put the table of t into the batch anew, with its sets
- * (ids 1 and 2): deleted first when it exists (drop), so that whatever
- * else it held goes with it.  The elements and the chain follow.
- */
-static void
-batch_put_table(struct nftset *ns, const struct nft_target *t, bool drop)
-{
-	const struct family *f;
-	struct nftnl_udata_buf *ud = set_udata();
-
-	if (drop)
-		batch_put_tablemsg(ns, t, true);
-	batch_put_tablemsg(ns, t, false);
-	for (f = families; f < FAMILY_END; f++)
-		if (nft_target_set(t, f->af) != NULL)
-			batch_put_newset(ns, t, f, ud);
-	nftnl_udata_buf_free(ud);
-}
-
 /*
  * Create the missing table and sets in one transaction.  Returns AS_OK, or
  * a failure status after logging.
@@ -737,22 +542,22 @@ objects_create(struct nftset *ns, const struct nft_target *t,
     bool table_missing, const bool missing[2])
 {
 	const struct family *f;
-	struct nftnl_udata_buf *ud = set_udata();
+	struct nftnl_udata_buf *ud = nftset_set_udata();
 	enum as_status st;
 
 	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, 0);
 	if (table_missing)
-		batch_put_tablemsg(ns, t, false);
-	for (f = families; f < FAMILY_END; f++)
+		nftset_put_tablemsg(ns, t, false);
+	for (f = nft_families; f < FAMILY_END; f++)
 		if (missing[f->idx])
-			batch_put_newset(ns, t, f, ud);
+			nftset_put_newset(ns, t, f, ud);
 	nftnl_udata_buf_free(ud);
 	nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
-	if ((st = batch_send(ns, t)) != AS_OK)
+	if ((st = nftset_batch_send(ns, t)) != AS_OK)
 		return st;
 	if (table_missing)
 		log_notice("created table %s %s", t->family, t->table);
-	for (f = families; f < FAMILY_END; f++)
+	for (f = nft_families; f < FAMILY_END; f++)
 		if (missing[f->idx])
 			log_notice("created set %s %s %s (type %s, flags "
 			    "interval)", t->family, t->table,
@@ -774,7 +579,7 @@ objects_check(struct nftset *ns, const struct nft_target *t,
 	enum as_status st;
 	const char *name;
 
-	for (f = families; f < FAMILY_END; f++) {
+	for (f = nft_families; f < FAMILY_END; f++) {
 		ns->set_size[f->idx] = 0;
 		if ((name = nft_target_set(t, f->af)) == NULL ||
 		    missing[f->idx])
@@ -801,7 +606,7 @@ objects_plan_create(const struct nft_target *t, bool table_missing,
 	found->missing_table = table_missing;
 	if (table_missing)
 		log_notice("would create table %s %s", t->family, t->table);
-	for (f = families; f < FAMILY_END; f++) {
+	for (f = nft_families; f < FAMILY_END; f++) {
 		found->missing_set[f->idx] = missing[f->idx];
 		if (missing[f->idx])
 			log_notice("would create set %s %s %s (type %s, flags "
@@ -846,7 +651,7 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 	bool table_missing;
 	enum as_status st;
 
-	if ((st = table_lookup(ns, t, &table_missing)) != AS_OK)
+	if ((st = nftset_table_lookup(ns, t, &table_missing)) != AS_OK)
 		return st;
 	if ((st = stale_tables(ns, t, found)) != AS_OK)
 		return st;
@@ -872,7 +677,7 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 	    found->guard_why, sizeof(found->guard_why),
 	    &found->guard_ok)) != AS_OK || !found->guard_ok)
 		return st;
-	for (f = families; have != NULL && f < FAMILY_END; f++)
+	for (f = nft_families; have != NULL && f < FAMILY_END; f++)
 		if (nft_target_set(t, f->af) != NULL &&
 		    (st = set_dump(ns, t, f, have)) != AS_OK)
 			return st;
@@ -898,7 +703,7 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 	ns->found = found;
 	if (have != NULL)
 		have->n4 = have->n6 = 0;
-	if ((st = target_check(t)) != AS_OK)
+	if ((st = nftset_target_check(t)) != AS_OK)
 		return st;
 	if ((st = nftset_getgen(ns, &found->genid)) != AS_OK)
 		return st;
@@ -932,147 +737,10 @@ nftset_read(struct nftset *ns, const struct nft_target *t,
 			return st;
 	}
 	memcpy(found->set_size, ns->set_size, sizeof(found->set_size));
-	for (f = families; have != NULL && f < FAMILY_END; f++)
+	for (f = nft_families; have != NULL && f < FAMILY_END; f++)
 		if (nft_target_set(t, f->af) != NULL && !missing[f->idx] &&
 		    (st = set_dump(ns, t, f, have)) != AS_OK)
 			return st;
 	return AS_OK;
 }
 
-/*
- * Check that the plan of c changes only what its target has: no family
- * whose set is off.  Returns AS_OK or AS_ESOFTWARE after logging.
- */
-static enum as_status
-change_check(const struct nft_change *c)
-{
-	const struct plan *p = c->p;
-	const struct nft_target *t = c->t;
-	enum as_status st;
-	size_t i;
-
-	if ((st = target_check(t)) != AS_OK)
-		return st;
-	if ((p->add.n4 + p->del.n4 > 0 && nft_target_set(t, 4) == NULL) ||
-	    (p->add.n6 + p->del.n6 > 0 && nft_target_set(t, 6) == NULL))
-		goto bad;
-	for (i = 0; i < p->nodd; i++)
-		if (nft_target_set(t, p->odd[i].af) == NULL)
-			goto bad;
-	return AS_OK;
- bad:
-	log_err("plan changes a family whose set is disabled");
-	return AS_ESOFTWARE;
-}
-
-/*
- * Put the messages of one target's change into the batch: deletes first,
- * because replacing a range deletes and re-adds keys that the kernel
- * would otherwise refuse as overlapping.
- */
-static void
-batch_put_change(struct nftset *ns, const struct nft_change *c)
-{
-	const struct nft_target *t = c->t;
-	const struct plan *p = c->p;
-	const struct family *f;
-	size_t i;
-
-	nlbatch_owner(ns->nb, c);
-	for (i = 0; i < p->nstale; i++)
-		batch_put_deltable(ns, p->stale[i]);
-	if (p->rebuild)
-		batch_put_table(ns, t, p->drop_table);
-	for (f = families; f < FAMILY_END; f++)
-		nftelem_put_odd(ns->nb, t, f->af, p);
-	for (f = families; f < FAMILY_END; f++)
-		nftelem_put_ranges(ns->nb, t, f->af, &p->del, true);
-	for (f = families; f < FAMILY_END; f++)
-		nftelem_put_ranges(ns->nb, t, f->af, &p->add, false);
-	if (p->rebuild)
-		nftguard_put_chain(ns->nb, t, 1, 2);
-	log_info("%s %s: deleting %zu ranges and %zu other elements and "
-	    "adding %zu ranges", t->family, t->table, p->del.n4 + p->del.n6,
-	    p->nodd, p->add.n4 + p->add.n6);
-}
-
-/*
- * See allowsync.h.  The batch is BEGIN (with genid), each target's
- * change, END.
- */
-enum as_status
-nftset_commit_all(struct nftset *ns, const struct nft_change *c, size_t n,
-    uint32_t genid, uint32_t *newgen)
-{
-	enum as_status st;
-	size_t i, len, todo = 0;
-
-	*newgen = genid;
-	for (i = 0; i < n; i++) {
-		if ((st = change_check(&c[i])) != AS_OK)
-			return st;
-		todo += !plan_empty(c[i].p);
-	}
-	if (todo == 0)
-		return AS_OK;
-	nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
-	for (i = 0; i < n; i++)
-		if (!plan_empty(c[i].p))
-			batch_put_change(ns, &c[i]);
-	nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
-	nlbatch_data(ns->nb, &len);
-	log_debug("sending %zu bytes for %zu targets", len, todo);
-	for (i = 0; i < n && plan_empty(c[i].p); i++)
-		;
-	if ((st = batch_send(ns, c[i].t)) != AS_OK)
-		return st;
-	if ((st = nftset_getgen(ns, newgen)) != AS_OK)
-		return st;
-	if (*newgen != genid + 1)
-		log_info("ruleset generation went from %u to %u: someone else "
-		    "committed too", genid, *newgen);
-	log_info("%zu target%s changed in one transaction", todo,
-	    todo > 1 ? "s" : "");
-	return AS_OK;
-}
-
-/* See allowsync.h. */
-enum as_status
-nftset_commit(struct nftset *ns, const struct nft_target *t,
-    const struct plan *p, uint32_t genid, uint32_t *newgen)
-{
-	struct nft_change c = { t, p, { ns->set_size[0], ns->set_size[1] } };
-
-	return nftset_commit_all(ns, &c, 1, genid, newgen);
-}
-
-/* See allowsync.h. */
-enum as_status
-nftset_drop_table(struct nftset *ns, const struct nft_target *t,
-    bool *deleted)
-{
-	struct nft_found found = { 0 };
-	uint32_t genid;
-	bool missing;
-	int attempt;
-	enum as_status st = AS_OK;
-
-	*deleted = false;
-	for (attempt = 0; attempt <= MAX_GENID_RETRIES; attempt++) {
-		if ((st = nftset_getgen(ns, &genid)) != AS_OK ||
-		    (st = table_lookup(ns, t, &missing)) != AS_OK)
-			return st;
-		if (missing)
-			return AS_OK;
-		found.owned = ns->owned;
-		if ((st = nftset_writable(&found, t)) != AS_OK)
-			return st;
-		nlbatch_begin(ns->nb, NFNL_SUBSYS_NFTABLES, genid);
-		batch_put_tablemsg(ns, t, true);
-		nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
-		if ((st = batch_send(ns, t)) != AS_ETEMPFAIL)
-			break;
-	}
-	*deleted = st == AS_OK;
-	return st == AS_ETEMPFAIL ? AS_EKERNEL : st;
-}
