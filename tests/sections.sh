@@ -419,4 +419,43 @@ case_list_presets() {
 	expect_grep "json-path = hooks[]" "$OUT" "what github-hooks fills in"
 }
 
+
+# Attack (issue 13 review): a url in a section must override the url of
+# the defaults, not add to it ("a key in a section overrides its default
+# there only"; "A section needs a source of its own or a preset").  An
+# operator who keeps the old sectionless source at the top and adds a
+# second market below gets the first market's addresses in the second
+# market's set, silently (exit 0).
+case_attack_section_url_replaces_default() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet es {
+		set es_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve pl.json '{"API": ["185.10.20.1"]}'
+	serve es.json '{"API": ["185.10.30.1"]}'
+	conf "url = ${URL%/list.json}/pl.json
+
+[es]
+url = ${URL%/list.json}/es.json
+table = es
+set4 = es_v4
+set6 ="
+	runc 0
+	expect_eq "$(elemsof inet es es_v4)" "185.10.30.1" \
+	    "the es set holds the es list only"
+	expect_nogrep "/pl.json" "$SERVER_LOG" \
+	    "[es] fetched the defaults' url"
+	# A section with no source of its own (only the inherited one).
+	conf "url = ${URL%/list.json}/pl.json
+
+[es]
+table = es
+set4 = es_v4
+set6 ="
+	runc 78
+	expect_grep "has no source" "$ERR" "section without its own source"
+}
+
 harness_main "$@"
