@@ -458,4 +458,40 @@ set6 ="
 	expect_grep "has no source" "$ERR" "section without its own source"
 }
 
+
+# Attack (issue 13 review): when the one transaction fails (here: a full
+# set, 69) nothing of any section was applied, yet every section reports
+# exit code 0 in --json and in allowsync_section_exit_code, the metric
+# meant for alerting per vendor.  The section whose set is full must say
+# 69, and no section may claim "in sync" (0) for a change never applied.
+case_attack_section_exit_code_on_kernel_failure() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; size 1; }
+	}
+	table inet cdn {
+		set cf_v4 { type ipv4_addr; flags interval; }
+		set cf_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve dp.json '{"API": ["185.10.20.1"]}'
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63", "54.187.174.169"]}'
+	serve cf-v4 '173.245.48.0/20'
+	serve cf-v6 '2606:4700::/32'
+	three_vendors
+	printf 'metrics-file = %s\n' "$CT/m.prom" | cat - "$CT/s.conf" \
+	    > "$CT/s2.conf"
+	mv "$CT/s2.conf" "$CT/s.conf"
+	runc 69 --json
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
+	json 'r["exit_code"] == 69' \
+	    '[s["exit_code"] for s in r["sections"]][1] == 69' \
+	    'all(s["exit_code"] != 0 for s in r["sections"])'
+	expect_grep 'allowsync_section_exit_code{section="stripe"} 69' \
+	    "$CT/m.prom" "metrics: stripe's exit code"
+	grep '^allowsync_section_exit_code' "$CT/m.prom" > "$CT/codes"
+	expect_nogrep '"} 0' "$CT/codes" "metrics: a section claims 0"
+}
+
 harness_main "$@"
