@@ -494,4 +494,53 @@ case_attack_section_exit_code_on_kernel_failure() {
 	expect_nogrep '"} 0' "$CT/codes" "metrics: a section claims 0"
 }
 
+
+# Attack (issue 13 review): two sections filling sets of the same name in
+# tables of the same name but different nft families (ip filter and inet
+# filter, which iptables-nft hosts have side by side) are two targets,
+# but the per-set metrics label them only by address family, table and
+# set: the file holds the same series twice, and node_exporter's textfile
+# collector refuses a file with duplicate series (all of its metrics).
+case_attack_metrics_unique_series() {
+	nft -f - <<-'EOF'
+	table ip filter {
+		set allow_v4 { type ipv4_addr; flags interval; }
+	}
+	table inet filter {
+		set allow_v4 { type ipv4_addr; flags interval; }
+		set allow_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve a.json '{"API": ["185.10.20.1"]}'
+	serve b.json '{"API": ["185.10.30.1", "2a01:4f8:10::/48"]}'
+	conf "metrics-file = $CT/m.prom
+[a]
+url = ${URL%/list.json}/a.json
+family = ip
+set4 = allow_v4
+set6 =
+[b]
+url = ${URL%/list.json}/b.json
+set4 = allow_v4
+set6 = allow_v6"
+	runc 0
+	expect_eq "$(elemsof ip filter allow_v4)" "185.10.20.1" "ip filter"
+	expect_eq "$(elemsof inet filter allow_v4)" "185.10.30.1" \
+	    "inet filter"
+	python3 - "$CT/m.prom" <<-'EOF' || fail "duplicate metric series"
+	import sys
+	seen = set()
+	ok = True
+	for line in open(sys.argv[1]):
+	    if line.startswith("#") or not line.strip():
+	        continue
+	    series = line.rsplit(" ", 1)[0]
+	    if series in seen:
+	        print("      twice: " + series, file=sys.stderr)
+	        ok = False
+	    seen.add(series)
+	sys.exit(0 if ok else 1)
+	EOF
+}
+
 harness_main "$@"
