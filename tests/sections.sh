@@ -543,4 +543,40 @@ set6 = allow_v6"
 	EOF
 }
 
+
+# Attack (issue 13 review): a --section run rewrites the sync's metrics
+# block with the selected sections only.  A section that has been failing
+# (allowsync_section_exit_code 75, source_up 0) drops out of the file as
+# soon as another section is run alone, so its alert resolves while it is
+# still failing; the metrics already keep each mode's last block so that
+# one run never hides another's failure.
+case_attack_section_run_keeps_other_metrics() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve a.json '{"API": ["185.10.20.1"]}'
+	serve b.json '{"API": ["3.18.12.63"]}'
+	printf '{"status": 503}' > "$WWW/a.json.behave"
+	printf '{"status": 503}' > "$WWW/a.txt.behave"
+	conf "metrics-file = $CT/m.prom
+[a]
+url = ${URL%/list.json}/a.json
+[b]
+url = ${URL%/list.json}/b.json
+table = pay
+set4 = stripe_v4
+set6 ="
+	runc 75
+	expect_grep 'allowsync_section_exit_code{section="a"} 75' \
+	    "$CT/m.prom" "full run: a failing"
+	runc 0 --section b
+	expect_grep 'allowsync_section_exit_code{section="b"} 0' \
+	    "$CT/m.prom" "--section b: b"
+	expect_grep 'allowsync_section_exit_code{section="a"} 75' \
+	    "$CT/m.prom" "--section b: a's failure still reported"
+}
+
 harness_main "$@"
