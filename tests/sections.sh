@@ -579,4 +579,30 @@ set6 ="
 	    "$CT/m.prom" "--section b: a's failure still reported"
 }
 
+
+# Attack (issue 13 review): format auto reads an extensionless text list
+# (Cloudflare's ips-v4) as text, but the state file records it as a JSON
+# document, so the next run that gets 304 reports "document": "json"
+# (and --status "json document", metrics source_document json), as does
+# a run standing on that cache.
+case_attack_sniffed_text_stays_text() {
+	mksets
+	serve cf-v4 $'173.245.48.0/20\n104.16.0.0/13'
+	conf "[cf]
+url = ${URL%/list.json}/cf-v4
+min-prefix4 = 12
+set6 ="
+	runc 0 --json
+	json '[s["document"] for s in r["sources"]] == ["text"]'
+	runc 0 --json
+	json '[s["not_modified"] for s in r["sources"]] == [True]' \
+	    '[s["document"] for s in r["sources"]] == ["text"]'
+	runc 0 --status
+	expect_grep "text document" "$OUT" "--status"
+	printf '{"status": 503}' > "$WWW/cf-v4.behave"
+	runc 75 --json
+	json '[s["cached"] for s in r["sources"]] == [True]' \
+	    '[s["document"] for s in r["sources"]] == ["text"]'
+}
+
 harness_main "$@"
