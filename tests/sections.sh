@@ -605,4 +605,35 @@ set6 ="
 	    '[s["document"] for s in r["sources"]] == ["text"]'
 }
 
+
+# Attack (issue 13 review): configuration errors found when the forms of
+# a section's sources are decided (sources_finish) name neither the file,
+# the line nor the section: in a file of many sections the operator cannot
+# tell which one is meant.  Worse, a preset's own url-txt trips it when
+# the section sets format = text, a line the operator never wrote.
+case_attack_url_txt_error_names_place() {
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+
+[b]
+url = ${URL%/list.json}/list.txt
+url-txt = ${URL%/list.json}/other.txt"
+	runc 78
+	expect_grep "s.conf: line 6" "$ERR" "url-txt after a .txt url"
+	expect_eq "$(grep -c . "$ERR")" 1 "one line"
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+
+[stripe]
+preset = stripe-webhooks
+format = text
+set6 ="
+	"$BIN" -c "$CT/s.conf" --state-dir "$CT/state" --dry-run \
+	    > "$OUT" 2> "$ERR"
+	if [ $? == 78 ]; then
+		expect_grep "s.conf" "$ERR" "preset + format text: file"
+		expect_grep "[stripe]" "$ERR" "preset + format text: section"
+	fi
+}
+
 harness_main "$@"
