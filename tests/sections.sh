@@ -636,4 +636,25 @@ set6 ="
 	fi
 }
 
+
+# Attack (issue 13 review): json-keys is shorthand for json-path, and the
+# command line wins over the file; but a file that sets one (json-keys =
+# WEBHOOKS: every config written before json-path existed) and a command
+# line that gives the other is refused, 78, as "both given".
+case_attack_cli_json_path_wins() {
+	mksets
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63"], "API": ["185.10.20.1"]}'
+	conf "url = ${URL%/list.json}/stripe.json
+json-keys = WEBHOOKS
+set6 ="
+	runc 0 --json-path 'API[]'
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "sectionless"
+	conf "[s]
+url = ${URL%/list.json}/stripe.json
+json-path = WEBHOOKS[]
+set6 ="
+	runc 0 --json-keys API
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "in a section"
+}
+
 harness_main "$@"
