@@ -657,4 +657,51 @@ set6 ="
 	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "in a section"
 }
 
+
+# Attack (issue 13 review): two sections reading the same document with
+# different paths (GitHub's meta: hooks and web; AWS's ip-ranges: two
+# services) must keep their own state.  refresh.c never sets the
+# section of the state it saves, so every section writes the sectionless
+# file of the URL, and reads it back through the upgrade fallback: the
+# last section to save wins, the other takes that list as its own.  The
+# hooks set then gets web's addresses (aging out over remove-after runs),
+# and when the vendor is down each section "stands on its cache", which
+# is the other section's list.  --status never shows a last attempt.
+case_attack_same_url_sections_own_state() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet web {
+		set web_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve meta '{"hooks": ["192.30.252.0/22"], "web": ["140.82.112.0/20"]}'
+	conf "[hooks]
+url = ${URL%/list.json}/meta
+json-path = hooks[]
+set6 =
+[web]
+url = ${URL%/list.json}/meta
+json-path = web[]
+table = web
+set4 = web_v4
+set6 ="
+	runc 0
+	expect_eq "$(ls "$CT/state" | grep -c '^source-.*\.state$')" 2 \
+	    "one state file per section"
+	runc 0
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "second run: hooks set"
+	expect_eq "$(elemsof inet web web_v4)" "140.82.112.0/20" \
+	    "second run: web set"
+	printf '{"status": 503}' > "$WWW/meta.behave"
+	runc 75
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "vendor down: hooks on its own cache"
+	expect_eq "$(elemsof inet web web_v4)" "140.82.112.0/20" \
+	    "vendor down: web on its own cache"
+	runc 0 --status
+	expect_nogrep "last attempt: - (never)" "$OUT" "--status attempts"
+	expect_grep "last error:" "$OUT" "--status: the 503"
+}
+
 harness_main "$@"
