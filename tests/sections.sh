@@ -704,4 +704,45 @@ set6 ="
 	expect_grep "last error:" "$OUT" "--status: the 503"
 }
 
+
+# Attack (issue 13 review): a section with no state of its own starts
+# from the sectionless state of its URL, meant for a configuration moved
+# into a section.  But the fallback takes that file whatever it was read
+# with: splitting "url = meta, json-keys = hooks" into [hooks] and [web]
+# on the same URL gives [web] the hooks list as its cached list, and with
+# the vendor down on the first run it goes into web's set.  The state
+# records its reader (URL, format, paths, policy); a list read another
+# way is not this section's list.
+case_attack_legacy_fallback_same_reader_only() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet web {
+		set web_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve meta '{"hooks": ["192.30.252.0/22"], "web": ["140.82.112.0/20"]}'
+	conf "url = ${URL%/list.json}/meta
+json-keys = hooks
+set6 ="
+	runc 0
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" "sectionless"
+	nft flush set inet filter docplanner_v4
+	printf '{"status": 503}' > "$WWW/meta.behave"
+	conf "[hooks]
+url = ${URL%/list.json}/meta
+json-path = hooks[]
+set6 =
+[web]
+url = ${URL%/list.json}/meta
+json-path = web[]
+table = web
+set4 = web_v4
+set6 ="
+	runc 75
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "[hooks]: the moved configuration keeps its cached list"
+	expect_eq "$(elemsof inet web web_v4)" "" \
+	    "[web]: never had a list, must not get the hooks list"
+}
+
 harness_main "$@"
