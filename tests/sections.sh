@@ -745,4 +745,30 @@ set6 ="
 	    "[web]: never had a list, must not get the hooks list"
 }
 
+
+# Attack (issue 13 review): the cloudflare preset always fills both of
+# Cloudflare's lists, ips-v4 and ips-v6.  On a host with an IPv4 set only
+# (set6 =, as the README's stripe example has) every IPv6 entry is
+# skipped, the ips-v6 document then has "no usable entries" and is
+# rejected: exit 65 on every run, forever, for a configuration made only
+# of the preset and the documented set keys (the same with set4 = and
+# ips-v4).
+case_attack_preset_cloudflare_one_family() {
+	mksets
+	cp "$VENDOR/cloudflare-ips-v4.txt" "$WWW/ips-v4"
+	cp "$VENDOR/cloudflare-ips-v6.txt" "$WWW/ips-v6"
+	conf "preset = cloudflare
+url = ${URL%/list.json}/ips-v4
+url = ${URL%/list.json}/ips-v6
+set6 ="
+	runc 0
+	expect_eq "$(elems docplanner_v4 | wc -l)" 14 "IPv4 set filled"
+	conf "preset = cloudflare
+url = ${URL%/list.json}/ips-v4
+url = ${URL%/list.json}/ips-v6
+set4 ="
+	runc 0
+	expect_eq "$(elems docplanner_v6 | wc -l)" 7 "IPv6 set filled"
+}
+
 harness_main "$@"
