@@ -700,4 +700,26 @@ case_attack_bridged_traffic_dropped() {
 	    2>/dev/null || fail "$STEP: dropped by the guard (bridged)"
 }
 
+# Attack (issue 13 review): "the table goes in only with the first
+# accepted list: until then nothing is guarded".  With sections, guard
+# mode's one set pair guards the union of every guard section's ports,
+# so a section whose vendor has never delivered a list gets its port
+# guarded by the other sections' lists: its own vendor is locked out
+# from the first run, with no list of its own ever accepted.  Here [a]
+# guards 8443 with a good list, [b] guards 8080 and its vendor is down.
+case_attack_section_port_not_guarded_before_its_list() {
+	guard_setup || return
+	serve b.json '{"API": ["185.10.20.3"]}'
+	printf '{"status": 503}' > "$WWW/b.json.behave"
+	printf '{"status": 503}' > "$WWW/b.txt.behave"
+	printf '%s\n' "[a]" "url = $URL" "guard-ports = tcp/$GUARDED" "" \
+	    "[b]" "url = ${URL%/list.json}/b.json" "guard-ports = tcp/$OPEN" \
+	    > "$CT/g.conf"
+	run 75 -c "$CT/g.conf"
+	STEP="[a] accepted, [b] never"
+	# check_guard: 8080 (b's port) open to every source, b's vendor
+	# (source 3) included.
+	check_guard
+}
+
 harness_main "$@"

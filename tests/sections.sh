@@ -419,4 +419,356 @@ case_list_presets() {
 	expect_grep "json-path = hooks[]" "$OUT" "what github-hooks fills in"
 }
 
+
+# Attack (issue 13 review): a url in a section must override the url of
+# the defaults, not add to it ("a key in a section overrides its default
+# there only"; "A section needs a source of its own or a preset").  An
+# operator who keeps the old sectionless source at the top and adds a
+# second market below gets the first market's addresses in the second
+# market's set, silently (exit 0).
+case_attack_section_url_replaces_default() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet es {
+		set es_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve pl.json '{"API": ["185.10.20.1"]}'
+	serve es.json '{"API": ["185.10.30.1"]}'
+	conf "url = ${URL%/list.json}/pl.json
+
+[es]
+url = ${URL%/list.json}/es.json
+table = es
+set4 = es_v4
+set6 ="
+	runc 0
+	expect_eq "$(elemsof inet es es_v4)" "185.10.30.1" \
+	    "the es set holds the es list only"
+	expect_nogrep "/pl.json" "$SERVER_LOG" \
+	    "[es] fetched the defaults' url"
+	# A section with no source of its own (only the inherited one).
+	conf "url = ${URL%/list.json}/pl.json
+
+[es]
+table = es
+set4 = es_v4
+set6 ="
+	runc 78
+	expect_grep "has no source" "$ERR" "section without its own source"
+}
+
+
+# Attack (issue 13 review): when the one transaction fails (here: a full
+# set, 69) nothing of any section was applied, yet every section reports
+# exit code 0 in --json and in allowsync_section_exit_code, the metric
+# meant for alerting per vendor.  The section whose set is full must say
+# 69, and no section may claim "in sync" (0) for a change never applied.
+case_attack_section_exit_code_on_kernel_failure() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; size 1; }
+	}
+	table inet cdn {
+		set cf_v4 { type ipv4_addr; flags interval; }
+		set cf_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve dp.json '{"API": ["185.10.20.1"]}'
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63", "54.187.174.169"]}'
+	serve cf-v4 '173.245.48.0/20'
+	serve cf-v6 '2606:4700::/32'
+	three_vendors
+	printf 'metrics-file = %s\n' "$CT/m.prom" | cat - "$CT/s.conf" \
+	    > "$CT/s2.conf"
+	mv "$CT/s2.conf" "$CT/s.conf"
+	runc 69 --json
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
+	json 'r["exit_code"] == 69' \
+	    '[s["exit_code"] for s in r["sections"]][1] == 69' \
+	    'all(s["exit_code"] != 0 for s in r["sections"])'
+	expect_grep 'allowsync_section_exit_code{section="stripe"} 69' \
+	    "$CT/m.prom" "metrics: stripe's exit code"
+	grep '^allowsync_section_exit_code' "$CT/m.prom" > "$CT/codes"
+	expect_nogrep '"} 0' "$CT/codes" "metrics: a section claims 0"
+}
+
+
+# Attack (issue 13 review): two sections filling sets of the same name in
+# tables of the same name but different nft families (ip filter and inet
+# filter, which iptables-nft hosts have side by side) are two targets,
+# but the per-set metrics label them only by address family, table and
+# set: the file holds the same series twice, and node_exporter's textfile
+# collector refuses a file with duplicate series (all of its metrics).
+case_attack_metrics_unique_series() {
+	nft -f - <<-'EOF'
+	table ip filter {
+		set allow_v4 { type ipv4_addr; flags interval; }
+	}
+	table inet filter {
+		set allow_v4 { type ipv4_addr; flags interval; }
+		set allow_v6 { type ipv6_addr; flags interval; }
+	}
+	EOF
+	serve a.json '{"API": ["185.10.20.1"]}'
+	serve b.json '{"API": ["185.10.30.1", "2a01:4f8:10::/48"]}'
+	conf "metrics-file = $CT/m.prom
+[a]
+url = ${URL%/list.json}/a.json
+family = ip
+set4 = allow_v4
+set6 =
+[b]
+url = ${URL%/list.json}/b.json
+set4 = allow_v4
+set6 = allow_v6"
+	runc 0
+	expect_eq "$(elemsof ip filter allow_v4)" "185.10.20.1" "ip filter"
+	expect_eq "$(elemsof inet filter allow_v4)" "185.10.30.1" \
+	    "inet filter"
+	python3 - "$CT/m.prom" <<-'EOF' || fail "duplicate metric series"
+	import sys
+	seen = set()
+	ok = True
+	for line in open(sys.argv[1]):
+	    if line.startswith("#") or not line.strip():
+	        continue
+	    series = line.rsplit(" ", 1)[0]
+	    if series in seen:
+	        print("      twice: " + series, file=sys.stderr)
+	        ok = False
+	    seen.add(series)
+	sys.exit(0 if ok else 1)
+	EOF
+}
+
+
+# Attack (issue 13 review): a --section run rewrites the sync's metrics
+# block with the selected sections only.  A section that has been failing
+# (allowsync_section_exit_code 75, source_up 0) drops out of the file as
+# soon as another section is run alone, so its alert resolves while it is
+# still failing; the metrics already keep each mode's last block so that
+# one run never hides another's failure.
+case_attack_section_run_keeps_other_metrics() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet pay {
+		set stripe_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve a.json '{"API": ["185.10.20.1"]}'
+	serve b.json '{"API": ["3.18.12.63"]}'
+	printf '{"status": 503}' > "$WWW/a.json.behave"
+	printf '{"status": 503}' > "$WWW/a.txt.behave"
+	conf "metrics-file = $CT/m.prom
+[a]
+url = ${URL%/list.json}/a.json
+[b]
+url = ${URL%/list.json}/b.json
+table = pay
+set4 = stripe_v4
+set6 ="
+	runc 75
+	expect_grep 'allowsync_section_exit_code{section="a"} 75' \
+	    "$CT/m.prom" "full run: a failing"
+	runc 0 --section b
+	expect_grep 'allowsync_section_exit_code{section="b"} 0' \
+	    "$CT/m.prom" "--section b: b"
+	expect_grep 'allowsync_section_exit_code{section="a"} 75' \
+	    "$CT/m.prom" "--section b: a's failure still reported"
+}
+
+
+# Attack (issue 13 review): format auto reads an extensionless text list
+# (Cloudflare's ips-v4) as text, but the state file records it as a JSON
+# document, so the next run that gets 304 reports "document": "json"
+# (and --status "json document", metrics source_document json), as does
+# a run standing on that cache.
+case_attack_sniffed_text_stays_text() {
+	mksets
+	serve cf-v4 $'173.245.48.0/20\n104.16.0.0/13'
+	conf "[cf]
+url = ${URL%/list.json}/cf-v4
+min-prefix4 = 12
+set6 ="
+	runc 0 --json
+	json '[s["document"] for s in r["sources"]] == ["text"]'
+	runc 0 --json
+	json '[s["not_modified"] for s in r["sources"]] == [True]' \
+	    '[s["document"] for s in r["sources"]] == ["text"]'
+	runc 0 --status
+	expect_grep "text document" "$OUT" "--status"
+	printf '{"status": 503}' > "$WWW/cf-v4.behave"
+	runc 75 --json
+	json '[s["cached"] for s in r["sources"]] == [True]' \
+	    '[s["document"] for s in r["sources"]] == ["text"]'
+}
+
+
+# Attack (issue 13 review): configuration errors found when the forms of
+# a section's sources are decided (sources_finish) name neither the file,
+# the line nor the section: in a file of many sections the operator cannot
+# tell which one is meant.  Worse, a preset's own url-txt trips it when
+# the section sets format = text, a line the operator never wrote.
+case_attack_url_txt_error_names_place() {
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+
+[b]
+url = ${URL%/list.json}/list.txt
+url-txt = ${URL%/list.json}/other.txt"
+	runc 78
+	expect_grep "s.conf: line 6" "$ERR" "url-txt after a .txt url"
+	expect_eq "$(grep -c . "$ERR")" 1 "one line"
+	conf "[a]
+url = ${URL%/list.json}/dp.json
+
+[stripe]
+preset = stripe-webhooks
+format = text
+set6 ="
+	"$BIN" -c "$CT/s.conf" --state-dir "$CT/state" --dry-run \
+	    > "$OUT" 2> "$ERR"
+	if [ $? == 78 ]; then
+		expect_grep "s.conf" "$ERR" "preset + format text: file"
+		expect_grep "[stripe]" "$ERR" "preset + format text: section"
+	fi
+}
+
+
+# Attack (issue 13 review): json-keys is shorthand for json-path, and the
+# command line wins over the file; but a file that sets one (json-keys =
+# WEBHOOKS: every config written before json-path existed) and a command
+# line that gives the other is refused, 78, as "both given".
+case_attack_cli_json_path_wins() {
+	mksets
+	serve stripe.json '{"WEBHOOKS": ["3.18.12.63"], "API": ["185.10.20.1"]}'
+	conf "url = ${URL%/list.json}/stripe.json
+json-keys = WEBHOOKS
+set6 ="
+	runc 0 --json-path 'API[]'
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "sectionless"
+	conf "[s]
+url = ${URL%/list.json}/stripe.json
+json-path = WEBHOOKS[]
+set6 ="
+	runc 0 --json-keys API
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "in a section"
+}
+
+
+# Attack (issue 13 review): two sections reading the same document with
+# different paths (GitHub's meta: hooks and web; AWS's ip-ranges: two
+# services) must keep their own state.  refresh.c never sets the
+# section of the state it saves, so every section writes the sectionless
+# file of the URL, and reads it back through the upgrade fallback: the
+# last section to save wins, the other takes that list as its own.  The
+# hooks set then gets web's addresses (aging out over remove-after runs),
+# and when the vendor is down each section "stands on its cache", which
+# is the other section's list.  --status never shows a last attempt.
+case_attack_same_url_sections_own_state() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet web {
+		set web_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve meta '{"hooks": ["192.30.252.0/22"], "web": ["140.82.112.0/20"]}'
+	conf "[hooks]
+url = ${URL%/list.json}/meta
+json-path = hooks[]
+set6 =
+[web]
+url = ${URL%/list.json}/meta
+json-path = web[]
+table = web
+set4 = web_v4
+set6 ="
+	runc 0
+	expect_eq "$(ls "$CT/state" | grep -c '^source-.*\.state$')" 2 \
+	    "one state file per section"
+	runc 0
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "second run: hooks set"
+	expect_eq "$(elemsof inet web web_v4)" "140.82.112.0/20" \
+	    "second run: web set"
+	printf '{"status": 503}' > "$WWW/meta.behave"
+	runc 75
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "vendor down: hooks on its own cache"
+	expect_eq "$(elemsof inet web web_v4)" "140.82.112.0/20" \
+	    "vendor down: web on its own cache"
+	runc 0 --status
+	expect_nogrep "last attempt: - (never)" "$OUT" "--status attempts"
+	expect_grep "last error:" "$OUT" "--status: the 503"
+}
+
+
+# Attack (issue 13 review): a section with no state of its own starts
+# from the sectionless state of its URL, meant for a configuration moved
+# into a section.  But the fallback takes that file whatever it was read
+# with: splitting "url = meta, json-keys = hooks" into [hooks] and [web]
+# on the same URL gives [web] the hooks list as its cached list, and with
+# the vendor down on the first run it goes into web's set.  The state
+# records its reader (URL, format, paths, policy); a list read another
+# way is not this section's list.
+case_attack_legacy_fallback_same_reader_only() {
+	mksets
+	nft -f - <<-'EOF'
+	table inet web {
+		set web_v4 { type ipv4_addr; flags interval; }
+	}
+	EOF
+	serve meta '{"hooks": ["192.30.252.0/22"], "web": ["140.82.112.0/20"]}'
+	conf "url = ${URL%/list.json}/meta
+json-keys = hooks
+set6 ="
+	runc 0
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" "sectionless"
+	nft flush set inet filter docplanner_v4
+	printf '{"status": 503}' > "$WWW/meta.behave"
+	conf "[hooks]
+url = ${URL%/list.json}/meta
+json-path = hooks[]
+set6 =
+[web]
+url = ${URL%/list.json}/meta
+json-path = web[]
+table = web
+set4 = web_v4
+set6 ="
+	runc 75
+	expect_eq "$(elems docplanner_v4)" "192.30.252.0/22" \
+	    "[hooks]: the moved configuration keeps its cached list"
+	expect_eq "$(elemsof inet web web_v4)" "" \
+	    "[web]: never had a list, must not get the hooks list"
+}
+
+
+# Attack (issue 13 review): the cloudflare preset always fills both of
+# Cloudflare's lists, ips-v4 and ips-v6.  On a host with an IPv4 set only
+# (set6 =, as the README's stripe example has) every IPv6 entry is
+# skipped, the ips-v6 document then has "no usable entries" and is
+# rejected: exit 65 on every run, forever, for a configuration made only
+# of the preset and the documented set keys (the same with set4 = and
+# ips-v4).
+case_attack_preset_cloudflare_one_family() {
+	mksets
+	cp "$VENDOR/cloudflare-ips-v4.txt" "$WWW/ips-v4"
+	cp "$VENDOR/cloudflare-ips-v6.txt" "$WWW/ips-v6"
+	conf "preset = cloudflare
+url = ${URL%/list.json}/ips-v4
+url = ${URL%/list.json}/ips-v6
+set6 ="
+	runc 0
+	expect_eq "$(elems docplanner_v4 | wc -l)" 14 "IPv4 set filled"
+	conf "preset = cloudflare
+url = ${URL%/list.json}/ips-v4
+url = ${URL%/list.json}/ips-v6
+set4 ="
+	runc 0
+	expect_eq "$(elems docplanner_v6 | wc -l)" 7 "IPv6 set filled"
+}
+
 harness_main "$@"
