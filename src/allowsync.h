@@ -616,10 +616,11 @@ bool	 result_parse(const char *, enum attempt_result *);
  */
 struct srcstate {
 	const char	*section;	/* its section's name; NULL: none */
+	bool		 legacy;	/* read from the file without one */
 	bool		 present;	/* an accepted list is known */
 	bool		 unusable;	/* its file is there but was refused */
 	char		*url;		/* the source's JSON URL */
-	enum form	 document;	/* the form accepted; FORM_NONE */
+	enum form	 document;	/* as what it was read; FORM_NONE */
 	char		*etag;		/* validators of that document */
 	char		*last_modified;
 	/*

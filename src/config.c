@@ -699,7 +699,7 @@ config_finish(struct config *cfg)
 	for (i = 0; i < config_nsections(cfg); i++) {
 		so = (struct source_opts *)config_section(cfg, i);
 		if ((rc = preset_apply(cfg, so)) != AS_OK ||
-		    (rc = sources_finish(so)) != AS_OK)
+		    (rc = sources_finish(cfg, so)) != AS_OK)
 			return rc;
 	}
 	return AS_OK;

@@ -18,6 +18,8 @@ struct source {
 	const char	*key;		/* "locale", "domain" or "url" */
 	char		*url;		/* JSON form */
 	char		*url_txt;	/* text form; NULL when none */
+	size_t		 url_txt_line;	/* its config line; 0: none */
+	bool		 url_txt_preset; /* a preset gave it */
 	bool		 text_only;	/* a text list: no JSON form */
 	bool		 sniff;		/* format auto: the body decides */
 };
@@ -52,6 +54,8 @@ struct source_opts {
 	enum form		 format;	/* FORM_NONE: auto */
 	struct jpaths		 paths;		/* json-path, json-keys */
 	char			*preset;	/* its name, or NULL */
+	bool			 inherited_sources;	/* the defaults' */
+	bool			 inherited_statics;	/* likewise */
 	uint64_t		 given;		/* keys set here, by index */
 	struct fetch_opts	 fetch;
 	/* What to accept. */
@@ -151,6 +155,7 @@ struct config_origin {
 	bool		 cli_statics;	/* CLI has replaced file statics */
 	bool		 url_txt_ok;	/* the last source was a --url */
 	struct source_opts *so;		/* where source keys go */
+	bool		 preset;	/* a preset sets the keys */
 };
 
 /*
@@ -234,14 +239,18 @@ void	 keys_free(struct source_opts *);
  * Decide the forms of each source of so from format and its URL.
  * Returns AS_OK or AS_ECONFIG after logging.
  */
-enum as_status sources_finish(struct source_opts *);
+enum as_status sources_finish(const struct config *, struct source_opts *);
 /*
  * Check that the CA file of so is a regular file this user can open.
  * Returns AS_OK or AS_ECONFIG after logging.
  */
 enum as_status config_check_ca_file(const struct config *,
 	    const struct source_opts *);
-/* Copy the lists of src into dst, whose own are not freed first. */
+/*
+ * Copy the lists of src into dst, whose own are not freed first.  The
+ * sources and static entries a section inherits are replaced, not added
+ * to, by its own first line of the kind.
+ */
 void	 keys_copy(struct source_opts *dst, const struct source_opts *src);
 /*
  * NULL when name is a good section name, [a-z0-9][a-z0-9_-]{0,31}, else

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,11 @@ key_set_source(struct config *cfg, struct config_origin *o, const char *key,
 		sources_clear(o->so);
 		o->cli_sources = true;
 	}
+	/* A section's first source replaces the defaults'. */
+	if (o->so->inherited_sources) {
+		sources_clear(o->so);
+		o->so->inherited_sources = false;
+	}
 	o->url_txt_ok = false;
 	if (strcmp(key, "url") == 0)
 		return source_add(cfg, o, key, val, val);
@@ -259,6 +265,8 @@ key_set_url_txt(struct config *cfg, struct config_origin *o,
 	s = &o->so->sources[o->so->nsources - 1];
 	free(s->url_txt);
 	s->url_txt = xstrdup(val);
+	s->url_txt_line = o->file != NULL ? o->line : 0;
+	s->url_txt_preset = o->preset;
 	o->url_txt_ok = false;
 	return AS_OK;
 }
@@ -287,6 +295,10 @@ key_set_static(struct config *cfg, struct config_origin *o, const char *key,
 	if (o->file == NULL && !o->cli_statics) {
 		statics_clear(so);
 		o->cli_statics = true;
+	}
+	if (so->inherited_statics) {
+		statics_clear(so);
+		so->inherited_statics = false;
 	}
 	if (so->nstatics == MAX_STATIC)
 		return config_error(o, key, "too many entries", val);
@@ -345,6 +357,9 @@ key_set_json_keys(struct config *cfg, struct config_origin *o,
 	size_t n = 0, l;
 
 	(void)cfg;
+	/* On the command line, it replaces json-path from the file. */
+	if (o->file == NULL && !o->preset)
+		o->so->given &= ~config_key_bit("json-path");
 	for (;;) {
 		c = strchr(p, ',');
 		l = c != NULL ? (size_t)(c - p) : strlen(p);
@@ -398,6 +413,9 @@ key_set_json_path(struct config *cfg, struct config_origin *o,
     const char *key, const char *val)
 {
 	(void)cfg;
+	/* On the command line, it replaces json-keys from the file. */
+	if (o->file == NULL && !o->preset)
+		o->so->given &= ~config_key_bit("json-keys");
 	return paths_set(o, key, val, val);
 }
 
@@ -542,6 +560,8 @@ keys_copy(struct source_opts *dst, const struct source_opts *src)
 		dst->statics[i].line = src->statics[i].line;
 	}
 	dst->nstatics = src->nstatics;
+	dst->inherited_sources = src->nsources > 0;
+	dst->inherited_statics = src->nstatics > 0;
 	jpaths_copy(&dst->paths, &src->paths);
 	dst->preset = src->preset != NULL ? xstrdup(src->preset) : NULL;
 }
@@ -732,16 +752,39 @@ url_ends(const char *url, const char *ext)
 }
 
 /*
+ * Log that the url-txt of s has no JSON form to stand beside (its url is
+ * a text list), naming the file, line and section, or the option.
+ * Returns AS_ECONFIG.
+ */
+static enum as_status
+url_txt_refused(const struct config *cfg, const struct source_opts *so,
+    const struct source *s)
+{
+	char eu[ESCAPE_BUF], where[PATH_MAX + MAX_SECTION_NAME + 64];
+
+	if (s->url_txt_line == 0)
+		snprintf(where, sizeof(where), "--");
+	else
+		snprintf(where, sizeof(where), "%s: line %zu: %s%s%s",
+		    cfg->config_file, s->url_txt_line, so->name ? "[" : "",
+		    so->name ? so->name : "", so->name ? "] " : "");
+	log_err("%surl-txt: the url before it is already a text list "
+	    "(format text, or a .txt URL): %s", where, log_escape(s->url_txt,
+	    strlen(s->url_txt), eu, sizeof(eu)));
+	return AS_ECONFIG;
+}
+
+/*
  * See allowsync.h.  A text list (format text, or auto and a .txt URL)
  * has no JSON form; a .json URL has the text form beside it unless
  * url-txt names another; format auto takes a .json URL for JSON and lets
- * the body of any other decide.
+ * the body of any other decide.  A preset's url-txt gives way to format
+ * text; one the operator wrote is an error there.
  */
 enum as_status
-sources_finish(struct source_opts *so)
+sources_finish(const struct config *cfg, struct source_opts *so)
 {
 	struct source *s;
-	char eu[ESCAPE_BUF];
 	size_t i, n;
 
 	for (i = 0; i < so->nsources; i++) {
@@ -749,13 +792,9 @@ sources_finish(struct source_opts *so)
 		n = strlen(s->url);
 		if (so->format == FORM_TEXT || (so->format == FORM_NONE &&
 		    url_ends(s->url, ".txt"))) {
-			if (s->url_txt != NULL) {
-				log_err("url-txt: the url before it is already "
-				    "a text list (format text, or a .txt URL): "
-				    "%s", log_escape(s->url_txt,
-				    strlen(s->url_txt), eu, sizeof(eu)));
-				return AS_ECONFIG;
-			}
+			if (s->url_txt != NULL && !s->url_txt_preset)
+				return url_txt_refused(cfg, so, s);
+			free(s->url_txt);
 			s->url_txt = xstrdup(s->url);
 			s->text_only = true;
 		} else if (s->url_txt == NULL && url_ends(s->url, ".json")) {

@@ -172,7 +172,7 @@ target_value(const struct run_target *rt, enum target_value v, int af)
 /*
  * One sample per set of every target a selected section fills.  Without
  * sections the labels are family and set, as before sections; with them,
- * the table too.
+ * the table too, with its family ("inet filter", "ip filter").
  */
 static void
 per_target(FILE *f, const struct run_report *r, const char *name,
@@ -193,7 +193,7 @@ per_target(FILE *f, const struct run_report *r, const char *name,
 				continue;
 			fprintf(f, "allowsync_%s{family=\"ipv%d\"", name, af);
 			if (r->cfg->nsections > 0) {
-				fputs(",table=\"", f);
+				fprintf(f, ",table=\"%s ", rt->tgt.family);
 				print_label(f, rt->tgt.table);
 				fputc('"', f);
 			}
@@ -440,9 +440,10 @@ block_render(const struct run_report *rep, enum metrics_mode mode,
 		log_err("out of memory");
 		abort();
 	}
+	/* Only a run of every section is the last successful sync. */
 	if (mode == MODE_SYNC)
-		fill_sync(f, rep, now, rep->exit_code == 0 ? now :
-		    last_success);
+		fill_sync(f, rep, now, rep->exit_code == 0 &&
+		    rep->cfg->nonly == 0 ? now : last_success);
 	else if (mode == MODE_RESTORE)
 		fill_restore(f, rep, now);
 	else
@@ -451,6 +452,115 @@ block_render(const struct run_report *rep, enum metrics_mode mode,
 		log_err("out of memory");
 		abort();
 	}
+}
+
+/* The length of the next line of text at p (end: one past the last). */
+static size_t
+line_len(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+}
+
+/* The length of the metric name at the start of a sample line. */
+static size_t
+name_len(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] != '{' && p[i] != ' ')
+		i++;
+	return i;
+}
+
+/* The length of a sample line's series: everything before the value. */
+static size_t
+series_len(const char *p, size_t n)
+{
+	while (n > 0 && p[n - 1] != ' ')
+		n--;
+	return n;
+}
+
+/* True when the lines grp[0..glen) hold a sample of series s (sl bytes). */
+static bool
+has_series(const char *grp, size_t glen, const char *s, size_t sl)
+{
+	const char *p, *end = grp + glen;
+	size_t n;
+
+	for (p = grp; p < end; p += n) {
+		n = line_len(p, end);
+		if (*p != '#' && series_len(p, n) == sl &&
+		    memcmp(p, s, sl) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Print the samples of metric name (nl bytes) in old that the group
+ * grp[0..glen) of the new block lacks.
+ */
+static void
+carry(FILE *f, const char *old, size_t oldlen, const char *name, size_t nl,
+    const char *grp, size_t glen)
+{
+	const char *p, *end = old + oldlen;
+	size_t n;
+
+	for (p = old; p < end; p += n) {
+		n = line_len(p, end);
+		if (*p == '#' || name_len(p, n) != nl ||
+		    memcmp(p, name, nl) != 0 ||
+		    has_series(grp, glen, p, series_len(p, n)))
+			continue;
+		fwrite(p, 1, n, f);
+		if (p[n - 1] != '\n')
+			fputc('\n', f);
+	}
+}
+
+/*
+ * A run of some sections only (--section): the series of this run's
+ * block win, and every series of the last block (old) this run did not
+ * write stays, in its metric's group, so the other sections and their
+ * sets keep reporting what their last run found.  *block is replaced.
+ */
+static void
+block_merge(char **block, size_t *len, const char *old, size_t oldlen)
+{
+	const char *p, *end = *block + *len, *grp = NULL, *name = NULL;
+	char *out;
+	size_t n, olen, nl = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&out, &olen)) == NULL) {
+		log_err("out of memory");
+		abort();
+	}
+	for (p = *block; p <= end; p += n) {
+		n = p < end ? line_len(p, end) : 0;
+		if (p == end || strncmp(p, "# HELP ", 7) == 0) {
+			if (name != NULL)
+				carry(f, old, oldlen, name, nl, grp,
+				    (size_t)(p - grp));
+			if (p == end)
+				break;
+			name = p + 7;
+			nl = name_len(name, n - 7);
+			grp = p;
+		}
+		fwrite(p, 1, n, f);
+	}
+	if (fclose(f) != 0) {
+		log_err("out of memory");
+		abort();
+	}
+	free(*block);
+	*block = out;
+	*len = olen;
 }
 
 /*
@@ -517,9 +627,10 @@ metrics_write(const struct config *cfg, const struct run_report *rep)
 	struct metrics_arg m, one;
 	enum metrics_mode mode = cfg->restore ? MODE_RESTORE :
 	    cfg->check ? MODE_CHECK : MODE_SYNC;
-	char path[PATH_MAX];
+	char path[PATH_MAX], *old;
 	time_t last_success;
 	enum as_status st;
+	size_t oldlen;
 	bool trusted;
 	int i;
 
@@ -537,9 +648,13 @@ metrics_write(const struct config *cfg, const struct run_report *rep)
 		    &m.len[i]);
 	last_success = previous_success(cfg, m.block[MODE_SYNC],
 	    m.len[MODE_SYNC]);
-	free(m.block[mode]);
+	old = m.block[mode];
+	oldlen = m.len[mode];
 	m.block[mode] = NULL;
 	block_render(rep, mode, last_success, &m.block[mode], &m.len[mode]);
+	if (cfg->nonly > 0 && old != NULL)
+		block_merge(&m.block[mode], &m.len[mode], old, oldlen);
+	free(old);
 	if (m.block[MODE_SYNC] == NULL)
 		legacy_block(last_success, &m.block[MODE_SYNC],
 		    &m.len[MODE_SYNC]);

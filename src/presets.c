@@ -152,7 +152,7 @@ enum as_status
 preset_apply(struct config *cfg, struct source_opts *so)
 {
 	char lines[MAX_PRESET_KEYS][MAX_PRESET_LINE], *eq;
-	struct config_origin o = { .so = so };
+	struct config_origin o = { .so = so, .preset = true };
 	uint64_t given = so->given;
 	size_t i, n;
 	enum as_status rc;

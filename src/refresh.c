@@ -57,13 +57,10 @@ set_str(char **dst, const char *src)
 	*dst = src != NULL ? xstrdup(src) : NULL;
 }
 
-/*
- * The reader of form i of src under so, as 16 hex digits into buf: a
- * fingerprint of everything that decides what a document there yields.
- */
-static void
-reader_of(const struct source_opts *so, const struct source *src, int i,
-    char *buf, size_t bufsz)
+/* See allowsync.h. */
+void
+refresh_reader(const struct source_opts *so, const struct source *src,
+    int i, char *buf, size_t bufsz)
 {
 	const struct policy *p = &so->policy;
 	char text[MAX_URL_LEN + MAX_PATH_TEXT + 128];
@@ -123,9 +120,8 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		 * were: a 304 re-accepts the list as it was kept.
 		 */
 		memset(&cond, 0, sizeof(cond));
-		reader_of(so, src, f->form, f->reader, sizeof(f->reader));
-		if (old->present && old->document == forms[f->form] &&
-		    old->reader != NULL &&
+		refresh_reader(so, src, f->form, f->reader, sizeof(f->reader));
+		if (old->present && old->reader != NULL &&
 		    strcmp(old->reader, f->reader) == 0) {
 			cond.etag = old->etag;
 			cond.last_modified = old->last_modified;
@@ -169,8 +165,9 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
     time_t now)
 {
 	bool nm = f->not_modified;
-	enum form parsed = f->parsed != FORM_NONE ? f->parsed :
-	    forms[f->form];
+	/* A 304 is the document the reader read last time: as it was. */
+	enum form parsed = f->parsed != FORM_NONE ? f->parsed : nm &&
+	    old->document != FORM_NONE ? old->document : forms[f->form];
 
 	res->document = parsed;
 	res->not_modified = nm;
@@ -179,7 +176,7 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
 		set_str(&res->json_rejected, f->json_err);
 		set_str(&cur->json_rejected, f->json_err);
 	}
-	cur->document = forms[f->form];
+	cur->document = parsed;
 	/* A 304 re-accepts the cached document as it was. */
 	guard_age(&old->ent, nm ? NULL : &f->doc, so->remove_after,
 	    &cur->ent);
@@ -238,6 +235,7 @@ refresh_source(const struct source_opts *so, const struct source *src,
 	memset(&f, 0, sizeof(f));
 	rangelist_init(&f.doc);
 	memset(cur, 0, sizeof(*cur));
+	cur->section = so->name;
 	entryset_init(&cur->ent);
 	cur->url = xstrdup(src->url);
 	cur->attempt = now;

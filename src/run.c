@@ -139,19 +139,64 @@ run_free(struct run_report *rep)
 	rep->nsections = rep->ntargets = 0;
 }
 
+/* The number of sources of all sections with URL url. */
+static size_t
+url_users(const struct config *cfg, const char *url)
+{
+	const struct source_opts *so;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < config_nsections(cfg); i++) {
+		so = config_section(cfg, i);
+		for (j = 0; j < so->nsources; j++)
+			n += strcmp(so->sources[j].url, url) == 0;
+	}
+	return n;
+}
+
+/*
+ * Whether a state read from the file of the config without sections may
+ * stand for src of section so: only when the same reader read it (the
+ * same URL, format, paths and policy), or, for a file older than readers,
+ * when no other section reads the URL another way.
+ */
+static bool
+legacy_fits(const struct config *cfg, const struct source_opts *so,
+    const struct source *src, const struct srcstate *st)
+{
+	char r0[17], r1[17];
+
+	if (st->reader == NULL)
+		return url_users(cfg, src->url) == 1;
+	refresh_reader(so, src, 0, r0, sizeof(r0));
+	refresh_reader(so, src, 1, r1, sizeof(r1));
+	return strcmp(st->reader, r0) == 0 || strcmp(st->reader, r1) == 0;
+}
+
 /* See allowsync.h. */
 size_t
 run_load_states(const struct config *cfg, struct run_section *sec)
 {
 	const struct source_opts *so = sec->so;
+	struct srcstate *st;
 	size_t i;
 
 	sec->have_old = 0;
 	for (i = 0; i < so->nsources; i++) {
-		srcstate_free(&sec->old[i]);
+		st = &sec->old[i];
+		srcstate_free(st);
 		state_load(cfg->state_dir, so->name, so->sources[i].url,
-		    &so->policy, &sec->old[i]);
-		sec->have_old += sec->old[i].present;
+		    &so->policy, st);
+		if (st->present && st->legacy &&
+		    !legacy_fits(cfg, so, &so->sources[i], st)) {
+			log_info("[%s] %s: not starting from the list saved "
+			    "without sections: it was read another way",
+			    so->name, so->sources[i].name);
+			srcstate_free(st);
+			st->section = so->name;
+			st->url = xstrdup(so->sources[i].url);
+		}
+		sec->have_old += st->present;
 	}
 	return sec->have_old;
 }
@@ -228,6 +273,8 @@ run_targets_want(struct run_report *rep)
 	for (k = 0; k < rep->ntargets; k++) {
 		rt = &rep->targets[k];
 		rt->want.n4 = rt->want.n6 = 0;
+		/* A port is guarded only with a list of its own section. */
+		rt->tgt.nports = 0;
 		data = 0;
 		for (i = 0; i < rep->nsections; i++) {
 			sec = &rep->sections[i];
@@ -235,7 +282,13 @@ run_targets_want(struct run_report *rep)
 				continue;
 			data += sec->have_data;
 			rangelist_append(&rt->want, &sec->want);
+			if (sec->have_data > 0)
+				(void)ports_merge(rt, sec->so);
 		}
+		/* None: the ports there would be, for the message. */
+		for (i = 0; data == 0 && i < rep->nsections; i++)
+			if (rep->sections[i].target == k)
+				(void)ports_merge(rt, rep->sections[i].so);
 		rangelist_normalise(&rt->want);
 		rt->nodata = data == 0;
 		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;

@@ -117,6 +117,13 @@ enum as_status metrics_write(const struct config *,
 void	 refresh_source(const struct source_opts *so,
 	    const struct source *src, const struct srcstate *old,
 	    struct srcstate *cur, struct source_result *res, time_t now);
+/*
+ * The reader of form i (0: the url, 1: its text form) of src under so, as
+ * 16 hex digits into buf: a fingerprint of everything that decides what
+ * a document there yields (that URL, format, paths, policy).
+ */
+void	 refresh_reader(const struct source_opts *so,
+	    const struct source *src, int i, char *buf, size_t bufsz);
 
 /* ------------------------------------------------------------------ run.c */
 

@@ -618,7 +618,7 @@ state_load(const char *dir, const char *section, const char *url,
 	open = kv_open(&kv, path, state_size_max(pol));
 	if (!open && errno == ENOENT && section != NULL) {
 		state_path(dir, NULL, url, "state", path, sizeof(path));
-		open = kv_open(&kv, path, state_size_max(pol));
+		open = st->legacy = kv_open(&kv, path, state_size_max(pol));
 	}
 	if (!open) {
 		if (errno != ENOENT) {

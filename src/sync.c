@@ -440,10 +440,23 @@ take_lock(const struct config *cfg, int *fd)
 static void
 log_skipped(const struct run_report *rep)
 {
+	const struct run_section *sec;
 	const struct run_target *rt;
 	char ports[256];
 	size_t k;
 
+	for (k = 0; k < rep->nsections; k++) {
+		sec = &rep->sections[k];
+		rt = &rep->targets[sec->target];
+		if (!sec->so->selected || sec->have_data > 0 || rt->skip ||
+		    sec->so->nports == 0)
+			continue;
+		guard_ports_text(sec->so->ports, sec->so->nports, ports,
+		    sizeof(ports));
+		log_err("[%s] port%s %s %s not guarded yet: no list accepted",
+		    sec->so->name, sec->so->nports > 1 ? "s" : "", ports,
+		    sec->so->nports > 1 ? "are" : "is");
+	}
 	for (k = 0; k < rep->ntargets; k++) {
 		rt = &rep->targets[k];
 		if (!rt->touched || !rt->skip)
@@ -577,6 +590,23 @@ any_active(const struct run_report *rep)
 	return false;
 }
 
+/*
+ * A failure after the lists were made (the kernel, the state files) is
+ * every selected section's whose target the run was changing.
+ */
+static void
+sections_failed(struct run_report *rep, enum as_status st)
+{
+	struct run_section *sec;
+	size_t i;
+
+	for (i = 0; i < rep->nsections; i++) {
+		sec = &rep->sections[i];
+		if (sec->so->selected && active(&rep->targets[sec->target]))
+			sec->status = st;
+	}
+}
+
 /* See allowsync.h. */
 enum as_status
 sync_run(const struct config *cfg, struct run_report *rep)
@@ -607,14 +637,18 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	st = worst;
 	if (!any_active(rep))
 		goto attempts;
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, true)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, true)) != AS_OK) {
+		sections_failed(rep, st);
 		goto attempts;
+	}
 	for (i = 0; !cfg->dry_run && st == AS_OK && i < rep->nsections; i++)
 		if (rep->sections[i].so->selected)
 			st = run_save_lists(cfg, &rep->sections[i]);
 	if (!cfg->dry_run && st == AS_OK)
 		st = save_include(cfg, rep);
-	if (st == AS_OK)
+	if (st != AS_OK)
+		sections_failed(rep, st);
+	else
 		st = worst;
  attempts:
 	/* Accepted lists change only above; attempts are always recorded. */

@@ -351,12 +351,17 @@ validate_entries(const struct entrylist *list, const char *src,
 		}
 	}
 	if (skip4 > 0)
-		log_warnx("%s: skipping %zu IPv4 entries: set4 is empty "
+		log_info("%s: skipping %zu IPv4 entries: set4 is empty "
 		    "(IPv4 disabled)", src, skip4);
 	if (skip6 > 0)
-		log_warnx("%s: skipping %zu IPv6 entries: set6 is empty "
+		log_info("%s: skipping %zu IPv6 entries: set6 is empty "
 		    "(IPv6 disabled)", src, skip6);
-	if (out->n4 == n4 && out->n6 == n6) {
+	/*
+	 * A list of the disabled family alone is accepted, empty: a vendor
+	 * that publishes one list per family (preset cloudflare) must not
+	 * fail every run for the family switched off.
+	 */
+	if (out->n4 == n4 && out->n6 == n6 && skip4 + skip6 == 0) {
 		log_err("%s: no usable entries", src);
 		return AS_EDATA;
 	}

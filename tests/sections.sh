@@ -447,15 +447,17 @@ set6 ="
 	    "the es set holds the es list only"
 	expect_nogrep "/pl.json" "$SERVER_LOG" \
 	    "[es] fetched the defaults' url"
-	# A section with no source of its own (only the inherited one).
+	# A section with no source of its own takes the defaults' (keys
+	# before the first section are every section's defaults).
 	conf "url = ${URL%/list.json}/pl.json
 
 [es]
 table = es
 set4 = es_v4
 set6 ="
-	runc 78
-	expect_grep "has no source" "$ERR" "section without its own source"
+	runc 0
+	expect_eq "$(elemsof inet es es_v4)" "185.10.20.1" \
+	    "the defaults' source, inherited"
 }
 
 
