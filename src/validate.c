@@ -308,6 +308,7 @@ validate_entries(const struct entrylist *list, const char *src,
 	struct range4 r4;
 	struct range6 r6;
 	size_t i, n4 = out->n4, n6 = out->n6, skip4 = 0, skip6 = 0;
+	enum log_level lvl;
 	bool dummy;
 
 	if (refused == NULL)
@@ -350,11 +351,17 @@ validate_entries(const struct entrylist *list, const char *src,
 			rangelist_add6(out, &r6);
 		}
 	}
+	/*
+	 * A warning where a list mixes both families; a list of the
+	 * disabled family alone (one per family, as Cloudflare publishes
+	 * them) is expected to be skipped whole, every run.
+	 */
+	lvl = out->n4 == n4 && out->n6 == n6 ? LOG_LVL_INFO : LOG_LVL_WARN;
 	if (skip4 > 0)
-		log_info("%s: skipping %zu IPv4 entries: set4 is empty "
+		log_msg(lvl, "%s: skipping %zu IPv4 entries: set4 is empty "
 		    "(IPv4 disabled)", src, skip4);
 	if (skip6 > 0)
-		log_info("%s: skipping %zu IPv6 entries: set6 is empty "
+		log_msg(lvl, "%s: skipping %zu IPv6 entries: set6 is empty "
 		    "(IPv6 disabled)", src, skip6);
 	/*
 	 * A list of the disabled family alone is accepted, empty: a vendor
