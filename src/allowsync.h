@@ -799,7 +799,31 @@ struct nft_target {
 	const char		*set6;		/* NULL or "": IPv6 off */
 	const struct guard_port	*ports;		/* guard mode: nports > 0 */
 	size_t			 nports;
+	/*
+	 * Guard mode, several set pairs in the one table: all of them, this
+	 * target's among them.  The primary target checks and makes the
+	 * table, its sets and its chains for all; the others change only
+	 * their own elements.  NULL: this target's pair alone, primary.
+	 */
+	const struct nft_pair	*pairs;
+	size_t			 npairs;
+	bool			 secondary;
 };
+
+/* Guard mode: one set pair of the table, and the ports it guards. */
+struct nft_pair {
+	const char		*set4;
+	const char		*set6;
+	const struct guard_port	*ports;
+	size_t			 nports;
+};
+
+/*
+ * (nftguard.c) The set pairs of guard target t into *p: t->pairs, or t's
+ * own pair in one.  Returns how many.
+ */
+size_t	 nftguard_pairs(const struct nft_target *t, const struct nft_pair **p,
+	    struct nft_pair *one);
 
 struct nftset;	/* an open netlink socket (kernel.h) */
 

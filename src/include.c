@@ -44,19 +44,23 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 static void
 print_guard_rules(FILE *f, const struct nft_target *t, bool routed)
 {
+	const struct nft_pair *pairs, *p;
 	const struct guard_port *gp;
+	struct nft_pair one;
 	const char *set;
-	size_t i;
+	size_t i, j, np = nftguard_pairs(t, &pairs, &one);
 	int af;
 
 	fprintf(f, "\t\tiifname \"lo\" accept\n"
 	    "\t\tct direction reply accept\n");
 	if (routed)
 		fprintf(f, "\t\tfib daddr type unicast accept\n");
-	for (af = 4; af <= 6; af += 2) {
-		set = af == 4 ? t->set4 : t->set6;
-		for (i = 0; i < t->nports; i++) {
-			gp = &t->ports[i];
+	for (j = 0; j < np * 2; j++) {
+		p = &pairs[j / 2];
+		af = j % 2 == 0 ? 4 : 6;
+		set = af == 4 ? p->set4 : p->set6;
+		for (i = 0; i < p->nports; i++) {
+			gp = &p->ports[i];
 			fprintf(f, "\t\tmeta nfproto ipv%d %s dport %u", af,
 			    gp->proto == IPPROTO_TCP ? "tcp" : "udp", gp->lo);
 			if (gp->hi != gp->lo)
@@ -69,22 +73,14 @@ print_guard_rules(FILE *f, const struct nft_target *t, bool routed)
 	}
 }
 
-/*
- * Guard mode's include file: the whole table, made anew whether it was
- * there or not ("table; delete table; table { ... }"), so that a reload
- * of the ruleset, even after "flush ruleset", brings the guard back in
- * the same transaction.
- */
+/* The two sets of one guard target, with their elements. */
 static void
-print_guard_table(FILE *f, const struct nft_target *t,
+print_guard_sets(FILE *f, const struct nft_target *t,
     const struct rangelist *w)
 {
 	int af;
 	const char *set;
 
-	fprintf(f, "table inet %s\ndelete table inet %s\n"
-	    "table inet %s {\n\tcomment \"%s\"\n", t->table, t->table,
-	    t->table, GUARD_COMMENT);
 	for (af = 4; af <= 6; af += 2) {
 		if ((set = af == 4 ? t->set4 : t->set6) == NULL ||
 		    *set == '\0')
@@ -98,6 +94,27 @@ print_guard_table(FILE *f, const struct nft_target *t,
 		}
 		fprintf(f, "\t}\n");
 	}
+}
+
+/*
+ * Guard mode's include file: the whole table, made anew whether it was
+ * there or not ("table; delete table; table { ... }"), so that a reload
+ * of the ruleset, even after "flush ruleset", brings the guard back in
+ * the same transaction.  Its sets are those of every guard target in
+ * l[0..n); t is the primary one, whose pairs the chains guard.
+ */
+static void
+print_guard_table(FILE *f, const struct nft_list *l, size_t n,
+    const struct nft_target *t)
+{
+	size_t i;
+
+	fprintf(f, "table inet %s\ndelete table inet %s\n"
+	    "table inet %s {\n\tcomment \"%s\"\n", t->table, t->table,
+	    t->table, GUARD_COMMENT);
+	for (i = 0; i < n; i++)
+		if (l[i].t->nports > 0)
+			print_guard_sets(f, l[i].t, l[i].want);
 	fprintf(f, "\tchain guard {\n\t\ttype filter hook prerouting "
 	    "priority -150; policy accept;\n");
 	print_guard_rules(f, t, true);
@@ -171,11 +188,12 @@ fill_include(FILE *f, const void *arg)
 			break;
 		}
 	for (i = 0; i < ia->n; i++) {
-		if (ia->l[i].t->nports > 0) {
-			fprintf(f, "# Guard mode: the whole table it owns.\n");
-			print_guard_table(f, ia->l[i].t, ia->l[i].want);
-		} else
+		if (ia->l[i].t->nports == 0)
 			print_elements(f, ia->l[i].t, ia->l[i].want);
+		else if (!ia->l[i].t->secondary) {
+			fprintf(f, "# Guard mode: the whole table it owns.\n");
+			print_guard_table(f, ia->l, ia->n, ia->l[i].t);
+		}
 	}
 	return ferror(f) ? -1 : 0;
 }

@@ -243,9 +243,10 @@ enum as_status nftset_batch_send(struct nftset *, const struct nft_target *t);
 /* Put a NEWTABLE (guard mode: with its comment) or DELTABLE of t. */
 void	 nftset_put_tablemsg(struct nftset *, const struct nft_target *t,
 	    bool del);
-/* Put a NEWSET of t's set of family f, with user data ud. */
+/* Put a NEWSET of t's set of family f, with user data ud and id. */
 void	 nftset_put_newset(struct nftset *, const struct nft_target *t,
-	    const struct family *f, const struct nftnl_udata_buf *ud);
+	    const struct family *f, const struct nftnl_udata_buf *ud,
+	    uint32_t id);
 /* The user data nft gives a set: its key's byte order (caller frees). */
 struct nftnl_udata_buf *nftset_set_udata(void);
 
@@ -297,12 +298,13 @@ int	 nftelem_describe(const struct nlmsghdr *, int af, uint32_t offs,
 #define NFT_TYPE_IP6ADDR	8	/* nft's ipv6_addr datatype */
 
 /*
- * Append the guard chain of t and its rules to the batch: NEWCHAIN, then
- * one NEWRULE per rule.  set_id4 and set_id6 are the ids the sets got in
- * this batch (0: they exist already).
+ * Append the guard chains of t and their rules to the batch: NEWCHAIN,
+ * then one NEWRULE per rule, for each chain.  With fresh, the sets were
+ * created in this batch (pair j's with ids 2j + 1 and 2j + 2).
  */
 void	 nftguard_put_chain(struct nlbatch *, const struct nft_target *t,
-	    uint32_t set_id4, uint32_t set_id6);
+	    bool fresh);
+
 /*
  * Read the owned table t (which exists, with flags table_flags) and set
  * *ok when it is exactly ours: not dormant, our two sets as we make them

@@ -100,7 +100,7 @@ nftset_batch_send(struct nftset *ns, const struct nft_target *t)
 /* Put a NEWSET message for the set of family f into the batch. */
 void
 nftset_put_newset(struct nftset *ns, const struct nft_target *t,
-    const struct family *f, const struct nftnl_udata_buf *ud)
+    const struct family *f, const struct nftnl_udata_buf *ud, uint32_t id)
 {
 	const char *name = nft_target_set(t, f->af);
 	struct nlmsghdr *nlh;
@@ -115,7 +115,7 @@ nftset_put_newset(struct nftset *ns, const struct nft_target *t,
 	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_INTERVAL));
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(f->key_type));
 	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl((uint32_t)f->keylen));
-	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl((uint32_t)f->idx + 1));
+	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(id));
 	mnl_attr_put(nlh, NFTA_SET_USERDATA, nftnl_udata_buf_len(ud),
 	    nftnl_udata_buf_data(ud));
 	nlbatch_msg_end(ns->nb, off);
@@ -178,22 +178,32 @@ nftset_set_udata(void)
 }
 
 /*
- * Guard mode: put the table of t into the batch anew, with its sets
- * (ids 1 and 2): deleted first when it exists (drop), so that whatever
- * else it held goes with it.  The elements and the chain follow.
+ * Guard mode: put the table of t into the batch anew, with the sets of
+ * every pair (pair j's with ids 2j + 1 and 2j + 2): deleted first when it
+ * exists (drop), so that whatever else it held goes with it.  The
+ * elements and the chains follow.
  */
 static void
 batch_put_table(struct nftset *ns, const struct nft_target *t, bool drop)
 {
 	const struct family *f;
+	const struct nft_pair *pairs;
+	struct nft_pair one;
+	struct nft_target pt = *t;
 	struct nftnl_udata_buf *ud = nftset_set_udata();
+	size_t j, np = nftguard_pairs(t, &pairs, &one);
 
 	if (drop)
 		nftset_put_tablemsg(ns, t, true);
 	nftset_put_tablemsg(ns, t, false);
-	for (f = nft_families; f < FAMILY_END; f++)
-		if (nft_target_set(t, f->af) != NULL)
-			nftset_put_newset(ns, t, f, ud);
+	for (j = 0; j < np; j++) {
+		pt.set4 = pairs[j].set4;
+		pt.set6 = pairs[j].set6;
+		for (f = nft_families; f < FAMILY_END; f++)
+			if (nft_target_set(&pt, f->af) != NULL)
+				nftset_put_newset(ns, &pt, f, ud,
+				    (uint32_t)(2 * j) + (uint32_t)f->idx + 1);
+	}
 	nftnl_udata_buf_free(ud);
 }
 
@@ -248,7 +258,7 @@ batch_put_change(struct nftset *ns, const struct nft_change *c)
 	for (f = nft_families; f < FAMILY_END; f++)
 		nftelem_put_ranges(ns->nb, t, f->af, &p->add, false);
 	if (p->rebuild)
-		nftguard_put_chain(ns->nb, t, 1, 2);
+		nftguard_put_chain(ns->nb, t, true);
 	log_info("%s %s: deleting %zu ranges and %zu other elements and "
 	    "adding %zu ranges", t->family, t->table, p->del.n4 + p->del.n6,
 	    p->nodd, p->add.n4 + p->add.n6);

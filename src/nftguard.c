@@ -54,7 +54,10 @@
 
 #define RULE_ROOM	1024		/* batch bytes of one of our rules */
 #define RULE_TEXT_MAX	1024		/* libnftnl's text of one rule */
-/* The rules of a guard chain: three accepts, one per port and family. */
+/*
+ * The rules of a guard chain: three accepts, one per port and family (the
+ * pairs of a table guard MAX_GUARD_PORTS items in all).
+ */
 #define MAX_RULES	(3 + 2 * MAX_GUARD_PORTS)
 #define MAX_SEEN	80		/* objects of the table examined */
 #define RTN_UNICAST_TYPE 1		/* fib daddr type unicast */
@@ -254,34 +257,66 @@ rule_port(const struct nft_target *t, int c, int af,
 	return r;
 }
 
+/* See kernel.h. */
+size_t
+nftguard_pairs(const struct nft_target *t, const struct nft_pair **p,
+    struct nft_pair *one)
+{
+	if (t->pairs != NULL) {
+		*p = t->pairs;
+		return t->npairs;
+	}
+	one->set4 = t->set4;
+	one->set6 = t->set6;
+	one->ports = t->ports;
+	one->nports = t->nports;
+	*p = one;
+	return 1;
+}
+
+/* Pair p's set of family af, or NULL when it is switched off. */
+static const char *
+pair_set(const struct nft_pair *p, int af)
+{
+	const char *s = af == 4 ? p->set4 : p->set6;
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
 /*
- * The rules of chain c of t, in order, into r (MAX_RULES long).  set_id4
- * and set_id6 are the sets' ids when they are created in the same batch,
- * else 0.  Returns how many; the caller frees them.
+ * The rules of chain c of t, in order, into r (MAX_RULES long): for each
+ * pair, its IPv4 rules then its IPv6 rules.  With fresh, the sets are
+ * created in the same batch and named by their ids too (pair j: 2j + 1
+ * and 2j + 2).  Returns how many; the caller frees them.
  */
 static size_t
-guard_rules(const struct nft_target *t, int c, uint32_t set_id4,
-    uint32_t set_id6, struct nftnl_rule **r)
+guard_rules(const struct nft_target *t, int c, bool fresh,
+    struct nftnl_rule **r)
 {
-	size_t i, n = 0;
+	const struct nft_pair *pairs;
+	struct nft_pair one;
+	size_t i, j, np, n = 0;
+	int af;
 
+	np = nftguard_pairs(t, &pairs, &one);
 	r[n++] = rule_loopback(t, c);
 	r[n++] = rule_reply(t, c);
 	if (chains[c].hook == NF_INET_PRE_ROUTING)
 		r[n++] = rule_routed(t, c);
-	for (i = 0; i < t->nports; i++)
-		r[n++] = rule_port(t, c, 4, &t->ports[i],
-		    nft_target_set(t, 4), set_id4);
-	for (i = 0; i < t->nports; i++)
-		r[n++] = rule_port(t, c, 6, &t->ports[i],
-		    nft_target_set(t, 6), set_id6);
+	for (j = 0; j < np; j++)
+		for (af = 4; af <= 6; af += 2)
+			for (i = 0; i < pairs[j].nports && n < MAX_RULES;
+			    i++)
+				r[n++] = rule_port(t, c, af,
+				    &pairs[j].ports[i], pair_set(&pairs[j],
+				    af), fresh ? (uint32_t)(2 * j +
+				    (af == 4 ? 1 : 2)) : 0);
 	return n;
 }
 
 /* Append chain k of t and its rules to the batch. */
 static void
-put_chain(struct nlbatch *nb, const struct nft_target *t, int k,
-    uint32_t set_id4, uint32_t set_id6)
+put_chain(struct nlbatch *nb, const struct nft_target *t, int k, bool fresh)
 {
 	struct nftnl_rule *r[MAX_RULES];
 	struct nftnl_chain *c;
@@ -304,7 +339,7 @@ put_chain(struct nlbatch *nb, const struct nft_target *t, int k,
 	nlbatch_msg_end(nb, off);
 	nftnl_chain_free(c);
 	tag.kind = NFT_KIND_RULE;
-	n = guard_rules(t, k, set_id4, set_id6, r);
+	n = guard_rules(t, k, fresh, r);
 	for (i = 0; i < n; i++) {
 		off = nlbatch_msg_begin(nb, NFNL_SUBSYS_NFTABLES << 8 |
 		    NFT_MSG_NEWRULE, NFPROTO_INET,
@@ -319,10 +354,10 @@ put_chain(struct nlbatch *nb, const struct nft_target *t, int k,
 /* See kernel.h. */
 void
 nftguard_put_chain(struct nlbatch *nb, const struct nft_target *t,
-    uint32_t set_id4, uint32_t set_id6)
+    bool fresh)
 {
-	put_chain(nb, t, 0, set_id4, set_id6);
-	put_chain(nb, t, 1, set_id4, set_id6);
+	put_chain(nb, t, 0, fresh);
+	put_chain(nb, t, 1, fresh);
 }
 
 /*
@@ -533,17 +568,26 @@ static const char *
 sets_verdict(const struct nft_target *t, const struct seen *s, char *why,
     size_t whysz)
 {
+	const struct nft_pair *pairs;
+	struct nft_pair one;
 	const char *name;
-	size_t i, found = 0;
+	size_t i, j, np, found = 0, want = 0;
 	int af;
 
+	np = nftguard_pairs(t, &pairs, &one);
+	for (j = 0; j < np; j++)
+		want += (pair_set(&pairs[j], 4) != NULL) +
+		    (pair_set(&pairs[j], 6) != NULL);
 	for (i = 0; i < s->n; i++) {
 		if (s->flags[i] & NFT_SET_ANONYMOUS)
 			continue;
 		name = s->name[i];
-		af = nft_target_set(t, 4) && strcmp(name, t->set4) == 0 ? 4 :
-		    nft_target_set(t, 6) && strcmp(name, t->set6) == 0 ? 6 :
-		    0;
+		af = 0;
+		for (j = 0; j < np && af == 0; j++)
+			af = pair_set(&pairs[j], 4) &&
+			    strcmp(name, pairs[j].set4) == 0 ? 4 :
+			    pair_set(&pairs[j], 6) &&
+			    strcmp(name, pairs[j].set6) == 0 ? 6 : 0;
 		if (af == 0)
 			snprintf(why, whysz, "set %s is not ours", name);
 		else if (s->flags[i] != NFT_SET_INTERVAL || s->size[i] != 0 ||
@@ -557,8 +601,7 @@ sets_verdict(const struct nft_target *t, const struct seen *s, char *why,
 		}
 		return why;
 	}
-	if (found != (size_t)(nft_target_set(t, 4) != NULL) +
-	    (nft_target_set(t, 6) != NULL)) {
+	if (found != want) {
 		snprintf(why, whysz, "a set is missing");
 		return why;
 	}
@@ -578,7 +621,7 @@ rules_verdict(const struct nft_target *t, int k, const struct seen *rules)
 	size_t i, j = 0, n;
 	const char *verdict = NULL;
 
-	n = guard_rules(t, k, 0, 0, r);
+	n = guard_rules(t, k, false, r);
 	for (i = 0; i < rules->n; i++) {
 		if (strcmp(rules->name[i], chains[k].name) != 0)
 			continue;

@@ -550,7 +550,8 @@ objects_create(struct nftset *ns, const struct nft_target *t,
 		nftset_put_tablemsg(ns, t, false);
 	for (f = nft_families; f < FAMILY_END; f++)
 		if (missing[f->idx])
-			nftset_put_newset(ns, t, f, ud);
+			nftset_put_newset(ns, t, f, ud,
+			    (uint32_t)f->idx + 1);
 	nftnl_udata_buf_free(ud);
 	nlbatch_end(ns->nb, NFNL_SUBSYS_NFTABLES);
 	if ((st = nftset_batch_send(ns, t)) != AS_OK)
@@ -653,7 +654,7 @@ guard_read(struct nftset *ns, const struct nft_target *t,
 
 	if ((st = nftset_table_lookup(ns, t, &table_missing)) != AS_OK)
 		return st;
-	if ((st = stale_tables(ns, t, found)) != AS_OK)
+	if (!t->secondary && (st = stale_tables(ns, t, found)) != AS_OK)
 		return st;
 	if (table_missing) {
 		snprintf(found->guard_why, sizeof(found->guard_why),

@@ -79,7 +79,7 @@ print_rebuild(const struct run_target *rt)
 		    "guard-table changed)\n", rt->plan.stale[i]);
 	if (!rt->plan.rebuild)
 		return;
-	guard_ports_text(rt->ports, rt->tgt.nports, ports, sizeof(ports));
+	run_guard_ports_text(&rt->tgt, ports, sizeof(ports));
 	if (rt->plan.drop_table)
 		printf("~ table inet %s made again (%s): guard chain for %s\n",
 		    rt->tgt.table, rt->guard_why, ports);
@@ -228,7 +228,7 @@ json_guard_mode(cJSON *root, const struct run_target *rt)
 	cJSON *o = cJSON_AddObjectToObject(root, "guard_mode");
 	char ports[256];
 
-	guard_ports_text(rt->ports, rt->tgt.nports, ports, sizeof(ports));
+	run_guard_ports_text(&rt->tgt, ports, sizeof(ports));
 	cJSON_AddStringToObject(o, "table", rt->tgt.table);
 	cJSON_AddStringToObject(o, "ports", ports);
 	cJSON_AddBoolToObject(o, "made", rt->planned && rt->plan.rebuild);

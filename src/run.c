@@ -293,6 +293,66 @@ run_targets_want(struct run_report *rep)
 		rt->nodata = data == 0;
 		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;
 	}
+	run_guard_pairs(rep);
+}
+
+/* See allowsync.h. */
+void
+run_guard_pairs(struct run_report *rep)
+{
+	struct run_target *rt;
+	struct nft_pair *p;
+	size_t k, n = 0;
+	bool any = false;
+
+	/*
+	 * The guard table is one: when a selected section's pair is in it,
+	 * so are the others' (their saved lists), or a change of the table
+	 * would drop their sets.
+	 */
+	for (k = 0; k < rep->ntargets; k++)
+		any |= rep->targets[k].tgt.nports > 0 &&
+		    rep->targets[k].touched && !rep->targets[k].skip;
+	for (k = 0; k < rep->ntargets; k++) {
+		rt = &rep->targets[k];
+		if (rt->tgt.nports > 0 && !rt->skip)
+			rt->touched |= any;
+		rt->tgt.pairs = NULL;
+		rt->tgt.npairs = 0;
+		rt->tgt.secondary = false;
+		if (rt->tgt.nports == 0 || !rt->touched || rt->skip)
+			continue;
+		p = &rep->guard_pairs[n++];
+		p->set4 = rt->tgt.set4;
+		p->set6 = rt->tgt.set6;
+		p->ports = rt->tgt.ports;
+		p->nports = rt->tgt.nports;
+		rt->tgt.secondary = n > 1;
+	}
+	for (k = 0; k < rep->ntargets; k++)
+		if (rep->targets[k].tgt.nports > 0) {
+			rep->targets[k].tgt.pairs = rep->guard_pairs;
+			rep->targets[k].tgt.npairs = n;
+		}
+}
+
+/* See allowsync.h. */
+void
+run_guard_ports_text(const struct nft_target *t, char *buf, size_t bufsz)
+{
+	const struct nft_pair *pairs;
+	struct nft_pair one;
+	size_t j, n = 0, np = nftguard_pairs(t, &pairs, &one);
+
+	buf[0] = '\0';
+	for (j = 0; j < np && n < bufsz; j++) {
+		if (j > 0)
+			n += (size_t)snprintf(buf + n, bufsz - n, ",");
+		if (n < bufsz)
+			guard_ports_text(pairs[j].ports, pairs[j].nports,
+			    buf + n, bufsz - n);
+		n = strlen(buf);
+	}
 }
 
 /* Log each range in rl with a verb, at most MAX_LOGGED lines. */

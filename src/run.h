@@ -75,6 +75,8 @@ struct run_section {
  */
 struct run_report {
 	const struct config	*cfg;
+	/* Guard mode: the pairs of the active guard targets. */
+	struct nft_pair		 guard_pairs[MAX_SECTIONS];
 	struct run_section	*sections;
 	size_t			 nsections;
 	struct run_target	*targets;
@@ -171,6 +173,15 @@ enum as_status run_save_lists(const struct config *,
 /* Record every source's attempt; a failure here is only logged. */
 void	 run_save_attempts(const struct config *,
 	    const struct run_section *sec);
+/*
+ * Guard mode: the pairs of the active guard targets, in order, into
+ * rep->guard_pairs; the first is the primary, which checks and makes the
+ * table for all.
+ */
+void	 run_guard_pairs(struct run_report *);
+/* The ports guard target t's table guards (all its pairs), into buf. */
+void	 run_guard_ports_text(const struct nft_target *, char *buf,
+	    size_t bufsz);
 /* Log each range in rl with a verb, at most 50 lines. */
 void	 run_log_ranges(const struct nft_target *, const struct rangelist *rl,
 	    const char *what);

@@ -102,11 +102,6 @@ pair_check(const struct config *cfg, const struct source_opts *a,
 	    strcmp(a->guard_table, b->guard_table) != 0)
 		return clash(cfg, a, b, "are both in guard mode with "
 		    "different guard-table: guard mode owns one table");
-	if (a->nports > 0 && b->nports > 0 && !same_pair(a, b) &&
-	    !shared_port(a, b, port, sizeof(port)))
-		return clash(cfg, a, b, "are both in guard mode with "
-		    "different sets: guard mode's table holds one set pair, "
-		    "so give them the same set4 and set6");
 	if (shared_port(a, b, port, sizeof(port)) && !same_pair(a, b)) {
 		snprintf(why, sizeof(why), "both guard %s with different "
 		    "sets: a guarded port belongs to one set pair, so give "
@@ -143,6 +138,36 @@ sections_select(struct config *cfg)
 	return AS_OK;
 }
 
+/*
+ * The guard table guards the port items of every guard section, at most
+ * MAX_GUARD_PORTS different ones in all.
+ */
+static enum as_status
+guard_ports_check(const struct config *cfg)
+{
+	const struct guard_port *p, *q;
+	size_t i, j, k, l, n = 0;
+	bool seen;
+
+	for (i = 0; i < cfg->nsections; i++)
+		for (j = 0; j < cfg->sections[i].nports; j++) {
+			p = &cfg->sections[i].ports[j];
+			seen = false;
+			for (k = 0; k < i && !seen; k++)
+				for (l = 0; l < cfg->sections[k].nports; l++) {
+					q = &cfg->sections[k].ports[l];
+					seen |= p->proto == q->proto &&
+					    p->lo == q->lo && p->hi == q->hi;
+				}
+			n += !seen;
+		}
+	if (n <= MAX_GUARD_PORTS)
+		return AS_OK;
+	log_err("%s: the sections in guard mode guard %zu port items in all: "
+	    "at most %d", cfg->config_file, n, MAX_GUARD_PORTS);
+	return AS_ECONFIG;
+}
+
 /* See allowsync.h. */
 enum as_status
 sections_check(struct config *cfg)
@@ -150,7 +175,8 @@ sections_check(struct config *cfg)
 	size_t i, j;
 	enum as_status rc;
 
-	if ((rc = sections_select(cfg)) != AS_OK)
+	if ((rc = sections_select(cfg)) != AS_OK ||
+	    (rc = guard_ports_check(cfg)) != AS_OK)
 		return rc;
 	for (i = 0; i < cfg->nsections; i++)
 		for (j = i + 1; j < cfg->nsections; j++)

@@ -186,7 +186,8 @@ kernel_plan(struct run_report *rep, struct nft_found *found)
 		memcpy(rt->set_size, found[k].set_size, sizeof(rt->set_size));
 		memcpy(rt->plan.stale, found[k].stale, sizeof(rt->plan.stale));
 		rt->plan.nstale = found[k].nstale;
-		if (rt->tgt.nports > 0 && !found[k].guard_ok) {
+		if (rt->tgt.nports > 0 && !found[k].guard_ok &&
+		    !rt->tgt.secondary) {
 			rt->plan.rebuild = true;
 			rt->plan.drop_table = found[k].table_exists;
 			snprintf(rt->guard_why, sizeof(rt->guard_why), "%s",
@@ -844,9 +845,8 @@ status_targets(const struct run_report *rep)
 		rt = &rep->targets[k];
 		if (!active(rt))
 			continue;
-		if (rt->tgt.nports > 0) {
-			guard_ports_text(rt->ports, rt->tgt.nports, ports,
-			    sizeof(ports));
+		if (rt->tgt.nports > 0 && !rt->tgt.secondary) {
+			run_guard_ports_text(&rt->tgt, ports, sizeof(ports));
 			printf("guard: table inet %s, ports %s: %s%s\n",
 			    rt->tgt.table, ports, rt->plan.rebuild ?
 			    "not as configured, " : "in place",
@@ -888,6 +888,7 @@ status_run(const struct config *cfg)
 	/* Read every target of a selected section, lists or not. */
 	for (k = 0; k < rep.ntargets; k++)
 		rep.targets[k].skip = false;
+	run_guard_pairs(&rep);
 	rc = sync_kernel(cfg, &rep, false, false);
 	if (rc == AS_OK)
 		status_targets(&rep);

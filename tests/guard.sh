@@ -386,6 +386,50 @@ case_table_key_refused() {
 	expect_eq "$(nft list ruleset)" "" "nothing installed"
 }
 
+# Two vendors in guard mode, each guarding a port of its own with a set
+# pair of its own, in the one table and one transaction: each port lets
+# in its own vendor only; --section runs one and keeps the other's pair;
+# the include file brings both back.
+case_two_sections_two_pairs() {
+	guard_setup || return
+	serve b.json '{"API": ["185.10.20.3", "2a01:4f8:10::3"]}'
+	printf '%s\n' "[a]" "url = $URL" "guard-ports = tcp/$GUARDED" "" \
+	    "[b]" "url = ${URL%/list.json}/b.json" "guard-ports = tcp/$OPEN" \
+	    "set4 = b_v4" "set6 = b_v6" > "$CT/g.conf"
+	run 0 -c "$CT/g.conf"
+	STEP="two pairs"
+	allowed "$GUARDED" "${LISTED[@]}"
+	blocked "$GUARDED" "${UNLISTED[@]}"
+	allowed "$OPEN" "${UNLISTED[@]}"
+	blocked "$OPEN" "${LISTED[@]}"
+	expect_eq "$(nft list table inet allowsync | grep -c '^	set ')" 4 \
+	    "four sets in the one table"
+	run 0 -c "$CT/g.conf" --check
+	run 0 -c "$CT/g.conf" --section a
+	STEP="after --section a"
+	allowed "$OPEN" "${UNLISTED[@]}"
+	blocked "$OPEN" "${LISTED[@]}"
+	nft flush ruleset
+	nft -f "$CT/state/allowsync.nft" || fail "include does not load"
+	STEP="after the include"
+	allowed "$GUARDED" "${LISTED[@]}"
+	blocked "$GUARDED" "${UNLISTED[@]}"
+	allowed "$OPEN" "${UNLISTED[@]}"
+	blocked "$OPEN" "${LISTED[@]}"
+	run 0 -c "$CT/g.conf" --check
+	# Tampered: the table is made again, with both pairs' lists.
+	nft flush chain inet allowsync guard
+	run 1 -c "$CT/g.conf" --check
+	run 0 -c "$CT/g.conf"
+	expect_grep "made table inet allowsync again" "$ERR" "made again"
+	STEP="made again"
+	allowed "$GUARDED" "${LISTED[@]}"
+	blocked "$GUARDED" "${UNLISTED[@]}"
+	allowed "$OPEN" "${UNLISTED[@]}"
+	blocked "$OPEN" "${LISTED[@]}"
+	run 0 -c "$CT/g.conf" --check
+}
+
 # ------------------------------------------------------------ attacks
 # An outside review of guard mode.  Each case below failed on the code it
 # was written against (commit 803c165) and states what should hold.

@@ -172,8 +172,12 @@ test_shared_targets(void **state)
 		{ "[a]\nlocale = pl\n[b]\nlocale = de\nfamily = ip\nset6 =\n",
 		    NULL },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
-		    "guard-ports = tcp/8443\nset4 = b4\nset6 = b6\n",
-		    "guard mode's table holds one set pair" },
+		    "guard-ports = tcp/8443\nset4 = b4\nset6 = b6\n", NULL },
+		{ "[a]\nlocale = pl\nguard-ports = tcp/1,tcp/2,tcp/3,tcp/4,"
+		    "tcp/5,tcp/6,tcp/7,tcp/8,tcp/9\n[b]\nlocale = de\n"
+		    "guard-ports = tcp/11,tcp/12,tcp/13,tcp/14,tcp/15,tcp/16,"
+		    "tcp/17,tcp/18\nset4 = b4\nset6 = b6\n",
+		    "guard 17 port items in all: at most 16" },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
 		    "guard-ports = tcp/8443\n", NULL },
 		{ "[a]\nlocale = pl\nguard-ports = tcp/443\n[b]\nlocale = de\n"
