@@ -543,6 +543,7 @@ key_get_dry_run(const struct config *cfg, const struct source_opts *so,
 void
 keys_copy(struct source_opts *dst, const struct source_opts *src)
 {
+	struct static_entry *statics;
 	size_t i;
 
 	for (i = 0; i < src->nsources; i++) {
@@ -553,13 +554,16 @@ keys_copy(struct source_opts *dst, const struct source_opts *src)
 		    xstrdup(src->sources[i].url_txt) : NULL;
 	}
 	dst->nsources = src->nsources;
-	dst->statics = src->nstatics > 0 ? xcalloc(src->nstatics,
-	    sizeof(*dst->statics)) : NULL;
-	for (i = 0; i < src->nstatics; i++) {
-		dst->statics[i].text = xstrdup(src->statics[i].text);
-		dst->statics[i].line = src->statics[i].line;
-	}
+	dst->statics = NULL;
 	dst->nstatics = src->nstatics;
+	if (dst->nstatics > 0) {
+		statics = xcalloc(dst->nstatics, sizeof(*statics));
+		for (i = 0; i < dst->nstatics; i++) {
+			statics[i].text = xstrdup(src->statics[i].text);
+			statics[i].line = src->statics[i].line;
+		}
+		dst->statics = statics;
+	}
 	dst->inherited_sources = src->nsources > 0;
 	dst->inherited_statics = src->nstatics > 0;
 	jpaths_copy(&dst->paths, &src->paths);

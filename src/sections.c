@@ -67,7 +67,7 @@ shared_port(const struct source_opts *a, const struct source_opts *b,
 				continue;
 			snprintf(buf, bufsz, "%s/%u",
 			    x->proto == IPPROTO_TCP ? "tcp" : "udp",
-			    x->lo > y->lo ? x->lo : y->lo);
+			    (unsigned int)(x->lo > y->lo ? x->lo : y->lo));
 			return true;
 		}
 	return false;

@@ -807,7 +807,7 @@ status_source(const struct config *cfg, const struct source_opts *so,
     const struct source *src, time_t now)
 {
 	char t1[32], t2[32], age[32];
-	struct srcstate st;
+	struct srcstate st = { 0 };
 
 	state_load(cfg->state_dir, so->name, src->url, &so->policy, &st);
 	printf("source %s\n  url: %s\n", src->name, src->url);
