@@ -781,8 +781,8 @@ url_txt_refused(const struct config *cfg, const struct source_opts *so,
 /*
  * See allowsync.h.  A text list (format text, or auto and a .txt URL)
  * has no JSON form; a .json URL has the text form beside it unless
- * url-txt names another; format auto takes a .json URL for JSON and lets
- * the body of any other decide.  A preset's url-txt gives way to format
+ * url-txt names another; format auto lets the body of the first form
+ * decide (a { or [ first is JSON).  A preset's url-txt gives way to format
  * text; one the operator wrote is an error there.
  */
 enum as_status
@@ -806,8 +806,7 @@ sources_finish(const struct config *cfg, struct source_opts *so)
 			memcpy(s->url_txt, s->url, n - 5);
 			memcpy(s->url_txt + n - 5, ".txt", 5);
 		}
-		s->sniff = so->format == FORM_NONE && !s->text_only &&
-		    !url_ends(s->url, ".json");
+		s->sniff = so->format == FORM_NONE && !s->text_only;
 	}
 	return AS_OK;
 }

@@ -268,7 +268,7 @@ case_empty_200() {
 	fault_setup
 	serve list.json ""
 	serve list.txt ""
-	fault_check 65 "empty"
+	fault_check 65 "empty|no entries"
 }
 
 case_html_200() {
@@ -280,16 +280,17 @@ case_html_200() {
 }
 
 # Each JSON shape with the text form missing (404), then with the same
-# bytes as the text form.
+# bytes as the text form.  format auto reads a body that does not start
+# with { or [ as text.
 case_json_wrong_shapes() {
 	fault_setup
 	local deep shapes i
 	deep=$(printf '%*s' 100000 '' | tr ' ' '[')
 	shapes=(
 	    '["185.10.20.1"]'			'top level is not an object'
-	    '"185.10.20.1"'			'top level is not an object'
-	    '185'				'top level is not an object'
-	    'null'				'top level is not an object'
+	    '"185.10.20.1"'			'not an IP address|malformed'
+	    '185'				'not an IP address|malformed'
+	    'null'				'not an IP address|malformed'
 	    '{"api": ["185.10.20.1"]}'		'no key "API"'
 	    '{}'				'no key "API"'
 	    '{"API": "185.10.20.1"}'		'API is not an array'

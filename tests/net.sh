@@ -36,7 +36,7 @@ src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in src else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
 s.bind((src, 0))
-s.settimeout(1)
+s.settimeout(0.5)
 try:
     s.connect((dst, port))
     got = s.makefile().readline().strip()

@@ -292,7 +292,7 @@ test_formats(void **state)
 	    NULL), AS_OK);
 	assert_true(cfg.src.sources[0].sniff);
 	assert_null(cfg.src.sources[0].url_txt);
-	assert_false(cfg.src.sources[1].sniff);
+	assert_true(cfg.src.sources[1].sniff);
 	assert_string_equal(cfg.src.sources[1].url_txt,
 	    "https://a.example/l.txt");
 	assert_true(cfg.src.sources[2].text_only);
