@@ -124,7 +124,7 @@ fuzz_validate(const struct entrylist *list)
 	pol.want4 = true;
 	pol.min_prefix4 = 1;
 	pol.min_prefix6 = 1;
-	pol.allow_private = true;
+	pol.decide[CLASS_PRIVATE] = DEC_ALLOW;
 	pol.lenient = true;
 	validate_one(list, &pol);
 }

@@ -269,16 +269,49 @@ int	 range6_cmp(const void *, const void *);
 /* ------------------------------------------------------------- validate.c */
 
 /* The validation policy: every field is a config key. */
+/*
+ * The classes of entries the policy decides about: private space (RFC
+ * 1918, RFC 6598 shared space, RFC 4193 unique local), every other
+ * special-purpose block, and prefixes wider than min-prefix4/6.
+ */
+enum entry_class {
+	CLASS_PRIVATE,
+	CLASS_SPECIAL,
+	CLASS_WIDE,
+	NCLASSES,
+	CLASS_NONE = NCLASSES,	/* allowed */
+	CLASS_NEVER,		/* /0: always rejects the document */
+};
+
+/* What an entry of a class does to its document. */
+enum decision {
+	DEC_REJECT,		/* the whole document is rejected */
+	DEC_SKIP,		/* the entry is not applied (counted) */
+	DEC_ALLOW,		/* applied (private only) */
+};
+
 struct policy {
 	unsigned int	min_prefix4;	/* widest IPv4 prefix allowed (1-32) */
 	unsigned int	min_prefix6;	/* widest IPv6 prefix allowed (1-128) */
-	bool		allow_private;	/* RFC 1918, 100.64/10, fc00::/7 */
+	enum decision	decide[NCLASSES];	/* by class */
 	size_t		max_entries;	/* entries per document */
-	bool		lenient;	/* drop bad entries, not the list */
+	bool		lenient;	/* skip every class and bad entries */
 	bool		want4;		/* IPv4 set enabled */
 	bool		want6;		/* IPv6 set enabled */
 };
 
+/* The names of the classes and decisions, as the keys write them. */
+const char *class_name(enum entry_class);
+const char *decision_name(enum decision);
+/*
+ * The class of one parsed prefix under the policy: CLASS_NONE when it is
+ * allowed (private space under private = allow too), else its class and
+ * in *why a static string naming the rule it breaks.
+ */
+enum entry_class policy_classify(const struct policy *, const struct prefix *,
+	    const char **why);
+/* What the policy does with an entry of class c (lenient: skip). */
+enum decision policy_decision(const struct policy *, enum entry_class c);
 /*
  * Check one parsed prefix against the policy.  Returns NULL when it is
  * allowed, else a static string naming the rule it breaks.
@@ -408,18 +441,36 @@ enum as_status parse_text(const char *doc, size_t len, const char *src,
 
 /* ------------------------------------------------- validate.c, continued */
 
+/* What validate_entries() found besides the ranges. */
+#define MAX_SKIP_SHOWN	3		/* skipped entries named, per class */
+struct validation {
+	bool	refused;	/* rejected for what it holds */
+	size_t	skipped[NCLASSES];	/* entries not applied, by class */
+	/* The first few skipped entries of each class, escaped. */
+	char	first[NCLASSES][MAX_SKIP_SHOWN * (MAX_ENTRY_LEN + 10)];
+};
+
+/*
+ * The skipped entries of v in a few words, "2 private (10.0.12.34,
+ * 10.10.1.2)", joined by "; ", into buf; NULL when there are none.
+ */
+const char *validation_summary(const struct validation *, char *buf,
+	    size_t bufsz);
 /*
  * Validate every entry of a document against the policy and add it to out
- * (not normalised).  src names the document in log lines.  Strict mode
- * rejects the whole document on the first violation; lenient mode drops
- * the entry with one warning.  Entries of a disabled family are skipped
- * with one warning per document.  Returns AS_OK or AS_EDATA; with
- * refused not NULL, *refused tells a document rejected for what it holds
- * (an entry the grammar or the policy refuses, or more than max-entries)
- * from one that merely has nothing usable.
+ * (not normalised).  src names the document in log lines.  An entry of a
+ * class the policy rejects (and /0, and a malformed entry unless lenient)
+ * rejects the whole document; one of a class it skips is not applied,
+ * with one warning per class and document.  Entries of a disabled family
+ * are skipped likewise.  A document left with nothing is rejected.
+ * Returns AS_OK or AS_EDATA; with res not NULL, res->refused tells a
+ * document rejected for what it holds (an entry the grammar or the
+ * policy refuses, or more than max-entries) from one that merely has
+ * nothing usable, and res->skipped counts the skipped entries.
  */
 enum as_status validate_entries(const struct entrylist *, const char *src,
-	    const struct policy *, struct rangelist *out, bool *refused);
+	    const struct policy *, struct rangelist *out,
+	    struct validation *res);
 
 /* ----------------------------------------------------------------- diff.c */
 
@@ -638,6 +689,8 @@ struct srcstate {
 	char		*error;		/* escaped reason, or NULL */
 	char		*json_rejected;	/* why the JSON form was refused
 					   while the text form stood in */
+	char		*skipped;	/* entries the policy skipped, said
+					   in a few words; or NULL */
 };
 
 struct nft_target;

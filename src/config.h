@@ -21,6 +21,8 @@ struct source {
 	size_t		 url_txt_line;	/* its config line; 0: none */
 	bool		 url_txt_preset; /* a preset gave it */
 	bool		 text_only;	/* a text list: no JSON form */
+	bool		 private_skip;	/* a Docplanner market: private =
+					   skip unless private is given */
 	bool		 sniff;		/* format auto: the body decides */
 };
 
@@ -210,6 +212,15 @@ enum as_status key_set_section(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_section(const struct config *, const struct source_opts *,
 	    const char *key, char *buf, size_t bufsz);
+enum as_status key_set_class(struct config *, struct config_origin *o,
+	    const char *key, const char *val);
+void	 key_get_class(const struct config *, const struct source_opts *,
+	    const char *key, char *buf, size_t bufsz);
+enum as_status key_set_allow_private(struct config *,
+	    struct config_origin *o, const char *key, const char *val);
+void	 key_get_allow_private(const struct config *,
+	    const struct source_opts *, const char *key, char *buf,
+	    size_t bufsz);
 enum as_status key_set_format(struct config *, struct config_origin *o,
 	    const char *key, const char *val);
 void	 key_get_format(const struct config *, const struct source_opts *,

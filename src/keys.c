@@ -455,6 +455,71 @@ key_get_preset(const struct config *cfg, const struct source_opts *so,
 	snprintf(buf, bufsz, "%s", so->preset != NULL ? so->preset : "");
 }
 
+/*
+ * private, special, wide: what an entry of that class does.  allow is
+ * for private space only: every other class is never applied.
+ */
+enum as_status
+key_set_class(struct config *cfg, struct config_origin *o, const char *key,
+    const char *val)
+{
+	enum entry_class c;
+	enum decision d;
+
+	(void)cfg;
+	for (c = 0; c < NCLASSES && strcmp(class_name(c), key) != 0; c++)
+		;
+	for (d = DEC_REJECT; d <= DEC_ALLOW && strcmp(decision_name(d), val)
+	    != 0; d++)
+		;
+	if (c == NCLASSES)
+		return AS_ESOFTWARE;
+	if (d > DEC_ALLOW || (d == DEC_ALLOW && c != CLASS_PRIVATE))
+		return config_bad_value(o, key, val, c == CLASS_PRIVATE ?
+		    "is not reject, skip or allow" : "is not reject or skip");
+	o->so->policy.decide[c] = d;
+	return AS_OK;
+}
+
+void
+key_get_class(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	enum entry_class c;
+
+	(void)cfg;
+	for (c = 0; c < NCLASSES && strcmp(class_name(c), key) != 0; c++)
+		;
+	snprintf(buf, bufsz, "%s", c < NCLASSES ?
+	    decision_name(so->policy.decide[c]) : "");
+}
+
+/* allow-private: yes is private = allow, no private = reject. */
+enum as_status
+key_set_allow_private(struct config *cfg, struct config_origin *o,
+    const char *key, const char *val)
+{
+	int b;
+
+	(void)cfg;
+	if ((b = parse_bool(val)) < 0)
+		return config_error(o, key, "expected yes or no, got", val);
+	o->so->policy.decide[CLASS_PRIVATE] = b ? DEC_ALLOW : DEC_REJECT;
+	/* It is private by another name, for the Docplanner default too. */
+	o->so->given |= config_key_bit("private");
+	return AS_OK;
+}
+
+void
+key_get_allow_private(const struct config *cfg, const struct source_opts *so,
+    const char *key, char *buf, size_t bufsz)
+{
+	(void)cfg;
+	(void)key;
+	snprintf(buf, bufsz, "%s", so->policy.decide[CLASS_PRIVATE] ==
+	    DEC_ALLOW ? "yes" : "no");
+}
+
 /* format: auto (FORM_NONE), json or text. */
 enum as_status
 key_set_format(struct config *cfg, struct config_origin *o,
@@ -807,6 +872,13 @@ sources_finish(const struct config *cfg, struct source_opts *so)
 			memcpy(s->url_txt + n - 5, ".txt", 5);
 		}
 		s->sniff = so->format == FORM_NONE && !s->text_only;
+		/*
+		 * Docplanner's own example lists private addresses: its
+		 * markets skip them unless the operator decides.
+		 */
+		s->private_skip = strcmp(s->key, "locale") == 0 &&
+		    !((so->given | cfg->src.given) &
+		    config_key_bit("private"));
 	}
 	return AS_OK;
 }

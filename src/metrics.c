@@ -265,6 +265,19 @@ fill_sources(FILE *f, const struct run_report *r, time_t now)
 		source_labels(f, sec, sr);
 		fprintf(f, "} %lld\n", (long long)(now - sr->accepted));
 	}
+	header(f, "entries_skipped", "gauge",
+	    "Entries of the source's last accepted document the policy "
+	    "skipped, by class.");
+	FOR_SOURCES(r, i, j, sec, sr) {
+		if (sr->status != AS_OK || sr->not_modified)
+			continue;
+		for (form = 0; form < NCLASSES; form++) {
+			fputs("allowsync_entries_skipped{", f);
+			source_labels(f, sec, sr);
+			fprintf(f, ",class=\"%s\"} %zu\n", class_name(form),
+			    sr->val.skipped[form]);
+		}
+	}
 	header(f, "source_document", "gauge",
 	    "The document each source's list came from (json or text).");
 	FOR_SOURCES(r, i, j, sec, sr) {

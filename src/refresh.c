@@ -10,42 +10,56 @@
 
 #include "allowsync.h"
 
+/* What fetch_forms() got. */
+struct fetched {
+	int			 form;		/* forms[form] was accepted */
+	enum form		 parsed;	/* as what it was parsed */
+	char			 reader[17];	/* of that form */
+	bool			 not_modified;	/* it answered 304 */
+	struct rangelist	 doc;		/* its entries, sorted */
+	struct fetch_result	 fr;		/* its validators */
+	char			 err[2048];	/* why the worst failure */
+	char			 json_err[2048];	/* why JSON was not */
+	struct policy		 pol;		/* the source's */
+	struct validation	 val;		/* of the last document */
+};
+
 /*
- * Fetch, parse and validate one document into doc (sorted, unique
- * entries).  *form says how to parse it (FORM_NONE: as its first byte
- * says) and then how it was parsed.  With cond the request is
- * conditional; a 304 sets *not_modified and leaves doc empty.  Returns
- * AS_OK, AS_ETEMPFAIL (could not fetch) or AS_EDATA (fetched but
- * rejected); *invalid tells a document that parsed but holds an entry
- * the grammar or the policy refuses from one that could not be parsed
- * at all.
+ * Fetch, parse and validate the document at url into f->doc (sorted,
+ * unique entries) under f->pol.  f->parsed says how to parse it
+ * (FORM_NONE: as its first byte says) and then how it was parsed.  With
+ * cond the request is conditional; a 304 sets f->not_modified and leaves
+ * the list empty.  Returns AS_OK, AS_ETEMPFAIL (could not fetch) or
+ * AS_EDATA (fetched but rejected); f->val.refused tells a document that
+ * parsed but holds an entry the grammar or the policy refuses from one
+ * that could not be parsed at all.
  */
 static enum as_status
 load_document(const struct source_opts *so, const char *url,
-    enum form *form, const struct fetch_cond *cond, struct rangelist *doc,
-    struct fetch_result *fr, bool *not_modified, bool *invalid)
+    const struct fetch_cond *cond, struct fetched *f)
 {
 	struct entrylist el;
 	enum as_status st;
 
-	*not_modified = *invalid = false;
-	if ((st = fetch_document(url, &so->fetch, cond, fr)) != AS_OK)
+	f->not_modified = false;
+	memset(&f->val, 0, sizeof(f->val));
+	if ((st = fetch_document(url, &so->fetch, cond, &f->fr)) != AS_OK)
 		return st == AS_ECONFIG ? AS_ETEMPFAIL : st;
-	if (fr->status == 304) {
-		*not_modified = true;
+	if (f->fr.status == 304) {
+		f->not_modified = true;
 		return AS_OK;
 	}
-	if (*form == FORM_NONE)
-		*form = parse_sniff(fr->body, fr->len);
-	if (*form == FORM_JSON)
-		st = parse_json(fr->body, fr->len, url, &so->paths, &el);
+	if (f->parsed == FORM_NONE)
+		f->parsed = parse_sniff(f->fr.body, f->fr.len);
+	if (f->parsed == FORM_JSON)
+		st = parse_json(f->fr.body, f->fr.len, url, &so->paths, &el);
 	else
-		st = parse_text(fr->body, fr->len, url, &el);
+		st = parse_text(f->fr.body, f->fr.len, url, &el);
 	if (st != AS_OK)
 		return st;
-	st = validate_entries(&el, url, &so->policy, doc, invalid);
+	st = validate_entries(&el, url, &f->pol, &f->doc, &f->val);
 	entrylist_free(&el);
-	rangelist_unique(doc);
+	rangelist_unique(&f->doc);
 	return st;
 }
 
@@ -59,18 +73,30 @@ set_str(char **dst, const char *src)
 
 /* See allowsync.h. */
 void
+refresh_policy(const struct source_opts *so, const struct source *src,
+    struct policy *pol)
+{
+	*pol = so->policy;
+	if (src->private_skip)
+		pol->decide[CLASS_PRIVATE] = DEC_SKIP;
+}
+
+/* See allowsync.h. */
+void
 refresh_reader(const struct source_opts *so, const struct source *src,
     int i, char *buf, size_t bufsz)
 {
-	const struct policy *p = &so->policy;
+	struct policy p;
 	char text[MAX_URL_LEN + MAX_PATH_TEXT + 128];
 	char paths[MAX_PATH_TEXT + 1];
 
+	refresh_policy(so, src, &p);
 	jpaths_format(&so->paths, paths, sizeof(paths));
-	snprintf(text, sizeof(text), "%s|%d|%d|%s|%u|%u|%d|%zu|%d|%d|%d",
+	snprintf(text, sizeof(text), "%s|%d|%d|%s|%u|%u|%d%d%d|%zu|%d|%d|%d",
 	    i == 0 ? src->url : src->url_txt, i, src->sniff, i == 0 ? paths :
-	    "", p->min_prefix4, p->min_prefix6, p->allow_private,
-	    p->max_entries, p->lenient, p->want4, p->want6);
+	    "", p.min_prefix4, p.min_prefix6, p.decide[CLASS_PRIVATE],
+	    p.decide[CLASS_SPECIAL], p.decide[CLASS_WIDE], p.max_entries,
+	    p.lenient, p.want4, p.want6);
 	snprintf(buf, bufsz, "%016llx",
 	    (unsigned long long)fnv1a(text, FNV1A_INIT));
 }
@@ -78,17 +104,6 @@ refresh_reader(const struct source_opts *so, const struct source *src,
 /* The forms of a source, in the order they are tried (index i). */
 static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 
-/* What fetch_forms() got. */
-struct fetched {
-	int			 form;		/* forms[form] was accepted */
-	enum form		 parsed;	/* as what it was parsed */
-	char			 reader[17];	/* of that form */
-	bool			 not_modified;	/* it answered 304 */
-	struct rangelist	 doc;		/* its entries, sorted */
-	struct fetch_result	 fr;		/* its validators */
-	char			 err[2048];	/* why the worst failure */
-	char			 json_err[2048];	/* why JSON was not */
-};
 
 /*
  * Fetch, parse and validate the forms of src in turn (the JSON form, then
@@ -107,7 +122,6 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 	    src->url_txt };
 	struct fetch_cond cond;
 	enum as_status st = AS_ETEMPFAIL, st1;
-	bool invalid;
 
 	for (f->form = 0; f->form < 2; f->form++) {
 		if (urls[f->form] == NULL)
@@ -129,8 +143,7 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		rangelist_free(&f->doc);
 		f->parsed = f->form == 1 ? FORM_TEXT : src->sniff ? FORM_NONE :
 		    FORM_JSON;
-		st1 = load_document(so, urls[f->form], &f->parsed, &cond,
-		    &f->doc, &f->fr, &f->not_modified, &invalid);
+		st1 = load_document(so, urls[f->form], &cond, f);
 		if (st1 == AS_OK)
 			return AS_OK;
 		/*
@@ -138,11 +151,11 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		 * is not a format problem: it is reported even when the text
 		 * form is applied.
 		 */
-		if (f->form == 0 && invalid)
+		if (f->form == 0 && f->val.refused)
 			snprintf(f->json_err, sizeof(f->json_err), "%s",
 			    log_last_error());
 		res->rejected[f->form] = st1 == AS_EDATA &&
-		    (invalid || f->form == 1 || urls[1] == NULL);
+		    (f->val.refused || f->form == 1 || urls[1] == NULL);
 		/* The error reported is the one of the worst failure. */
 		if (st1 == AS_EDATA || st != AS_EDATA) {
 			st = st1;
@@ -169,9 +182,18 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
 	enum form parsed = f->parsed != FORM_NONE ? f->parsed : nm &&
 	    old->document != FORM_NONE ? old->document : forms[f->form];
 
+	char skipped[NCLASSES * sizeof(f->val.first[0]) + 64];
+
 	res->document = parsed;
 	res->not_modified = nm;
 	res->accepted = now;
+	/* A 304 is the document as it was: skipped as it was too. */
+	if (!nm) {
+		res->val = f->val;
+		set_str(&cur->skipped, validation_summary(&f->val, skipped,
+		    sizeof(skipped)));
+	} else
+		set_str(&cur->skipped, old->skipped);
 	if (f->json_err[0] != '\0') {
 		set_str(&res->json_rejected, f->json_err);
 		set_str(&cur->json_rejected, f->json_err);
@@ -209,6 +231,7 @@ stand_on_cache(const struct source_opts *so, const struct srcstate *old,
 	set_str(&cur->etag, old->etag);
 	set_str(&cur->last_modified, old->last_modified);
 	set_str(&cur->reader, old->reader);
+	set_str(&cur->skipped, old->skipped);
 	cur->fetched = old->fetched;
 	cur->accepted = old->accepted;
 	cur->present = true;
@@ -234,6 +257,7 @@ refresh_source(const struct source_opts *so, const struct source *src,
 
 	memset(&f, 0, sizeof(f));
 	rangelist_init(&f.doc);
+	refresh_policy(so, src, &f.pol);
 	memset(cur, 0, sizeof(*cur));
 	cur->section = so->name;
 	entryset_init(&cur->ent);

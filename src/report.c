@@ -148,6 +148,24 @@ report_target(const struct run_report *r, size_t k)
 	printf("\n");
 }
 
+/* "skipped ...": what the policy left out of each source's list. */
+static void
+report_skipped(const struct run_report *r)
+{
+	const struct run_section *sec;
+	char buf[NCLASSES * sizeof(((struct validation *)0)->first[0]) + 64];
+	size_t i, j;
+
+	for (i = 0; i < r->nsections; i++) {
+		sec = &r->sections[i];
+		for (j = 0; sec->so->selected && j < sec->so->nsources; j++)
+			if (validation_summary(&sec->results[j].val, buf,
+			    sizeof(buf)) != NULL)
+				printf("skipped from %s: %s\n",
+				    sec->results[j].src->name, buf);
+	}
+}
+
 /*
  * See allowsync.h.  Prints nothing with --quiet.  A target that was not
  * read (no list, or no selected section fills it) has no lines.
@@ -162,6 +180,7 @@ report_text(const struct run_report *r)
 	for (k = 0; k < r->ntargets; k++)
 		if (r->targets[k].planned)
 			report_target(r, k);
+	report_skipped(r);
 	fflush(stdout);
 }
 
@@ -259,6 +278,27 @@ json_target(cJSON *o, const struct run_target *rt)
 		json_guard_mode(o, rt);
 }
 
+/*
+ * "skipped": per class with skipped entries, "count" and "first" (the
+ * first few, escaped), when the policy skipped any.
+ */
+static void
+json_skipped(cJSON *o, const struct validation *v)
+{
+	cJSON *s = NULL, *c;
+	int k;
+
+	for (k = 0; k < NCLASSES; k++) {
+		if (v->skipped[k] == 0)
+			continue;
+		if (s == NULL)
+			s = cJSON_AddObjectToObject(o, "skipped");
+		c = cJSON_AddObjectToObject(s, class_name(k));
+		cJSON_AddNumberToObject(c, "count", (double)v->skipped[k]);
+		cJSON_AddStringToObject(c, "first", v->first[k]);
+	}
+}
+
 /* One source's object. */
 static cJSON *
 json_source(const struct run_section *sec, const struct source_result *sr)
@@ -283,6 +323,7 @@ json_source(const struct run_section *sec, const struct source_result *sr)
 		cJSON_AddStringToObject(o, "error", sr->error);
 	if (sr->json_rejected != NULL)
 		cJSON_AddStringToObject(o, "json_rejected", sr->json_rejected);
+	json_skipped(o, &sr->val);
 	return o;
 }
 

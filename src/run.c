@@ -179,14 +179,16 @@ run_load_states(const struct config *cfg, struct run_section *sec)
 {
 	const struct source_opts *so = sec->so;
 	struct srcstate *st;
+	struct policy pol;
 	size_t i;
 
 	sec->have_old = 0;
 	for (i = 0; i < so->nsources; i++) {
 		st = &sec->old[i];
 		srcstate_free(st);
-		state_load(cfg->state_dir, so->name, so->sources[i].url,
-		    &so->policy, st);
+		refresh_policy(so, &so->sources[i], &pol);
+		state_load(cfg->state_dir, so->name, so->sources[i].url, &pol,
+		    st);
 		if (st->present && st->legacy &&
 		    !legacy_fits(cfg, so, &so->sources[i], st)) {
 			log_info("[%s] %s: not starting from the list saved "

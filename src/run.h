@@ -29,6 +29,8 @@ struct source_result {
 	 * not a refusal.
 	 */
 	bool			 rejected[2];
+	/* Of the document accepted this run: the entries skipped. */
+	struct validation	 val;
 };
 
 /*
@@ -126,6 +128,13 @@ void	 refresh_source(const struct source_opts *so,
  */
 void	 refresh_reader(const struct source_opts *so,
 	    const struct source *src, int i, char *buf, size_t bufsz);
+/*
+ * The policy of src under so: the section's, but private = skip for a
+ * Docplanner market (locale, preset docplanner-CC) unless private is
+ * given.
+ */
+void	 refresh_policy(const struct source_opts *so,
+	    const struct source *src, struct policy *pol);
 
 /* ------------------------------------------------------------------ run.c */
 

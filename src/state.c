@@ -65,6 +65,7 @@ srcstate_free(struct srcstate *st)
 	free(st->reader);
 	free(st->error);
 	free(st->json_rejected);
+	free(st->skipped);
 	entryset_free(&st->ent);
 	memset(st, 0, sizeof(*st));
 	entryset_init(&st->ent);
@@ -389,11 +390,16 @@ load_entry(struct entryset *es, const char *text, unsigned int miss,
 	struct prefix p;
 	struct range4 r4;
 	struct range6 r6;
+	enum entry_class c;
 	const char *why;
 
 	if (prefix_parse(text, strlen(text), &p, &why) == -1)
 		return why;
-	if ((why = policy_check(pol, &p)) != NULL)
+	/* An entry the policy now skips is dropped; one it rejects spoils. */
+	c = policy_classify(pol, &p, &why);
+	if (c != CLASS_NONE && policy_decision(pol, c) == DEC_SKIP)
+		return NULL;
+	if (c != CLASS_NONE)
 		return why;
 	if (p.family == 4 && pol->want4) {
 		prefix_range4(&p, &r4);
@@ -526,12 +532,13 @@ printable_ascii(const char *s)
 
 /* The keys of an attempt record. */
 enum {
-	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_NKEYS
+	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_SKIPPED, AK_NKEYS
 };
 
 static const char *const attempt_keys[AK_NKEYS] = {
 	[AK_ATTEMPT] = "attempt",	[AK_RESULT] = "result",
 	[AK_ERROR] = "error",		[AK_JSON_REJECTED] = "json-rejected",
+	[AK_SKIPPED] = "skipped",
 };
 
 /*
@@ -568,12 +575,15 @@ load_attempt(const char *dir, const char *section, const char *url,
 			set_once(&st->error, val);
 		else if (k == AK_JSON_REJECTED)
 			set_once(&st->json_rejected, val);
+		else if (k == AK_SKIPPED)
+			set_once(&st->skipped, val);
 	}
 	fclose(kv.f);
 	if (r == -1) {
 		free(st->error);
 		free(st->json_rejected);
-		st->error = st->json_rejected = NULL;
+		free(st->skipped);
+		st->error = st->json_rejected = st->skipped = NULL;
 		st->result = RESULT_NONE;
 		st->attempt = 0;
 	}
@@ -674,6 +684,8 @@ fill_attempt(FILE *f, const void *arg)
 		fprintf(f, "error %s\n", st->error);
 	if (st->json_rejected != NULL)
 		fprintf(f, "json-rejected %s\n", st->json_rejected);
+	if (st->skipped != NULL)
+		fprintf(f, "skipped %s\n", st->skipped);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -808,8 +808,10 @@ status_source(const struct config *cfg, const struct source_opts *so,
 {
 	char t1[32], t2[32], age[32];
 	struct srcstate st = { 0 };
+	struct policy pol;
 
-	state_load(cfg->state_dir, so->name, src->url, &so->policy, &st);
+	refresh_policy(so, src, &pol);
+	state_load(cfg->state_dir, so->name, src->url, &pol, &st);
 	printf("source %s\n  url: %s\n", src->name, src->url);
 	printf("  last attempt: %s (%s)\n", state_time(st.attempt, t1,
 	    sizeof(t1)), st.result != RESULT_NONE ? result_name(st.result) :
@@ -819,6 +821,8 @@ status_source(const struct config *cfg, const struct source_opts *so,
 	if (st.json_rejected != NULL)
 		printf("  JSON form rejected (the text form was used): %s\n",
 		    st.json_rejected);
+	if (st.skipped != NULL)
+		printf("  skipped by the policy: %s\n", st.skipped);
 	if (st.present)
 		printf("  last success: %s, %s document, %zu entries (%zu "
 		    "pending removal), accepted %s, age %s, etag %s\n",

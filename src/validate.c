@@ -47,7 +47,7 @@
 
 #include "allowsync.h"
 
-#define PRIVATE_WHY	"private address space (allow-private = no)"
+#define PRIVATE_WHY	"private address space"
 #define EMBED_WHY(form)	"IPv4-embedding address space (" form ")"
 
 /* IPv4 a.b.c.d in host order, so the table reads like the registry. */
@@ -178,11 +178,40 @@ static const struct special6 special6[] = {
 #define NSPECIAL4	(sizeof(special4) / sizeof(special4[0]))
 #define NSPECIAL6	(sizeof(special6) / sizeof(special6[0]))
 
+static const char *const class_names[NCLASSES] = { "private", "special",
+    "wide" };
+static const char *const decision_names[] = { "reject", "skip", "allow" };
+
+/* See allowsync.h. */
+const char *
+class_name(enum entry_class c)
+{
+	return c < NCLASSES ? class_names[c] : "never";
+}
+
+/* See allowsync.h. */
+const char *
+decision_name(enum decision d)
+{
+	return decision_names[d];
+}
+
+/* See allowsync.h. */
+enum decision
+policy_decision(const struct policy *pol, enum entry_class c)
+{
+	if (c == CLASS_NEVER)
+		return DEC_REJECT;
+	if (c == CLASS_NONE)
+		return DEC_ALLOW;
+	return pol->lenient ? DEC_SKIP : pol->decide[c];
+}
+
 /* True when the policy lets entries touch blocks of class c. */
 static bool
 class_allowed(const struct policy *pol, enum block_class c)
 {
-	return c == BLOCK_PRIVATE && pol->allow_private;
+	return c == BLOCK_PRIVATE && pol->decide[CLASS_PRIVATE] == DEC_ALLOW;
 }
 
 /*
@@ -217,68 +246,111 @@ verdict_why(const struct verdict *v)
 }
 
 /*
- * See allowsync.h.  The rules run from the coarsest to the most specific
- * so the reason logged is the most telling one; among the special blocks
- * that is the one struct verdict picks.
+ * Note in vs[0] (private rows) or vs[1] (the others) each row of the
+ * table that the range first..last touches.
  */
-const char *
-policy_check(const struct policy *pol, const struct prefix *p)
+static void
+touch4(const struct policy *pol, const struct range4 *r, struct verdict *vs)
 {
-	struct verdict v = { NULL, 0, NULL };
-	struct prefix sp;
-	struct range4 r4, s4;
-	struct range6 r6, s6;
+	struct prefix sp = { .family = 4 };
+	struct range4 s;
 	size_t i;
 
-	if (p->len == 0)
-		return "/0 is never allowed";
-	if (p->family == 4) {
-		if (p->len < pol->min_prefix4)
-			return "prefix wider than min-prefix4";
-		prefix_range4(p, &r4);
-		sp.family = 4;
-		for (i = 0; i < NSPECIAL4; i++) {
-			if (class_allowed(pol, special4[i].class))
-				continue;
-			sp.v4 = special4[i].net;
-			sp.len = special4[i].len;
-			prefix_range4(&sp, &s4);
-			if (r4.first <= s4.last && s4.first <= r4.last)
-				verdict_add(&v, special4[i].why, sp.len,
-				    s4.first <= r4.first && r4.last <= s4.last);
-		}
-		return verdict_why(&v);
+	for (i = 0; i < NSPECIAL4; i++) {
+		if (class_allowed(pol, special4[i].class))
+			continue;
+		sp.v4 = special4[i].net;
+		sp.len = special4[i].len;
+		prefix_range4(&sp, &s);
+		if (r->first <= s.last && s.first <= r->last)
+			verdict_add(&vs[special4[i].class == BLOCK_SPECIAL],
+			    special4[i].why, sp.len, s.first <= r->first &&
+			    r->last <= s.last);
 	}
-	if (p->len < pol->min_prefix6)
-		return "prefix wider than min-prefix6";
-	prefix_range6(p, &r6);
-	sp.family = 6;
+}
+
+/* The same for IPv6. */
+static void
+touch6(const struct policy *pol, const struct range6 *r, struct verdict *vs)
+{
+	struct prefix sp = { .family = 6 };
+	struct range6 s;
+	size_t i;
+
 	for (i = 0; i < NSPECIAL6; i++) {
 		if (class_allowed(pol, special6[i].class))
 			continue;
 		sp.v6 = special6[i].net;
 		sp.len = special6[i].len;
-		prefix_range6(&sp, &s6);
-		if (u128_cmp(r6.first, s6.last) <= 0 &&
-		    u128_cmp(s6.first, r6.last) <= 0)
-			verdict_add(&v, special6[i].why, sp.len,
-			    u128_cmp(s6.first, r6.first) <= 0 &&
-			    u128_cmp(r6.last, s6.last) <= 0);
+		prefix_range6(&sp, &s);
+		if (u128_cmp(r->first, s.last) <= 0 &&
+		    u128_cmp(s.first, r->last) <= 0)
+			verdict_add(&vs[special6[i].class == BLOCK_SPECIAL],
+			    special6[i].why, sp.len,
+			    u128_cmp(s.first, r->first) <= 0 &&
+			    u128_cmp(r->last, s.last) <= 0);
 	}
-	return verdict_why(&v);
+}
+
+/*
+ * See allowsync.h.  The rules run from the coarsest to the most specific
+ * so the reason logged is the most telling one: /0, then width, then a
+ * special block (of those, the one struct verdict picks), then private
+ * space.
+ */
+enum entry_class
+policy_classify(const struct policy *pol, const struct prefix *p,
+    const char **why)
+{
+	struct verdict vs[2] = { { NULL, 0, NULL }, { NULL, 0, NULL } };
+	struct range4 r4;
+	struct range6 r6;
+
+	*why = NULL;
+	if (p->len == 0) {
+		*why = "/0 is never allowed";
+		return CLASS_NEVER;
+	}
+	if (p->len < (p->family == 4 ? pol->min_prefix4 : pol->min_prefix6)) {
+		*why = p->family == 4 ? "prefix wider than min-prefix4" :
+		    "prefix wider than min-prefix6";
+		return CLASS_WIDE;
+	}
+	if (p->family == 4) {
+		prefix_range4(p, &r4);
+		touch4(pol, &r4, vs);
+	} else {
+		prefix_range6(p, &r6);
+		touch6(pol, &r6, vs);
+	}
+	if ((*why = verdict_why(&vs[1])) != NULL)
+		return CLASS_SPECIAL;
+	if ((*why = verdict_why(&vs[0])) != NULL)
+		return CLASS_PRIVATE;
+	return CLASS_NONE;
+}
+
+/* See allowsync.h. */
+const char *
+policy_check(const struct policy *pol, const struct prefix *p)
+{
+	const char *why;
+
+	return policy_classify(pol, p, &why) == CLASS_NONE ? NULL : why;
 }
 
 /*
  * Log one bad entry: where it is (text line, or JSON location; no place
  * for a --static entry, whose line is 0), the entry itself escaped, and
- * why it is bad.  A JSON location holds only path names, which the
- * config checked, and indexes.
+ * why it is bad; what its class's decision did with it, when it has one.
+ * A JSON location holds only path names, which the config checked, and
+ * indexes.
  */
 static void
 entry_report(const char *src, const struct entry *e, const char *why,
-    bool lenient)
+    enum entry_class c, enum decision d)
 {
-	char text[ESCAPE_BUF], where[MAX_PATH_LOC + 16];
+	char text[ESCAPE_BUF], where[MAX_PATH_LOC + 16], how[48] = "";
 
 	log_escape(e->text, e->len, text, sizeof(text));
 	if (e->loc != NULL)
@@ -287,8 +359,104 @@ entry_report(const char *src, const struct entry *e, const char *why,
 		snprintf(where, sizeof(where), "line %zu: ", e->where);
 	else
 		where[0] = '\0';
-	log_msg(lenient ? LOG_LVL_WARN : LOG_LVL_ERR, "%s: %s\"%s\": %s%s",
-	    src, where, text, why, lenient ? " (dropped)" : "");
+	if (c < NCLASSES)
+		snprintf(how, sizeof(how), " (%s = %s)", class_name(c),
+		    decision_name(d));
+	log_msg(d == DEC_SKIP ? LOG_LVL_WARN : LOG_LVL_ERR,
+	    "%s: %s\"%s\": %s%s%s", src, where, text, why, how,
+	    d == DEC_SKIP && c >= NCLASSES ? " (dropped)" : "");
+}
+
+/* Note a skipped entry of class c in res: its count and the first few. */
+static void
+skip_note(struct validation *res, enum entry_class c, const struct entry *e)
+{
+	char text[MAX_ENTRY_LEN + 8];
+	size_t n = strlen(res->first[c]);
+
+	if (res->skipped[c]++ >= MAX_SKIP_SHOWN)
+		return;
+	log_escape(e->text, e->len, text, sizeof(text));
+	snprintf(res->first[c] + n, sizeof(res->first[c]) - n, "%s%s",
+	    n > 0 ? ", " : "", text);
+}
+
+/* See allowsync.h. */
+const char *
+validation_summary(const struct validation *v, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+	int c;
+
+	buf[0] = '\0';
+	for (c = 0; c < NCLASSES && n < bufsz; c++)
+		if (v->skipped[c] > 0)
+			n += (size_t)snprintf(buf + n, bufsz - n,
+			    "%s%zu %s (%s%s)", n > 0 ? "; " : "",
+			    v->skipped[c], class_name(c), v->first[c],
+			    v->skipped[c] > MAX_SKIP_SHOWN ? ", ..." : "");
+	return buf[0] != '\0' ? buf : NULL;
+}
+
+/* One warning per class with skipped entries: the count, the first few. */
+static void
+skip_report(const char *src, const struct validation *res)
+{
+	int c;
+
+	for (c = 0; c < NCLASSES; c++)
+		if (res->skipped[c] > 0)
+			log_warnx("%s: skipped %zu %s entr%s (%s = skip): %s%s",
+			    src, res->skipped[c], class_name(c),
+			    res->skipped[c] == 1 ? "y" : "ies", class_name(c),
+			    res->first[c], res->skipped[c] > MAX_SKIP_SHOWN ?
+			    ", ..." : "");
+}
+
+/*
+ * The end of a document: added entries were added, skip4 and skip6 of a
+ * disabled family skipped.  A warning where a list mixes both families;
+ * a list of the disabled family alone (one per family, as Cloudflare
+ * publishes them) is expected to be skipped whole, every run, and is
+ * accepted empty.  A list whose every entry the policy skipped is
+ * rejected, never applied empty.
+ */
+static enum as_status
+validate_finish(const char *src, const struct validation *res,
+    size_t added, size_t skip4, size_t skip6)
+{
+	enum log_level lvl = added == 0 ? LOG_LVL_INFO : LOG_LVL_WARN;
+
+	if (skip4 > 0)
+		log_msg(lvl, "%s: skipping %zu IPv4 entries: set4 is empty "
+		    "(IPv4 disabled)", src, skip4);
+	if (skip6 > 0)
+		log_msg(lvl, "%s: skipping %zu IPv6 entries: set6 is empty "
+		    "(IPv6 disabled)", src, skip6);
+	if (added == 0 && skip4 + skip6 == 0) {
+		log_err("%s: no usable entries%s", src, res->skipped[0] +
+		    res->skipped[1] + res->skipped[2] > 0 ? ": every entry "
+		    "was skipped" : "");
+		return AS_EDATA;
+	}
+	return AS_OK;
+}
+
+/*
+ * One entry: NULL when it is to be applied (p filled), else why not;
+ * *c its class (CLASS_NONE for a malformed entry, which is not one).
+ */
+static const char *
+entry_check(const struct entry *e, const struct policy *pol,
+    struct prefix *p, enum entry_class *c)
+{
+	const char *why = NULL;
+
+	*c = CLASS_NONE;
+	if (prefix_parse(e->text, e->len, p, &why) == -1)
+		return why;
+	*c = policy_classify(pol, p, &why);
+	return why;
 }
 
 /*
@@ -296,51 +464,61 @@ entry_report(const char *src, const struct entry *e, const char *why,
  * A malformed entry counts against the document even when its family is
  * disabled: the document is not what the vendor publishes.  Entries of a
  * disabled family that do parse are not held to the policy, since they
- * never reach the kernel.
+ * never reach the kernel.  An entry of a class the policy skips is not
+ * applied; one it rejects rejects the document, and so does /0 always.
  */
 enum as_status
 validate_entries(const struct entrylist *list, const char *src,
-    const struct policy *pol, struct rangelist *out, bool *refused)
+    const struct policy *pol, struct rangelist *out, struct validation *res)
 {
+	struct validation dummy;
 	const struct entry *e;
 	const char *why;
 	struct prefix p;
 	struct range4 r4;
 	struct range6 r6;
 	size_t i, n4 = out->n4, n6 = out->n6, skip4 = 0, skip6 = 0;
-	enum log_level lvl;
-	bool dummy;
+	enum entry_class c;
+	enum decision d;
 
-	if (refused == NULL)
-		refused = &dummy;
-	*refused = false;
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
 	if (list->n > pol->max_entries) {
 		log_err("%s: %zu entries, more than max-entries (%zu)", src,
 		    list->n, pol->max_entries);
-		*refused = true;
+		res->refused = true;
 		return AS_EDATA;
 	}
 	for (i = 0; i < list->n; i++) {
 		e = &list->v[i];
-		why = NULL;
-		if (prefix_parse(e->text, e->len, &p, &why) == 0) {
-			if (p.family == 4 && !pol->want4) {
-				skip4++;
-				continue;
-			}
-			if (p.family == 6 && !pol->want6) {
-				skip6++;
-				continue;
-			}
-			why = policy_check(pol, &p);
+		why = entry_check(e, pol, &p, &c);
+		if (c != CLASS_NONE && ((p.family == 4 && !pol->want4) ||
+		    (p.family == 6 && !pol->want6))) {
+			why = NULL;
+			c = CLASS_NONE;
+		}
+		if (why == NULL && p.family == 4 && !pol->want4) {
+			skip4++;
+			continue;
+		}
+		if (why == NULL && p.family == 6 && !pol->want6) {
+			skip6++;
+			continue;
 		}
 		if (why != NULL) {
-			entry_report(src, e, why, pol->lenient);
-			if (pol->lenient)
+			d = c == CLASS_NONE ? (pol->lenient ? DEC_SKIP :
+			    DEC_REJECT) : policy_decision(pol, c);
+			if (d == DEC_SKIP && c < NCLASSES) {
+				skip_note(res, c, e);
+				continue;
+			}
+			entry_report(src, e, why, c, d);
+			if (d == DEC_SKIP)
 				continue;
 			out->n4 = n4;
 			out->n6 = n6;
-			*refused = true;
+			res->refused = true;
 			return AS_EDATA;
 		}
 		if (p.family == 4) {
@@ -351,26 +529,7 @@ validate_entries(const struct entrylist *list, const char *src,
 			rangelist_add6(out, &r6);
 		}
 	}
-	/*
-	 * A warning where a list mixes both families; a list of the
-	 * disabled family alone (one per family, as Cloudflare publishes
-	 * them) is expected to be skipped whole, every run.
-	 */
-	lvl = out->n4 == n4 && out->n6 == n6 ? LOG_LVL_INFO : LOG_LVL_WARN;
-	if (skip4 > 0)
-		log_msg(lvl, "%s: skipping %zu IPv4 entries: set4 is empty "
-		    "(IPv4 disabled)", src, skip4);
-	if (skip6 > 0)
-		log_msg(lvl, "%s: skipping %zu IPv6 entries: set6 is empty "
-		    "(IPv6 disabled)", src, skip6);
-	/*
-	 * A list of the disabled family alone is accepted, empty: a vendor
-	 * that publishes one list per family (preset cloudflare) must not
-	 * fail every run for the family switched off.
-	 */
-	if (out->n4 == n4 && out->n6 == n6 && skip4 + skip6 == 0) {
-		log_err("%s: no usable entries", src);
-		return AS_EDATA;
-	}
-	return AS_OK;
+	skip_report(src, res);
+	return validate_finish(src, res, out->n4 + out->n6 - n4 - n6, skip4,
+	    skip6);
 }

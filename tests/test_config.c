@@ -66,7 +66,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.src.policy.min_prefix4, 16);
 	assert_int_equal(cfg.src.policy.min_prefix6, 32);
 	assert_int_equal(cfg.src.policy.max_entries, 10000);
-	assert_false(cfg.src.policy.allow_private);
+	assert_int_equal(cfg.src.policy.decide[CLASS_PRIVATE], DEC_REJECT);
 	assert_false(cfg.src.policy.lenient);
 	assert_int_equal(cfg.src.nsources, 0);
 	config_free(&cfg);
@@ -109,7 +109,7 @@ test_file_grammar(void **state)
 	assert_int_equal(cfg.src.paths.n, 2);
 	assert_string_equal(cfg.src.paths.v[1].text, "WEBHOOKS[]");
 	assert_int_equal(cfg.src.fetch.timeout, 5);
-	assert_true(cfg.src.policy.allow_private);
+	assert_int_equal(cfg.src.policy.decide[CLASS_PRIVATE], DEC_ALLOW);
 	assert_int_equal(cfg.src.nstatics, 2);
 	assert_int_equal(cfg.src.statics[1].line, 15);
 	config_free(&cfg);
@@ -600,7 +600,7 @@ test_flags_take_values(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, 6, argv), AS_OK);
 	unlink(path);
-	assert_false(cfg.src.policy.allow_private);
+	assert_int_equal(cfg.src.policy.decide[CLASS_PRIVATE], DEC_REJECT);
 	assert_int_equal(cfg.verbosity, 2);
 	config_free(&cfg);
 }
@@ -648,6 +648,9 @@ static const struct {
 	{ "guard-table", "fw_guard", NULL },
 	{ "min-prefix4", "32", NULL },
 	{ "min-prefix6", "128", NULL },
+	{ "private", "skip", NULL },
+	{ "special", "skip", NULL },
+	{ "wide", "reject", NULL },
 	{ "allow-private", "true", "yes" },
 	{ "max-entries", "16777216", NULL },
 	{ "lenient", "1", "yes" },

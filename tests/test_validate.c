@@ -21,7 +21,7 @@
 static const struct policy defaults = {
 	.min_prefix4 = DEFAULT_MIN_PREFIX4,
 	.min_prefix6 = DEFAULT_MIN_PREFIX6,
-	.allow_private = false,
+	.decide = { DEC_REJECT, DEC_REJECT, DEC_REJECT },
 	.max_entries = DEFAULT_MAX_ENTRIES,
 	.lenient = false,
 	.want4 = true,
@@ -73,7 +73,7 @@ run_rules(const struct policy *pol, const struct rule *t, size_t n)
 }
 
 #define RUN_RULES(pol, t)	run_rules((pol), (t), sizeof(t) / sizeof(t[0]))
-#define PRIV	"private address space (allow-private = no)"
+#define PRIV	"private address space"
 #define DOC	"documentation range"
 #define EMBED(f)	"IPv4-embedding address space (" f ")"
 #define COMPAT	EMBED("IPv4-compatible ::/96")
@@ -212,7 +212,7 @@ test_wide(void **state)
 		{ "2000::/3", TEREDO },
 		{ "2400::/6", "ok" },
 		{ "::/1", "unspecified address" },
-		{ "8000::/1", PRIV },
+		{ "8000::/1", "link-local address" },
 		{ "fc00::/7", PRIV },
 		{ "::fffe:0:0/95", MAPPED },
 		{ "0:0:0:1::/64", "ok" },
@@ -246,7 +246,7 @@ test_wide(void **state)
 	RUN_RULES(&pol, t);
 	pol.min_prefix4 = 6;
 	pol.min_prefix6 = 7;
-	pol.allow_private = true;
+	pol.decide[CLASS_PRIVATE] = DEC_ALLOW;
 	RUN_RULES(&pol, t_private);
 }
 
@@ -290,7 +290,7 @@ run_rules_private_too(const struct policy *pol, const struct rule *t,
 	struct policy priv = *pol;
 
 	run_rules(pol, t, n);
-	priv.allow_private = true;
+	priv.decide[CLASS_PRIVATE] = DEC_ALLOW;
 	run_rules(&priv, t, n);
 }
 
@@ -412,7 +412,7 @@ test_mapped4(void **state)
 
 	(void)state;
 	RUN_RULES(&defaults, t);
-	pol.allow_private = true;
+	pol.decide[CLASS_PRIVATE] = DEC_ALLOW;
 	RUN_RULES(&pol, t_private);
 }
 
@@ -566,7 +566,7 @@ test_private_only(void **state)
 
 	(void)state;
 	RUN_RULES_PRIVATE_TOO(&defaults, t);
-	pol.allow_private = true;
+	pol.decide[CLASS_PRIVATE] = DEC_ALLOW;
 	pol.min_prefix4 = 6;
 	pol.min_prefix6 = 6;
 	RUN_RULES(&pol, t_private);
@@ -691,7 +691,8 @@ test_strict_json(void **state)
 	assert_int_equal(validate_entries(&d.list, SRC, &defaults, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
-	assert_non_null(strstr(log, SRC ": API[2]: \"10.0.0.1\": " PRIV "\n"));
+	assert_non_null(strstr(log, SRC ": API[2]: \"10.0.0.1\": " PRIV
+	    " (private = reject)\n"));
 	assert_int_equal(count_lines(log), 1);
 	assert_int_equal(out.n4 + out.n6, 0);
 	rangelist_free(&out);
@@ -750,15 +751,14 @@ test_lenient(void **state)
 	assert_int_equal(out.n6, 1);
 	assert_int_equal(out.v4[0].first, 0x01020304);
 	assert_int_equal(out.v4[1].first, 0x09090909);
-	assert_int_equal(count_lines(log), 4);
-	assert_non_null(strstr(log, SRC ": line 2: \"127.0.0.1\": "
-	    "loopback address (dropped)\n"));
+	/* A malformed entry each; a class once, with the first few. */
+	assert_int_equal(count_lines(log), 3);
 	assert_non_null(strstr(log, SRC ": line 4: \"1.2.3.4/33\": "
 	    "prefix length out of range (dropped)\n"));
-	assert_non_null(strstr(log, SRC ": line 5: \"fe80::1\": "
-	    "link-local address (dropped)\n"));
 	assert_non_null(strstr(log, SRC ": line 7: \"junk\": "
 	    "not an IP address (dropped)\n"));
+	assert_non_null(strstr(log, SRC ": skipped 2 special entries "
+	    "(special = skip): 127.0.0.1, fe80::1\n"));
 	rangelist_free(&out);
 
 	/* Nothing left after dropping: rejected, even when lenient. */
@@ -767,8 +767,9 @@ test_lenient(void **state)
 	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
-	assert_non_null(strstr(log, SRC ": no usable entries\n"));
-	assert_int_equal(count_lines(log), 4);
+	assert_non_null(strstr(log, SRC ": no usable entries: every entry "
+	    "was skipped\n"));
+	assert_int_equal(count_lines(log), 3);
 	assert_int_equal(out.n4 + out.n6, 0);
 	rangelist_free(&out);
 }
@@ -872,7 +873,7 @@ test_disabled_family(void **state)
 	    AS_EDATA);
 	log = capture_end();
 	assert_non_null(strstr(log, SRC ": line 3: \"fe80::1\": "
-	    "link-local address\n"));
+	    "link-local address (special = reject)\n"));
 	assert_int_equal(out.n4 + out.n6, 0);
 
 	DOC_MAKE(&d, NULL, only6);
@@ -905,6 +906,92 @@ test_empty(void **state)
 	rangelist_free(&out);
 }
 
+/* Each class under each decision, and the empty-after-skip rule. */
+static void
+test_class_decisions(void **state)
+{
+	static const struct {
+		const char	*entry;
+		enum entry_class class;
+	} in[] = {
+		{ "10.0.12.34", CLASS_PRIVATE },
+		{ "fd00::1", CLASS_PRIVATE },
+		{ "127.0.0.1", CLASS_SPECIAL },
+		{ "fe80::1", CLASS_SPECIAL },
+		{ "185.0.0.0/8", CLASS_WIDE },
+		{ "2a00::/16", CLASS_WIDE },
+	};
+	const char *list[2];
+	char want[64];
+	struct policy pol;
+	struct doc d;
+	struct rangelist out;
+	struct validation v;
+	const char *log;
+	enum decision dec;
+	size_t i;
+	int c;
+
+	(void)state;
+	rangelist_init(&out);
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		for (dec = DEC_REJECT; dec <= DEC_ALLOW; dec++) {
+			pol = defaults;
+			for (c = 0; c < NCLASSES; c++)
+				pol.decide[c] = DEC_REJECT;
+			pol.decide[in[i].class] = dec;
+			if (dec == DEC_ALLOW && in[i].class != CLASS_PRIVATE)
+				continue;
+			list[0] = "185.10.20.1";
+			list[1] = in[i].entry;
+			DOC_MAKE(&d, NULL, list);
+			out.n4 = out.n6 = 0;
+			capture_start();
+			assert_int_equal(validate_entries(&d.list, SRC, &pol,
+			    &out, &v), dec == DEC_REJECT ? AS_EDATA : AS_OK);
+			log = capture_end();
+			assert_int_equal(v.refused, dec == DEC_REJECT);
+			assert_int_equal(v.skipped[in[i].class],
+			    dec == DEC_SKIP);
+			assert_int_equal(out.n4 + out.n6, dec == DEC_REJECT ?
+			    0 : dec == DEC_SKIP ? 1 : 2);
+			snprintf(want, sizeof(want), "(%s = %s)",
+			    class_name(in[i].class), decision_name(dec));
+			if (dec != DEC_ALLOW && strstr(log, want) == NULL)
+				fail_msg("%s: no \"%s\" in %s", in[i].entry,
+				    want, log);
+		}
+	/* Every entry skipped: rejected, never applied empty. */
+	pol = defaults;
+	pol.decide[CLASS_PRIVATE] = DEC_SKIP;
+	list[0] = "10.0.12.34";
+	list[1] = "172.20.123.123";
+	DOC_MAKE(&d, NULL, list);
+	out.n4 = out.n6 = 0;
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, &v),
+	    AS_EDATA);
+	log = capture_end();
+	assert_false(v.refused);
+	assert_int_equal(v.skipped[CLASS_PRIVATE], 2);
+	assert_non_null(strstr(log, "skipped 2 private entries (private = "
+	    "skip): 10.0.12.34, 172.20.123.123\n"));
+	assert_non_null(strstr(log, "no usable entries: every entry was "
+	    "skipped"));
+	/* /0 rejects whatever the decisions. */
+	pol.decide[CLASS_SPECIAL] = pol.decide[CLASS_WIDE] = DEC_SKIP;
+	pol.lenient = true;
+	list[0] = "185.10.20.1";
+	list[1] = "0.0.0.0/0";
+	DOC_MAKE(&d, NULL, list);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, &v),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "/0 is never allowed"));
+	rangelist_free(&out);
+}
+
 int
 main(void)
 {
@@ -925,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_lenient),
 		cmocka_unit_test(test_max_entries),
 		cmocka_unit_test(test_disabled_family),
+		cmocka_unit_test(test_class_decisions),
 		cmocka_unit_test(test_empty),
 	};
 

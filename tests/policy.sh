@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# What the policy does with each class of entry (private, special, wide:
+# reject, skip, allow), through the real binary, a real HTTPS server and
+# real nftables, each case in its own network namespace.  The Docplanner
+# cases go through --locale pl: www.znanylekarz.pl resolves to the test
+# server through an /etc/hosts bind-mounted in a mount namespace of the
+# run, with a certificate for that name from the test CA.
+#
+# usage: tests/policy.sh ./allowsync [case ...]
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/harness.sh
+. "$HERE/harness.sh"
+
+# The vendor's example (docs: {"API": ["10.0.xxx.xx", "10.10.xxx.xx",
+# "172.20.xxx.xxx", "172.31.xxx.xxx",]}) with digits for the masked
+# octets, and one public address beside it.
+GUIDE=(10.0.12.34 10.10.12.34 172.20.123.123 172.31.123.123)
+PUBLIC=185.10.20.1
+DP=public/docs/public-ips
+
+# vendor_up: the test server as https://www.znanylekarz.pl on port 443.
+vendor_up() {
+	stop_server
+	_mkleaf "$CA" "$CT/dp" www.znanylekarz.pl 'DNS:www.znanylekarz.pl' ||
+	    { fail "certificate"; return 1; }
+	mkdir -p "$WWW/public/docs"
+	start_server "$WWW" "$CT/dp.pem" "$CT/dp.key" 443 ||
+	    { fail "server on 443"; return 1; }
+	printf '127.0.0.1 www.znanylekarz.pl\n' > "$CT/hosts"
+}
+
+# publish JSON TEXT: the market's JSON and text forms.
+publish() {
+	printf '%s' "$1" > "$WWW/$DP.json"
+	printf '%s' "$2" > "$WWW/$DP.txt"
+}
+
+# json_of ENTRIES...: {"API": [...]}, with a trailing comma when COMMA=1.
+json_of() {
+	local json="" e
+	for e in "$@"; do json="$json${json:+, }\"$e\""; done
+	printf '{"API": [%s%s]}' "$json" "${COMMA:+,}"
+}
+
+# runp EXPECTED_EXIT ARGS...: allowsync --locale pl, with the hosts file.
+runp() {
+	local want=$1 rc
+	shift
+	unshare -m bash -c 'mount --bind "$1" /etc/hosts && shift &&
+	    exec "$@"' - "$CT/hosts" "$BIN" -c "$CT/empty.conf" \
+	    --ca-file "$CA/ca.pem" --retries 0 --timeout 10 \
+	    --state-dir "$CT/state" --locale pl "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "allowsync --locale pl $*: exit $rc, expected $want"
+		sed 's/^/      stderr| /' "$ERR" >&2
+	fi
+}
+
+# The guide's example, JSON and text, through locale: the defaults skip
+# the private entries and apply the public one.
+guide_default() {
+	mksets
+	vendor_up || return
+	publish "$(json_of "${GUIDE[@]}" "$PUBLIC")" \
+	    "$(printf '%s\n' "${GUIDE[@]}" "$PUBLIC")"
+	runp 0 --json
+	cp "$ERR" "$CT/sync.err"
+	expect_eq "$(elems docplanner_v4)" "$PUBLIC" "public entry applied"
+	expect_grep "skipped 4 private entries (private = skip): 10.0.12.34, \
+10.10.12.34, 172.20.123.123, ..." "$ERR" "one warning"
+	python3 - "$OUT" <<-'EOF' || fail "JSON report"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	s = r["sources"][0]["skipped"]["private"]
+	assert s["count"] == 4 and s["first"].startswith("10.0.12.34"), r
+	EOF
+	runp 0 --status
+	expect_grep "skipped by the policy: 4 private (10.0.12.34" "$OUT" \
+	    "--status"
+}
+
+case_guide_json_default_skips_private() {
+	guide_default
+	expect_nogrep "trying the text form" "$CT/sync.err" "the JSON form read"
+}
+
+# The vendor's own example has a trailing comma: invalid JSON, so the text
+# form is read, with the same result.
+case_guide_trailing_comma_default_skips_private() {
+	COMMA=1 guide_default
+	expect_grep "not valid JSON" "$CT/sync.err" "JSON refused"
+	expect_grep "trying the text form" "$CT/sync.err" "text form read"
+}
+
+case_guide_private_allow() {
+	mksets
+	vendor_up || return
+	publish "$(COMMA=1 json_of "${GUIDE[@]}" "$PUBLIC")" \
+	    "$(printf '%s\n' "${GUIDE[@]}" "$PUBLIC")"
+	runp 0 --private allow
+	expect_eq "$(elems docplanner_v4)" "$(printf '%s\n' 10.0.12.34 \
+	    10.10.12.34 172.20.123.123 172.31.123.123 "$PUBLIC" | sort)" \
+	    "every entry applied"
+	runp 0 --allow-private
+	expect_eq "$(elems docplanner_v4 | wc -l)" 5 "allow-private alias"
+}
+
+case_guide_private_reject_uses_cache() {
+	mksets
+	vendor_up || return
+	publish "$(json_of "$PUBLIC")" "$PUBLIC"
+	runp 0
+	publish "$(json_of "${GUIDE[@]}" 185.10.20.2)" \
+	    "$(printf '%s\n' "${GUIDE[@]}" 185.10.20.2)"
+	runp 65 --private reject
+	expect_grep "private address space (private = reject)" "$ERR" "why"
+	expect_grep "using the cached list" "$ERR" "cache stands in"
+	expect_eq "$(elems docplanner_v4)" "$PUBLIC" "cached list kept"
+}
+
+# Every entry skipped: the list is rejected, never applied empty.
+case_all_skipped_rejected() {
+	mksets
+	nft add element inet filter docplanner_v4 "{ $PUBLIC }"
+	vendor_up || return
+	publish "$(json_of "${GUIDE[@]}")" "$(printf '%s\n' "${GUIDE[@]}")"
+	runp 65
+	expect_grep "no usable entries: every entry was skipped" "$ERR" "why"
+	expect_eq "$(elems docplanner_v4)" "$PUBLIC" "sets untouched"
+}
+
+# Another vendor (url) keeps the strict default; special and wide skip
+# when told, /0 rejects whatever the keys say.
+case_classes_by_url() {
+	mksets
+	serve_list "$PUBLIC" 10.0.12.34
+	run 65 --url "$URL"
+	expect_grep "private address space (private = reject)" "$ERR" \
+	    "url: strict default"
+	serve_list "$PUBLIC" 127.0.0.1 fe80::1 192.0.2.0/24
+	run 65 --url "$URL"
+	run 0 --url "$URL" --special skip
+	expect_grep "skipped 3 special entries (special = skip)" "$ERR" \
+	    "special skipped"
+	expect_eq "$(elems docplanner_v4)" "$PUBLIC" "public applied"
+	serve_list "$PUBLIC" 186.0.0.0/8
+	run 65 --url "$URL"
+	run 0 --url "$URL" --wide skip
+	expect_grep "skipped 1 wide entry (wide = skip): 186.0.0.0/8" "$ERR" \
+	    "wide skipped"
+	serve_list "$PUBLIC" 0.0.0.0/0
+	run 65 --url "$URL" --wide skip --special skip --private allow \
+	    --lenient
+	expect_grep "/0 is never allowed" "$ERR" "/0 always rejects"
+	run 78 --url "$URL" --special allow
+	run 78 --url "$URL" --private maybe
+}
+
+harness_main "$@"
