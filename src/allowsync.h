@@ -104,6 +104,7 @@ enum as_status {
 	AS_ECONFIG,	/* bad configuration			-> 78 */
 	AS_ECANTCREAT,	/* a state file cannot be written	-> 73 */
 	AS_EDRIFT,	/* --check: kernel differs from state	-> 1 */
+	AS_EDENIED,	/* --explain: no set holds the address	-> 1 */
 };
 
 /* ---------------------------------------------------------------- util.c */
@@ -956,6 +957,14 @@ enum as_status nftset_commit_all(struct nftset *, const struct nft_change *c,
 	    size_t n, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+/*
+ * Whether t's set of family af holds addr (*holds), and then in which
+ * range, first..last: two element gets, no dump.  Returns AS_OK or a
+ * failure after logging.
+ */
+enum as_status nftset_lookup(struct nftset *, const struct nft_target *t,
+	    int af, struct u128 addr, bool *holds, struct u128 *first,
+	    struct u128 *last);
 /*
  * The names of the inet tables guard mode made (their comment says so),
  * at most max, into names; *n how many.  Returns AS_OK or a failure after

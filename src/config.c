@@ -261,6 +261,8 @@ static const struct option_def options[] = {
 	    "print each source's state and the set sizes" },
 	{ "uninstall", 0, FLAG, KEY_CLI_ONLY, G(uninstall), NULL, NULL,
 	    "delete guard mode's table and the include file" },
+	{ "explain", 0, STR(check_path), KEY_CLI_ONLY, G(explain), NULL,
+	    "ADDR", "is ADDR allowed, and why (saved lists and kernel)" },
 	{ "section", 0, CUSTOM(key_set_section, key_get_section),
 	    KEY_CLI_ONLY | KEY_REPEAT, NONE, NULL, "NAME",
 	    "run only this [section] of the file (repeatable)" },
@@ -791,9 +793,10 @@ config_check(struct config *cfg)
 	size_t i;
 	enum as_status rc;
 
-	if (cfg->restore + cfg->check + cfg->status + cfg->uninstall > 1) {
-		log_err("--restore, --check, --status and --uninstall exclude "
-		    "each other");
+	if (cfg->restore + cfg->check + cfg->status + cfg->uninstall +
+	    (cfg->explain != NULL) > 1) {
+		log_err("--restore, --check, --status, --uninstall and "
+		    "--explain exclude each other");
 		return AS_EUSAGE;
 	}
 	if ((rc = config_finish(cfg)) != AS_OK)

@@ -102,6 +102,7 @@ struct config {
 	bool			 status;
 	bool			 force;		/* apply held removals */
 	bool			 uninstall;	/* mode: remove the guard */
+	char			*explain;	/* mode: the address, or NULL */
 	unsigned int		 wait;		/* seconds for the lock */
 	/* The defaults of the sections, or the only section. */
 	struct source_opts	 src;

@@ -286,6 +286,14 @@ void	 nftelem_put_odd(struct nlbatch *, const struct nft_target *, int af,
  * when its start/end pair is in the message, else the element's key.
  * Returns 0, or -1 when offs points at no element.
  */
+/*
+ * Ask the kernel for the element of t's set of family af that key falls
+ * in (end: the end of its interval): one GETSETELEM, no dump.  Returns 0
+ * with the element's key in *got (*got_end: it is an interval end), or
+ * -1 with errno (ENOENT: no such element).
+ */
+int	 nftelem_get(struct nlbatch *, const struct nft_target *t, int af,
+	    struct u128 key, bool end, struct u128 *got, bool *got_end);
 int	 nftelem_describe(const struct nlmsghdr *, int af, uint32_t offs,
 	    char *buf);
 

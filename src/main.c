@@ -18,6 +18,7 @@ exit_code(enum as_status st)
 	case AS_OK:
 		return EX_OK;
 	case AS_EDRIFT:
+	case AS_EDENIED:
 		return 1;
 	case AS_EUSAGE:
 		return EX_USAGE;
@@ -88,6 +89,10 @@ main(int argc, char *argv[])
 		st = status_run(&cfg);
 		goto done;
 	}
+	if (cfg.explain != NULL) {
+		st = explain_run(&cfg);
+		goto done;
+	}
 	if (cfg.restore)
 		st = restore_run(&cfg, &rep);
 	else if (cfg.check)
@@ -106,10 +111,11 @@ main(int argc, char *argv[])
 	 */
 	if (loaded && cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
 	    !cfg.list_presets && !cfg.status && !cfg.dry_run &&
-	    !cfg.uninstall)
+	    !cfg.uninstall && cfg.explain == NULL)
 		metrics_write(&cfg, &rep);
 	if (cfg.json && st != AS_EUSAGE && !cfg.help && !cfg.version &&
-	    !cfg.list_presets && !cfg.status && !cfg.uninstall)
+	    !cfg.list_presets && !cfg.status && !cfg.uninstall &&
+	    cfg.explain == NULL)
 		report_json(&rep);
 	run_report_free(&rep);
 	config_free(&cfg);

@@ -551,3 +551,61 @@ elemdump_finish(struct elemdump *d, struct rangelist *have, size_t *nelems)
 		keys_pair(d, d->af, have);
 	return d->bad;
 }
+
+/* What a GETSETELEM of one key answered. */
+struct elem_get {
+	size_t		keylen;
+	bool		found;
+	struct u128	key;
+	bool		end;
+};
+
+/* Reply callback for a GETSETELEM of one key: its element. */
+static int
+elem_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { NULL };
+	struct nlb_attrs t = { tb, NFTA_SET_ELEM_LIST_MAX };
+	struct elem_get *g = data;
+	const struct nlattr *el;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
+	    &t) < 0 || tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	mnl_attr_for_each_nested(el, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+		if (!g->found && elem_parse(el, g->keylen, &g->key, &g->end,
+		    NULL) == 0)
+			g->found = true;
+	return MNL_CB_OK;
+}
+
+/* See kernel.h. */
+int
+nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
+    struct u128 key, bool end, struct u128 *got, bool *got_end)
+{
+	char buf[NLB_HDR_ROOM + PAIR_MAX] = { 0 };
+	struct elem_get g = { af == 4 ? 4 : 16, false, { 0, 0 }, false };
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+
+	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 |
+	    NFT_MSG_GETSETELEM, (uint8_t)nft_target_proto(t->family),
+	    NLM_F_ACK);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, nft_target_set(t, af));
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	put_elem(nlh, key, g.keylen, end);
+	mnl_attr_nest_end(nlh, list);
+	if (nlbatch_request(nb, nlh, elem_get_cb, &g) == -1)
+		return -1;
+	if (!g.found) {
+		errno = ENOENT;
+		return -1;
+	}
+	*got = g.key;
+	*got_end = g.end;
+	return 0;
+}

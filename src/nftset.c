@@ -320,6 +320,34 @@ guard_tables_cb(const struct nlmsghdr *nlh, void *data)
 
 /* See allowsync.h. */
 enum as_status
+nftset_lookup(struct nftset *ns, const struct nft_target *t, int af,
+    struct u128 addr, bool *holds, struct u128 *first, struct u128 *last)
+{
+	struct u128 k;
+	bool end;
+
+	*holds = false;
+	if (nftelem_get(ns->nb, t, af, addr, false, &k, &end) == -1)
+		return errno == ENOENT ? AS_OK : nl_fail("reading an element "
+		    "of set", t, nft_target_set(t, af));
+	if (end)
+		return AS_OK;
+	*holds = true;
+	*first = k;
+	/* The end of the interval: the first key past it, if any. */
+	if (nftelem_get(ns->nb, t, af, addr, true, &k, &end) == 0 && end) {
+		*last = k;
+		if (last->lo-- == 0)
+			last->hi--;
+	} else {
+		last->hi = af == 4 ? 0 : UINT64_MAX;
+		last->lo = af == 4 ? UINT32_MAX : UINT64_MAX;
+	}
+	return AS_OK;
+}
+
+/* See allowsync.h. */
+enum as_status
 nftset_guard_tables(struct nftset *ns, char (*names)[MAX_NFT_NAME + 1],
     size_t max, size_t *n)
 {

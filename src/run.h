@@ -195,6 +195,16 @@ void	 run_guard_ports_text(const struct nft_target *, char *buf,
 void	 run_log_ranges(const struct nft_target *, const struct rangelist *rl,
 	    const char *what);
 
+/* -------------------------------------------------------------- explain.c */
+
+/*
+ * --explain ADDR (cfg->explain): whether the sets allow the address, and
+ * why, from the saved state and the kernel, on stdout (as JSON with
+ * --json).  Returns AS_OK when a set holds it, AS_EDENIED when none does,
+ * AS_EUSAGE for a malformed address, or a failure after logging.
+ */
+enum as_status explain_run(const struct config *);
+
 /* ----------------------------------------------------------------- sync.c */
 
 /*

@@ -818,6 +818,58 @@ case_large_100k() {
 	run 0 --url "$url" "${opts[@]}"
 	expect_eq "$( (elems docplanner_v4; elems docplanner_v6) | sort)" \
 	    "$(expected_ranges "$WWW/update.txt")" "100k: kernel holds the updated ranges"
+	# --explain on the 100k set: two element gets, no dump.
+	local addr t0 t1
+	addr=$(grep -m1 -v : "$WWW/update.txt" | cut -d/ -f1)
+	t0=$(date +%s%N)
+	run 0 --url "$url" "${opts[@]}" --explain "$addr"
+	t1=$(date +%s%N)
+	expect_grep "$addr: allowed" "$OUT" "100k: explain a listed address"
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] ||
+	    fail "100k: --explain took $(( (t1 - t0) / 1000000 )) ms"
+	run 1 --url "$url" "${opts[@]}" --explain 1.1.1.1
+	expect_grep "1.1.1.1: not allowed" "$OUT" "100k: explain an unlisted one"
+}
+
+case_explain() {
+	mksets
+	serve_list 185.10.20.0/24 185.10.30.5 10.0.12.34 2a01:4f8:10::/48
+	printf 'static = 185.50.0.0/24\n' > "$CT/static.conf"
+	local opts=(-c "$CT/static.conf" --url "$URL" --private skip)
+	run 0 "${opts[@]}"
+	run 0 "${opts[@]}" --explain 185.10.20.7
+	expect_grep "185.10.20.7: allowed" "$OUT" "allowed"
+	expect_grep "set inet filter docplanner_v4: holds it, in 185.10.20.0/24" \
+	    "$OUT" "kernel range"
+	expect_grep "listed as 185.10.20.0/24, in the list accepted" "$OUT" \
+	    "source entry"
+	run 0 "${opts[@]}" --explain 185.50.0.9
+	expect_grep "static: 185.50.0.0/24" "$OUT" "static entry"
+	run 1 "${opts[@]}" --explain 10.0.12.34
+	expect_grep "listed by the vendor, skipped: private address space \
+(private = skip)" "$OUT" "skipped private entry"
+	run 0 "${opts[@]}" --explain 2a01:4f8:10::1 --json
+	python3 - "$OUT" <<-'EOF' || fail "JSON"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	assert r["allowed"] and r["sets"][0]["range"] == "2a01:4f8:10::/48", r
+	assert r["sources"][0]["listed"] == ["2a01:4f8:10::/48"], r
+	EOF
+	# Pending removal: gone from the list, kept for remove-after.
+	serve_list 185.10.30.5 2a01:4f8:10::/48
+	run 0 "${opts[@]}" --remove-after 2 --max-remove-percent 100
+	run 0 "${opts[@]}" --remove-after 2 --explain 185.10.20.7
+	expect_grep "pending removal as 185.10.20.0/24: absent from the last 1 \
+accepted lists (remove-after = 2)" "$OUT" "pending"
+	# State and kernel disagree: say so, and what to run.
+	nft flush set inet filter docplanner_v4
+	run 1 "${opts[@]}" --explain 185.10.30.5
+	expect_grep "run allowsync --restore" "$OUT" "flushed set"
+	nft add element inet filter docplanner_v4 '{ 9.9.9.9 }'
+	run 0 "${opts[@]}" --explain 9.9.9.9
+	expect_grep "the next sync removes it" "$OUT" "foreign element"
+	run 64 "${opts[@]}" --explain 1.2.3
+	run 64 "${opts[@]}" --explain 1.2.3.0/24
 }
 
 case_crash_safety() {

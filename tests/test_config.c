@@ -667,6 +667,7 @@ static const struct {
 	{ "status", "yes", NULL },
 	{ "uninstall", "yes", NULL },
 	{ "section", "stripe", NULL },
+	{ "explain", "185.10.20.7", NULL },
 };
 
 /*
@@ -691,7 +692,8 @@ test_table_round_trip(void **state)
 		if (flags & KEY_CLI_ONLY || strcmp(key, "dry-run") == 0) {
 			/* An empty config file: /dev/null. */
 			snprintf(arg, sizeof(arg), "--%s", key);
-			if (strcmp(key, "section") == 0)
+			if (strcmp(key, "section") == 0 ||
+			    strcmp(key, "explain") == 0)
 				snprintf(arg, sizeof(arg), "--%s=%s", key,
 				    samples[j].set);
 			argv[0] = "allowsync";
