@@ -40,7 +40,8 @@ ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # The internal headers; every object depends on all of them.
-HDRS		:= src/allowsync.h src/config.h src/kernel.h src/run.h
+HDRS		:= src/allowsync.h src/config.h src/kernel.h src/nftapi.h \
+		   src/run.h
 
 # Build into a directory per variant so sanitizer objects never mix.
 comma		:= ,

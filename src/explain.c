@@ -277,7 +277,6 @@ print_json(const struct addr *a, const struct source_why *w, size_t nw,
     bool saved, bool holds)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *l;
-	char *text;
 	size_t i, j;
 
 	cJSON_AddStringToObject(root, "address", a->text);
@@ -332,13 +331,7 @@ print_json(const struct addr *a, const struct source_why *w, size_t nw,
 		cJSON_AddStringToObject(root, "note", "a set holds it, but no "
 		    "saved list or static entry does: the next sync removes "
 		    "it");
-	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
-		log_err("out of memory");
-		abort();
-	}
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(root);
+	json_print(root);
 }
 
 /* Parse the address of --explain into a; false after logging. */

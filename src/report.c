@@ -385,7 +385,6 @@ report_json(const struct run_report *r)
 	const struct config *cfg = r->cfg;
 	const struct run_section *sec;
 	cJSON *root, *arr, *o;
-	char *text;
 	size_t i, j;
 
 	root = cJSON_CreateObject();
@@ -410,6 +409,15 @@ report_json(const struct run_report *r)
 		cJSON_AddNumberToObject(o, "before", r->gen_before);
 		cJSON_AddNumberToObject(o, "after", r->gen_after);
 	}
+	json_print(root);
+}
+
+/* See allowsync.h. */
+void
+json_print(cJSON *root)
+{
+	char *text;
+
 	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
 		log_err("out of memory");
 		abort();

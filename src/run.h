@@ -98,6 +98,8 @@ void	 run_report_free(struct run_report *);
 void	 report_text(const struct run_report *);
 /* Print the whole run as one JSON object on stdout. */
 void	 report_json(const struct run_report *);
+/* Print root as one line of JSON on stdout, flush, and free it. */
+void	 json_print(struct cJSON *);
 
 /* -------------------------------------------------------------- metrics.c */
 
@@ -194,6 +196,12 @@ void	 run_guard_ports_text(const struct nft_target *, char *buf,
 /* Log each range in rl with a verb, at most 50 lines. */
 void	 run_log_ranges(const struct nft_target *, const struct rangelist *rl,
 	    const char *what);
+
+/*
+ * (sync.c) Read what the targets of rep hold into their have, and plan
+ * as a check would, committing nothing (--status).
+ */
+enum as_status sync_read_kernel(const struct config *, struct run_report *);
 
 /* -------------------------------------------------------------- explain.c */
 

@@ -4,6 +4,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -190,6 +191,42 @@ lock_open(const char *path, const char *dir, enum as_status *st)
 	if (created)
 		own_like_dir(fd, dir);
 	return fd;
+}
+
+/* See allowsync.h. */
+bool
+state_lock_holder(const char *dir, char *buf, size_t bufsz)
+{
+	char path[PATH_MAX], line[256], holder[64];
+	struct stat sb;
+	unsigned long ino;
+	unsigned int maj, min;
+	long pid;
+	bool held = false;
+	FILE *f;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return false;
+	/* /proc/locks: asking flock() would make a starting run fail. */
+	if (fstat(fd, &sb) == 0 && (f = fopen("/proc/locks", "re")) != NULL) {
+		while (!held && fgets(line, sizeof(line), f) != NULL)
+			held = sscanf(line, "%*s FLOCK %*s WRITE %ld "
+			    "%x:%x:%lu", &pid, &maj, &min, &ino) == 4 &&
+			    ino == (unsigned long)sb.st_ino &&
+			    makedev(maj, min) == sb.st_dev;
+		fclose(f);
+	}
+	if (held) {
+		n = pread(fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		log_escape(holder, strlen(holder), buf, bufsz);
+	}
+	close(fd);
+	return held;
 }
 
 /* See allowsync.h. */

@@ -801,107 +801,11 @@ check_run(const struct config *cfg, struct run_report *rep)
 	return st;
 }
 
-/* --status: what is saved about one source. */
-static void
-status_source(const struct config *cfg, const struct source_opts *so,
-    const struct source *src, time_t now)
-{
-	char t1[32], t2[32], age[32];
-	struct srcstate st = { 0 };
-	struct policy pol;
-
-	refresh_policy(so, src, &pol);
-	state_load(cfg->state_dir, so->name, src->url, &pol, &st);
-	printf("source %s\n  url: %s\n", src->name, src->url);
-	printf("  last attempt: %s (%s)\n", state_time(st.attempt, t1,
-	    sizeof(t1)), st.result != RESULT_NONE ? result_name(st.result) :
-	    "never");
-	if (st.error != NULL)
-		printf("  last error: %s\n", st.error);
-	if (st.json_rejected != NULL)
-		printf("  JSON form rejected (the text form was used): %s\n",
-		    st.json_rejected);
-	if (st.skipped != NULL)
-		printf("  skipped by the policy: %s\n", st.skipped);
-	if (st.present)
-		printf("  last success: %s, %s document, %zu entries (%zu "
-		    "pending removal), accepted %s, age %s, etag %s\n",
-		    state_time(st.fetched, t1, sizeof(t1)),
-		    form_name(st.document), entryset_count(&st.ent),
-		    entryset_pending(&st.ent),
-		    state_time(st.accepted, t2, sizeof(t2)),
-		    age_text(now - st.accepted, age, sizeof(age)),
-		    st.etag ? st.etag : "-");
-	else
-		printf("  last success: never\n");
-	srcstate_free(&st);
-}
-
-/* --status: what the kernel holds in each target. */
-static void
-status_targets(const struct run_report *rep)
-{
-	const struct run_target *rt;
-	char ports[256];
-	size_t k;
-
-	for (k = 0; k < rep->ntargets; k++) {
-		rt = &rep->targets[k];
-		if (!active(rt))
-			continue;
-		if (rt->tgt.nports > 0 && !rt->tgt.secondary) {
-			run_guard_ports_text(&rt->tgt, ports, sizeof(ports));
-			printf("guard: table inet %s, ports %s: %s%s\n",
-			    rt->tgt.table, ports, rt->plan.rebuild ?
-			    "not as configured, " : "in place",
-			    rt->plan.rebuild ? rt->guard_why : "");
-		}
-		printf("kernel: %s %s", rt->tgt.family, rt->tgt.table);
-		if (rt->tgt.set4[0] != '\0')
-			printf(" %s %zu ranges", rt->tgt.set4, rt->have.n4);
-		if (rt->tgt.set6[0] != '\0')
-			printf(" %s %zu ranges", rt->tgt.set6, rt->have.n6);
-		printf(" (generation %u)\n", rep->gen_before);
-	}
-}
-
 /* See allowsync.h. */
 enum as_status
-status_run(const struct config *cfg)
+sync_read_kernel(const struct config *cfg, struct run_report *rep)
 {
-	const struct source_opts *so;
-	struct run_report rep;
-	enum as_status rc;
-	size_t i, j, k;
-	time_t now = time(NULL);
-
-	if ((rc = state_dir_check(cfg->state_dir)) != AS_OK)
-		return rc;
-	run_report_init(&rep, cfg);
-	if ((rc = run_layout(cfg, &rep)) != AS_OK)
-		goto out;
-	for (i = 0; i < rep.nsections; i++) {
-		so = rep.sections[i].so;
-		if (!so->selected)
-			continue;
-		if (so->name != NULL)
-			printf("section %s\n", so->name);
-		for (j = 0; j < so->nsources; j++)
-			status_source(cfg, so, &so->sources[j], now);
-	}
-	/* Read every target of a selected section, lists or not. */
-	for (k = 0; k < rep.ntargets; k++)
-		rep.targets[k].skip = false;
-	run_guard_pairs(&rep);
-	rc = sync_kernel(cfg, &rep, false, false);
-	if (rc == AS_OK)
-		status_targets(&rep);
-	else
-		printf("kernel: sets unreadable (%s)\n", log_last_error());
- out:
-	run_report_free(&rep);
-	fflush(stdout);
-	return rc;
+	return sync_kernel(cfg, rep, false, false);
 }
 
 /* The table guard mode owns: a guard section's, or the default's. */

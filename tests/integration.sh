@@ -507,6 +507,42 @@ case_status() {
 	expect_grep "docplanner_v4 1 ranges" "$OUT" "kernel size"
 }
 
+case_status_json() {
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	printf 'pid 4242 since test\n' > "$CT/state/lock"
+	flock -o "$CT/state/lock" sleep 30 &
+	local holder=$!
+	sleep 0.3
+	run 0 --url "$URL" --status --json
+	pkill -P "$holder"; kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	python3 - "$OUT" "$URL" <<-'EOF' || fail "status JSON"
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		assert len(lines) == 1, lines
+		d = json.loads(lines[0])
+		assert d["lock_holder"] == "pid 4242 since test", d
+		src, = d["sources"]
+		assert src["url"] == sys.argv[2], src
+		assert src["last_attempt"]["result"] == "ok", src
+		ok = src["last_success"]
+		assert ok["entries"] == 2 and ok["document"] == "json", ok
+		assert ok["etag"].startswith('"'), ok
+		sets = {s["set"]: s["ranges"] for s in d["sets"]}
+		assert sets == {"docplanner_v4": 1, "docplanner_v6": 1}, sets
+		assert d["generation"] > 0, d
+	EOF
+	run 0 --url "$URL" --status --json
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+assert d["lock_holder"] is None, d' "$OUT" || fail "no holder"
+	nft delete table inet filter
+	run 69 --url "$URL" --status --json
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+assert "kernel_error" in d and d["sources"], d' "$OUT" ||
+	    fail "kernel error in JSON"
+}
+
 case_root_run_keeps_service_owner() {
 	mksets
 	serve_list 185.10.20.1
