@@ -144,7 +144,8 @@ CRONDIR		?= $(SYSCONFDIR)/cron.d
 UNITS		:= units/allowsync.service units/allowsync.timer \
 		   units/allowsync-restore.service
 DOCS		:= README.md docs/nftables.md docs/operations.md \
-		   docs/fleet.md docs/guard.md
+		   docs/fleet.md docs/guard.md docs/formats.md docs/design.md \
+		   docs/performance.md
 CRON		:= packaging/cron.d/allowsync
 CONF		:= packaging/allowsync.conf
 SBIN_SED	:= sed 's|/usr/sbin/allowsync|$(SBINDIR)/allowsync|g'

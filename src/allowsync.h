@@ -434,7 +434,7 @@ enum as_status parse_json(const char *doc, size_t len, const char *src,
  */
 enum form parse_sniff(const char *doc, size_t len);
 /*
- * Parse the text form: one entry per line, see README.  Returns AS_OK or
+ * Parse the text form: one entry per line, see allowsync.conf(5).  Returns AS_OK or
  * AS_EDATA (after logging why).
  */
 enum as_status parse_text(const char *doc, size_t len, const char *src,
@@ -670,7 +670,7 @@ bool	 result_parse(const char *, enum attempt_result *);
 /*
  * What is kept about one source between runs: the accepted list in
  * DIR/source-HASH.state, which changes only when a list is accepted, and
- * the last attempt in DIR/source-HASH.attempt (formats in README.md).
+ * the last attempt in DIR/source-HASH.attempt (formats in docs/formats.md).
  */
 struct srcstate {
 	const char	*section;	/* its section's name; NULL: none */

@@ -10,7 +10,7 @@
 
 #include "allowsync.h"
 
-/* The one place results become exit codes (see README, "Exit status"). */
+/* The one place results become exit codes (allowsync(8), EXIT STATUS). */
 static int
 exit_code(enum as_status st)
 {

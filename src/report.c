@@ -1,7 +1,7 @@
 /*
  * Report a run on stdout: the plan as "+ range" / "- range" lines and a
  * summary, or the whole run as one JSON object (--json).  The fields of
- * the JSON object are documented in README.md.
+ * the JSON object are documented in docs/formats.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

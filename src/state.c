@@ -167,7 +167,7 @@ fill_state(FILE *f, const void *arg)
 	size_t i, npending = entryset_pending(es);
 
 	fprintf(f, "# allowsync source state; written by allowsync, see "
-	    "README.md\n"
+	    "formats.md\n"
 	    "version %d\nurl %s\ndocument %s\netag %s\nlast-modified %s\n"
 	    "reader %s\nfetched %s\naccepted %s\n",
 	    STATE_VERSION, st->url, st->document != FORM_NONE ?

@@ -338,6 +338,8 @@ DEB_FILES="/usr/sbin/allowsync /etc/allowsync/allowsync.conf
 /usr/share/doc/allowsync/nftables.md.gz
 /usr/share/doc/allowsync/operations.md.gz
 /usr/share/doc/allowsync/fleet.md.gz /usr/share/doc/allowsync/guard.md.gz
+/usr/share/doc/allowsync/formats.md.gz /usr/share/doc/allowsync/design.md.gz
+/usr/share/doc/allowsync/performance.md.gz
 /etc/cron.d/allowsync"
 TIMER_LINK=/etc/systemd/system/timers.target.wants/allowsync.timer
 

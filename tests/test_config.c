@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -742,12 +743,13 @@ slurp(const char *path)
 
 /*
  * Every key is documented: the file's keys in allowsync.conf(5) (".It Cm
- * KEY"), every option in allowsync(8) ("Fl Fl KEY"), and in README.md.
+ * KEY") and every option in allowsync(8) ("Fl Fl KEY").  The README is a
+ * newcomer's page and points there.
  */
 static void
 test_table_documented(void **state)
 {
-	char *conf5, *man8, *readme, needle[128];
+	char *conf5, *man8, needle[128];
 	const char *key;
 	unsigned int flags;
 	size_t i;
@@ -755,8 +757,7 @@ test_table_documented(void **state)
 	(void)state;
 	conf5 = slurp("docs/allowsync.conf.5");
 	man8 = slurp("docs/allowsync.8");
-	readme = slurp("README.md");
-	if (conf5 == NULL || man8 == NULL || readme == NULL)
+	if (conf5 == NULL || man8 == NULL)
 		fail_msg("run from the top of the source tree");
 	for (i = 0; (key = config_key(i, &flags)) != NULL; i++) {
 		snprintf(needle, sizeof(needle), ".It Cm %s ", key);
@@ -765,13 +766,60 @@ test_table_documented(void **state)
 		snprintf(needle, sizeof(needle), "Fl Fl %s", key);
 		if (strstr(man8, needle) == NULL)
 			fail_msg("allowsync.8 lacks %s", needle);
-		snprintf(needle, sizeof(needle), "--%s", key);
-		if (strstr(readme, needle) == NULL)
-			fail_msg("README.md lacks %s", needle);
 	}
 	free(conf5);
 	free(man8);
-	free(readme);
+}
+
+/*
+ * Every exit code main.c can return has an entry in allowsync(8)'s EXIT
+ * STATUS: the sysexits names it uses, and 1 (drift, a denied address).
+ */
+static void
+test_exit_codes_documented(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 code;
+	} ex[] = {
+		{ "EX_OK", EX_OK }, { "EX_USAGE", EX_USAGE },
+		{ "EX_DATAERR", EX_DATAERR }, { "EX_NOINPUT", EX_NOINPUT },
+		{ "EX_NOUSER", EX_NOUSER }, { "EX_NOHOST", EX_NOHOST },
+		{ "EX_UNAVAILABLE", EX_UNAVAILABLE },
+		{ "EX_SOFTWARE", EX_SOFTWARE }, { "EX_OSERR", EX_OSERR },
+		{ "EX_OSFILE", EX_OSFILE }, { "EX_CANTCREAT", EX_CANTCREAT },
+		{ "EX_IOERR", EX_IOERR }, { "EX_TEMPFAIL", EX_TEMPFAIL },
+		{ "EX_PROTOCOL", EX_PROTOCOL }, { "EX_NOPERM", EX_NOPERM },
+		{ "EX_CONFIG", EX_CONFIG },
+	};
+	char *mainc, *man8, *sec, needle[32];
+	size_t i, found = 0;
+
+	(void)state;
+	mainc = slurp("src/main.c");
+	man8 = slurp("docs/allowsync.8");
+	if (mainc == NULL || man8 == NULL)
+		fail_msg("run from the top of the source tree");
+	if ((sec = strstr(man8, "\n.Sh EXIT STATUS\n")) == NULL)
+		fail_msg("allowsync.8 has no EXIT STATUS");
+	if (strstr(sec + 1, "\n.Sh ") != NULL)
+		strstr(sec + 1, "\n.Sh ")[1] = '\0';
+	if (strstr(mainc, "return 1;") == NULL ||
+	    strstr(sec, "\n.It 1\n") == NULL)
+		fail_msg("exit 1 is not both returned and documented");
+	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		snprintf(needle, sizeof(needle), "return %s;", ex[i].name);
+		if (strstr(mainc, needle) == NULL)
+			continue;
+		found++;
+		snprintf(needle, sizeof(needle), "\n.It %d\n", ex[i].code);
+		if (strstr(sec, needle) == NULL)
+			fail_msg("allowsync.8 EXIT STATUS lacks %d (%s)",
+			    ex[i].code, ex[i].name);
+	}
+	assert_true(found >= 10);
+	free(mainc);
+	free(man8);
 }
 
 int
@@ -795,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_flags_take_values),
 		cmocka_unit_test(test_table_round_trip),
 		cmocka_unit_test(test_table_documented),
+		cmocka_unit_test(test_exit_codes_documented),
 	};
 
 	log_init(LOG_LVL_ERR);
