@@ -161,4 +161,49 @@ case_classes_by_url() {
 	run 78 --url "$URL" --private maybe
 }
 
+# ------------------------------------------------ attack tests (issue 16)
+
+# runf EXPECTED_EXIT CONF ARGS...: allowsync -c CONF (no --locale: the
+# sources are the file's), with the hosts file of vendor_up.
+runf() {
+	local want=$1 conf=$2 rc
+	shift 2
+	unshare -m bash -c 'mount --bind "$1" /etc/hosts && shift &&
+	    exec "$@"' - "$CT/hosts" "$BIN" -c "$conf" \
+	    --ca-file "$CA/ca.pem" --retries 0 --timeout 10 \
+	    --state-dir "$CT/state" "$@" > "$OUT" 2> "$ERR"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		fail "allowsync -c $(basename "$conf") $*: exit $rc, expected $want"
+		sed 's/^/      stderr| /' "$ERR" >&2
+	fi
+}
+
+# Finding 1: the Docplanner default (private = skip) is decided from a
+# pointer into the config parser's dead line buffer, so locale in a
+# config file gets it only when its line is the file's last.  A file as
+# operators write it (locale, then anything: a comment, a key, a
+# section) rejects the guide's example instead of applying its public
+# entry.
+case_attack_locale_in_config_file() {
+	local conf
+	mksets
+	vendor_up || return
+	publish "$(json_of "${GUIDE[@]}" "$PUBLIC")" \
+	    "$(printf '%s\n' "${GUIDE[@]}" "$PUBLIC")"
+	for conf in 'locale = pl\n# Docplanner webhooks\n' \
+	    'locale = pl\ntimeout = 30\n' '[dp]\nlocale = pl\nretries = 0\n' \
+	    'locale = pl\n[dp]\n'; do
+		# shellcheck disable=SC2059
+		printf "$conf" > "$CT/dp.conf"
+		rm -rf "$CT/state"
+		nft flush set inet filter docplanner_v4
+		runf 0 "$CT/dp.conf"
+		expect_eq "$(elems docplanner_v4)" "$PUBLIC" \
+		    "public entry applied with: $(tr '\n' '|' < "$CT/dp.conf")"
+		expect_grep "skipped 4 private entries (private = skip)" \
+		    "$ERR" "private skipped with: $(tr '\n' '|' < "$CT/dp.conf")"
+	done
+}
+
 harness_main "$@"
