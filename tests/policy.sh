@@ -206,4 +206,27 @@ case_attack_locale_in_config_file() {
 	done
 }
 
+# Finding 2: with one family switched off, a list that mixes both
+# families and whose every entry of the other family the policy skipped
+# is accepted empty: the source's entries leave the set, exit 0.  It
+# should be rejected (65) with the cache standing in, as an all-skipped
+# list of one family is.
+case_attack_mixed_family_all_skipped() {
+	local a="https://127.0.0.1:$SERVER_PORT/a.json"
+	local b="https://127.0.0.1:$SERVER_PORT/b.json"
+	mksets
+	serve a.json '{"API": ["185.10.20.1", "185.10.20.2", "185.10.20.3"]}'
+	serve b.json '{"API": ["185.10.30.1"]}'
+	run 0 --url "$a" --url "$b" --private skip --set6 ""
+	expect_eq "$(elems docplanner_v4 | wc -l)" 2 "both sources applied"
+	serve b.json '{"API": ["10.0.12.34", "172.20.123.123", "2a00:1450::1"]}'
+	run 65 --url "$a" --url "$b" --private skip --set6 ""
+	run 65 --url "$a" --url "$b" --private skip --set6 ""
+	expect_eq "$(elems docplanner_v4 | grep -c 185.10.30.1)" 1 \
+	    "b's cached entry kept after two runs (remove-after 2)"
+	run 0 --url "$a" --url "$b" --private skip --set6 "" --status
+	expect_nogrep "json document, 0 entries" "$OUT" \
+	    "no empty list accepted for b"
+}
+
 harness_main "$@"

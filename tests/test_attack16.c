@@ -114,11 +114,88 @@ test_docplanner_default_from_file(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* validate_entries() of the entries in, under pol; *res filled. */
+static enum as_status
+validate_list(const char *const *in, size_t n, const struct policy *pol,
+    struct rangelist *out, struct validation *res)
+{
+	struct entrylist el;
+	struct entry v[16];
+	enum as_status st;
+	size_t i;
+
+	assert_true(n <= 16);
+	memset(&el, 0, sizeof(el));
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < n; i++) {
+		v[i].text = in[i];
+		v[i].len = strlen(in[i]);
+		v[i].where = i + 1;
+	}
+	el.v = v;
+	el.n = n;
+	out->n4 = out->n6 = 0;
+	capture_start();
+	st = validate_entries(&el, "list", pol, out, res);
+	capture_end();
+	return st;
+}
+
+static const struct policy skip_private = {
+	.min_prefix4 = DEFAULT_MIN_PREFIX4,
+	.min_prefix6 = DEFAULT_MIN_PREFIX6,
+	.decide = { DEC_SKIP, DEC_REJECT, DEC_REJECT },
+	.max_entries = DEFAULT_MAX_ENTRIES,
+	.want4 = true,
+	.want6 = true,
+};
+
+/*
+ * Finding 2: "a list whose every entry was skipped is rejected, never
+ * applied empty" does not hold for a list that mixes both families when
+ * one family is switched off: validate_finish() accepts any document
+ * with an entry of the disabled family (the rule meant for Cloudflare's
+ * one-list-per-family), so a list whose every entry of the enabled family
+ * was skipped by the policy is accepted with nothing in it, and the
+ * source's entries leave the set.
+ */
+static void
+test_mixed_family_all_skipped(void **state)
+{
+	static const char *const mixed4[] = {
+		"10.0.12.34", "172.20.123.123", "2a00:1450::1",
+	};
+	static const char *const mixed6[] = {
+		"fd00::1", "fd12:3456::/48", "185.10.20.1",
+	};
+	static const char *const only6[] = { "2a00:1450::1" };
+	struct policy pol = skip_private;
+	struct validation v;
+	struct rangelist out;
+
+	(void)state;
+	rangelist_init(&out);
+	/* The guide's private IPv4 entries and one IPv6; IPv6 off. */
+	pol.want6 = false;
+	assert_int_equal(validate_list(mixed4, 3, &pol, &out, &v), AS_EDATA);
+	assert_int_equal(out.n4 + out.n6, 0);
+	/* The same the other way round. */
+	pol.want6 = true;
+	pol.want4 = false;
+	assert_int_equal(validate_list(mixed6, 3, &pol, &out, &v), AS_EDATA);
+	/* Guard: a list of the disabled family alone is still accepted. */
+	pol.want4 = true;
+	pol.want6 = false;
+	assert_int_equal(validate_list(only6, 1, &pol, &out, &v), AS_OK);
+	rangelist_free(&out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_docplanner_default_from_file),
+		cmocka_unit_test(test_mixed_family_all_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
