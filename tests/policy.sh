@@ -229,4 +229,26 @@ case_attack_mixed_family_all_skipped() {
 	    "no empty list accepted for b"
 }
 
+# Finding 3: --restore goes on "without the bad ones" when a static
+# entry is bad, but a static /0 now fails the lenient second pass too, so
+# every static entry is left out of the restored sets (before issue 16
+# the good ones were restored).
+case_attack_restore_static_zero() {
+	mksets
+	serve_list "$PUBLIC"
+	printf 'url = %s\nstatic = 185.99.0.1\nstatic = 185.99.0.2\n' \
+	    "$URL" > "$CT/s.conf"
+	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" > "$OUT" 2> "$ERR" || fail "first sync"
+	printf 'static = 0.0.0.0/0\n' >> "$CT/s.conf"
+	# A reboot: the sets come back empty.
+	nft flush set inet filter docplanner_v4
+	"$BIN" -c "$CT/s.conf" --state-dir "$CT/state" --restore \
+	    > "$OUT" 2> "$ERR"
+	expect_eq "$?" 78 "restore exit (a bad static entry)"
+	expect_grep "going on without the bad ones" "$ERR" "said"
+	expect_eq "$(elems docplanner_v4)" "$(printf '%s\n' \
+	    185.10.20.1 185.99.0.1-185.99.0.2)" "good statics restored"
+}
+
 harness_main "$@"

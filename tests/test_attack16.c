@@ -190,12 +190,42 @@ test_mixed_family_all_skipped(void **state)
 	rangelist_free(&out);
 }
 
+/*
+ * Finding 3: with keep_going (--restore) run_statics() validates the
+ * static entries again as lenient, "going on without the bad ones".
+ * Lenient used to drop a /0 too; since issue 16 a /0 rejects even a
+ * lenient document, so the second pass fails as well and every static
+ * entry is left out, the good ones included.
+ */
+static void
+test_restore_keeps_good_statics(void **state)
+{
+	const struct source_opts *so;
+	struct rangelist out;
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(load_file(&cfg, "url = https://example.com/a.json\n"
+	    "static = 185.99.0.1\nstatic = 185.99.0.2\n"
+	    "static = 0.0.0.0/0\n"), AS_OK);
+	so = config_section(&cfg, 0);
+	rangelist_init(&out);
+	capture_start();
+	assert_int_equal(run_statics(&cfg, so, &out, true), AS_ECONFIG);
+	capture_end();
+	assert_int_equal(out.n4, 2);
+	assert_int_equal(out.n6, 0);
+	rangelist_free(&out);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_docplanner_default_from_file),
 		cmocka_unit_test(test_mixed_family_all_skipped),
+		cmocka_unit_test(test_restore_keeps_good_statics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
