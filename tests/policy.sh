@@ -251,4 +251,31 @@ case_attack_restore_static_zero() {
 	    185.10.20.1 185.99.0.1-185.99.0.2)" "good statics restored"
 }
 
+# Finding 4: on a 304 (the steady state of an unchanged list) the entries
+# the policy skips vanish from --json (sources[].skipped), from the plan's
+# "skipped from" line and from the metric allowsync_entries_skipped,
+# though the document re-accepted is the same and --status still names
+# them.  A 304 re-accepts the list "as it was": skipped as it was too.
+case_attack_skipped_after_304() {
+	mksets
+	serve_list "$PUBLIC" 10.0.12.34
+	run 0 --url "$URL" --private skip --json --metrics-file "$CT/m.prom"
+	expect_grep 'class="private"} 1' "$CT/m.prom" "metric on a 200"
+	run 0 --url "$URL" --private skip --json --metrics-file "$CT/m.prom"
+	python3 - "$OUT" <<-'EOF' || fail "JSON report of the 304 run"
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	s = r["sources"][0]
+	assert s["not_modified"], s
+	assert s.get("skipped", {}).get("private", {}).get("count") == 1, s
+	EOF
+	expect_grep 'class="private"} 1' "$CT/m.prom" "metric on a 304"
+	run 0 --url "$URL" --private skip
+	expect_grep "skipped from $URL: 1 private (10.0.12.34)" "$OUT" \
+	    "plan on a 304"
+	run 0 --url "$URL" --private skip --status
+	expect_grep "skipped by the policy: 1 private (10.0.12.34)" "$OUT" \
+	    "--status on a 304 (holds today)"
+}
+
 harness_main "$@"
