@@ -278,4 +278,38 @@ case_attack_skipped_after_304() {
 	    "--status on a 304 (holds today)"
 }
 
+# Finding 5: the packaged /etc/allowsync/allowsync.conf was not updated.
+# Its policy block still shows "#allow-private = no" as a default and
+# none of private, special, wide; an operator who uncomments the
+# documented defaults (as one does to pin them) turns a market's
+# private = skip into private = reject, and the guide's list is refused.
+# (locale = pl is appended last, as tests/packaging.sh does, which keeps
+# finding 1 out of this case.)
+case_attack_packaged_conf_defaults() {
+	mksets
+	vendor_up || return
+	publish "$(json_of "${GUIDE[@]}" "$PUBLIC")" \
+	    "$(printf '%s\n' "${GUIDE[@]}" "$PUBLIC")"
+	sed -n '/^# --- Validation policy/,/^#lenient/p' \
+	    "$HERE/../packaging/allowsync.conf" |
+	    sed -E 's/^#([a-z0-9-]+ = )/\1/' > "$CT/pkg.conf"
+	printf 'locale = pl\n' >> "$CT/pkg.conf"
+	runf 0 "$CT/pkg.conf"
+	expect_eq "$(elems docplanner_v4)" "$PUBLIC" \
+	    "the packaged defaults, uncommented, change nothing"
+}
+
+# Finding 5, continued: the metric and the JSON field that report skipped
+# entries are in neither table that lists them.
+case_attack_skipped_documented() {
+	local f
+	for f in "$HERE/../README.md" "$HERE/../docs/operations.md"; do
+		expect_grep "allowsync_entries_skipped" "$f" "metrics table"
+	done
+	grep '^| `sources\[\]`' "$HERE/../README.md" > "$CT/json-row"
+	expect_grep "skipped" "$CT/json-row" "README --json sources[] row"
+	expect_grep "private" "$HERE/../packaging/allowsync.conf" \
+	    "packaged config names the private key"
+}
+
 harness_main "$@"
