@@ -219,6 +219,34 @@ test_restore_keeps_good_statics(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * Finding 6: "Whatever the keys say, a /0 prefix rejects the document"
+ * (allowsync.conf(5)); issue 16: /0 rejects "whatever the class
+ * settings".  validate_entries() clears the verdict of any entry of a
+ * disabled family, /0 (CLASS_NEVER) included, so a document holding ::/0
+ * is accepted, and its IPv4 entries applied, whenever set6 is empty (and
+ * 0.0.0.0/0 with set4 empty).
+ */
+static void
+test_zero_in_disabled_family(void **state)
+{
+	static const char *const v6zero[] = { "185.10.20.1", "::/0" };
+	static const char *const v4zero[] = { "2a00:1450::1", "0.0.0.0/0" };
+	struct policy pol = skip_private;
+	struct validation v;
+	struct rangelist out;
+
+	(void)state;
+	rangelist_init(&out);
+	pol.want6 = false;
+	assert_int_equal(validate_list(v6zero, 2, &pol, &out, &v), AS_EDATA);
+	assert_true(v.refused);
+	pol.want6 = true;
+	pol.want4 = false;
+	assert_int_equal(validate_list(v4zero, 2, &pol, &out, &v), AS_EDATA);
+	rangelist_free(&out);
+}
+
 int
 main(void)
 {
@@ -226,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_docplanner_default_from_file),
 		cmocka_unit_test(test_mixed_family_all_skipped),
 		cmocka_unit_test(test_restore_keeps_good_statics),
+		cmocka_unit_test(test_zero_in_disabled_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
