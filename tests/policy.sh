@@ -312,4 +312,33 @@ case_attack_skipped_documented() {
 	    "packaged config names the private key"
 }
 
+# Finding 7: a static entry (the operator's own, "always in the sets")
+# of a class the policy skips is validated like a fetched one: beside
+# another static entry it is left out with a warning (logged twice, as
+# the statics are validated twice a run) and the run exits 0; alone, the
+# run fails with 78 "no usable entries: every entry was skipped".  The
+# same line gets two different outcomes, and in one of them the entry
+# the operator wrote is quietly missing from the sets.
+case_attack_static_of_skipped_class() {
+	local rc_two rc_one
+	mksets
+	serve_list "$PUBLIC"
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" --private skip \
+	    --static 10.1.2.3 --static 185.99.0.1 > "$OUT" 2> "$ERR"
+	rc_two=$?
+	expect_eq "$(grep -c 'skipped 1 private entry' "$ERR")" 1 \
+	    "one warning a run"
+	if [ "$rc_two" == 0 ]; then
+		expect_eq "$(elems docplanner_v4 | grep -c '^10.1.2.3$')" 1 \
+		    "static 10.1.2.3 in the set after exit 0"
+	fi
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
+	    --state-dir "$CT/state" --url "$URL" --private skip \
+	    --static 10.1.2.3 > "$OUT" 2> "$ERR"
+	rc_one=$?
+	expect_eq "$rc_one" "$rc_two" \
+	    "same static entry, same outcome, with or without another"
+}
+
 harness_main "$@"
