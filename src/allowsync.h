@@ -299,6 +299,8 @@ struct policy {
 	bool		lenient;	/* skip every class and bad entries */
 	bool		want4;		/* IPv4 set enabled */
 	bool		want6;		/* IPv6 set enabled */
+	bool		statics;	/* the operator's static entries:
+					   refused, never skipped */
 };
 
 /* The names of the classes and decisions, as the keys write them. */
@@ -434,8 +436,8 @@ enum as_status parse_json(const char *doc, size_t len, const char *src,
  */
 enum form parse_sniff(const char *doc, size_t len);
 /*
- * Parse the text form: one entry per line, see allowsync.conf(5).  Returns AS_OK or
- * AS_EDATA (after logging why).
+ * Parse the text form: one entry per line, see allowsync.conf(5).
+ * Returns AS_OK or AS_EDATA (after logging why).
  */
 enum as_status parse_text(const char *doc, size_t len, const char *src,
 	    struct entrylist *out);
@@ -455,6 +457,13 @@ struct validation {
  * The skipped entries of v in a few words, "2 private (10.0.12.34,
  * 10.10.1.2)", joined by "; ", into buf; NULL when there are none.
  */
+/*
+ * The other way: v from a summary (the saved record of a document a 304
+ * or a failed fetch stands for).  A part it cannot read is left out.
+ */
+void	 validation_from_summary(const char *, struct validation *);
+/* Log one warning per class with skipped entries, naming src. */
+void	 validation_warn(const char *src, const struct validation *);
 const char *validation_summary(const struct validation *, char *buf,
 	    size_t bufsz);
 /*

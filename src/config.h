@@ -15,7 +15,8 @@
  */
 struct source {
 	char		*name;
-	const char	*key;		/* "locale", "domain" or "url" */
+	const char	*key;		/* "locale", "domain" or "url", a
+					   literal: never the parser's line */
 	char		*url;		/* JSON form */
 	char		*url_txt;	/* text form; NULL when none */
 	size_t		 url_txt_line;	/* its config line; 0: none */

@@ -183,7 +183,8 @@ source_add(struct config *cfg, struct config_origin *o, const char *key,
 			    "earlier source", url);
 	s = &so->sources[so->nsources++];
 	s->name = xstrdup(name);
-	s->key = key;
+	s->key = strcmp(key, "locale") == 0 ? "locale" :
+	    strcmp(key, "domain") == 0 ? "domain" : "url";
 	s->url = xstrdup(url);
 	/* url-txt follows a url line, not locale or domain. */
 	o->url_txt_ok = strcmp(key, "url") == 0;

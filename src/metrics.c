@@ -269,7 +269,7 @@ fill_sources(FILE *f, const struct run_report *r, time_t now)
 	    "Entries of the source's last accepted document the policy "
 	    "skipped, by class.");
 	FOR_SOURCES(r, i, j, sec, sr) {
-		if (sr->status != AS_OK || sr->not_modified)
+		if (sr->accepted == 0)
 			continue;
 		for (form = 0; form < NCLASSES; form++) {
 			fputs("allowsync_entries_skipped{", f);

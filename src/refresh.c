@@ -192,8 +192,11 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
 		res->val = f->val;
 		set_str(&cur->skipped, validation_summary(&f->val, skipped,
 		    sizeof(skipped)));
-	} else
+	} else {
 		set_str(&cur->skipped, old->skipped);
+		validation_from_summary(old->skipped, &res->val);
+		validation_warn(res->src->name, &res->val);
+	}
 	if (f->json_err[0] != '\0') {
 		set_str(&res->json_rejected, f->json_err);
 		set_str(&cur->json_rejected, f->json_err);
@@ -232,6 +235,7 @@ stand_on_cache(const struct source_opts *so, const struct srcstate *old,
 	set_str(&cur->last_modified, old->last_modified);
 	set_str(&cur->reader, old->reader);
 	set_str(&cur->skipped, old->skipped);
+	validation_from_summary(old->skipped, &res->val);
 	cur->fetched = old->fetched;
 	cur->accepted = old->accepted;
 	cur->present = true;

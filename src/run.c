@@ -208,7 +208,7 @@ enum as_status
 run_statics(const struct config *cfg, const struct source_opts *so,
     struct rangelist *out, bool keep_going)
 {
-	struct entrylist el;
+	struct entrylist el, one;
 	struct policy pol = so->policy;
 	char where[PATH_MAX + MAX_SECTION_NAME + 8];
 	size_t i;
@@ -225,6 +225,7 @@ run_statics(const struct config *cfg, const struct source_opts *so,
 	}
 	el.n = so->nstatics;
 	pol.lenient = false;
+	pol.statics = true;
 	pol.max_entries = MAX_STATIC;
 	/* Statics come from the file or, replacing those, the command line. */
 	if (so->statics[0].line == 0)
@@ -234,13 +235,19 @@ run_statics(const struct config *cfg, const struct source_opts *so,
 		    so->name);
 	else
 		snprintf(where, sizeof(where), "%s", cfg->config_file);
-	st = validate_entries(&el, where, &pol, out, NULL);
-	if (st != AS_OK && keep_going) {
+	st = keep_going ? AS_OK : validate_entries(&el, where, &pol, out,
+	    NULL);
+	/* One at a time, so that a /0 cannot take the good ones. */
+	for (i = 0; keep_going && i < so->nstatics; i++) {
+		one = el;
+		one.v = &el.v[i];
+		one.n = 1;
+		if (validate_entries(&one, where, &pol, out, NULL) != AS_OK)
+			st = AS_EDATA;
+	}
+	if (st != AS_OK && keep_going)
 		log_err("%s: a static entry is bad: going on without the bad "
 		    "ones", where);
-		pol.lenient = true;
-		(void)validate_entries(&el, where, &pol, out, NULL);
-	}
 	free(el.v);
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }

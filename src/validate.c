@@ -348,9 +348,9 @@ policy_check(const struct policy *pol, const struct prefix *p)
  */
 static void
 entry_report(const char *src, const struct entry *e, const char *why,
-    enum entry_class c, enum decision d)
+    enum entry_class c, enum decision d, bool own)
 {
-	char text[ESCAPE_BUF], where[MAX_PATH_LOC + 16], how[48] = "";
+	char text[ESCAPE_BUF], where[MAX_PATH_LOC + 16], how[96] = "";
 
 	log_escape(e->text, e->len, text, sizeof(text));
 	if (e->loc != NULL)
@@ -359,10 +359,15 @@ entry_report(const char *src, const struct entry *e, const char *why,
 		snprintf(where, sizeof(where), "line %zu: ", e->where);
 	else
 		where[0] = '\0';
-	if (c < NCLASSES)
+	if (c < NCLASSES && own)
+		snprintf(how, sizeof(how), " (%s = %s; a static entry is "
+		    "never skipped: %s)", class_name(c), decision_name(d),
+		    c == CLASS_PRIVATE ? "set private = allow or remove it" :
+		    "remove it");
+	else if (c < NCLASSES)
 		snprintf(how, sizeof(how), " (%s = %s)", class_name(c),
 		    decision_name(d));
-	log_msg(d == DEC_SKIP ? LOG_LVL_WARN : LOG_LVL_ERR,
+	log_msg(d == DEC_SKIP && !own ? LOG_LVL_WARN : LOG_LVL_ERR,
 	    "%s: %s\"%s\": %s%s%s", src, where, text, why, how,
 	    d == DEC_SKIP && c >= NCLASSES ? " (dropped)" : "");
 }
@@ -398,9 +403,38 @@ validation_summary(const struct validation *v, char *buf, size_t bufsz)
 	return buf[0] != '\0' ? buf : NULL;
 }
 
-/* One warning per class with skipped entries: the count, the first few. */
-static void
-skip_report(const char *src, const struct validation *res)
+/* See allowsync.h. */
+void
+validation_from_summary(const char *sum, struct validation *v)
+{
+	char name[16];
+	unsigned long n;
+	size_t len, keep;
+	int c, used;
+
+	memset(v, 0, sizeof(*v));
+	while (sum != NULL && sscanf(sum, "%lu %15[a-z] (%n", &n, name,
+	    &used) == 2) {
+		sum += used;
+		len = strcspn(sum, ")");
+		for (c = 0; c < NCLASSES && strcmp(name, class_name(c)); c++)
+			;
+		keep = len >= 5 && strncmp(sum + len - 5, ", ...", 5) == 0 ?
+		    len - 5 : len;
+		if (sum[len] == ')' && keep < sizeof(v->first[0]) &&
+		    c < NCLASSES) {
+			v->skipped[c] = n;
+			memcpy(v->first[c], sum, keep);
+			v->first[c][keep] = '\0';
+		}
+		sum = strstr(sum, "; ");
+		sum = sum != NULL ? sum + 2 : NULL;
+	}
+}
+
+/* See allowsync.h. */
+void
+validation_warn(const char *src, const struct validation *res)
 {
 	int c;
 
@@ -433,7 +467,8 @@ validate_finish(const char *src, const struct validation *res,
 	if (skip6 > 0)
 		log_msg(lvl, "%s: skipping %zu IPv6 entries: set6 is empty "
 		    "(IPv6 disabled)", src, skip6);
-	if (added == 0 && skip4 + skip6 == 0) {
+	if (added == 0 && (skip4 + skip6 == 0 || res->skipped[0] +
+	    res->skipped[1] + res->skipped[2] > 0)) {
 		log_err("%s: no usable entries%s", src, res->skipped[0] +
 		    res->skipped[1] + res->skipped[2] > 0 ? ": every entry "
 		    "was skipped" : "");
@@ -493,7 +528,8 @@ validate_entries(const struct entrylist *list, const char *src,
 	for (i = 0; i < list->n; i++) {
 		e = &list->v[i];
 		why = entry_check(e, pol, &p, &c);
-		if (c != CLASS_NONE && ((p.family == 4 && !pol->want4) ||
+		if (c != CLASS_NONE && c != CLASS_NEVER &&
+		    ((p.family == 4 && !pol->want4) ||
 		    (p.family == 6 && !pol->want6))) {
 			why = NULL;
 			c = CLASS_NONE;
@@ -509,12 +545,12 @@ validate_entries(const struct entrylist *list, const char *src,
 		if (why != NULL) {
 			d = c == CLASS_NONE ? (pol->lenient ? DEC_SKIP :
 			    DEC_REJECT) : policy_decision(pol, c);
-			if (d == DEC_SKIP && c < NCLASSES) {
+			if (d == DEC_SKIP && c < NCLASSES && !pol->statics) {
 				skip_note(res, c, e);
 				continue;
 			}
-			entry_report(src, e, why, c, d);
-			if (d == DEC_SKIP)
+			entry_report(src, e, why, c, d, pol->statics);
+			if (d == DEC_SKIP && !pol->statics)
 				continue;
 			out->n4 = n4;
 			out->n6 = n6;
@@ -529,7 +565,7 @@ validate_entries(const struct entrylist *list, const char *src,
 			rangelist_add6(out, &r6);
 		}
 	}
-	skip_report(src, res);
+	validation_warn(src, res);
 	return validate_finish(src, res, out->n4 + out->n6 - n4 - n6, skip4,
 	    skip6);
 }

@@ -300,14 +300,13 @@ case_attack_packaged_conf_defaults() {
 }
 
 # Finding 5, continued: the metric and the JSON field that report skipped
-# entries are in neither table that lists them.
+# entries are in the tables that list them (docs/formats.md).
 case_attack_skipped_documented() {
 	local f
-	for f in "$HERE/../README.md" "$HERE/../docs/operations.md"; do
-		expect_grep "allowsync_entries_skipped" "$f" "metrics table"
-	done
-	grep '^| `sources\[\]`' "$HERE/../README.md" > "$CT/json-row"
-	expect_grep "skipped" "$CT/json-row" "README --json sources[] row"
+	expect_grep "allowsync_entries_skipped" "$HERE/../docs/formats.md" \
+	    "metrics table"
+	grep '^| `sources\[\]`' "$HERE/../docs/formats.md" > "$CT/json-row"
+	expect_grep "skipped" "$CT/json-row" "formats.md --json sources[] row"
 	expect_grep "private" "$HERE/../packaging/allowsync.conf" \
 	    "packaged config names the private key"
 }
@@ -327,12 +326,12 @@ case_attack_static_of_skipped_class() {
 	    --state-dir "$CT/state" --url "$URL" --private skip \
 	    --static 10.1.2.3 --static 185.99.0.1 > "$OUT" 2> "$ERR"
 	rc_two=$?
-	expect_eq "$(grep -c 'skipped 1 private entry' "$ERR")" 1 \
-	    "one warning a run"
-	if [ "$rc_two" == 0 ]; then
-		expect_eq "$(elems docplanner_v4 | grep -c '^10.1.2.3$')" 1 \
-		    "static 10.1.2.3 in the set after exit 0"
-	fi
+	# Refused, with one line that says why and what to do.
+	expect_eq "$rc_two" 78 "a static entry of a skipped class is refused"
+	expect_eq "$(grep -c 'a static entry is never skipped' "$ERR")" 1 \
+	    "one error a run"
+	expect_grep 'set private = allow' "$ERR" "names the fix"
+	expect_eq "$(elems docplanner_v4)" "" "nothing applied"
 	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --retries 0 \
 	    --state-dir "$CT/state" --url "$URL" --private skip \
 	    --static 10.1.2.3 > "$OUT" 2> "$ERR"
