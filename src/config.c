@@ -24,39 +24,6 @@
 
 #include "allowsync.h"
 
-#define HELP_COLUMN	26		/* where --help's descriptions start */
-
-enum opt_type {
-	OPT_FLAG,	/* bool: --key, --key=no; key = yes|no */
-	OPT_UINT,	/* unsigned in [min, max], of size bytes */
-	OPT_STRING,	/* char *, checked by check() */
-	OPT_CUSTOM,	/* set() and get() do it all */
-};
-
-struct option_def;
-typedef enum as_status (*opt_setter)(struct config *,
-    struct config_origin *, const char *key, const char *val);
-typedef void (*opt_getter)(const struct config *,
-    const struct source_opts *, const char *key, char *buf, size_t bufsz);
-
-/* One key: the whole description of it.  See the comment at the top. */
-struct option_def {
-	const char	*name;
-	int		 shortopt;
-	enum opt_type	 type;
-	unsigned long	 min, max;	/* OPT_UINT */
-	const char	*(*check)(const char *);	/* OPT_STRING */
-	opt_setter	 set;		/* OPT_CUSTOM */
-	opt_getter	 get;		/* OPT_CUSTOM */
-	unsigned int	 flags;		/* KEY_* */
-	size_t		 off;		/* of the value in its struct */
-	size_t		 size;		/* of the value (OPT_UINT) */
-	const char	*group;		/* --help heading before it, or NULL */
-	const char	*arg;		/* --help's name for the value; NULL:
-					   a flag */
-	const char	*help;		/* --help's description */
-};
-
 /* Where a key's value lives: struct config, or the struct source_opts so. */
 static void *
 opt_dest(struct config *cfg, struct source_opts *so,
@@ -145,7 +112,7 @@ check_set_name(const char *val)
 #define UINT(lo, hi)	OPT_UINT, lo, hi, NULL, NULL, NULL
 #define STR(chk)	OPT_STRING, 0, 0, chk, NULL, NULL
 
-static const struct option_def options[] = {
+const struct option_def options[] = {
 	{ "config", 'c', STR(check_path), KEY_CLI_ONLY, G(config_file), NULL,
 	    "FILE", "config file (default " DEFAULT_CONFIG_FILE ")" },
 	{ "dry-run", 'n', CUSTOM(key_set_dry_run, key_get_dry_run), 0, NONE,
@@ -263,13 +230,17 @@ static const struct option_def options[] = {
 	    "delete guard mode's table and the include file" },
 	{ "explain", 0, STR(check_path), KEY_CLI_ONLY, G(explain), NULL,
 	    "ADDR", "is ADDR allowed, and why (saved lists and kernel)" },
+	{ "is-configured", 0, FLAG, KEY_CLI_ONLY, G(is_configured), NULL,
+	    NULL, "exit 0 if a source is configured, else 1 (ExecCondition)" },
 	{ "section", 0, CUSTOM(key_set_section, key_get_section),
 	    KEY_CLI_ONLY | KEY_REPEAT, NONE, NULL, "NAME",
 	    "run only this [section] of the file (repeatable)" },
 };
 #define NOPTIONS	(sizeof(options) / sizeof(options[0]))
 /* cfg->given has a bit for each key. */
-_Static_assert(NOPTIONS <= 64, "struct config's given holds 64 keys");
+_Static_assert(NOPTIONS <= MAX_OPTIONS, "struct config's given holds 64 "
+    "keys");
+const size_t noptions = NOPTIONS;
 
 static const struct option_def *
 option_find(const char *name)
@@ -280,6 +251,56 @@ option_find(const char *name)
 		if (strcmp(options[i].name, name) == 0)
 			return &options[i];
 	return NULL;
+}
+
+#define MAX_KEY_LEN	32	/* longer than any key */
+
+/*
+ * The edit distance between a and b (insertions, deletions, changes and
+ * swaps of neighbours), computed up to MAX_KEY_LEN bytes of each.
+ */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t d[3][MAX_KEY_LEN + 1], la, lb, i, j, best;
+
+	la = strnlen(a, MAX_KEY_LEN);
+	lb = strnlen(b, MAX_KEY_LEN);
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		d[i % 3][0] = i;
+		for (j = 1; j <= lb; j++) {
+			best = d[(i - 1) % 3][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[(i - 1) % 3][j] + 1 < best)
+				best = d[(i - 1) % 3][j] + 1;
+			if (d[i % 3][j - 1] + 1 < best)
+				best = d[i % 3][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[(i - 2) % 3][j - 2] + 1 <
+			    best)
+				best = d[(i - 2) % 3][j - 2] + 1;
+			d[i % 3][j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+/* The key closest to name, when one is close enough to be a typo. */
+static const char *
+option_suggest(const char *name)
+{
+	const char *best = NULL;
+	size_t i, dist, least = strlen(name) / 3 + 2;
+
+	if (least < 3)
+		least = 3;
+	for (i = 0; i < NOPTIONS; i++)
+		if ((dist = edit_distance(name, options[i].name)) < least) {
+			least = dist;
+			best = options[i].name;
+		}
+	return best;
 }
 
 /* Store n in the unsigned value of size bytes at p. */
@@ -321,12 +342,18 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 	const struct option_def *d;
 	struct source_opts *so;
 	const char *why;
-	char what[96];
+	char what[96], ek[ESCAPE_BUF];
 	unsigned long n;
 	int b;
 
-	if ((d = option_find(key)) == NULL)
-		return config_error(o, key, "unknown key", key);
+	if ((d = option_find(key)) == NULL) {
+		why = option_suggest(key);
+		snprintf(what, sizeof(what), "unknown key%s%s%s", why != NULL ?
+		    " (did you mean " : "", why != NULL ? why : "",
+		    why != NULL ? "?)" : "");
+		return config_error(o, log_escape(key, strlen(key), ek,
+		    sizeof(ek)), what, NULL);
+	}
 	if ((d->flags & KEY_CLI_ONLY) && o->file != NULL)
 		return config_error(o, key, "only allowed on the command line",
 		    val);
@@ -659,8 +686,8 @@ config_parse_buffer(struct config *cfg, const char *buf, size_t len,
 	return AS_OK;
 }
 
-/* Read and apply a config file.  A missing default file is fine. */
-static enum as_status
+/* See config.h. */
+enum as_status
 config_read_file(struct config *cfg, const char *path, bool explicit)
 {
 	FILE *f;
@@ -785,8 +812,8 @@ section_settle(struct source_opts *so)
 	so->policy.want6 = so->set6[0] != '\0';
 }
 
-/* Checks that involve several keys, after everything is read. */
-static enum as_status
+/* See config.h. */
+enum as_status
 config_check(struct config *cfg)
 {
 	struct source_opts *so;
@@ -818,175 +845,4 @@ config_check(struct config *cfg)
 	if (cfg->restore && !config_given(cfg, "wait"))
 		cfg->wait = DEFAULT_RESTORE_WAIT;
 	return sections_check(cfg);
-}
-
-/*
- * getopt_long's tables from options[]: flags take an optional =yes|no
- * (the command-line-only ones none), everything else an argument.  The
- * long option's val is 256 + its index.
- */
-static void
-getopt_tables(struct option *lopts, char *shorts)
-{
-	const struct option_def *d;
-	size_t i;
-
-	memset(lopts, 0, (NOPTIONS + 1) * sizeof(*lopts));
-	for (i = 0; i < NOPTIONS; i++) {
-		d = &options[i];
-		lopts[i].name = d->name;
-		if (d->arg != NULL)
-			lopts[i].has_arg = required_argument;
-		else if (d->flags & KEY_CLI_ONLY)
-			lopts[i].has_arg = no_argument;
-		else
-			lopts[i].has_arg = optional_argument;
-		lopts[i].val = 256 + (int)i;
-		if (d->shortopt) {
-			*shorts++ = (char)d->shortopt;
-			if (lopts[i].has_arg == required_argument)
-				*shorts++ = ':';
-		}
-	}
-	*shorts = '\0';
-}
-
-/*
- * Set key d from the command line.  With sections in the file, a source
- * key is set in the defaults and in every section, after the file, so the
- * command line wins there too; sources and static entries, which are
- * lists of one section, are refused.
- */
-static enum as_status
-config_set_cli(struct config *cfg, struct config_origin *o,
-    const struct option_def *d, const char *val)
-{
-	size_t i;
-	enum as_status rc;
-
-	o->so = &cfg->src;
-	if (!(d->flags & KEY_SOURCE) || cfg->nsections == 0)
-		return config_set(cfg, o, d->name, val);
-	if (d->flags & KEY_REPEAT) {
-		log_err("--%s: %s has sections: sources and static entries "
-		    "belong in a section", d->name, cfg->config_file);
-		return AS_EUSAGE;
-	}
-	if ((rc = config_set(cfg, o, d->name, val)) != AS_OK)
-		return rc;
-	for (i = 0; i < cfg->nsections; i++) {
-		o->so = &cfg->sections[i];
-		if ((rc = config_set(cfg, o, d->name, val)) != AS_OK)
-			return rc;
-	}
-	return AS_OK;
-}
-
-/*
- * One pass over argv: the command-line-only keys (pass 0) or the others
- * (pass 1), each set through config_set().  *explicit tells whether
- * --config was given.
- */
-static enum as_status
-config_argv_pass(struct config *cfg, int argc, char **argv, int pass,
-    bool *explicit)
-{
-	struct option lopts[NOPTIONS + 1];
-	struct config_origin o = { 0 };
-	char shorts[2 * NOPTIONS + 1], yes[] = "yes";
-	const struct option_def *d;
-	int c, idx;
-	enum as_status rc;
-
-	getopt_tables(lopts, shorts);
-	optind = 1;
-	opterr = pass == 0;
-	while ((c = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
-		if (c == '?' || c == ':') {
-			log_err("bad command line; see --help");
-			return AS_EUSAGE;
-		}
-		for (d = options; c < 256 && d < options + NOPTIONS; d++)
-			if (d->shortopt == c)
-				break;
-		if (c >= 256)
-			d = &options[c - 256];
-		if (d >= options + NOPTIONS)
-			return AS_EUSAGE;
-		if ((pass == 0) != ((d->flags & KEY_CLI_ONLY) != 0))
-			continue;
-		if (strcmp(d->name, "config") == 0)
-			*explicit = true;
-		/* A short flag leaves optarg undefined. */
-		rc = config_set_cli(cfg, &o, d, optarg != NULL &&
-		    (c >= 256 || d->arg != NULL) ? optarg : yes);
-		if (rc != AS_OK)
-			return rc;
-	}
-	if (pass == 0 && optind < argc) {
-		log_err("unexpected argument \"%s\"; see --help",
-		    argv[optind]);
-		return AS_EUSAGE;
-	}
-	return AS_OK;
-}
-
-/*
- * See allowsync.h.  argv is read twice: first for --config, --help, the
- * modes and malformed options, then, after the file, to apply the other
- * options in order so the command line wins.
- */
-enum as_status
-config_load(int argc, char **argv, struct config *cfg)
-{
-	bool explicit = false;
-	enum as_status rc;
-
-	config_defaults(cfg);
-	if ((rc = config_argv_pass(cfg, argc, argv, 0, &explicit)) != AS_OK)
-		return rc;
-	if (cfg->help || cfg->version || cfg->list_presets)
-		return AS_OK;
-	if ((rc = config_read_file(cfg, cfg->config_file, explicit)) != AS_OK ||
-	    (rc = config_argv_pass(cfg, argc, argv, 1, &explicit)) != AS_OK)
-		return rc;
-	return config_check(cfg);
-}
-
-/* See allowsync.h. */
-void
-config_usage(void *fp)
-{
-	const struct option_def *d;
-	FILE *f = fp;
-	char codes[64];
-	int n;
-
-	fprintf(f, "usage: allowsync [options]\n"
-	    "Keep nftables sets in step with a vendor's published IP "
-	    "allowlist.\n"
-	    "Every option is also a key of the config file; flags take "
-	    "=yes or =no.\n\n");
-	for (d = options; d < options + NOPTIONS; d++) {
-		if (d->group != NULL)
-			fprintf(f, "%s\n", d->group);
-		if (d->shortopt)
-			n = fprintf(f, "  -%c, --%s", d->shortopt, d->name);
-		else
-			n = fprintf(f, "      --%s", d->name);
-		if (d->arg != NULL)
-			n += fprintf(f, " %s", d->arg);
-		fprintf(f, "%*s%s", n < HELP_COLUMN ? HELP_COLUMN - n : 2, "",
-		    d->help);
-		if (strcmp(d->name, "locale") == 0)
-			fprintf(f, " %s", key_locale_codes(codes,
-			    sizeof(codes)));
-		fputc('\n', f);
-	}
-	fprintf(f, "\n"
-"Exit status: 0 in sync, 1 drift (--check), 64 usage, 65 list rejected or\n"
-"removals held, 66 no saved state (--restore, --check), 69 firewall objects\n"
-"missing or wrong, 70 internal error, 71 kernel error, 73 state file cannot\n"
-"be written, 75 no source reachable or lock busy, 77 no permission, 78\n"
-"config error.\n");
 }

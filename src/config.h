@@ -103,6 +103,7 @@ struct config {
 	bool			 status;
 	bool			 force;		/* apply held removals */
 	bool			 uninstall;	/* mode: remove the guard */
+	bool			 is_configured;	/* mode: is a source set? */
 	char			*explain;	/* mode: the address, or NULL */
 	unsigned int		 wait;		/* seconds for the lock */
 	/* The defaults of the sections, or the only section. */
@@ -131,6 +132,12 @@ const struct source_opts *config_section(const struct config *, size_t i);
  * config_free() releases everything.
  */
 enum as_status config_load(int argc, char **argv, struct config *);
+/*
+ * After config_load() failed with AS_ECONFIG: apply the command line's
+ * json, metrics-file and state-dir, which say where to report the error,
+ * ignoring any error of theirs.
+ */
+void	 config_rescue(int argc, char **argv, struct config *);
 /*
  * Apply the key = value lines of buf (len bytes) as if read from file
  * fname.  Exposed for tests and fuzzing.
@@ -334,5 +341,49 @@ const char *config_key(size_t i, unsigned int *flags);
  */
 const char *config_value(const struct config *, const char *key, char *buf,
 	    size_t bufsz);
+
+/* ---------------------------------------------- config.c's key table */
+
+#define MAX_OPTIONS	64	/* keys: struct config's given has 64 bits */
+
+enum opt_type {
+	OPT_FLAG,	/* bool: --key, --key=no; key = yes|no */
+	OPT_UINT,	/* unsigned in [min, max], of size bytes */
+	OPT_STRING,	/* char *, checked by check() */
+	OPT_CUSTOM,	/* set() and get() do it all */
+};
+
+struct option_def;
+typedef enum as_status (*opt_setter)(struct config *,
+    struct config_origin *, const char *key, const char *val);
+typedef void (*opt_getter)(const struct config *,
+    const struct source_opts *, const char *key, char *buf, size_t bufsz);
+
+/* One key: the whole description of it.  See the comment at the top. */
+struct option_def {
+	const char	*name;
+	int		 shortopt;
+	enum opt_type	 type;
+	unsigned long	 min, max;	/* OPT_UINT */
+	const char	*(*check)(const char *);	/* OPT_STRING */
+	opt_setter	 set;		/* OPT_CUSTOM */
+	opt_getter	 get;		/* OPT_CUSTOM */
+	unsigned int	 flags;		/* KEY_* */
+	size_t		 off;		/* of the value in its struct */
+	size_t		 size;		/* of the value (OPT_UINT) */
+	const char	*group;		/* --help heading before it, or NULL */
+	const char	*arg;		/* --help's name for the value; NULL:
+					   a flag */
+	const char	*help;		/* --help's description */
+};
+
+/* The keys, one row each (config.c), and how many. */
+extern const struct option_def	options[];
+extern const size_t		noptions;
+/* Checks that involve several keys, after everything is read. */
+enum as_status config_check(struct config *);
+/* Read and apply a config file.  A missing default file is fine. */
+enum as_status config_read_file(struct config *, const char *path,
+	    bool explicit);
 
 #endif /* ALLOWSYNC_CONFIG_H */

@@ -44,20 +44,102 @@ exit_code(enum as_status st)
 	return EX_SOFTWARE;
 }
 
+/*
+ * The end of every run: its exit code, its metrics and its JSON object,
+ * when the mode has them.  Every sync, restore or check, whatever its
+ * end, leaves metrics, a config error too once the file's path is known.
+ * Metrics that cannot be written fail a run that was otherwise fine:
+ * monitoring would go stale without a word.
+ */
+static int
+report(const struct config *cfg, struct run_report *rep, bool loaded,
+    enum as_status st)
+{
+	bool other = !loaded || cfg->help || cfg->version ||
+	    cfg->list_presets || cfg->status || cfg->uninstall ||
+	    cfg->explain != NULL || cfg->is_configured;
+	enum as_status mst;
+
+	rep->exit_code = exit_code(st);
+	if (!other && cfg->metrics_file != NULL && !cfg->dry_run &&
+	    (mst = metrics_write(cfg, rep)) != AS_OK &&
+	    rep->exit_code == EX_OK)
+		rep->exit_code = exit_code(mst);
+	if (!other && cfg->json)
+		report_json(rep);
+	return rep->exit_code;
+}
+
+/* Run the mode the configuration chose; its status. */
+static enum as_status
+run_mode(const struct config *cfg, struct run_report *rep)
+{
+	enum as_status st;
+
+	log_init(cfg->verbosity < 0 ? LOG_LVL_ERR :
+	    cfg->verbosity == 0 ? LOG_LVL_NOTICE :
+	    cfg->verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
+	if (cfg->uninstall)
+		return uninstall_run(cfg);
+	if (cfg->is_configured) {
+		st = cfg->nsections > 0 || cfg->src.nsources > 0 ? AS_OK :
+		    AS_EDENIED;
+		if (st != AS_OK)
+			log_notice("not configured: %s names no source "
+			    "(locale, domain, url or preset); nothing to do",
+			    cfg->config_file);
+		return st;
+	}
+	if (cfg->nsections == 0 && cfg->src.nsources == 0) {
+		log_err("no source configured: choose one with --locale CC "
+		    "(e.g. --locale pl), --domain DOMAIN or --url URL, or the "
+		    "same keys in %s", cfg->config_file);
+		rep->error = log_last_error();
+		return AS_ECONFIG;
+	}
+	if (cfg->status)
+		return status_run(cfg);
+	if (cfg->explain != NULL)
+		return explain_run(cfg);
+	if (cfg->restore)
+		st = restore_run(cfg, rep);
+	else if (cfg->check)
+		st = check_run(cfg, rep);
+	else
+		st = sync_run(cfg, rep);
+	if (rep->planned && !cfg->json)
+		report_text(rep);
+	return st;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct config cfg;
 	struct run_report rep;
 	enum as_status st;
+	char error[512];
 	bool loaded = false;
 	int code;
 
 	log_init(LOG_LVL_NOTICE);
 	run_report_init(&rep, &cfg);
 	rep.exit_of = exit_code;
-	if ((st = config_load(argc, argv, &cfg)) != AS_OK)
+	if ((st = config_load(argc, argv, &cfg)) != AS_OK) {
+		/* --is-configured: the run itself is to fail, loudly. */
+		if (cfg.is_configured && st == AS_ECONFIG) {
+			st = AS_OK;
+			goto done;
+		}
+		/* Monitoring sees a broken config, not silence. */
+		if (st == AS_ECONFIG) {
+			snprintf(error, sizeof(error), "%s", log_last_error());
+			rep.error = error;
+			config_rescue(argc, argv, &cfg);
+			loaded = true;
+		}
 		goto done;
+	}
 	loaded = true;
 	if (cfg.help) {
 		config_usage(stdout);
@@ -71,52 +153,10 @@ main(int argc, char *argv[])
 		preset_list(stdout);
 		goto done;
 	}
-	log_init(cfg.verbosity < 0 ? LOG_LVL_ERR :
-	    cfg.verbosity == 0 ? LOG_LVL_NOTICE :
-	    cfg.verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_DEBUG);
-	if (cfg.uninstall) {
-		st = uninstall_run(&cfg);
-		goto done;
-	}
-	if (cfg.nsections == 0 && cfg.src.nsources == 0) {
-		log_err("no source configured: choose one with --locale CC "
-		    "(e.g. --locale pl), --domain DOMAIN or --url URL, or the "
-		    "same keys in %s", cfg.config_file);
-		st = AS_ECONFIG;
-		goto done;
-	}
-	if (cfg.status) {
-		st = status_run(&cfg);
-		goto done;
-	}
-	if (cfg.explain != NULL) {
-		st = explain_run(&cfg);
-		goto done;
-	}
-	if (cfg.restore)
-		st = restore_run(&cfg, &rep);
-	else if (cfg.check)
-		st = check_run(&cfg, &rep);
-	else
-		st = sync_run(&cfg, &rep);
-	if (rep.planned && !cfg.json)
-		report_text(&rep);
+	st = run_mode(&cfg, &rep);
 
  done:
-	code = exit_code(st);
-	rep.exit_code = code;
-	/*
-	 * Every sync, restore or check, whatever its end, leaves metrics;
-	 * a configuration that did not load cannot say where.
-	 */
-	if (loaded && cfg.metrics_file != NULL && !cfg.help && !cfg.version &&
-	    !cfg.list_presets && !cfg.status && !cfg.dry_run &&
-	    !cfg.uninstall && cfg.explain == NULL)
-		metrics_write(&cfg, &rep);
-	if (cfg.json && st != AS_EUSAGE && !cfg.help && !cfg.version &&
-	    !cfg.list_presets && !cfg.status && !cfg.uninstall &&
-	    cfg.explain == NULL)
-		report_json(&rep);
+	code = report(&cfg, &rep, loaded, st);
 	run_report_free(&rep);
 	config_free(&cfg);
 	return code;

@@ -392,6 +392,8 @@ report_json(const struct run_report *r)
 	cJSON_AddBoolToObject(root, "dry_run", cfg->dry_run);
 	cJSON_AddStringToObject(root, "result", r->outcome);
 	cJSON_AddNumberToObject(root, "exit_code", r->exit_code);
+	if (r->error != NULL)
+		cJSON_AddStringToObject(root, "error", r->error);
 	if (r->ntargets > 0)
 		json_target(root, &r->targets[0]);
 	arr = cJSON_AddArrayToObject(root, "sources");

@@ -86,6 +86,7 @@ struct run_report {
 	bool			 planned;	/* the targets were read */
 	bool			 unchanged;	/* kernel record still held */
 	const char		*outcome;	/* "applied", ... */
+	const char		*error;		/* the config error, if any */
 	int			 exit_code;
 	int			 (*exit_of)(enum as_status);
 	uint32_t		 gen_before;

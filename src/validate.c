@@ -479,18 +479,27 @@ validate_finish(const char *src, const struct validation *res,
 
 /*
  * One entry: NULL when it is to be applied (p filled), else why not;
- * *c its class (CLASS_NONE for a malformed entry, which is not one).
+ * *c its class (CLASS_NONE for a malformed entry, which is not one).  A
+ * prefix too wide says by how much and what would accept it, in buf.
  */
 static const char *
 entry_check(const struct entry *e, const struct policy *pol,
-    struct prefix *p, enum entry_class *c)
+    struct prefix *p, enum entry_class *c, char *buf, size_t bufsz)
 {
 	const char *why = NULL;
+	unsigned int min;
 
 	*c = CLASS_NONE;
 	if (prefix_parse(e->text, e->len, p, &why) == -1)
 		return why;
 	*c = policy_classify(pol, p, &why);
+	if (*c == CLASS_WIDE) {
+		min = p->family == 4 ? pol->min_prefix4 : pol->min_prefix6;
+		snprintf(buf, bufsz, "/%u is wider than min-prefix%d = %u "
+		    "(set min-prefix%d = %u to accept it)", p->len, p->family,
+		    min, p->family, p->len);
+		why = buf;
+	}
 	return why;
 }
 
@@ -508,6 +517,7 @@ validate_entries(const struct entrylist *list, const char *src,
 {
 	struct validation dummy;
 	const struct entry *e;
+	char wide[96];
 	const char *why;
 	struct prefix p;
 	struct range4 r4;
@@ -520,14 +530,15 @@ validate_entries(const struct entrylist *list, const char *src,
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	if (list->n > pol->max_entries) {
-		log_err("%s: %zu entries, more than max-entries (%zu)", src,
-		    list->n, pol->max_entries);
+		log_err("%s: %zu entries, more than max-entries = %zu (set "
+		    "max-entries = %zu to accept it)", src, list->n,
+		    pol->max_entries, list->n);
 		res->refused = true;
 		return AS_EDATA;
 	}
 	for (i = 0; i < list->n; i++) {
 		e = &list->v[i];
-		why = entry_check(e, pol, &p, &c);
+		why = entry_check(e, pol, &p, &c, wide, sizeof(wide));
 		if (c != CLASS_NONE && c != CLASS_NEVER &&
 		    ((p.family == 4 && !pol->want4) ||
 		    (p.family == 6 && !pol->want6))) {

@@ -396,7 +396,7 @@ case_over_max_entries() {
 	local l
 	mapfile -t l < <(big_list 9 70)
 	serve_list "${l[@]}" 185.10.20.1 2a01:4f8:10::/48
-	fault_check 65 "more than max-entries \(10\)" --max-entries 10
+	fault_check 65 "more than max-entries = 10 \(set max-entries = 11 to accept it\)" --max-entries 10
 	# Ten is within the limit.
 	serve_list "${l[@]:1}" 185.10.20.1 2a01:4f8:10::/48
 	run 0 --url "$URL" --max-entries 10

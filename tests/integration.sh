@@ -543,6 +543,37 @@ assert "kernel_error" in d and d["sources"], d' "$OUT" ||
 	    fail "kernel error in JSON"
 }
 
+# A config error still reports: the metrics file (its path from the file
+# before the bad line, or from the command line) and --json carry 78 and
+# the error; an unknown key names the closest one.  Metrics that cannot
+# be written fail an otherwise good run with 73.
+case_config_error_reports() {
+	mksets
+	serve_list 185.10.20.1
+	printf 'metrics-file = %s\nlocale = pl\ntimeot = 30\n' \
+	    "$CT/m.prom" > "$CT/bad.conf"
+	run 78 -c "$CT/bad.conf" --json
+	expect_grep 'line 3: timeot: unknown key (did you mean timeout?)' \
+	    "$ERR" "suggestion"
+	grep -q '^allowsync_exit_code 78$' "$CT/m.prom" 2>/dev/null ||
+	    fail "metrics file path from the file: no exit code 78"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert d["exit_code"] == 78 and "timeot" in d["error"], d' "$OUT" ||
+	    fail "JSON on a config error"
+	printf 'min-prefix4 = 99\n' > "$CT/bad2.conf"
+	run 78 -c "$CT/bad2.conf" --json --metrics-file "$CT/m2.prom"
+	grep -q '^allowsync_exit_code 78$' "$CT/m2.prom" 2>/dev/null ||
+	    fail "metrics file path from the command line: no exit code 78"
+	expect_grep '"error":"' "$OUT" "JSON error"
+	# Good run, metrics directory missing: 73, and the sets are synced.
+	run 73 --url "$URL" --json --metrics-file "$CT/none/m.prom"
+	expect_grep '"exit_code":73' "$OUT" "JSON says 73"
+	expect_eq "$(elems docplanner_v4)" "185.10.20.1" "synced all the same"
+	# A failing run keeps its own code.
+	stop_server
+	run 75 --url "$URL" --metrics-file "$CT/none/m.prom"
+}
+
 case_root_run_keeps_service_owner() {
 	mksets
 	serve_list 185.10.20.1

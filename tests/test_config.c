@@ -229,6 +229,39 @@ test_error_names_line(void **state)
 }
 
 /*
+ * An unknown key names the closest key when it is near enough to be a
+ * typo, and nothing when it is not; the key itself is escaped.
+ */
+static void
+test_unknown_key_suggestion(void **state)
+{
+	static const struct {
+		const char	*line;
+		const char	*want;
+	} cases[] = {
+		{ "timeot = 30\n",
+		    "timeot: unknown key (did you mean timeout?)" },
+		{ "lokale = pl\n", "(did you mean locale?)" },
+		{ "allow_private = yes\n", "(did you mean allow-private?)" },
+		{ "minprefix6 = 30\n", "(did you mean min-prefix6?)" },
+		{ "xyzzy = 1\n", "xyzzy: unknown key" },
+		{ "\"q\" = 1\n", "\\\"q\\\": unknown key" },
+	};
+	struct config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(&cfg, cases[i].line), AS_ECONFIG);
+		if (strstr(log_last_error(), cases[i].want) == NULL)
+			fail_msg("%s: got \"%s\"", cases[i].line,
+			    log_last_error());
+		config_free(&cfg);
+	}
+	assert_null(strstr(log_last_error(), "did you mean"));
+}
+
+/*
  * A URL with userinfo is refused wherever a URL is taken, and the error
  * line names where it was written without repeating the secret.
  */
@@ -669,6 +702,7 @@ static const struct {
 	{ "uninstall", "yes", NULL },
 	{ "section", "stripe", NULL },
 	{ "explain", "185.10.20.7", NULL },
+	{ "is-configured", "yes", NULL },
 };
 
 /*
@@ -832,6 +866,7 @@ main(void)
 		cmocka_unit_test(test_all_locales),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_error_names_line),
+		cmocka_unit_test(test_unknown_key_suggestion),
 		cmocka_unit_test(test_url_credentials),
 		cmocka_unit_test(test_nft_names),
 		cmocka_unit_test(test_dry_run_in_file),

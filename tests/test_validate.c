@@ -774,6 +774,37 @@ test_lenient(void **state)
 	rangelist_free(&out);
 }
 
+/* A prefix too wide says by how much and which key would accept it. */
+static void
+test_wide_message(void **state)
+{
+	static const char *const in[] = { "2a0a:a440::/29" };
+	static const char *const in4[] = { "::ffff:8.0.0.0/104" };
+	struct policy pol = defaults;
+	struct doc d;
+	struct rangelist out;
+	const char *log;
+
+	(void)state;
+	rangelist_init(&out);
+	DOC_MAKE(&d, NULL, in);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "\"2a0a:a440::/29\": /29 is wider than "
+	    "min-prefix6 = 32 (set min-prefix6 = 29 to accept it) "
+	    "(wide = reject)"));
+	DOC_MAKE(&d, NULL, in4);
+	capture_start();
+	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
+	    AS_EDATA);
+	log = capture_end();
+	assert_non_null(strstr(log, "/8 is wider than min-prefix4 = 16 (set "
+	    "min-prefix4 = 8 to accept it)"));
+	rangelist_free(&out);
+}
+
 static void
 test_max_entries(void **state)
 {
@@ -793,7 +824,8 @@ test_max_entries(void **state)
 	assert_int_equal(validate_entries(&d.list, SRC, &pol, &out, NULL),
 	    AS_EDATA);
 	log = capture_end();
-	assert_non_null(strstr(log, "more than max-entries"));
+	assert_non_null(strstr(log, "4 entries, more than max-entries = 3 "
+	    "(set max-entries = 4 to accept it)"));
 	assert_int_equal(count_lines(log), 1);
 	assert_int_equal(out.n4 + out.n6, 0);
 
@@ -1011,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_lenient),
 		cmocka_unit_test(test_max_entries),
+		cmocka_unit_test(test_wide_message),
 		cmocka_unit_test(test_disabled_family),
 		cmocka_unit_test(test_class_decisions),
 		cmocka_unit_test(test_empty),
