@@ -324,8 +324,9 @@ warn_left_guard(struct nftset *ns, const struct run_report *rep)
  * Read the active targets into their have and plan the change to their
  * want.  With commit, apply all of it in one transaction, retrying when
  * another commit raced ours (ERESTART) a bounded number of times; with
- * record, write down what the sets hold afterwards (kernel record), and
- * use the last one to skip the slow dumps.  Fills rep.
+ * record, use the last kernel record to skip the slow dumps (a dry run
+ * too) and, when committing, write down what the sets hold afterwards.
+ * Fills rep.
  */
 static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
@@ -339,7 +340,8 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	    commit ? NFT_CREATE_YES : cfg->dry_run ? NFT_CREATE_PLAN :
 	    NFT_CREATE_NO;
 	uint32_t newgen = 0;
-	bool known = commit && record && kernel_known(cfg, rep, &rec);
+	/* A dry run reads the record too (without the lock: read only). */
+	bool known = record && kernel_known(cfg, rep, &rec);
 	bool skip = false;
 	int attempt;
 	size_t k;
@@ -639,8 +641,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	for (i = 0; i < rep->nsections; i++)
 		run_load_states(cfg, &rep->sections[i]);
 	worst = sync_fetch(cfg, rep, now);
-	if (!cfg->dry_run)
-		sync_prev(cfg, rep);
+	sync_prev(cfg, rep);
 	guard = sync_guards(cfg, rep);
 	if (guard != AS_OK)
 		worst = guard;

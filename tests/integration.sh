@@ -650,6 +650,16 @@ case_generation_skips_dump() {
 	expect_grep "not dumping the sets" "$ERR" "dump skipped when quiet"
 	expect_eq "$(stat -c %Y.%i "$CT/state/allowsync.nft" "$CT/state/kernel.state")" \
 	    "$stamp" "unchanged run rewrites neither include nor record"
+	# A dry run trusts the record too, and writes nothing.
+	local before
+	before=$(ls -l --time-style=+%s.%N "$CT/state" | sort)
+	serve_list 185.10.20.1 185.10.22.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL" -v --dry-run --remove-after 1
+	expect_grep "not dumping the sets" "$ERR" "dry run: no dump"
+	expect_grep "+ 185.10.22.0/24" "$OUT" "dry run plans from the record"
+	expect_eq "$(ls -l --time-style=+%s.%N "$CT/state" | sort)" "$before" \
+	    "dry run wrote nothing"
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
 	rm "$CT/state/allowsync.nft"
 	run 0 --url "$URL"
 	[ -s "$CT/state/allowsync.nft" ] || fail "missing include file rewritten"
