@@ -115,6 +115,7 @@ has_directives() {
 	local f=$1 d rc=0
 
 	for d in Type=oneshot DynamicUser=yes \
+	    'ExecCondition=/usr/sbin/allowsync --is-configured$' \
 	    CapabilityBoundingSet=CAP_NET_ADMIN \
 	    AmbientCapabilities=CAP_NET_ADMIN StateDirectory=allowsync \
 	    StateDirectoryMode=0700 NoNewPrivileges=yes ProtectSystem=strict \
