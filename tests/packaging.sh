@@ -16,6 +16,10 @@ TOP=$PWD
 BIN=$TOP/allowsync
 pass=0 failed=0 skipped=0
 purge=0
+# The package makes the group and purge keeps it; a group this test made
+# goes with the test.
+GROUP=allowsync-metrics
+delgroup=0
 
 T=$(mktemp -d /tmp/allowsync-pkg.XXXXXX) || exit 1
 chmod 0755 "$T"
@@ -24,6 +28,9 @@ cleanup() {
 	# The package's prerm runs allowsync --uninstall: in a namespace.
 	if [ "$purge" = 1 ]; then
 		unshare -n dpkg --purge allowsync >/dev/null 2>&1
+	fi
+	if [ "$delgroup" = 1 ]; then
+		groupdel "$GROUP" >/dev/null 2>&1
 	fi
 	rm -rf "$T"
 }
@@ -116,6 +123,8 @@ has_directives() {
 
 	for d in Type=oneshot DynamicUser=yes \
 	    'ExecCondition=/usr/sbin/allowsync --is-configured$' \
+	    SupplementaryGroups=allowsync-metrics \
+	    ReadWritePaths=-/var/lib/prometheus/node-exporter \
 	    CapabilityBoundingSet=CAP_NET_ADMIN \
 	    AmbientCapabilities=CAP_NET_ADMIN StateDirectory=allowsync \
 	    StateDirectoryMode=0700 NoNewPrivileges=yes ProtectSystem=strict \
@@ -375,7 +384,11 @@ elif dpkg-query -W -f '${Status}' allowsync 2>/dev/null | grep -q installed ||
 	skip "dpkg -i: allowsync is already on this host; not touching it"
 else
 	purge=1
+	getent group "$GROUP" >/dev/null || delgroup=1
 	check "dpkg -i $DEB" dpkg -i "$DEB"
+	check "dpkg -i made the system group $GROUP" \
+	    sh -c 'gid=$(getent group "$1" | cut -d: -f3) &&
+	    [ -n "$gid" ] && [ "$gid" -lt 1000 ]' sh "$GROUP"
 	check "installed allowsync --version" \
 	    sh -c '/usr/sbin/allowsync --version | grep -q "$1"' sh "$VERSION"
 	check "installed allowsync --help" \
@@ -395,6 +408,7 @@ else
 	    [ ! -e /var/lib/allowsync ] && [ ! -e /var/lib/private/allowsync ]'
 	purge=0
 	check "purge leaves nothing behind" files_absent
+	check "purge keeps the group $GROUP" getent group "$GROUP"
 fi
 
 # --- RPM spec --------------------------------------------------------------
