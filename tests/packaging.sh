@@ -170,11 +170,11 @@ restore_ok() {
 	grep -qx 'ExecStart=/usr/sbin/allowsync --restore' $u &&
 	grep -qx 'ExecReload=/usr/sbin/allowsync --restore' $u &&
 	grep -qx 'RemainAfterExit=yes' $u &&
-	grep -qx 'PartOf=nftables.service' $u &&
-	grep -qx 'ReloadPropagatedFrom=nftables.service' $u &&
-	grep -qx 'After=nftables.service' $u
+	grep -qx 'PartOf=nftables.service firewalld.service' $u &&
+	grep -qx 'ReloadPropagatedFrom=nftables.service firewalld.service' $u &&
+	grep -qx 'After=nftables.service firewalld.service' $u
 }
-check "allowsync-restore.service: follows nftables.service" restore_ok
+check "allowsync-restore.service: follows nftables and firewalld" restore_ok
 
 # --- cron ------------------------------------------------------------------
 cron_ok() {
@@ -205,14 +205,16 @@ printf '{"API": ["185.10.20.1", "185.10.40.0/22", "2a02:1234::/48"]}\n' \
 : >"$T/empty.conf"
 chmod 0644 "$T/list.json" "$T/empty.conf" "$T/ruleset.nft"
 ARGS=(-c "$T/empty.conf" --url "file://$T/list.json")
-if "$BIN" --help | grep -q -- --state-dir; then
+# Not "--help | grep -q" under pipefail: grep leaving early fails the pipe.
+"$BIN" --help >"$T/help"
+if grep -q -- --state-dir "$T/help"; then
 	ARGS+=(--state-dir "$T/state")
 	has_state=1
 else
 	has_state=0
 fi
 HAS_RESTORE=0
-"$BIN" --help | grep -q -- --restore && HAS_RESTORE=1
+grep -q -- --restore "$T/help" && HAS_RESTORE=1
 export BIN T HAS_RESTORE has_state
 export ARGS_STR="${ARGS[*]}"
 
@@ -399,10 +401,11 @@ else
 	    sh -c 'man -w allowsync && man -w 5 allowsync.conf'
 	check "remove and purge take the guard table and the state" \
 	    unshare -n sh -c '
-	    nft add table inet allowsync &&
-	    nft add chain inet allowsync guard \
-	        "{ type filter hook prerouting priority -150; }" &&
-	    mkdir -p /var/lib/allowsync && : > /var/lib/allowsync/allowsync.nft &&
+	    mkdir -p /var/lib/allowsync &&
+	    /usr/sbin/allowsync -c "$T/empty.conf" --url "file://$T/list.json" \
+	        --guard-ports tcp/8443 >/dev/null &&
+	    nft list table inet allowsync >/dev/null &&
+	    [ -s /var/lib/allowsync/allowsync.nft ] &&
 	    dpkg --purge allowsync &&
 	    ! nft list table inet allowsync 2>/dev/null &&
 	    [ ! -e /var/lib/allowsync ] && [ ! -e /var/lib/private/allowsync ]'
