@@ -16,6 +16,10 @@ TOP=$PWD
 BIN=$TOP/allowsync
 pass=0 failed=0 skipped=0
 purge=0
+# The package makes the group and purge keeps it; a group this test made
+# goes with the test.
+GROUP=allowsync-metrics
+delgroup=0
 
 T=$(mktemp -d /tmp/allowsync-pkg.XXXXXX) || exit 1
 chmod 0755 "$T"
@@ -24,6 +28,9 @@ cleanup() {
 	# The package's prerm runs allowsync --uninstall: in a namespace.
 	if [ "$purge" = 1 ]; then
 		unshare -n dpkg --purge allowsync >/dev/null 2>&1
+	fi
+	if [ "$delgroup" = 1 ]; then
+		groupdel "$GROUP" >/dev/null 2>&1
 	fi
 	rm -rf "$T"
 }
@@ -115,6 +122,9 @@ has_directives() {
 	local f=$1 d rc=0
 
 	for d in Type=oneshot DynamicUser=yes \
+	    'ExecCondition=/usr/sbin/allowsync --is-configured$' \
+	    SupplementaryGroups=allowsync-metrics \
+	    ReadWritePaths=-/var/lib/prometheus/node-exporter \
 	    CapabilityBoundingSet=CAP_NET_ADMIN \
 	    AmbientCapabilities=CAP_NET_ADMIN StateDirectory=allowsync \
 	    StateDirectoryMode=0700 NoNewPrivileges=yes ProtectSystem=strict \
@@ -160,11 +170,11 @@ restore_ok() {
 	grep -qx 'ExecStart=/usr/sbin/allowsync --restore' $u &&
 	grep -qx 'ExecReload=/usr/sbin/allowsync --restore' $u &&
 	grep -qx 'RemainAfterExit=yes' $u &&
-	grep -qx 'PartOf=nftables.service' $u &&
-	grep -qx 'ReloadPropagatedFrom=nftables.service' $u &&
-	grep -qx 'After=nftables.service' $u
+	grep -qx 'PartOf=nftables.service firewalld.service' $u &&
+	grep -qx 'ReloadPropagatedFrom=nftables.service firewalld.service' $u &&
+	grep -qx 'After=nftables.service firewalld.service' $u
 }
-check "allowsync-restore.service: follows nftables.service" restore_ok
+check "allowsync-restore.service: follows nftables and firewalld" restore_ok
 
 # --- cron ------------------------------------------------------------------
 cron_ok() {
@@ -195,14 +205,16 @@ printf '{"API": ["185.10.20.1", "185.10.40.0/22", "2a02:1234::/48"]}\n' \
 : >"$T/empty.conf"
 chmod 0644 "$T/list.json" "$T/empty.conf" "$T/ruleset.nft"
 ARGS=(-c "$T/empty.conf" --url "file://$T/list.json")
-if "$BIN" --help | grep -q -- --state-dir; then
+# Not "--help | grep -q" under pipefail: grep leaving early fails the pipe.
+"$BIN" --help >"$T/help"
+if grep -q -- --state-dir "$T/help"; then
 	ARGS+=(--state-dir "$T/state")
 	has_state=1
 else
 	has_state=0
 fi
 HAS_RESTORE=0
-"$BIN" --help | grep -q -- --restore && HAS_RESTORE=1
+grep -q -- --restore "$T/help" && HAS_RESTORE=1
 export BIN T HAS_RESTORE has_state
 export ARGS_STR="${ARGS[*]}"
 
@@ -374,7 +386,11 @@ elif dpkg-query -W -f '${Status}' allowsync 2>/dev/null | grep -q installed ||
 	skip "dpkg -i: allowsync is already on this host; not touching it"
 else
 	purge=1
+	getent group "$GROUP" >/dev/null || delgroup=1
 	check "dpkg -i $DEB" dpkg -i "$DEB"
+	check "dpkg -i made the system group $GROUP" \
+	    sh -c 'gid=$(getent group "$1" | cut -d: -f3) &&
+	    [ -n "$gid" ] && [ "$gid" -lt 1000 ]' sh "$GROUP"
 	check "installed allowsync --version" \
 	    sh -c '/usr/sbin/allowsync --version | grep -q "$1"' sh "$VERSION"
 	check "installed allowsync --help" \
@@ -385,15 +401,17 @@ else
 	    sh -c 'man -w allowsync && man -w 5 allowsync.conf'
 	check "remove and purge take the guard table and the state" \
 	    unshare -n sh -c '
-	    nft add table inet allowsync &&
-	    nft add chain inet allowsync guard \
-	        "{ type filter hook prerouting priority -150; }" &&
-	    mkdir -p /var/lib/allowsync && : > /var/lib/allowsync/allowsync.nft &&
+	    mkdir -p /var/lib/allowsync &&
+	    /usr/sbin/allowsync -c "$T/empty.conf" --url "file://$T/list.json" \
+	        --guard-ports tcp/8443 >/dev/null &&
+	    nft list table inet allowsync >/dev/null &&
+	    [ -s /var/lib/allowsync/allowsync.nft ] &&
 	    dpkg --purge allowsync &&
 	    ! nft list table inet allowsync 2>/dev/null &&
 	    [ ! -e /var/lib/allowsync ] && [ ! -e /var/lib/private/allowsync ]'
 	purge=0
 	check "purge leaves nothing behind" files_absent
+	check "purge keeps the group $GROUP" getent group "$GROUP"
 fi
 
 # --- RPM spec --------------------------------------------------------------
