@@ -131,7 +131,7 @@ ci-extra: $(BENCH_BINS)
 	$(MAKE) check SANITIZE=address,undefined
 	$(MAKE) valgrind
 	$(MAKE) analyze
-	$(MAKE) -j2 fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	$(MAKE) -j2 fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
 	tests/packaging.sh
 
 demo: allowsync
