@@ -2,22 +2,31 @@
 """allowsync benchmark: allowsync against nft -f and iprange, side by side.
 
 Run by `make bench` inside a private network namespace (bench/run.sh), so
-the host's ruleset is never touched.  For each size it generates a list of
-random public IPv4 prefixes (with overlaps and duplicates) and some IPv6,
-then measures, in one run:
+the host's ruleset is never touched.  Two shapes of list, each at every
+size:
+
+  mixed   random public IPv4 prefixes /20 to /32 with overlaps, adjacencies
+          and 5% duplicates, and about 10% IPv6 /48s;
+  sorted  nft's best case: sorted, non-adjacent IPv4 /24s, one element
+          each, nothing to merge (IPv4 only).
+
+For each, served from a local HTTPS server with a test CA as in
+production, it measures in one run:
 
   1. the initial sync into empty sets: allowsync vs `nft -f` loading the
-     same final elements (allowsync's own include file);
+     same final elements (plain, without allowsync's comments);
   2. an update where 1% of the entries changed: allowsync (nothing else
      touched the ruleset since its last run, so it may skip the dump) vs
      `nft -f` with `flush set` + `add element` of the whole new list;
-  3. normalisation alone: bench/normalise vs `iprange --optimize`;
+  3. a --dry-run of the same list right after that sync (the list is
+     fetched again, not answered with a 304);
+  4. normalisation alone: bench/normalise vs `iprange --optimize`;
 
-and finally a typical 10-entry run from a local HTTPS server, beside a
-bare libcurl GET of the same URL (bench/curlget: the floor that libcurl
+and finally a typical 10-entry run from the same server, interleaved with
+a bare libcurl GET of the same URL (bench/curlget: the floor that libcurl
 itself sets).  CPU time and peak RSS come from wait4(2) rusage of each
-child (bench/runstat).  It checks that both tools left identical set
-contents, and prints the ratios.
+child (bench/runstat).  It checks that both tools left identical ranges,
+prints the tables, then every goal with its ratio and PASS or MISS.
 
 usage: bench.py ALLOWSYNC NORMALISE SETDIGEST RUNSTAT CURLGET [SIZES...]
 
@@ -27,6 +36,7 @@ run (--annotate=no measures what element comments cost).
 
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -93,6 +103,42 @@ def gen_list(n, seed):
     return out
 
 
+def mixed_update(entries, n):
+    """The mixed list with 1% of its entries replaced by new ones."""
+    rnd = random.Random(n + 1)
+    upd = list(entries)
+    for i in rnd.sample(range(n), max(1, n // 100)):
+        upd[i] = gen_list(1, rnd.getrandbits(32))[0]
+    return upd
+
+
+SORTED_STEP = 1024   # a /24 every 1024 addresses: never adjacent
+
+
+def sorted_list(n, moved=()):
+    """nft's best case: n sorted /24s, one every SORTED_STEP addresses.
+    Entries whose index is in moved sit 512 addresses higher: still
+    sorted, still apart, but a different element."""
+    per = (1 << 24) // SORTED_STEP
+    out = []
+    for i in range(n):
+        a = (OCTETS[i // per] << 24) | (i % per) * SORTED_STEP
+        if i in moved:
+            a += 512
+        out.append("%d.%d.%d.0/24" % (a >> 24, a >> 16 & 255, a >> 8 & 255))
+    return out
+
+
+def sorted_update(entries, n):
+    """The sorted list with 1% of its entries moved."""
+    rnd = random.Random(n + 1)
+    return sorted_list(n, set(rnd.sample(range(n), max(1, n // 100))))
+
+
+SHAPES = (("mixed", gen_list, mixed_update),
+          ("sorted /24", lambda n, seed: sorted_list(n), sorted_update))
+
+
 def write_list(path, entries):
     with open(path, "w") as f:
         f.write("\n".join(entries))
@@ -110,6 +156,13 @@ SETS = """table inet %s {
 """
 
 
+def plain(include):
+    """allowsync's include file, retargeted at table nftb, without the
+    element comments: the elements as nft loads them fastest."""
+    return re.sub(r' comment "[^"]*"', "",
+                  include.replace(" inet filter ", " inet nftb "))
+
+
 def fmt(x):
     return "%.2f" % x
 
@@ -120,13 +173,37 @@ class Bench:
         self.normalise = normalise
         self.setdigest = setdigest
         self.tmp = tempfile.mkdtemp(prefix="allowsync-bench.")
+        self.www = os.path.join(self.tmp, "www")
+        os.makedirs(self.www)
+        self.ca = os.path.join(self.tmp, "ca")
+        self.srv = None
+        self.base = None
         self.rows = []
         self.goals = []
+
+    def serve(self):
+        """Start the local HTTPS server over self.www."""
+        subprocess.run(["bash", "-c", '. "%s/tests/lib.sh" && mkca "%s"'
+                        % (ROOT, self.ca)], check=True)
+        portf = os.path.join(self.tmp, "port")
+        self.srv = subprocess.Popen([sys.executable,
+                                     os.path.join(ROOT,
+                                                  "tests/https_server.py"),
+                                     "--root", self.www,
+                                     "--cert", self.ca + "/server.pem",
+                                     "--key", self.ca + "/server.key",
+                                     "--port-file", portf])
+        for _ in range(200):
+            if os.path.exists(portf):
+                break
+            time.sleep(0.05)
+        self.base = "https://127.0.0.1:%s/" % open(portf).read().strip()
 
     def allowsync_run(self, url, state, extra=()):
         conf = os.path.join(self.tmp, "empty.conf")
         open(conf, "w").close()
         return run([self.allowsync, "-c", conf, "-q", "--url", url,
+                    "--ca-file", self.ca + "/ca.pem",
                     "--state-dir", state, "--max-entries", "2000000",
                     "--max-bytes", str(256 << 20), "--min-prefix4", "8",
                     "--remove-after", "1", "--max-remove-percent", "100"]
@@ -134,46 +211,50 @@ class Bench:
                    + os.environ.get("BENCH_ALLOWSYNC_ARGS", "").split())
 
     def digest(self, table):
-        out = subprocess.run([self.setdigest, "inet", table,
+        out = subprocess.run([self.setdigest, "-r", "inet", table,
                               "docplanner_v4", "docplanner_v6"],
                              check=True, capture_output=True).stdout
         return out.decode().strip()
 
-    def size(self, n):
+    def size(self, shape, n):
+        name, make, update = shape
         d = os.path.join(self.tmp, str(n))
         os.makedirs(d)
         state = os.path.join(d, "state")
-        entries = gen_list(n, n)
-        lst = os.path.join(d, "list.txt")
+        entries = make(n, n)
+        lst = os.path.join(self.www, "list.txt")
         write_list(lst, entries)
-        # A file:// URL not ending in .json: the text form, read directly.
-        url = "file://" + lst
+        url = self.base + "list.txt"
         nft("flush ruleset\n" + SETS % "filter" + SETS % "nftb")
 
         # allowsync: initial sync, then a 1% update (no other commit
-        # in between, as on a quiet host).
+        # in between, as on a quiet host), then a dry run of the same
+        # list, fetched again (a blank line at its end changes its ETag).
         a_init = self.allowsync_run(url, state)
         include = open(os.path.join(state, "allowsync.nft")).read()
-        rnd = random.Random(n + 1)
-        upd = list(entries)
-        for i in rnd.sample(range(n), max(1, n // 100)):
-            upd[i] = gen_list(1, rnd.getrandbits(32))[0]
+        upd = update(entries, n)
         write_list(lst, upd)
         a_upd = self.allowsync_run(url, state)
         include2 = open(os.path.join(state, "allowsync.nft")).read()
+        with open(lst, "a") as f:
+            f.write("\n")
+        a_dry = self.allowsync_run(url, state, ["--dry-run"])
 
-        # nft -f: the same final elements, then a full replace.
+        # nft -f: the same final elements, plain (nft's best case), then
+        # a full replace.
         f1 = os.path.join(d, "init.nft")
         with open(f1, "w") as f:
-            f.write(include.replace(" inet filter ", " inet nftb "))
+            f.write(plain(include))
         n_init = run(["nft", "-f", f1])
         f2 = os.path.join(d, "update.nft")
         with open(f2, "w") as f:
             f.write("flush set inet nftb docplanner_v4\n"
                     "flush set inet nftb docplanner_v6\n")
-            f.write(include2.replace(" inet filter ", " inet nftb "))
+            f.write(plain(include2))
         n_upd = run(["nft", "-f", f2])
-        same = self.digest("filter") == self.digest("nftb")
+        mine = self.digest("filter")
+        same = mine == self.digest("nftb")
+        ranges = sum(int(x) for x in mine.split()[:2])
 
         # Normalisation alone, IPv4 only (iprange knows no IPv6).
         l4 = os.path.join(d, "list4.txt")
@@ -183,113 +264,125 @@ class Bench:
 
         nft("flush ruleset")
         shutil.rmtree(d)
-        ranges = include2.count("\n") - include2.count("{") * 2 - 3
-        self.rows.append((n, a_init, n_init, a_upd, n_upd, a_norm, i_norm,
-                          same, ranges))
+        os.unlink(lst)
+        self.rows.append((name, n, a_init, n_init, a_upd, n_upd, a_dry,
+                          a_norm, i_norm, same, ranges))
 
     def typical(self):
-        d = os.path.join(self.tmp, "typical")
-        www = os.path.join(d, "www")
-        os.makedirs(www)
-        subprocess.run(["bash", "-c", '. "%s/tests/lib.sh" && mkca "%s/ca"'
-                        % (ROOT, d)], check=True)
         entries = gen_list(10, 10)
-        with open(os.path.join(www, "list.json"), "w") as f:
+        with open(os.path.join(self.www, "list.json"), "w") as f:
             f.write('{"API": [%s]}' % ", ".join('"%s"' % e for e in entries))
-        portf = os.path.join(d, "port")
-        srv = subprocess.Popen([sys.executable,
-                                os.path.join(ROOT, "tests/https_server.py"),
-                                "--root", www, "--cert", d + "/ca/server.pem",
-                                "--key", d + "/ca/server.key",
-                                "--port-file", portf])
+        url = self.base + "list.json"
+        nft("flush ruleset\n" + SETS % "filter")
+        state = os.path.join(self.tmp, "typical")
         try:
-            for _ in range(100):
-                if os.path.exists(portf):
-                    break
-                time.sleep(0.05)
-            port = open(portf).read().strip()
-            url = "https://127.0.0.1:%s/list.json" % port
-            nft("flush ruleset\n" + SETS % "filter")
-            state = os.path.join(d, "state")
-            extra = ["--ca-file", d + "/ca/ca.pem"]
-            first = self.allowsync_run(url, state, extra)
+            first = self.allowsync_run(url, state)
             # Steady state and the floor, interleaved so that both see the
             # same machine; each figure is a median over TYPICAL_RUNS.
             again, floor = [], []
             for _ in range(TYPICAL_RUNS):
-                again.append(self.allowsync_run(url, state, extra))
-                floor.append(run([CURLGET, d + "/ca/ca.pem", url]))
+                again.append(self.allowsync_run(url, state))
+                floor.append(run([CURLGET, self.ca + "/ca.pem", url]))
         finally:
-            srv.terminate()
-            srv.wait()
             nft("flush ruleset")
         return first, again, floor
 
-    def report(self):
+    def goal(self, name, value, target, passed):
+        self.goals.append((name, value, target, passed))
+
+    def report_rows(self):
         print()
-        print("| size | step | allowsync s | nft s | speed-up | "
+        print("| shape | size | step | allowsync s | nft s | speed-up | "
               "allowsync RSS MiB | nft RSS MiB | RSS ratio |")
-        print("|---|---|---|---|---|---|---|---|")
-        for (n, a_i, n_i, a_u, n_u, a_n, i_n, same, ranges) in self.rows:
+        print("|---|---|---|---|---|---|---|---|---|")
+        for (name, n, a_i, n_i, a_u, n_u, a_d, a_n, i_n, same,
+             ranges) in self.rows:
             for step, a, b in (("initial sync", a_i, n_i),
                                ("1% update", a_u, n_u)):
-                print("| %d | %s | %s | %s | %.1fx | %.1f | %.1f | 1/%.0f |"
-                      % (n, step, fmt(a[0]), fmt(b[0]), b[0] / a[0], a[2],
-                         b[2], b[2] / a[2]))
-            print("| %d | normalise (vs iprange --optimize) | %s | %s | "
-                  "%.1fx | %.1f | %.1f | |" % (n, fmt(a_n[0]), fmt(i_n[0]),
-                                               i_n[0] / a_n[0], a_n[2],
-                                               i_n[2]))
-            print("| %d | sets identical (%d ranges) | %s | | | | | |"
-                  % (n, ranges, "yes" if same else "NO"))
-            if n == 1000000:
-                self.goals.append(("1M initial sync >= 4x faster than nft",
-                                   n_i[0] / a_i[0] >= 4))
-                self.goals.append(("1M initial sync <= 1/10 of nft's RSS",
-                                   a_i[2] * 10 <= n_i[2]))
-                self.goals.append(("1M 1% update >= 20x faster than nft",
-                                   n_u[0] / a_u[0] >= 20))
-            self.goals.append(("%d: normalise no slower than iprange" % n,
-                               a_n[0] <= i_n[0] * 1.05))
-            self.goals.append(("%d: identical set contents" % n, same))
+                print("| %s | %d | %s | %s | %s | %.1fx | %.1f | %.1f | "
+                      "1/%.0f |" % (name, n, step, fmt(a[0]), fmt(b[0]),
+                                    b[0] / a[0], a[2], b[2], b[2] / a[2]))
+            print("| %s | %d | --dry-run after the update | %s | | %.1fx "
+                  "the update | %.1f | | |" % (name, n, fmt(a_d[0]),
+                                               a_d[0] / a_u[0], a_d[2]))
+            print("| %s | %d | normalise (vs iprange --optimize) | %s | "
+                  "%s | %.1fx | %.1f | %.1f | |"
+                  % (name, n, fmt(a_n[0]), fmt(i_n[0]), i_n[0] / a_n[0],
+                     a_n[2], i_n[2]))
+            print("| %s | %d | sets identical (%d ranges) | %s | | | | | |"
+                  % (name, n, ranges, "yes" if same else "NO"))
+            self.row_goals(name, n, a_i, n_i, a_u, n_u, a_d, a_n, i_n,
+                           same)
+
+    def row_goals(self, name, n, a_i, n_i, a_u, n_u, a_d, a_n, i_n, same):
+        what = "%s %d" % (name, n)
+        if n == 1000000:
+            self.goal(what + ": initial sync vs nft -f", n_i[0] / a_i[0],
+                      ">= 6x", n_i[0] / a_i[0] >= 6)
+            self.goal(what + ": 1% update vs nft flush + reload",
+                      n_u[0] / a_u[0], ">= 20x", n_u[0] / a_u[0] >= 20)
+            peak = max(a_i[2], a_u[2])
+            self.goal(what + ": peak RSS vs nft's (1/N)",
+                      min(n_i[2], n_u[2]) / peak, ">= 10",
+                      peak * 10 <= min(n_i[2], n_u[2]))
+            self.goal(what + ": --dry-run after the sync vs that sync",
+                      a_d[0] / a_u[0], "<= 3x", a_d[0] <= 3 * a_u[0])
+        self.goal(what + ": normalise vs iprange --optimize",
+                  i_n[0] / a_n[0], ">= 0.95x", a_n[0] <= i_n[0] * 1.05)
+        self.goal(what + ": identical ranges", 1.0 if same else 0.0,
+                  "1", same)
+
+    def report_typical(self, first, again, floor):
+        cpu, rss = median(again, 1), median(again, 2)
+        f_cpu, f_rss = median(floor, 1), median(floor, 2)
         print()
-        print("memory (allowsync peak RSS, initial sync): " + ", ".join(
-            "%d: %.1f MiB" % (r[0], r[1][2]) for r in self.rows))
+        print("typical 10-entry run over local HTTPS: first sync "
+              "%.1f ms CPU, %.2f MiB" % (first[1] * 1000, first[2]))
+        print("  steady state, median of %d: %.1f ms CPU (%.1f to "
+              "%.1f), %.2f MiB peak RSS (%.2f to %.2f)"
+              % (len(again), cpu * 1000,
+                 min(r[1] for r in again) * 1000,
+                 max(r[1] for r in again) * 1000, rss,
+                 min(r[2] for r in again), max(r[2] for r in again)))
+        print("  bare libcurl GET of the same URL (bench/curlget, the "
+              "floor), median: %.1f ms CPU, %.2f MiB; allowsync adds "
+              "%.1f ms and %.2f MiB" % (f_cpu * 1000, f_rss,
+                                        (cpu - f_cpu) * 1000, rss - f_rss))
+        self.goal("typical run CPU vs bare libcurl GET (medians)",
+                  cpu / f_cpu, "<= 1.2x", cpu <= 1.2 * f_cpu)
+        self.goal("typical run peak RSS, MB (median)", rss * 1.048576,
+                  "<= 10", rss * 1024 * 1024 <= 10e6)
+
+    def report_goals(self):
+        print()
+        ok = 0
+        for name, value, target, passed in self.goals:
+            print("goal: %s: %.2f (%s): %s"
+                  % (name, value, target, "PASS" if passed else "MISS"))
+            ok += passed
+        print("bench: %d goals passed, %d missed"
+              % (ok, len(self.goals) - ok))
 
     def run(self, sizes):
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         try:
+            self.serve()
             for n in sizes:
-                print("bench: %d entries..." % n, file=sys.stderr)
-                self.size(n)
+                for shape in SHAPES:
+                    print("bench: %s, %d entries..." % (shape[0], n),
+                          file=sys.stderr)
+                    self.size(shape, n)
             first, again, floor = self.typical()
-            self.report()
-            cpu, rss = median(again, 1), median(again, 2)
-            f_cpu, f_rss = median(floor, 1), median(floor, 2)
-            print("typical 10-entry run over local HTTPS: first sync "
-                  "%.1f ms CPU, %.2f MiB" % (first[1] * 1000, first[2]))
-            print("  steady state, median of %d: %.1f ms CPU (%.1f to "
-                  "%.1f), %.2f MiB peak RSS (%.2f to %.2f)"
-                  % (len(again), cpu * 1000,
-                     min(r[1] for r in again) * 1000,
-                     max(r[1] for r in again) * 1000, rss,
-                     min(r[2] for r in again), max(r[2] for r in again)))
-            print("  bare libcurl GET of the same URL (bench/curlget, the "
-                  "floor), median: %.1f ms CPU, %.2f MiB; allowsync adds "
-                  "%.1f ms and %.2f MiB" % (f_cpu * 1000, f_rss,
-                                            (cpu - f_cpu) * 1000,
-                                            rss - f_rss))
-            self.goals.append(("typical run <= 15 ms CPU (median)",
-                               cpu <= 0.015))
-            self.goals.append(("typical run <= 10 MB peak RSS (median)",
-                               rss * 1024 * 1024 <= 10e6))
+            self.report_rows()
             print()
-            ok = 0
-            for name, passed in self.goals:
-                print("goal: %s: %s" % (name, "met" if passed else "MISSED"))
-                ok += passed
-            print("bench: %d goals met, %d missed" % (ok, len(self.goals) - ok))
+            print("memory (allowsync peak RSS, initial sync): " + ", ".join(
+                "%s %d: %.1f MiB" % (r[0], r[1], r[2][2]) for r in self.rows))
+            self.report_typical(first, again, floor)
+            self.report_goals()
         finally:
+            if self.srv:
+                self.srv.terminate()
+                self.srv.wait()
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -18,27 +18,56 @@ struct include_arg {
 	size_t			 n;
 };
 
-/* The ranges of family af of w, one per line after indent, ","-joined. */
+/*
+ * The nft text of note's comment (' comment "X"') into buf; returns its
+ * length, 0 for no comment.  Our notes hold no '"' (notes.c, run.c's
+ * labels); one that did, or NOTE_OTHER, is left out.
+ */
+static size_t
+comment_text(uint16_t note, char *buf, size_t bufsz)
+{
+	int n;
+
+	if (note == 0 || note == NOTE_OTHER ||
+	    strchr(note_str(note), '"') != NULL)
+		return 0;
+	n = snprintf(buf, bufsz, " comment \"%s\"", note_str(note));
+	return n > 0 && (size_t)n < bufsz ? (size_t)n : 0;
+}
+
+/*
+ * The ranges of family af of w, one per line after indent, ","-joined.
+ * Each line is made in a buffer and written with one call: a million of
+ * them are most of what a big sync writes.
+ */
 static void
 print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 {
-	char buf[RANGE_STRLEN];
-	size_t i, n = af == 4 ? w->n4 : w->n6;
+	char line[512], *p;
+	size_t i, n = af == 4 ? w->n4 : w->n6, ilen = strlen(indent);
+	uint16_t note, last = 0;
+	size_t clen = 0;
+	char cmt[NOTE_MAX + 16];
 
-	uint16_t note;
-
+	if (ilen > 64)
+		ilen = 64;
+	memcpy(line, indent, ilen);
 	for (i = 0; i < n; i++) {
+		p = line + ilen;
 		if (af == 4)
-			range4_format(&w->v4[i], buf, sizeof(buf));
+			p += range4_format(&w->v4[i], p, RANGE_STRLEN);
 		else
-			range6_format(&w->v6[i], buf, sizeof(buf));
-		fputs(indent, f);
-		fputs(buf, f);
-		/* Our notes hold no '"' (notes.c, run.c's labels). */
-		if ((note = rangelist_note(w, af, i)) != 0 &&
-		    note != NOTE_OTHER && strchr(note_str(note), '"') == NULL)
-			fprintf(f, " comment \"%s\"", note_str(note));
-		fputs(i + 1 < n ? ",\n" : "\n", f);
+			p += range6_format(&w->v6[i], p, RANGE_STRLEN);
+		if ((note = rangelist_note(w, af, i)) != last) {
+			last = note;
+			clen = comment_text(note, cmt, sizeof(cmt));
+		}
+		memcpy(p, cmt, clen);
+		p += clen;
+		if (i + 1 < n)
+			*p++ = ',';
+		*p++ = '\n';
+		fwrite_unlocked(line, 1, (size_t)(p - line), f);
 	}
 }
 

@@ -350,27 +350,30 @@ rangelist_unique(struct rangelist *rl)
 	rl->n6 = n;
 }
 
+/* One step of the digest: FNV-1a over a 64-bit word rather than a byte. */
+static uint64_t
+mix(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * 0x100000001b3ULL;
+}
+
 /*
- * A 64-bit FNV-1a digest of the ranges (counts included), to recognise a
- * list without keeping a copy of it.
+ * A 64-bit digest of the ranges (counts included), to recognise a list
+ * without keeping a copy of it: FNV-1a taken a word at a time, so that a
+ * million ranges cost two million multiplications, not sixteen.
  */
 uint64_t
 rangelist_digest(const struct rangelist *rl)
 {
-	const unsigned char *p;
-	uint64_t h = 0xcbf29ce484222325ULL, n[2] = { rl->n4, rl->n6 };
-	size_t i, len;
-	int part;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
 
-	for (part = 0; part < 3; part++) {
-		p = part == 0 ? (const void *)n : part == 1 ?
-		    (const void *)rl->v4 : (const void *)rl->v6;
-		len = part == 0 ? sizeof(n) : part == 1 ?
-		    rl->n4 * sizeof(*rl->v4) : rl->n6 * sizeof(*rl->v6);
-		for (i = 0; i < len; i++) {
-			h ^= p[i];
-			h *= 0x100000001b3ULL;
-		}
+	h = mix(mix(h, rl->n4), rl->n6);
+	for (i = 0; i < rl->n4; i++)
+		h = mix(h, (uint64_t)rl->v4[i].first << 32 | rl->v4[i].last);
+	for (i = 0; i < rl->n6; i++) {
+		h = mix(mix(h, rl->v6[i].first.hi), rl->v6[i].first.lo);
+		h = mix(mix(h, rl->v6[i].last.hi), rl->v6[i].last.lo);
 	}
 	return h;
 }

@@ -138,6 +138,7 @@ enum as_status
 atomic_write(const char *path, int (*fill)(FILE *, const void *),
     const void *arg)
 {
+	static char iobuf[1 << 16];
 	char tmp[PATH_MAX + 16], dir[PATH_MAX];
 	const char *slash;
 	FILE *f = NULL;
@@ -163,6 +164,8 @@ atomic_write(const char *path, int (*fill)(FILE *, const void *),
 		close(fd);
 		goto out;
 	}
+	/* Big files (a million ranges) go out in big writes. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
 	    fchmod(fd, 0644) == -1 || fsync(fd) == -1)
 		goto out;
