@@ -25,7 +25,8 @@ main(int argc, char *argv[])
 	argv += ranges_only;
 	argc -= ranges_only;
 	if (argc != 5) {
-		fprintf(stderr, "usage: setdigest [-r] FAMILY TABLE SET4 SET6\n");
+		fprintf(stderr,
+		    "usage: setdigest [-r] FAMILY TABLE SET4 SET6\n");
 		return 2;
 	}
 	memset(&t, 0, sizeof(t));
