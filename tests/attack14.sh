@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Attack tests for issue 14 (the operator's view: --explain, --status
+# --json, metrics for every mode, element comments).  Each case is a
+# defect found by an outside review and fails on the code it was written
+# against.  Every case runs in its own network namespace with its own
+# HTTPS server (tests/harness.sh), so the host's ruleset is never touched.
+#
+# usage: tests/attack14.sh ./allowsync [case ...]
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/harness.sh
+. "$HERE/harness.sh"
+
+# json_get FILE EXPR: evaluate the Python expression EXPR over the JSON
+# object in FILE (bound to r) and print the result's repr.
+json_get() {
+	python3 - "$1" "$2" <<-'PY'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	print(repr(eval(sys.argv[2])))
+	PY
+}
+
+# ------------------------------------------------------------ cases
+
+# MEDIUM.  allowsync(8) itself says a catch-all element (*) "would match
+# every address", and the kernel's lookup does match it.  --explain asks
+# the kernel with a plain element get, which never returns the catch-all,
+# so it answers "not allowed" (exit 1) for an address the set lets in: the
+# one case where the operator most needs the truth.
+case_explain_catchall_said_not_allowed() {
+	mksets
+	serve_list 185.10.20.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	python3 "$HERE/nlcatchall.py" inet filter docplanner_v4 ||
+	    { fail "could not add the catch-all"; return; }
+	expect_grep "*" <(nft list set inet filter docplanner_v4) "catch-all in"
+	run 0 --url "$URL" --explain 8.8.8.8
+	expect_nogrep "not allowed" "$OUT" "answer for an address * matches"
+}
+
+harness_main "$@"
