@@ -42,4 +42,24 @@ case_explain_catchall_said_not_allowed() {
 	expect_nogrep "not allowed" "$OUT" "answer for an address * matches"
 }
 
+# LOW-MEDIUM.  --explain's exit status is documented as 0 allowed, 1 not
+# allowed, and 77 as "no permission: CAP_NET_ADMIN is needed"; --status
+# exits 77 in the same place.  Run without CAP_NET_ADMIN (a monitoring
+# user), --explain cannot read the set, yet exits 1 as if the address had
+# been found not allowed: `allowsync --explain A || page "A is blocked"`
+# pages for a permission problem.
+case_explain_without_cap_net_admin_exits_1() {
+	local st=$CT/nobody rc
+	mksets
+	serve_list 185.10.20.0/24
+	run 0 --url "$URL"
+	mkdir -m 0755 "$st" && chown nobody "$st"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	    "$BIN" -c /dev/null --state-dir "$st" --url "$URL" \
+	    --explain 185.10.20.7 > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_grep "CAP_NET_ADMIN" "$ERR" "why the set could not be read"
+	expect_eq "$rc" 77 "exit status of --explain without CAP_NET_ADMIN"
+}
+
 harness_main "$@"
