@@ -62,4 +62,25 @@ case_explain_without_cap_net_admin_exits_1() {
 	expect_eq "$rc" 77 "exit status of --explain without CAP_NET_ADMIN"
 }
 
+# LOW-MEDIUM.  After `systemctl restart nftables` with a ruleset that lost
+# the set definitions, --explain answers "set ...: does not hold it" for a
+# set that does not exist (the element get's ENOENT is read as "not in
+# the set"; --json says holds: false, not the null it gives an unreadable
+# set) and tells the operator to "run allowsync --restore", which then
+# fails with 69 because the table is missing.
+case_explain_missing_table_advises_restore() {
+	mksets
+	serve_list 185.10.20.0/24
+	run 0 --url "$URL"
+	nft delete table inet filter
+	run 1 --url "$URL" --explain 185.10.20.7
+	cp "$OUT" "$CT/explain"
+	run 1 --url "$URL" --explain 185.10.20.7 --json
+	expect_eq "$(json_get "$OUT" 'r["sets"][0].get("holds")')" None \
+	    "holds of a set that does not exist"
+	run 69 --url "$URL" --restore
+	expect_nogrep "does not hold it" "$CT/explain" "a missing set"
+	expect_grep "does not exist" "$CT/explain" "what is wrong"
+}
+
 harness_main "$@"
