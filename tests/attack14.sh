@@ -83,4 +83,23 @@ case_explain_missing_table_advises_restore() {
 	expect_grep "does not exist" "$CT/explain" "what is wrong"
 }
 
+# LOW.  --explain finds "skipped by the policy" by looking for the
+# address's own text among the skipped entries the attempt file names, so
+# an address inside a skipped range (the vendor lists 10.1.2.0/24), or an
+# IPv6 entry the vendor wrote in capitals (FD00::1), is reported as "not
+# listed" although the vendor listed it and the policy skipped it
+# (allowsync(8): "or that the policy skipped it").
+case_explain_skipped_range_said_not_listed() {
+	mksets
+	serve_list 185.10.20.0/24 10.1.2.0/24 FD00::1 2a01:4f8:10::/48
+	run 0 --url "$URL" --private skip
+	expect_grep "10.1.2.0/24" "$OUT" "skipped line of the plan"
+	run 1 --url "$URL" --private skip --explain 10.1.2.3 --json
+	expect_eq "$(json_get "$OUT" '"skipped" in r["sources"][0]')" True \
+	    "10.1.2.3 (in the skipped 10.1.2.0/24) reported as skipped"
+	run 1 --url "$URL" --private skip --explain fd00::1 --json
+	expect_eq "$(json_get "$OUT" '"skipped" in r["sources"][0]')" True \
+	    "fd00::1 (listed as FD00::1) reported as skipped"
+}
+
 harness_main "$@"
