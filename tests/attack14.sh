@@ -102,4 +102,17 @@ case_explain_skipped_range_said_not_listed() {
 	    "fd00::1 (listed as FD00::1) reported as skipped"
 }
 
+# LOW.  allowsync(8): "Untrusted text is escaped before it is logged, so
+# a hostile list cannot write terminal escapes or fake log lines", and
+# --section escapes its argument ("\x1b").  --explain is meant for an
+# address pasted from a webhook's logs or headers, yet echoes it raw in
+# its error: an ESC sequence reaches the terminal and an embedded newline
+# forges a second log line (in the journal too).
+case_explain_argument_logged_raw() {
+	run 64 --url "$URL" --explain $'1.2.3.4\e[2J'
+	expect_nogrep $'\e' "$ERR" "raw ESC in the log"
+	run 64 --url "$URL" --explain $'1.2.3.4\nallowsync: forged line'
+	expect_eq "$(grep -c . "$ERR")" 1 "log lines for one error"
+}
+
 harness_main "$@"
