@@ -115,4 +115,16 @@ case_explain_argument_logged_raw() {
 	expect_eq "$(grep -c . "$ERR")" 1 "log lines for one error"
 }
 
+# LOW.  allowsync(8): --explain exits "64 for a malformed address".  An
+# empty one (a script's unset variable: --explain "$ADDR") exits 78, a
+# configuration error, with a message about a path: the option is
+# checked as a file path (check_path) before it is parsed as an address.
+case_explain_empty_address_exit_78() {
+	mksets
+	serve_list 185.10.20.0/24
+	run 0 --url "$URL"
+	run 64 --url "$URL" --explain ""
+	expect_nogrep "path" "$ERR" "message about an address"
+}
+
 harness_main "$@"
