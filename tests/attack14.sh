@@ -127,4 +127,29 @@ case_explain_empty_address_exit_78() {
 	expect_nogrep "path" "$ERR" "message about an address"
 }
 
+# LOW-MEDIUM.  allowsync(8) and formats.md: --dry-run "writes no
+# metrics".  With a configuration error it does: the recovery pass after
+# the error reads only json, metrics-file and state-dir from the command
+# line, so a --dry-run in the file's error path (or after a bad option)
+# is forgotten.  The sync's block is overwritten with exit code 78 and a
+# new last-run time, and --json reports dry_run: false.  An operator
+# trying a config edit with --dry-run sets off the sync alert.
+case_dry_run_config_error_writes_sync_metrics() {
+	local prom=$CT/metrics.prom rc
+	printf 'url = %s\nmetrics-file = %s\nstate-dir = %s\nmin-prefix4 = 99\n' \
+	    "$URL" "$prom" "$CT/state" > "$CT/bad.conf"
+	"$BIN" -c "$CT/bad.conf" --ca-file "$CA/ca.pem" --dry-run --json \
+	    > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_eq "$rc" 78 "exit status"
+	expect_eq "$(json_get "$OUT" 'r["dry_run"]')" True "dry_run in --json"
+	[ ! -e "$prom" ] || { fail "a dry run wrote the metrics file:";
+	    grep -v '^#' "$prom" | sed 's/^/      | /' >&2; }
+	rm -f "$prom"
+	printf 'url = %s\nmetrics-file = %s\nstate-dir = %s\n' \
+	    "$URL" "$prom" "$CT/state" > "$CT/good.conf"
+	"$BIN" -c "$CT/good.conf" --min-prefix4 99 --dry-run > "$OUT" 2> "$ERR"
+	[ ! -e "$prom" ] || fail "a dry run with a bad option wrote metrics"
+}
+
 harness_main "$@"
