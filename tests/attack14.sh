@@ -152,4 +152,18 @@ case_dry_run_config_error_writes_sync_metrics() {
 	[ ! -e "$prom" ] || fail "a dry run with a bad option wrote metrics"
 }
 
+# LOW.  allowsync(8), --status --json: "sources (each with last_attempt
+# and last_success, null when there has been none)".  last_success is
+# null before the first attempt, but last_attempt is an empty object {},
+# so `.last_attempt == null` (jq) never fires and `.last_attempt.time`
+# is silently missing instead.
+case_status_json_last_attempt_not_null() {
+	mksets
+	run 0 --url "$URL" --status --json
+	expect_eq "$(json_get "$OUT" 'r["sources"][0]["last_success"]')" \
+	    None "last_success before any attempt"
+	expect_eq "$(json_get "$OUT" 'r["sources"][0]["last_attempt"]')" \
+	    None "last_attempt before any attempt"
+}
+
 harness_main "$@"
