@@ -166,4 +166,33 @@ case_status_json_last_attempt_not_null() {
 	    None "last_attempt before any attempt"
 }
 
+# LOW.  allowsync.conf(5), annotate: every element gets a comment naming
+# where it came from, "without sections the host of the source's URL".
+# A file:// URL (documented for mirrors and air-gapped hosts) has no
+# host, so its label is "": its ranges get no comment at all, and a range
+# a static entry holds too gets the comment "static, " (a dangling
+# separator), in the kernel and in the include file.
+case_file_url_comment_static_dangling() {
+	local el
+	mksets
+	serve_list 185.10.20.0/24 185.10.30.0/24
+	run 0 --url "file://$WWW/list.json" --static 185.10.20.5
+	el=$(nft -j list set inet filter docplanner_v4 | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        if isinstance(e, dict) and "elem" in e:
+            v = e["elem"]["val"]
+            print("%s/%d" % (v["prefix"]["addr"], v["prefix"]["len"]),
+                  repr(e["elem"].get("comment")))
+        else:
+            print(e if isinstance(e, str) else
+                  "%s/%d" % (e["prefix"]["addr"], e["prefix"]["len"]), None)')
+	echo "$el" > "$CT/elems"
+	expect_nogrep "'static, '" "$CT/elems" "comment of a range static holds"
+	expect_nogrep "185.10.30.0/24 None" "$CT/elems" "a range with no comment"
+	expect_nogrep 'comment "static, "' "$CT/state/allowsync.nft" \
+	    "include file"
+}
+
 harness_main "$@"
