@@ -195,4 +195,20 @@ for o in json.load(sys.stdin)["nftables"]:
 	    "include file"
 }
 
+# LOW.  A sync whose metrics-file cannot be written exits 73 (allowsync(8),
+# EXIT STATUS), but the block it keeps in the state directory records
+# exit code 0 and a last success.  The next --restore or --check that can
+# write the file publishes allowsync_exit_code 0 ("the last sync's exit
+# status", formats.md) for the sync whose unit failed.
+case_metrics_73_recorded_as_exit_0() {
+	local dir=$CT/textfile
+	mksets
+	serve_list 185.10.20.0/24
+	run 73 --url "$URL" --metrics-file "$dir/allowsync.prom"
+	mkdir "$dir"
+	run 0 --url "$URL" --metrics-file "$dir/allowsync.prom" --check
+	expect_grep "allowsync_exit_code 73" "$dir/allowsync.prom" \
+	    "the last sync's exit status"
+}
+
 harness_main "$@"
