@@ -211,4 +211,24 @@ case_metrics_73_recorded_as_exit_0() {
 	    "the last sync's exit status"
 }
 
+# LOW.  --explain uses no network (allowsync(8)), and the configuration
+# check skips the ca-file for every mode that does not fetch ("--restore
+# must bring the sets back at boot whatever became of it"; --check and
+# --status too), but not for --explain: with the mirror's CA file gone,
+# "is this address allowed?" fails with 78 instead of answering.
+case_explain_needs_ca_file() {
+	local rc
+	mksets
+	serve_list 185.10.20.0/24
+	run 0 --url "$URL"
+	"$BIN" -c "$CT/empty.conf" --state-dir "$CT/state" --url "$URL" \
+	    --ca-file "$CT/gone.pem" --status > "$OUT" 2> "$ERR"
+	expect_eq "$?" 0 "--status with the CA file gone"
+	"$BIN" -c "$CT/empty.conf" --state-dir "$CT/state" --url "$URL" \
+	    --ca-file "$CT/gone.pem" --explain 185.10.20.7 > "$OUT" 2> "$ERR"
+	rc=$?
+	expect_eq "$rc" 0 "--explain with the CA file gone"
+	expect_grep "allowed" "$OUT" "the answer"
+}
+
 harness_main "$@"
