@@ -231,4 +231,22 @@ case_explain_needs_ca_file() {
 	expect_grep "allowed" "$OUT" "the answer"
 }
 
+# LOW.  Issue 14: "--json on a config error prints an object with the
+# error too, rather than nothing", and a sync, --check or --restore does.
+# --status --json and --explain --json, the two a monitoring script
+# parses, print nothing at all on a configuration error: the script sees
+# empty output and a JSON parse error instead of the reason.
+case_status_json_config_error_prints_nothing() {
+	local mode
+	printf 'url = %s\nstate-dir = %s\nbogus = 1\n' "$URL" "$CT/state" \
+	    > "$CT/bad.conf"
+	for mode in --status "--explain=185.10.20.7"; do
+		"$BIN" -c "$CT/bad.conf" "$mode" --json > "$OUT" 2> "$ERR"
+		expect_eq "$?" 78 "$mode: exit status"
+		python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["error"]' \
+		    "$OUT" 2> /dev/null || fail "$mode --json: no JSON object" \
+		    "with the error on standard output"
+	done
+}
+
 harness_main "$@"
