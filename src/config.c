@@ -230,7 +230,7 @@ const struct option_def options[] = {
 	    "print each source's state and the set sizes" },
 	{ "uninstall", 0, FLAG, KEY_CLI_ONLY, G(uninstall), NULL, NULL,
 	    "delete guard mode's table and the include file" },
-	{ "explain", 0, STR(check_path), KEY_CLI_ONLY, G(explain), NULL,
+	{ "explain", 0, STR(NULL), KEY_CLI_ONLY, G(explain), NULL,
 	    "ADDR", "is ADDR allowed, and why (saved lists and kernel)" },
 	{ "is-configured", 0, FLAG, KEY_CLI_ONLY, G(is_configured), NULL,
 	    NULL, "exit 0 if a source is configured, else 1 (ExecCondition)" },
@@ -383,7 +383,7 @@ config_set(struct config *cfg, struct config_origin *o, const char *key,
 		store_uint(opt_dest(cfg, so, d), d->size, n);
 		return AS_OK;
 	case OPT_STRING:
-		if ((why = d->check(val)) != NULL)
+		if (d->check != NULL && (why = d->check(val)) != NULL)
 			return config_bad_value(o, key, val, why);
 		free(*(char **)opt_dest(cfg, so, d));
 		*(char **)opt_dest(cfg, so, d) = xstrdup(val);
@@ -837,11 +837,12 @@ config_check(struct config *cfg)
 			return rc;
 		/*
 		 * Only a run that fetches needs the CA file: --restore must
-		 * bring the sets back at boot whatever became of it.
+		 * bring the sets back at boot whatever became of it, and
+		 * --explain answers from what is saved.
 		 */
 		if (so->ca_file != NULL && !cfg->restore && !cfg->check &&
-		    !cfg->status && (rc = config_check_ca_file(cfg, so)) !=
-		    AS_OK)
+		    !cfg->status && cfg->explain == NULL &&
+		    (rc = config_check_ca_file(cfg, so)) != AS_OK)
 			return rc;
 		section_settle(so);
 	}

@@ -34,8 +34,8 @@ struct source_why {
 struct set_why {
 	const struct run_target	*rt;
 	const char		*set;
-	enum as_status		 st;
-	bool			 holds;
+	enum as_status		 st;		/* of reading it */
+	struct nft_lookup	 lk;
 	char			 range[RANGE_STRLEN];
 };
 
@@ -62,19 +62,38 @@ covers6(const struct range6 *e, const struct addr *a)
 }
 
 /*
- * True when word stands in text as a whole entry of the skipped summary
- * ("2 private (10.0.12.34, 10.10.1.2)").
+ * True when an entry of class c that the attempt record names as skipped
+ * (its summary: "2 private (10.0.12.0/24, FD00::1)") holds the address.
+ * The record names the first few of each class only.
  */
 static bool
-word_in(const char *text, const char *word)
+skipped_covers(const char *summary, enum entry_class c, const struct addr *a)
 {
-	size_t n = strlen(word);
-	const char *p;
+	struct validation v;
+	struct prefix p;
+	struct range4 r4;
+	struct range6 r6;
+	const char *s, *why;
+	size_t n;
 
-	for (p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
-		if ((p == text || p[-1] == '(' || p[-1] == ' ') &&
-		    (p[n] == ',' || p[n] == ')'))
-			return true;
+	if (summary == NULL || c >= NCLASSES)
+		return false;
+	validation_from_summary(summary, &v);
+	for (s = v.first[c]; *s != '\0'; s += n + (s[n] == ',' ? 2 : 0)) {
+		n = strcspn(s, ",");
+		if (prefix_parse(s, n, &p, &why) == -1 ||
+		    p.family != a->p.family)
+			continue;
+		if (p.family == 4) {
+			prefix_range4(&p, &r4);
+			if (covers4(&r4, a))
+				return true;
+		} else {
+			prefix_range6(&p, &r6);
+			if (covers6(&r6, a))
+				return true;
+		}
+	}
 	return false;
 }
 
@@ -103,9 +122,15 @@ static void
 source_explain(const struct config *cfg, const struct source_opts *so,
     const struct source *src, const struct addr *a, struct source_why *w)
 {
+	static const char *const class_why[NCLASSES] = {
+		[CLASS_PRIVATE] = "private address space",
+		[CLASS_SPECIAL] = "special-purpose address space",
+		[CLASS_WIDE] = "a prefix wider than the policy allows",
+	};
 	struct policy pol;
 	const char *why;
 	size_t i;
+	int c;
 
 	memset(w, 0, sizeof(*w));
 	w->so = so;
@@ -120,9 +145,15 @@ source_explain(const struct config *cfg, const struct source_opts *so,
 	if (w->skip_class < NCLASSES &&
 	    policy_decision(&pol, w->skip_class) == DEC_SKIP) {
 		w->skip_why = why;
-		w->skipped = w->st.skipped != NULL &&
-		    word_in(w->st.skipped, a->text);
+		w->skipped = skipped_covers(w->st.skipped, w->skip_class, a);
 	}
+	/* A wider entry of another class (a wide /7 over a private /8). */
+	for (c = 0; !w->skipped && c < NCLASSES; c++)
+		if (skipped_covers(w->st.skipped, c, a)) {
+			w->skipped = true;
+			w->skip_class = c;
+			w->skip_why = class_why[c];
+		}
 }
 
 /* The static entries of so that hold the address, into buf. */
@@ -176,7 +207,7 @@ kernel_explain(const struct run_report *rep, const struct addr *a,
 {
 	const struct run_target *rt;
 	struct nftset *ns;
-	struct u128 key, first, last;
+	struct u128 key;
 	enum as_status st;
 	size_t k;
 
@@ -195,14 +226,42 @@ kernel_explain(const struct run_report *rep, const struct addr *a,
 		sw[*n].rt = rt;
 		sw[*n].set = a->p.family == 4 ? rt->tgt.set4 : rt->tgt.set6;
 		sw[*n].st = nftset_lookup(ns, &rt->tgt, a->p.family, key,
-		    &sw[*n].holds, &first, &last);
-		if (sw[*n].st == AS_OK && sw[*n].holds)
-			range_text(a->p.family, first, last, sw[*n].range,
+		    &sw[*n].lk);
+		if (sw[*n].st == AS_OK && sw[*n].lk.holds)
+			range_text(a->p.family, sw[*n].lk.first,
+			    sw[*n].lk.last, sw[*n].range,
 			    sizeof(sw[*n].range));
+		if (sw[*n].lk.catchall)
+			snprintf(sw[*n].range, sizeof(sw[*n].range), "*");
 		(*n)++;
 	}
 	nftset_close(ns);
 	return AS_OK;
+}
+
+/*
+ * The one line to add where the saved lists and the kernel disagree, and
+ * what to run; NULL where they agree.
+ */
+static const char *
+explain_note(const struct set_why *sw, size_t nsw, bool saved, bool holds)
+{
+	size_t i;
+
+	if (!saved && holds)
+		return "a set holds it, but no saved list or static entry "
+		    "does: the next sync removes it";
+	if (!saved || holds)
+		return NULL;
+	for (i = 0; i < nsw; i++)
+		if (sw[i].st == AS_OK && sw[i].lk.missing)
+			return sw[i].rt->tgt.nports > 0 ? "the saved lists "
+			    "allow it, but the guard table is gone: run "
+			    "allowsync --restore" : "the saved lists allow it, "
+			    "but its set does not exist: load the ruleset that "
+			    "defines the set, then run allowsync --restore";
+	return "the saved lists allow it, but no set holds it: run "
+	    "allowsync --restore";
 }
 
 /* One source's line. */
@@ -245,6 +304,7 @@ print_text(const struct addr *a, const struct source_why *w, size_t nw,
     bool saved, bool holds)
 {
 	time_t now = time(NULL);
+	const char *note;
 	size_t i;
 
 	printf("%s: %s\n", a->text, holds ? "allowed" : "not allowed");
@@ -253,7 +313,12 @@ print_text(const struct addr *a, const struct source_why *w, size_t nw,
 		    sw[i].rt->tgt.table, sw[i].set);
 		if (sw[i].st != AS_OK)
 			printf("cannot be read (%s)\n", log_last_error());
-		else if (sw[i].holds)
+		else if (sw[i].lk.missing)
+			printf("does not exist\n");
+		else if (sw[i].lk.catchall)
+			printf("holds it, through a catch-all element (*), "
+			    "which matches every address\n");
+		else if (sw[i].lk.holds)
 			printf("holds it, in %s\n", sw[i].range);
 		else
 			printf("does not hold it\n");
@@ -262,12 +327,8 @@ print_text(const struct addr *a, const struct source_why *w, size_t nw,
 		print_source(&w[i], now);
 	if (statics != NULL)
 		printf("  static: %s\n", statics);
-	if (saved && !holds)
-		printf("  note: the saved lists allow it, but no set holds it: "
-		    "run allowsync --restore\n");
-	if (!saved && holds)
-		printf("  note: a set holds it, but no saved list or static "
-		    "entry does: the next sync removes it\n");
+	if ((note = explain_note(sw, nsw, saved, holds)) != NULL)
+		printf("  note: %s\n", note);
 }
 
 /* The whole answer as one JSON object on stdout. */
@@ -277,6 +338,7 @@ print_json(const struct addr *a, const struct source_why *w, size_t nw,
     bool saved, bool holds)
 {
 	cJSON *root = cJSON_CreateObject(), *arr, *o, *l;
+	const char *note;
 	size_t i, j;
 
 	cJSON_AddStringToObject(root, "address", a->text);
@@ -288,12 +350,16 @@ print_json(const struct addr *a, const struct source_why *w, size_t nw,
 		cJSON_AddStringToObject(o, "family", sw[i].rt->tgt.family);
 		cJSON_AddStringToObject(o, "table", sw[i].rt->tgt.table);
 		cJSON_AddStringToObject(o, "set", sw[i].set);
-		if (sw[i].st != AS_OK)
+		if (sw[i].st != AS_OK || sw[i].lk.missing) {
 			cJSON_AddNullToObject(o, "holds");
-		else
-			cJSON_AddBoolToObject(o, "holds", sw[i].holds);
-		if (sw[i].holds)
+			cJSON_AddStringToObject(o, "error", sw[i].st != AS_OK ?
+			    log_last_error() : "does not exist");
+		} else
+			cJSON_AddBoolToObject(o, "holds", sw[i].lk.holds);
+		if (sw[i].lk.holds)
 			cJSON_AddStringToObject(o, "range", sw[i].range);
+		if (sw[i].lk.catchall)
+			cJSON_AddTrueToObject(o, "catchall");
 		cJSON_AddItemToArray(arr, o);
 	}
 	arr = cJSON_AddArrayToObject(root, "sources");
@@ -324,13 +390,8 @@ print_json(const struct addr *a, const struct source_why *w, size_t nw,
 	}
 	if (statics != NULL)
 		cJSON_AddStringToObject(root, "static", statics);
-	if (saved && !holds)
-		cJSON_AddStringToObject(root, "note", "the saved lists allow "
-		    "it, but no set holds it: run allowsync --restore");
-	if (!saved && holds)
-		cJSON_AddStringToObject(root, "note", "a set holds it, but no "
-		    "saved list or static entry does: the next sync removes "
-		    "it");
+	if ((note = explain_note(sw, nsw, saved, holds)) != NULL)
+		cJSON_AddStringToObject(root, "note", note);
 	json_print(root);
 }
 
@@ -339,12 +400,15 @@ static bool
 addr_parse(const char *text, struct addr *a)
 {
 	const char *why = NULL;
+	char esc[ESCAPE_BUF];
 
 	memset(a, 0, sizeof(*a));
 	if (prefix_parse(text, strlen(text), &a->p, &why) == -1 ||
 	    a->p.len != (a->p.family == 4 ? 32U : 128U)) {
+		/* Pasted from a webhook's logs: escaped like any input. */
+		log_escape(text, strlen(text), esc, sizeof(esc));
 		log_err("--explain: \"%s\" is not an IPv4 or IPv6 address%s%s",
-		    text, why != NULL ? ": " : "", why != NULL ? why : "");
+		    esc, why != NULL ? ": " : "", why != NULL ? why : "");
 		return false;
 	}
 	if (a->p.family == 4) {
@@ -401,14 +465,20 @@ explain_run(const struct config *cfg)
 	if ((st = kernel_explain(&rep, &a, sw, &nsw)) != AS_OK)
 		goto out;
 	for (i = 0; i < nsw; i++)
-		holds |= sw[i].st == AS_OK && sw[i].holds;
+		holds |= sw[i].st == AS_OK && sw[i].lk.holds;
 	if (cfg->json)
 		print_json(&a, w, nw, sw, nsw, n ? statics : NULL, saved,
 		    holds);
 	else
 		print_text(&a, w, nw, sw, nsw, n ? statics : NULL, saved,
 		    holds);
+	/* Not known to be allowed is not "not allowed": say why not. */
 	st = holds ? AS_OK : AS_EDENIED;
+	for (i = 0; !holds && i < nsw; i++)
+		if (sw[i].st != AS_OK) {
+			st = sw[i].st;
+			break;
+		}
  out:
 	for (i = 0; i < nw; i++)
 		srcstate_free(&w[i].st);

@@ -294,6 +294,13 @@ void	 nftelem_put_odd(struct nlbatch *, const struct nft_target *, int af,
  */
 int	 nftelem_get(struct nlbatch *, const struct nft_target *t, int af,
 	    struct u128 key, bool end, struct u128 *got, bool *got_end);
+/*
+ * Whether t's set of family af holds a catch-all element ("*", which
+ * matches every address, and which no get of a key returns): 1 or 0, or
+ * -1 with errno.
+ */
+int	 nftelem_get_catchall(struct nlbatch *, const struct nft_target *t,
+	    int af);
 int	 nftelem_describe(const struct nlmsghdr *, int af, uint32_t offs,
 	    char *buf);
 

@@ -125,14 +125,21 @@ enum as_status nftset_commit_all(struct nftset *, const struct nft_change *c,
 	    size_t n, uint32_t genid, uint32_t *newgen);
 /* The current ruleset generation. */
 enum as_status nftset_getgen(struct nftset *, uint32_t *genid);
+/* What nftset_lookup() found about one address in one set. */
+struct nft_lookup {
+	bool		missing;	/* the set (or its table) is gone */
+	bool		holds;		/* the set matches the address */
+	bool		catchall;	/* ... through a catch-all element */
+	struct u128	first, last;	/* ... else through this range */
+};
+
 /*
- * Whether t's set of family af holds addr (*holds), and then in which
- * range, first..last: two element gets, no dump.  Returns AS_OK or a
- * failure after logging.
+ * Whether t's set of family af holds addr, and through which range: a
+ * set get and at most three element gets (the range's start and end,
+ * the catch-all), no dump.  Returns AS_OK or a failure after logging.
  */
 enum as_status nftset_lookup(struct nftset *, const struct nft_target *t,
-	    int af, struct u128 addr, bool *holds, struct u128 *first,
-	    struct u128 *last);
+	    int af, struct u128 addr, struct nft_lookup *);
 /*
  * The names of the inet tables guard mode made (their comment says so),
  * at most max, into names; *n how many.  Returns AS_OK or a failure after

@@ -672,3 +672,48 @@ nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
 	*got_end = g.end;
 	return 0;
 }
+
+/* Reply callback for a GETSETELEM of the catch-all: any element is it. */
+static int
+catchall_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { NULL };
+	struct nlb_attrs t = { tb, NFTA_SET_ELEM_LIST_MAX };
+	bool *found = data;
+	const struct nlattr *el;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
+	    &t) < 0 || tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	mnl_attr_for_each_nested(el, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+		if (mnl_attr_get_type(el) == NFTA_LIST_ELEM)
+			*found = true;
+	return MNL_CB_OK;
+}
+
+/* See kernel.h. */
+int
+nftelem_get_catchall(struct nlbatch *nb, const struct nft_target *t, int af)
+{
+	char buf[NLB_HDR_ROOM + PAIR_MAX] = { 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *list, *el;
+	bool found = false;
+
+	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 |
+	    NFT_MSG_GETSETELEM, (uint8_t)nft_target_proto(t->family),
+	    NLM_F_ACK);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, nft_target_set(t, af));
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+	    htonl(NFT_SET_ELEM_CATCHALL));
+	mnl_attr_nest_end(nlh, el);
+	mnl_attr_nest_end(nlh, list);
+	if (nlbatch_request(nb, nlh, catchall_cb, &found) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return found;
+}

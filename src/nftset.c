@@ -320,34 +320,6 @@ guard_tables_cb(const struct nlmsghdr *nlh, void *data)
 
 /* See allowsync.h. */
 enum as_status
-nftset_lookup(struct nftset *ns, const struct nft_target *t, int af,
-    struct u128 addr, bool *holds, struct u128 *first, struct u128 *last)
-{
-	struct u128 k;
-	bool end;
-
-	*holds = false;
-	if (nftelem_get(ns->nb, t, af, addr, false, &k, &end) == -1)
-		return errno == ENOENT ? AS_OK : nl_fail("reading an element "
-		    "of set", t, nft_target_set(t, af));
-	if (end)
-		return AS_OK;
-	*holds = true;
-	*first = k;
-	/* The end of the interval: the first key past it, if any. */
-	if (nftelem_get(ns->nb, t, af, addr, true, &k, &end) == 0 && end) {
-		*last = k;
-		if (last->lo-- == 0)
-			last->hi--;
-	} else {
-		last->hi = af == 4 ? 0 : UINT64_MAX;
-		last->lo = af == 4 ? UINT32_MAX : UINT64_MAX;
-	}
-	return AS_OK;
-}
-
-/* See allowsync.h. */
-enum as_status
 nftset_guard_tables(struct nftset *ns, char (*names)[MAX_NFT_NAME + 1],
     size_t max, size_t *n)
 {
@@ -422,6 +394,49 @@ set_lookup(struct nftset *ns, const struct nft_target *t, const char *name,
 		return AS_OK;
 	}
 	return nl_fail("reading set", t, name);
+}
+
+/* See allowsync.h. */
+enum as_status
+nftset_lookup(struct nftset *ns, const struct nft_target *t, int af,
+    struct u128 addr, struct nft_lookup *lk)
+{
+	struct set_info si;
+	struct u128 k;
+	enum as_status st;
+	bool end;
+	int r;
+
+	memset(lk, 0, sizeof(*lk));
+	st = set_lookup(ns, t, nft_target_set(t, af), &si, &lk->missing);
+	if (st != AS_OK || lk->missing)
+		return st;
+	if (nftelem_get(ns->nb, t, af, addr, false, &k, &end) == -1) {
+		if (errno != ENOENT)
+			return nl_fail("reading an element of set", t,
+			    nft_target_set(t, af));
+		end = true;
+	}
+	if (end) {
+		/* Nothing holds it, but a catch-all matches everything. */
+		if ((r = nftelem_get_catchall(ns->nb, t, af)) == -1)
+			return nl_fail("reading the catch-all of set", t,
+			    nft_target_set(t, af));
+		lk->holds = lk->catchall = r == 1;
+		return AS_OK;
+	}
+	lk->holds = true;
+	lk->first = k;
+	/* The end of the interval: the first key past it, if any. */
+	if (nftelem_get(ns->nb, t, af, addr, true, &k, &end) == 0 && end) {
+		lk->last = k;
+		if (lk->last.lo-- == 0)
+			lk->last.hi--;
+	} else {
+		lk->last.hi = af == 4 ? 0 : UINT64_MAX;
+		lk->last.lo = af == 4 ? UINT32_MAX : UINT64_MAX;
+	}
+	return AS_OK;
 }
 
 /* nft's name for a key datatype, for error messages. */
