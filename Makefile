@@ -90,6 +90,7 @@ integration: $(BIN)
 	tests/integration.sh ./$(BIN)
 	tests/sections.sh ./$(BIN)
 	tests/policy.sh ./$(BIN)
+	tests/operator.sh ./$(BIN)
 
 # Fault injection, and packets through real firewalls: the sets in a
 # ruleset of the operator's, and guard mode beside iptables and others.

@@ -76,7 +76,8 @@ config_set_cli(struct config *cfg, struct config_origin *o,
 /*
  * One pass over argv: the command-line-only keys (pass 0), the others
  * (pass 1), or after a config error only those that say where and how to
- * report it (pass 2, errors ignored), each set through config_set().
+ * report it, and whether it was a dry run (pass 2, errors ignored), each
+ * set through config_set().
  * *explicit tells whether --config was given.
  */
 static enum as_status
@@ -109,7 +110,8 @@ config_argv_pass(struct config *cfg, int argc, char **argv, int pass,
 			continue;
 		if (pass == 2 && strcmp(d->name, "json") != 0 &&
 		    strcmp(d->name, "metrics-file") != 0 &&
-		    strcmp(d->name, "state-dir") != 0)
+		    strcmp(d->name, "state-dir") != 0 &&
+		    strcmp(d->name, "dry-run") != 0)
 			continue;
 		if (strcmp(d->name, "config") == 0)
 			*explicit = true;

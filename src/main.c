@@ -47,7 +47,8 @@ exit_code(enum as_status st)
 /*
  * The end of every run: its exit code, its metrics and its JSON object,
  * when the mode has them.  Every sync, restore or check, whatever its
- * end, leaves metrics, a config error too once the file's path is known.
+ * end, leaves metrics, a config error too once the file's path is known;
+ * every --json run prints an object, a config error's too.
  * Metrics that cannot be written fail a run that was otherwise fine:
  * monitoring would go stale without a word.
  */
@@ -65,7 +66,8 @@ report(const struct config *cfg, struct run_report *rep, bool loaded,
 	    (mst = metrics_write(cfg, rep)) != AS_OK &&
 	    rep->exit_code == EX_OK)
 		rep->exit_code = exit_code(mst);
-	if (!other && cfg->json)
+	/* --status and --explain --json say why there is no answer. */
+	if (cfg->json && loaded && (!other || st == AS_ECONFIG))
 		report_json(rep);
 	return rep->exit_code;
 }

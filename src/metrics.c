@@ -638,6 +638,7 @@ enum as_status
 metrics_write(const struct config *cfg, const struct run_report *rep)
 {
 	struct metrics_arg m, one;
+	struct run_report failed;
 	enum metrics_mode mode = cfg->restore ? MODE_RESTORE :
 	    cfg->check ? MODE_CHECK : MODE_SYNC;
 	char path[PATH_MAX], *old;
@@ -667,19 +668,33 @@ metrics_write(const struct config *cfg, const struct run_report *rep)
 	block_render(rep, mode, last_success, &m.block[mode], &m.len[mode]);
 	if (cfg->nonly > 0 && old != NULL)
 		block_merge(&m.block[mode], &m.len[mode], old, oldlen);
-	free(old);
 	if (m.block[MODE_SYNC] == NULL)
 		legacy_block(last_success, &m.block[MODE_SYNC],
 		    &m.len[MODE_SYNC]);
-	if (trusted && faccessat(AT_FDCWD, cfg->state_dir, W_OK,
-	    AT_EACCESS) == 0) {
+	st = atomic_write(cfg->metrics_file, fill_metrics, &m);
+	/*
+	 * A run that could not write them fails (exit 73): the block kept
+	 * for the next run's file says so, with no new last success.
+	 */
+	if (st != AS_OK && rep->exit_code == 0 && rep->exit_of != NULL) {
+		failed = *rep;
+		failed.exit_code = rep->exit_of(st);
+		free(m.block[mode]);
+		m.block[mode] = NULL;
+		block_render(&failed, mode, last_success, &m.block[mode],
+		    &m.len[mode]);
+		if (cfg->nonly > 0 && old != NULL)
+			block_merge(&m.block[mode], &m.len[mode], old, oldlen);
+	}
+	free(old);
+	if (trusted && m.block[mode] != NULL && faccessat(AT_FDCWD,
+	    cfg->state_dir, W_OK, AT_EACCESS) == 0) {
 		memset(&one, 0, sizeof(one));
 		one.block[0] = m.block[mode];
 		one.len[0] = m.len[mode];
 		atomic_write(block_path(cfg, mode, path, sizeof(path)),
 		    fill_block, &one);
 	}
-	st = atomic_write(cfg->metrics_file, fill_metrics, &m);
 	for (i = 0; i < NMODES; i++)
 		free(m.block[i]);
 	return st;

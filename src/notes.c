@@ -74,25 +74,34 @@ notes_reset(void)
 
 /*
  * The comment that names the labels of mask, joined by ", ", cut with
- * an ellipsis to fit NOTE_MAX bytes.
+ * ", ..." (an ellipsis) after the last whole label that fits NOTE_MAX
+ * bytes, so that it never names a section that does not exist; a single
+ * label too long by itself is cut with the ellipsis.  Empty labels are
+ * left out.
  */
 static uint16_t
 note_of_mask(uint64_t mask, const char *const *labels, size_t nlabels)
 {
 	char buf[NOTE_MAX + 1];
-	size_t i, n = 0, len;
+	size_t ends[64], i, k = 0, n = 0, len;
 
-	buf[0] = '\0';
-	for (i = 0; i < nlabels; i++) {
-		if (!(mask & (uint64_t)1 << i))
-			continue;
+	for (i = 0; i < nlabels && i < 64; i++) {
 		len = strlen(labels[i]);
+		if (!(mask & (uint64_t)1 << i) || len == 0)
+			continue;
 		if (n + (n > 0 ? 2 : 0) + len > NOTE_MAX) {
-			if (n + 5 > NOTE_MAX)
-				n = NOTE_MAX - 5;
+			while (k > 0 && ends[k - 1] + 5 > NOTE_MAX)
+				k--;
+			if (k == 0 && n == 0) {
+				n = NOTE_MAX - 3 < len ? NOTE_MAX - 3 : len;
+				memcpy(buf, labels[i], n);
+				memcpy(buf + n, "\xe2\x80\xa6", 3);
+				return note_id(buf, n + 3);
+			}
+			/* Else the first label is cut: its start fills it. */
+			n = k > 0 ? ends[k - 1] : NOTE_MAX - 5;
 			memcpy(buf + n, ", \xe2\x80\xa6", 5);	/* ", ..." */
-			n += 5;
-			break;
+			return note_id(buf, n + 5);
 		}
 		if (n > 0) {
 			memcpy(buf + n, ", ", 2);
@@ -100,6 +109,7 @@ note_of_mask(uint64_t mask, const char *const *labels, size_t nlabels)
 		}
 		memcpy(buf + n, labels[i], len);
 		n += len;
+		ends[k++] = n;
 	}
 	return note_id(buf, n);
 }

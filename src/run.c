@@ -252,27 +252,40 @@ run_statics(const struct config *cfg, const struct source_opts *so,
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }
 
+/* Copy s up to a char of stop into buf, any char but [A-Za-z0-9.-_:] as _. */
+static size_t
+label_copy(const char *s, const char *stop, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && strchr(stop, *s) == NULL && n + 1 < bufsz; s++)
+		buf[n++] = strchr(".-_:", *s) != NULL || (*s >= 'a' &&
+		    *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' &&
+		    *s <= '9') ? *s : '_';
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * The host of an https URL, for an element's comment: no port, no
- * brackets, and nothing but letters, digits, '.', '-', '_' and ':'.
+ * brackets, and nothing but letters, digits, '.', '-', '_' and ':'.  A
+ * file:// URL has no host: its file's name stands in, or "file".
  */
 static const char *
 url_host(const char *url, char *buf, size_t bufsz)
 {
-	const char *p = strstr(url, "://");
-	size_t n = 0;
+	const char *p = strstr(url, "://"), *slash;
 
 	p = p != NULL ? p + 3 : url;
-	if (*p == '[')
-		p++;
-	for (; *p != '\0' && *p != '/' && *p != ']' && n + 1 < bufsz; p++) {
-		if (*p == ':' && strchr(p, ']') == NULL)
-			break;
-		buf[n++] = strchr(".-_:", *p) != NULL || (*p >= 'a' &&
-		    *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' &&
-		    *p <= '9') ? *p : '_';
-	}
-	buf[n] = '\0';
+	if (*p == '[') {
+		if (label_copy(p + 1, "]/", buf, bufsz) > 0)
+			return buf;
+	} else if (label_copy(p, ":/", buf, bufsz) > 0)
+		return buf;
+	if ((slash = strrchr(p, '/')) != NULL &&
+	    label_copy(slash + 1, "?#", buf, bufsz) > 0)
+		return buf;
+	snprintf(buf, bufsz, "file");
 	return buf;
 }
 

@@ -11,19 +11,12 @@
 
 #include "allowsync.h"
 
-/* --status --json: one source's object, from its saved state st. */
-static cJSON *
-json_source(const struct source_opts *so, const struct source *src,
-    const struct srcstate *st, time_t now)
+/* --status --json: the last attempt's object a, from the saved state st. */
+static void
+json_attempt(cJSON *a, const struct srcstate *st)
 {
-	cJSON *o = cJSON_CreateObject(), *a;
 	char t[32];
 
-	if (so->name != NULL)
-		cJSON_AddStringToObject(o, "section", so->name);
-	cJSON_AddStringToObject(o, "name", src->name);
-	cJSON_AddStringToObject(o, "url", src->url);
-	a = cJSON_AddObjectToObject(o, "last_attempt");
 	if (st->result != RESULT_NONE) {
 		cJSON_AddStringToObject(a, "time", state_time(st->attempt, t,
 		    sizeof(t)));
@@ -35,6 +28,28 @@ json_source(const struct source_opts *so, const struct source *src,
 		cJSON_AddStringToObject(a, "json_rejected", st->json_rejected);
 	if (st->skipped != NULL)
 		cJSON_AddStringToObject(a, "skipped", st->skipped);
+}
+
+/*
+ * --status --json: one source's object, from its saved state st; null
+ * for an attempt or a success there has not been.
+ */
+static cJSON *
+json_source(const struct source_opts *so, const struct source *src,
+    const struct srcstate *st, time_t now)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	char t[32];
+
+	if (so->name != NULL)
+		cJSON_AddStringToObject(o, "section", so->name);
+	cJSON_AddStringToObject(o, "name", src->name);
+	cJSON_AddStringToObject(o, "url", src->url);
+	if (st->result == RESULT_NONE && st->error == NULL &&
+	    st->json_rejected == NULL && st->skipped == NULL)
+		cJSON_AddNullToObject(o, "last_attempt");
+	else
+		json_attempt(cJSON_AddObjectToObject(o, "last_attempt"), st);
 	if (!st->present) {
 		cJSON_AddNullToObject(o, "last_success");
 		return o;

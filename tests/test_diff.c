@@ -436,8 +436,15 @@ test_note_cut(void **state)
 	assert_true(strlen(s) <= NOTE_MAX);
 	assert_true(strncmp(s, "section-00, section-01", 22) == 0);
 	assert_string_equal(s + strlen(s) - 5, ", \xe2\x80\xa6");
+	/* Cut after a whole label: no half a section's name. */
+	assert_memory_equal(s + strlen(s) - 15, "section-", 8);
 	assert_int_equal(note_id("", 0), 0);
 	assert_int_equal(note_id(s, strlen(s)), rangelist_note(&fin, 4, 0));
+	/* An empty label (a URL without a host) names nothing. */
+	names[0][0] = '\0';
+	lab[1].list = &fin;
+	notes_compute(&fin, lab, 2);
+	assert_string_equal(nt(&fin, 4, 0), "section-01");
 	rangelist_free(&l);
 	rangelist_free(&fin);
 }

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Attack tests for issue 14 (the operator's view: --explain, --status
-# --json, metrics for every mode, element comments).  Each case is a
-# defect found by an outside review and fails on the code it was written
-# against.  Every case runs in its own network namespace with its own
+# The operator's view under attack: --explain, --status --json, metrics
+# for every mode, element comments.  Each case is a defect an outside
+# review found, and failed on the code it was written against.  Every case runs in its own network namespace with its own
 # HTTPS server (tests/harness.sh), so the host's ruleset is never touched.
 #
-# usage: tests/attack14.sh ./allowsync [case ...]
+# usage: tests/operator.sh ./allowsync [case ...]
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
