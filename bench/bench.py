@@ -20,6 +20,9 @@ child (bench/runstat).  It checks that both tools left identical set
 contents, and prints the ratios.
 
 usage: bench.py ALLOWSYNC NORMALISE SETDIGEST RUNSTAT CURLGET [SIZES...]
+
+BENCH_ALLOWSYNC_ARGS in the environment adds options to every allowsync
+run (--annotate=no measures what element comments cost).
 """
 
 import os
@@ -127,7 +130,8 @@ class Bench:
                     "--state-dir", state, "--max-entries", "2000000",
                     "--max-bytes", str(256 << 20), "--min-prefix4", "8",
                     "--remove-after", "1", "--max-remove-percent", "100"]
-                   + list(extra))
+                   + list(extra)
+                   + os.environ.get("BENCH_ALLOWSYNC_ARGS", "").split())
 
     def digest(self, table):
         out = subprocess.run([self.setdigest, "inet", table,

@@ -241,12 +241,20 @@ int	 u128_cmp(struct u128, struct u128);
  * The desired or current contents of both sets: arrays of ranges that grow
  * by doubling (no allocation per element).  After rangelist_normalise()
  * each family is sorted, without duplicates, overlaps or adjacencies.
+ *
+ * A list may also carry a note per range (the element's comment, an id of
+ * notes.c): note4 and note6, when not NULL, run beside v4 and v6, and
+ * every function here keeps them in step (a range added gets note 0, no
+ * comment) except rangelist_normalise() and rangelist_unique(), which
+ * drop them: merged ranges need their notes worked out again.
  */
 struct rangelist {
 	struct range4	*v4;
 	size_t		 n4, cap4;
 	struct range6	*v6;
 	size_t		 n6, cap6;
+	uint16_t	*note4;
+	uint16_t	*note6;
 };
 
 void	 rangelist_init(struct rangelist *);
@@ -263,9 +271,50 @@ bool	 rangelist_equal(const struct rangelist *, const struct rangelist *);
 uint64_t rangelist_digest(const struct rangelist *);
 /* Sort per family and drop exact duplicates, without merging. */
 void	 rangelist_unique(struct rangelist *);
+/* Give the list notes, all 0, when it has none. */
+void	 rangelist_notes_on(struct rangelist *);
+/* The note of range i of family af; 0 when the list has no notes. */
+uint16_t rangelist_note(const struct rangelist *, int af, size_t i);
+/* Set the note of range i of family af (the list has notes). */
+void	 rangelist_set_note(struct rangelist *, int af, size_t i, uint16_t);
+/* Drop the notes. */
+void	 rangelist_notes_off(struct rangelist *);
 /* qsort(3) orders: by first, then by last. */
 int	 range4_cmp(const void *, const void *);
 int	 range6_cmp(const void *, const void *);
+
+/* ---------------------------------------------------------------- notes.c */
+
+#define NOTE_MAX	128	/* bytes of a comment: nft's own limit */
+#define NOTE_OTHER	65535	/* a comment beyond the table's room */
+#define NOTE_LABELS	64	/* labels one list's notes can name */
+
+/* The id of the comment s (len bytes, cut at NOTE_MAX); 0 for "". */
+uint16_t note_id(const char *s, size_t len);
+/* The text of a note id ("" for 0). */
+const char *note_str(uint16_t);
+/* Forget every note (tests). */
+void	 notes_reset(void);
+/* One source of a list, for its elements' comments. */
+struct note_label {
+	const char		*name;
+	const struct rangelist	*list;	/* sorted, merged */
+};
+/*
+ * Give each range of final (sorted, merged, the union of the labels'
+ * lists) the note naming the labels whose lists reach into it.
+ */
+void	 notes_compute(struct rangelist *final, const struct note_label *,
+	    size_t);
+/*
+ * Give each range of final (sorted, merged, the union of parts) the note
+ * naming the notes of the parts' ranges that fall in it: a range two
+ * sections hold names both.
+ */
+void	 notes_merge(struct rangelist *final, const struct rangelist *parts,
+	    size_t nparts);
+/* h, going on over the notes of rl where they change (none: h). */
+uint64_t notes_digest(const struct rangelist *, uint64_t h);
 
 /* ------------------------------------------------------------- validate.c */
 
@@ -508,6 +557,8 @@ struct odd_elem {
 struct plan {
 	struct rangelist	 add;
 	struct rangelist	 del;
+	/* Ranges to keep whose comment is to change (deleted, added). */
+	struct rangelist	 renote;
 	struct odd_elem		*odd;	/* owned; freed by plan_free() */
 	size_t			 nodd;
 	/*

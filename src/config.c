@@ -220,6 +220,8 @@ const struct option_def options[] = {
 	    "wait up to S seconds for another run's lock" },
 	{ "metrics-file", 0, STR(check_path), 0, G(metrics_file), NULL,
 	    "PATH", "Prometheus metrics after every sync, restore, check" },
+	{ "annotate", 0, FLAG, 0, G(annotate), NULL, NULL,
+	    "comment each element with its sources (default yes)" },
 	{ "restore", 0, FLAG, KEY_CLI_ONLY, G(restore), "Modes (no network):",
 	    NULL, "load the saved lists into the sets (boot, reload)" },
 	{ "check", 0, FLAG, KEY_CLI_ONLY, G(check), NULL, NULL,
@@ -451,6 +453,7 @@ config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->config_file = xstrdup(DEFAULT_CONFIG_FILE);
 	cfg->state_dir = xstrdup(DEFAULT_STATE_DIR);
+	cfg->annotate = true;
 	so->family = xstrdup("inet");
 	so->table = xstrdup("filter");
 	so->set4 = xstrdup("docplanner_v4");

@@ -94,6 +94,7 @@ struct config {
 	bool			 list_presets;
 	bool			 dry_run;
 	bool			 json;
+	bool			 annotate;	/* comment the elements */
 	bool			 create;
 	int			 verbosity;	/* -1 quiet, 0, 1 -v, 2 -vv */
 	char			*state_dir;

@@ -15,6 +15,7 @@ plan_init(struct plan *pl)
 {
 	rangelist_init(&pl->add);
 	rangelist_init(&pl->del);
+	rangelist_init(&pl->renote);
 	pl->odd = NULL;
 	pl->nodd = 0;
 	pl->rebuild = pl->drop_table = false;
@@ -27,6 +28,7 @@ plan_free(struct plan *pl)
 {
 	rangelist_free(&pl->add);
 	rangelist_free(&pl->del);
+	rangelist_free(&pl->renote);
 	free(pl->odd);
 	pl->odd = NULL;
 	pl->nodd = 0;
@@ -40,6 +42,7 @@ plan_empty(const struct plan *pl)
 {
 	return pl->add.n4 == 0 && pl->add.n6 == 0 &&
 	    pl->del.n4 == 0 && pl->del.n6 == 0 && pl->nodd == 0 &&
+	    pl->renote.n4 == 0 && pl->renote.n6 == 0 &&
 	    !pl->rebuild && pl->nstale == 0;
 }
 
@@ -113,50 +116,63 @@ cmp6(const struct range6 *a, const struct range6 *b)
 	return u128_cmp(a->last, b->last);
 }
 
+/* Append range i of family af of from to to, with its note when it has. */
+static void
+take(struct rangelist *to, const struct rangelist *from, int af, size_t i)
+{
+	if (af == 4)
+		rangelist_add4(to, &from->v4[i]);
+	else
+		rangelist_add6(to, &from->v6[i]);
+	if ((af == 4 ? from->note4 : from->note6) == NULL)
+		return;
+	rangelist_notes_on(to);
+	rangelist_set_note(to, af, (af == 4 ? to->n4 : to->n6) - 1,
+	    rangelist_note(from, af, i));
+}
+
 /*
  * See allowsync.h.  The plan is appended to, so it must be empty (or
  * freshly initialised) for the result to be the plan alone.  A kernel
  * range that overlaps a wanted one without being equal to it is deleted
  * and the wanted one added whole: an interval set cannot be edited in
- * place, and deletes run before adds in the commit.
+ * place, and deletes run before adds in the commit.  When both lists have
+ * notes, a range both hold whose comment differs goes to renote: deleted
+ * and added again with the wanted comment, in the same transaction.
  */
 void
 diff_ranges(const struct rangelist *want, const struct rangelist *have,
     struct plan *pl)
 {
-	size_t i, j;
-	int c;
+	size_t i, j, n, m;
+	bool notes;
+	int c, af;
 
-	for (i = 0, j = 0; i < want->n4 || j < have->n4;) {
-		if (i == want->n4)
-			c = 1;
-		else if (j == have->n4)
-			c = -1;
-		else
-			c = cmp4(&want->v4[i], &have->v4[j]);
-		if (c < 0)
-			rangelist_add4(&pl->add, &want->v4[i++]);
-		else if (c > 0)
-			rangelist_add4(&pl->del, &have->v4[j++]);
-		else {
-			i++;
-			j++;
-		}
-	}
-	for (i = 0, j = 0; i < want->n6 || j < have->n6;) {
-		if (i == want->n6)
-			c = 1;
-		else if (j == have->n6)
-			c = -1;
-		else
-			c = cmp6(&want->v6[i], &have->v6[j]);
-		if (c < 0)
-			rangelist_add6(&pl->add, &want->v6[i++]);
-		else if (c > 0)
-			rangelist_add6(&pl->del, &have->v6[j++]);
-		else {
-			i++;
-			j++;
+	for (af = 4; af <= 6; af += 2) {
+		n = af == 4 ? want->n4 : want->n6;
+		m = af == 4 ? have->n4 : have->n6;
+		notes = (af == 4 ? want->note4 : want->note6) != NULL &&
+		    (af == 4 ? have->note4 : have->note6) != NULL;
+		for (i = 0, j = 0; i < n || j < m;) {
+			if (i == n)
+				c = 1;
+			else if (j == m)
+				c = -1;
+			else if (af == 4)
+				c = cmp4(&want->v4[i], &have->v4[j]);
+			else
+				c = cmp6(&want->v6[i], &have->v6[j]);
+			if (c < 0)
+				take(&pl->add, want, af, i++);
+			else if (c > 0)
+				take(&pl->del, have, af, j++);
+			else {
+				if (notes && rangelist_note(want, af, i) !=
+				    rangelist_note(have, af, j))
+					take(&pl->renote, want, af, i);
+				i++;
+				j++;
+			}
 		}
 	}
 }

@@ -25,6 +25,8 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 	char buf[RANGE_STRLEN];
 	size_t i, n = af == 4 ? w->n4 : w->n6;
 
+	uint16_t note;
+
 	for (i = 0; i < n; i++) {
 		if (af == 4)
 			range4_format(&w->v4[i], buf, sizeof(buf));
@@ -32,6 +34,10 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 			range6_format(&w->v6[i], buf, sizeof(buf));
 		fputs(indent, f);
 		fputs(buf, f);
+		/* Our notes hold no '"' (notes.c, run.c's labels). */
+		if ((note = rangelist_note(w, af, i)) != 0 &&
+		    note != NOTE_OTHER && strchr(note_str(note), '"') == NULL)
+			fprintf(f, " comment \"%s\"", note_str(note));
 		fputs(i + 1 < n ? ",\n" : "\n", f);
 	}
 }
@@ -139,6 +145,7 @@ nft_lists_digest(const struct nft_list *l, size_t n)
 		    t->table, t->set4 != NULL ? t->set4 : "",
 		    t->set6 != NULL ? t->set6 : "");
 		h = fnv1a(text, h ^ rangelist_digest(l[k].want));
+		h = notes_digest(l[k].want, h);
 		for (i = 0; i < t->nports; i++) {
 			snprintf(text, sizeof(text), "|%u/%u-%u",
 			    t->ports[i].proto, t->ports[i].lo, t->ports[i].hi);

@@ -221,8 +221,9 @@ change_check(const struct nft_change *c)
 
 	if ((st = nftset_target_check(t)) != AS_OK)
 		return st;
-	if ((p->add.n4 + p->del.n4 > 0 && nft_target_set(t, 4) == NULL) ||
-	    (p->add.n6 + p->del.n6 > 0 && nft_target_set(t, 6) == NULL))
+	if ((p->add.n4 + p->del.n4 + p->renote.n4 > 0 &&
+	    nft_target_set(t, 4) == NULL) || (p->add.n6 + p->del.n6 +
+	    p->renote.n6 > 0 && nft_target_set(t, 6) == NULL))
 		goto bad;
 	for (i = 0; i < p->nodd; i++)
 		if (nft_target_set(t, p->odd[i].af) == NULL)
@@ -253,15 +254,20 @@ batch_put_change(struct nftset *ns, const struct nft_change *c)
 		batch_put_table(ns, t, p->drop_table);
 	for (f = nft_families; f < FAMILY_END; f++)
 		nftelem_put_odd(ns->nb, t, f->af, p);
-	for (f = nft_families; f < FAMILY_END; f++)
+	for (f = nft_families; f < FAMILY_END; f++) {
 		nftelem_put_ranges(ns->nb, t, f->af, &p->del, true);
-	for (f = nft_families; f < FAMILY_END; f++)
+		nftelem_put_ranges(ns->nb, t, f->af, &p->renote, true);
+	}
+	for (f = nft_families; f < FAMILY_END; f++) {
 		nftelem_put_ranges(ns->nb, t, f->af, &p->add, false);
+		nftelem_put_ranges(ns->nb, t, f->af, &p->renote, false);
+	}
 	if (p->rebuild)
 		nftguard_put_chain(ns->nb, t, true);
-	log_info("%s %s: deleting %zu ranges and %zu other elements and "
-	    "adding %zu ranges", t->family, t->table, p->del.n4 + p->del.n6,
-	    p->nodd, p->add.n4 + p->add.n6);
+	log_info("%s %s: deleting %zu ranges and %zu other elements, adding "
+	    "%zu ranges, and changing the comment of %zu", t->family,
+	    t->table, p->del.n4 + p->del.n6, p->nodd, p->add.n4 + p->add.n6,
+	    p->renote.n4 + p->renote.n6);
 }
 
 /*

@@ -23,17 +23,27 @@
 #include "kernel.h"
 
 #define PAIR_MAX	128		/* wire bytes of a start/end pair */
+#define NOTE_WIRE	(NOTE_MAX + 8)	/* and of a comment on the start */
+#define UDATA_COMMENT	0		/* NFTNL_UDATA_SET_ELEM_COMMENT */
 #define DUMP_FIRST_CAP	1024		/* first key array of a dump */
 
 /* One IPv6 set element read from a dump. */
 struct key6 {
 	struct u128	key;
 	int		start;	/* 1 for a start element, 0 for an end */
+	uint16_t	note;	/* its comment */
 };
+
+/* An IPv4 element of a dump as one sortable number, and its parts. */
+#define K4(key, start, note)	((uint64_t)(key) << 17 | \
+				    (uint64_t)(start) << 16 | (note))
+#define K4_KEY(k)		((k) >> 17)
+#define K4_START(k)		((int)((k) >> 16 & 1))
+#define K4_NOTE(k)		((uint16_t)((k) & 0xffff))
 
 /* The keys collected from one set's dump. */
 struct elemdump {
-	uint64_t		*k4;		/* IPv4: key<<1 | start */
+	uint64_t		*k4;		/* IPv4: K4() */
 	size_t			 nk4, capk4;
 	struct key6		*k6;
 	size_t			 nk6, capk6;
@@ -140,12 +150,19 @@ range_format(int af, struct u128 first, struct u128 last, char *buf)
 }
 
 
-/* Append one element with the key of v to the open message nlh. */
+/*
+ * Append one element with the key of v to the open message nlh, with the
+ * comment of note (none for 0), as nft writes it: user data holding one
+ * TLV of type 0 whose length counts the trailing NUL.
+ */
 static void
-put_elem(struct nlmsghdr *nlh, struct u128 v, size_t keylen, bool end)
+put_elem(struct nlmsghdr *nlh, struct u128 v, size_t keylen, bool end,
+    uint16_t note)
 {
 	struct nlattr *el, *key;
-	uint8_t kb[16];
+	uint8_t kb[16], ud[NOTE_MAX + 3];
+	const char *text = note_str(note);
+	size_t len = strlen(text);
 
 	key_encode(v, keylen, kb);
 	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
@@ -155,7 +172,35 @@ put_elem(struct nlmsghdr *nlh, struct u128 v, size_t keylen, bool end)
 	if (end)
 		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
 		    htonl(NFT_SET_ELEM_INTERVAL_END));
+	if (len > 0 && len <= NOTE_MAX && note != NOTE_OTHER) {
+		ud[0] = UDATA_COMMENT;
+		ud[1] = (uint8_t)(len + 1);
+		memcpy(ud + 2, text, len + 1);
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, len + 3, ud);
+	}
 	mnl_attr_nest_end(nlh, el);
+}
+
+/* The comment in an element's user data, as a note id; 0 for none. */
+static uint16_t
+udata_note(const struct nlattr *a)
+{
+	const uint8_t *b;
+	size_t off, n, len;
+
+	if (a == NULL)
+		return 0;
+	b = mnl_attr_get_payload(a);
+	n = mnl_attr_get_payload_len(a);
+	for (off = 0; off + 2 <= n; off += 2 + (size_t)b[off + 1]) {
+		len = b[off + 1];
+		if (off + 2 + len > n)
+			break;
+		if (b[off] == UDATA_COMMENT && len > 0)
+			return note_id((const char *)b + off + 2, strnlen(
+			    (const char *)b + off + 2, len));
+	}
+	return 0;
 }
 
 
@@ -220,14 +265,18 @@ nftelem_put_ranges(struct nlbatch *nb, const struct nft_target *t, int af,
 	struct nlmsghdr *nlh;
 	struct nlb_list l;
 	struct set_ref ref;
+	uint16_t note;
 
 	elem_list_init(&l, &ref, t, af, del);
 	for (i = 0; i < n; i++) {
-		nlh = nlbatch_list_item(nb, &l, PAIR_MAX);
+		/* A delete needs the keys alone. */
+		note = del ? 0 : rangelist_note(rl, af, i);
+		nlh = nlbatch_list_item(nb, &l, PAIR_MAX + (note != 0 ?
+		    NOTE_WIRE : 0));
 		range_get(rl, af, i, &first, &last);
-		put_elem(nlh, first, keylen, false);
+		put_elem(nlh, first, keylen, false, note);
 		if (u128_cmp(last, max) != 0)
-			put_elem(nlh, u128_inc(last), keylen, true);
+			put_elem(nlh, u128_inc(last), keylen, true, 0);
 	}
 	nlbatch_list_finish(nb, &l);
 }
@@ -241,7 +290,7 @@ nftelem_put_ranges(struct nlbatch *nb, const struct nft_target *t, int af,
  */
 static int
 elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
-    bool *end, struct odd_elem *odd)
+    bool *end, uint16_t *note, struct odd_elem *odd)
 {
 	const struct nlattr *tb[NFTA_SET_ELEM_MAX + 1] = { NULL };
 	const struct nlattr *kb[NFTA_DATA_MAX + 1] = { NULL };
@@ -273,6 +322,9 @@ elem_parse(const struct nlattr *el, size_t keylen, struct u128 *key,
 			*key = key_decode(mnl_attr_get_payload(
 			    kb[NFTA_DATA_VALUE]), keylen);
 			*end = (flags & NFT_SET_ELEM_INTERVAL_END) != 0;
+			if (note != NULL)
+				*note = *end ? 0 :
+				    udata_note(tb[NFTA_SET_ELEM_USERDATA]);
 			return 0;
 		}
 		if (len == 0 || len > ODD_KEY_MAX)
@@ -320,15 +372,15 @@ nftelem_describe(const struct nlmsghdr *nlh, int af, uint32_t offs, char *buf)
 		}
 		before = el;
 	}
-	if (hit == NULL || elem_parse(hit, keylen, &k, &end, NULL) != 0)
+	if (hit == NULL || elem_parse(hit, keylen, &k, &end, NULL, NULL) != 0)
 		return -1;
 	if (!end && next != NULL &&
-	    elem_parse(next, keylen, &k2, &end2, NULL) == 0 && end2)
+	    elem_parse(next, keylen, &k2, &end2, NULL, NULL) == 0 && end2)
 		range_format(af, k, u128_dec(k2), buf);
 	else if (!end)
 		range_format(af, k, addr_max(af), buf);
 	else if (prev != NULL &&
-	    elem_parse(prev, keylen, &k2, &end2, NULL) == 0 && !end2)
+	    elem_parse(prev, keylen, &k2, &end2, NULL, NULL) == 0 && !end2)
 		range_format(af, k2, u128_dec(k), buf);
 	else
 		range_format(af, k, k, buf);
@@ -344,10 +396,11 @@ elem_collect_cb(const struct nlattr *el, void *data)
 	struct nft_found *f = ns->found;
 	struct odd_elem odd;
 	struct u128 key;
+	uint16_t note = 0;
 	bool end;
 	int r;
 
-	r = elem_parse(el, ns->af == 4 ? 4 : 16, &key, &end, &odd);
+	r = elem_parse(el, ns->af == 4 ? 4 : 16, &key, &end, &note, &odd);
 	if (r == -1)
 		ns->bad++;
 	if (r == 1) {
@@ -364,7 +417,7 @@ elem_collect_cb(const struct nlattr *el, void *data)
 			ns->k4 = xreallocarray(ns->k4, ns->capk4,
 			    sizeof(*ns->k4));
 		}
-		ns->k4[ns->nk4++] = key.lo << 1 | (end ? 0 : 1);
+		ns->k4[ns->nk4++] = K4(key.lo, end ? 0 : 1, note);
 	} else {
 		if (ns->nk6 == ns->capk6) {
 			ns->capk6 = ns->capk6 == 0 ? DUMP_FIRST_CAP :
@@ -373,6 +426,7 @@ elem_collect_cb(const struct nlattr *el, void *data)
 			    sizeof(*ns->k6));
 		}
 		ns->k6[ns->nk6].key = key;
+		ns->k6[ns->nk6].note = note;
 		ns->k6[ns->nk6++].start = end ? 0 : 1;
 	}
 	return MNL_CB_OK;
@@ -420,9 +474,10 @@ key6_cmp(const void *a, const void *b)
 }
 
 
-/* Append [first, last] of family af to rl. */
+/* Append [first, last] of family af, with note, to rl (with notes). */
 static void
-range_add(struct rangelist *rl, int af, struct u128 first, struct u128 last)
+range_add(struct rangelist *rl, int af, struct u128 first, struct u128 last,
+    uint16_t note)
 {
 	struct range4 r4;
 	struct range6 r6;
@@ -431,10 +486,12 @@ range_add(struct rangelist *rl, int af, struct u128 first, struct u128 last)
 		r4.first = (uint32_t)first.lo;
 		r4.last = (uint32_t)last.lo;
 		rangelist_add4(rl, &r4);
+		rangelist_set_note(rl, 4, rl->n4 - 1, note);
 	} else {
 		r6.first = first;
 		r6.last = last;
 		rangelist_add6(rl, &r6);
+		rangelist_set_note(rl, 6, rl->n6 - 1, note);
 	}
 }
 
@@ -451,7 +508,9 @@ keys_pair(struct elemdump *ns, int af, struct rangelist *have)
 	struct u128 key, s = { 0, 0 };
 	size_t i, n;
 	bool open = false, start;
+	uint16_t note = 0, snote = 0;
 
+	rangelist_notes_on(have);
 	if ((n = af == 4 ? ns->nk4 : ns->nk6) == 0)
 		return;
 	if (af == 4)
@@ -461,25 +520,28 @@ keys_pair(struct elemdump *ns, int af, struct rangelist *have)
 	for (i = 0; i < n; i++) {
 		if (af == 4) {
 			key.hi = 0;
-			key.lo = ns->k4[i] >> 1;
-			start = ns->k4[i] & 1;
+			key.lo = K4_KEY(ns->k4[i]);
+			start = K4_START(ns->k4[i]);
+			note = K4_NOTE(ns->k4[i]);
 		} else {
 			key = ns->k6[i].key;
 			start = ns->k6[i].start;
+			note = ns->k6[i].note;
 		}
 		if (open && u128_cmp(key, s) > 0) {
-			range_add(have, af, s, u128_dec(key));
+			range_add(have, af, s, u128_dec(key), snote);
 			open = false;
 		}
 		if (!start)
 			open = false;
 		else if (!open) {
 			s = key;
+			snote = note;
 			open = true;
 		}
 	}
 	if (open)
-		range_add(have, af, s, addr_max(af));
+		range_add(have, af, s, addr_max(af), snote);
 }
 
 
@@ -558,6 +620,7 @@ struct elem_get {
 	bool		found;
 	struct u128	key;
 	bool		end;
+	uint16_t	note;
 };
 
 /* Reply callback for a GETSETELEM of one key: its element. */
@@ -576,7 +639,7 @@ elem_get_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	mnl_attr_for_each_nested(el, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
 		if (!g->found && elem_parse(el, g->keylen, &g->key, &g->end,
-		    NULL) == 0)
+		    &g->note, NULL) == 0)
 			g->found = true;
 	return MNL_CB_OK;
 }
@@ -587,7 +650,7 @@ nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
     struct u128 key, bool end, struct u128 *got, bool *got_end)
 {
 	char buf[NLB_HDR_ROOM + PAIR_MAX] = { 0 };
-	struct elem_get g = { af == 4 ? 4 : 16, false, { 0, 0 }, false };
+	struct elem_get g = { af == 4 ? 4 : 16, false, { 0, 0 }, false, 0 };
 	struct nlmsghdr *nlh;
 	struct nlattr *list;
 
@@ -597,7 +660,7 @@ nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, nft_target_set(t, af));
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	put_elem(nlh, key, g.keylen, end);
+	put_elem(nlh, key, g.keylen, end, 0);
 	mnl_attr_nest_end(nlh, list);
 	if (nlbatch_request(nb, nlh, elem_get_cb, &g) == -1)
 		return -1;

@@ -41,14 +41,34 @@ rangelist_free(struct rangelist *rl)
 {
 	free(rl->v4);
 	free(rl->v6);
+	free(rl->note4);
+	free(rl->note6);
 	rangelist_init(rl);
+}
+
+/* Keep the notes (if any) as long as the ranges' arrays. */
+static void
+notes_fit(struct rangelist *rl)
+{
+	if (rl->note4 != NULL)
+		rl->note4 = xreallocarray(rl->note4, rl->cap4 > 0 ? rl->cap4 :
+		    1, sizeof(*rl->note4));
+	if (rl->note6 != NULL)
+		rl->note6 = xreallocarray(rl->note6, rl->cap6 > 0 ? rl->cap6 :
+		    1, sizeof(*rl->note6));
 }
 
 /* Append a copy of *r. */
 void
 rangelist_add4(struct rangelist *rl, const struct range4 *r)
 {
+	size_t cap = rl->cap4;
+
 	rl->v4 = grow(rl->v4, &rl->cap4, rl->n4 + 1, sizeof(*rl->v4));
+	if (rl->cap4 != cap)
+		notes_fit(rl);
+	if (rl->note4 != NULL)
+		rl->note4[rl->n4] = 0;
 	rl->v4[rl->n4++] = *r;
 }
 
@@ -56,26 +76,87 @@ rangelist_add4(struct rangelist *rl, const struct range4 *r)
 void
 rangelist_add6(struct rangelist *rl, const struct range6 *r)
 {
+	size_t cap = rl->cap6;
+
 	rl->v6 = grow(rl->v6, &rl->cap6, rl->n6 + 1, sizeof(*rl->v6));
+	if (rl->cap6 != cap)
+		notes_fit(rl);
+	if (rl->note6 != NULL)
+		rl->note6[rl->n6] = 0;
 	rl->v6[rl->n6++] = *r;
 }
 
-/* See allowsync.h.  src is left as it was. */
+/* Append the notes of n ranges of src (0 when it has none) at dst's end. */
+static void
+notes_copy(uint16_t *dst, const uint16_t *src, size_t n)
+{
+	if (dst == NULL)
+		return;
+	if (src != NULL)
+		memcpy(dst, src, n * sizeof(*src));
+	else
+		memset(dst, 0, n * sizeof(*dst));
+}
+
+/* See allowsync.h.  src is left as it was; its notes go along. */
 void
 rangelist_append(struct rangelist *dst, const struct rangelist *src)
 {
 	if (src->n4 > 0) {
 		dst->v4 = grow(dst->v4, &dst->cap4, dst->n4 + src->n4,
 		    sizeof(*dst->v4));
+		notes_fit(dst);
 		memcpy(dst->v4 + dst->n4, src->v4, src->n4 * sizeof(*src->v4));
+		notes_copy(dst->note4 ? dst->note4 + dst->n4 : NULL,
+		    src->note4, src->n4);
 		dst->n4 += src->n4;
 	}
 	if (src->n6 > 0) {
 		dst->v6 = grow(dst->v6, &dst->cap6, dst->n6 + src->n6,
 		    sizeof(*dst->v6));
+		notes_fit(dst);
 		memcpy(dst->v6 + dst->n6, src->v6, src->n6 * sizeof(*src->v6));
+		notes_copy(dst->note6 ? dst->note6 + dst->n6 : NULL,
+		    src->note6, src->n6);
 		dst->n6 += src->n6;
 	}
+}
+
+/* See allowsync.h. */
+void
+rangelist_notes_on(struct rangelist *rl)
+{
+	if (rl->note4 == NULL)
+		rl->note4 = xcalloc(rl->cap4 > 0 ? rl->cap4 : 1,
+		    sizeof(*rl->note4));
+	if (rl->note6 == NULL)
+		rl->note6 = xcalloc(rl->cap6 > 0 ? rl->cap6 : 1,
+		    sizeof(*rl->note6));
+}
+
+/* See allowsync.h. */
+void
+rangelist_notes_off(struct rangelist *rl)
+{
+	free(rl->note4);
+	free(rl->note6);
+	rl->note4 = rl->note6 = NULL;
+}
+
+/* See allowsync.h. */
+uint16_t
+rangelist_note(const struct rangelist *rl, int af, size_t i)
+{
+	const uint16_t *n = af == 4 ? rl->note4 : rl->note6;
+
+	return n != NULL ? n[i] : 0;
+}
+
+/* See allowsync.h. */
+void
+rangelist_set_note(struct rangelist *rl, int af, size_t i, uint16_t note)
+{
+	(af == 4 ? rl->note4 : rl->note6)[i] = note;
 }
 
 /* qsort(3) order for IPv4 ranges: by first, then by last. */
@@ -225,6 +306,7 @@ merge6(struct range6 *v, size_t *n)
 void
 rangelist_normalise(struct rangelist *rl)
 {
+	rangelist_notes_off(rl);
 	merge4(rl->v4, &rl->n4);
 	merge6(rl->v6, &rl->n6);
 }
@@ -255,6 +337,7 @@ rangelist_unique(struct rangelist *rl)
 {
 	size_t i, n;
 
+	rangelist_notes_off(rl);
 	sort4(rl->v4, rl->n4);
 	for (i = n = 0; i < rl->n4; i++)
 		if (n == 0 || range4_cmp(&rl->v4[n - 1], &rl->v4[i]) != 0)

@@ -27,20 +27,27 @@ run_report_free(struct run_report *rep)
 	run_free(rep);
 }
 
-/* Print one family's ranges, each line prefixed with sign. */
+/*
+ * Print the ranges of both families, each line prefixed with sign; with
+ * sign '~' (a comment to change), the new comment too.
+ */
 static void
 print_ranges(char sign, const struct rangelist *rl)
 {
 	char buf[RANGE_STRLEN];
 	size_t i;
 
-	for (i = 0; i < rl->n4; i++) {
-		range4_format(&rl->v4[i], buf, sizeof(buf));
-		printf("%c %s\n", sign, buf);
-	}
-	for (i = 0; i < rl->n6; i++) {
-		range6_format(&rl->v6[i], buf, sizeof(buf));
-		printf("%c %s\n", sign, buf);
+	for (i = 0; i < rl->n4 + rl->n6; i++) {
+		if (i < rl->n4)
+			range4_format(&rl->v4[i], buf, sizeof(buf));
+		else
+			range6_format(&rl->v6[i - rl->n4], buf, sizeof(buf));
+		if (sign == '~')
+			printf("~ %s comment \"%s\"\n", buf, note_str(
+			    rangelist_note(rl, i < rl->n4 ? 4 : 6, i < rl->n4 ?
+			    i : i - rl->n4)));
+		else
+			printf("%c %s\n", sign, buf);
 	}
 }
 
@@ -132,6 +139,7 @@ report_target(const struct run_report *r, size_t k)
 		    rt->plan.add.n6);
 	else
 		print_ranges('+', &rt->plan.add);
+	print_ranges('~', &rt->plan.renote);
 	printf("%s %s:", t->family, t->table);
 	if (t->set4[0] != '\0')
 		printf(" %s %zu ranges (+%zu -%zu)", t->set4, rt->want.n4,
@@ -141,6 +149,9 @@ report_target(const struct run_report *r, size_t k)
 		printf(" %s %zu ranges (+%zu -%zu)", t->set6, rt->want.n6,
 		    rt->plan.add.n6,
 		    rt->plan.del.n6 + plan_odd_count(&rt->plan, 6));
+	if (rt->plan.renote.n4 + rt->plan.renote.n6 > 0)
+		printf(", %zu comments corrected", rt->plan.renote.n4 +
+		    rt->plan.renote.n6);
 	printf(": %s", r->outcome);
 	if (held > 0)
 		printf("; %zu removals held back (--force applies them)",
@@ -232,6 +243,9 @@ json_set(const struct run_target *rt, const char *name, int family)
 	cJSON_AddItemToObject(o, "remove",
 	    json_ranges(p ? &rt->plan.del : NULL, p ? &rt->plan : NULL,
 	    family));
+	if (p)
+		cJSON_AddNumberToObject(o, "comments_corrected", (double)(
+		    family == 4 ? rt->plan.renote.n4 : rt->plan.renote.n6));
 	if (family == 4 ? rt->create_set[0] : rt->create_set[1])
 		cJSON_AddBoolToObject(o, "create", true);
 	return o;

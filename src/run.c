@@ -252,22 +252,147 @@ run_statics(const struct config *cfg, const struct source_opts *so,
 	return st == AS_OK ? AS_OK : AS_ECONFIG;
 }
 
+/*
+ * The host of an https URL, for an element's comment: no port, no
+ * brackets, and nothing but letters, digits, '.', '-', '_' and ':'.
+ */
+static const char *
+url_host(const char *url, char *buf, size_t bufsz)
+{
+	const char *p = strstr(url, "://");
+	size_t n = 0;
+
+	p = p != NULL ? p + 3 : url;
+	if (*p == '[')
+		p++;
+	for (; *p != '\0' && *p != '/' && *p != ']' && n + 1 < bufsz; p++) {
+		if (*p == ':' && strchr(p, ']') == NULL)
+			break;
+		buf[n++] = strchr(".-_:", *p) != NULL || (*p >= 'a' &&
+		    *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' &&
+		    *p <= '9') ? *p : '_';
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * A view of n4 and n6 ranges of rl from o4 and o6, for a label (no notes,
+ * owns nothing).
+ */
+static struct rangelist
+view(const struct rangelist *rl, size_t o4, size_t n4, size_t o6, size_t n6)
+{
+	struct rangelist v;
+
+	rangelist_init(&v);
+	v.v4 = rl->v4 + o4;
+	v.n4 = n4;
+	v.v6 = rl->v6 + o6;
+	v.n6 = n6;
+	return v;
+}
+
+/*
+ * The notes of a section's list want (normalised), from raw: the same
+ * ranges before, statics first (s4 and s6 of them), then each source's
+ * entries, sorted, from off4[i] and off6[i] (off*[nsources] the end).
+ * Sources are named by the section, or without sections by their host.
+ */
+static void
+section_notes(const struct config *cfg, const struct run_section *sec,
+    struct rangelist *want, struct rangelist *raw, const size_t *off4,
+    const size_t *off6)
+{
+	char hosts[MAX_SOURCES][128];
+	struct note_label lab[MAX_SOURCES + 1];
+	struct rangelist views[MAX_SOURCES + 1];
+	const struct source_opts *so = sec->so;
+	size_t i, n = 0;
+
+	xqsort(raw->v4, off4[0], sizeof(*raw->v4), range4_cmp);
+	xqsort(raw->v6, off6[0], sizeof(*raw->v6), range6_cmp);
+	views[n] = view(raw, 0, off4[0], 0, off6[0]);
+	lab[n].name = "static";
+	lab[n].list = &views[n];
+	n++;
+	for (i = 0; i < so->nsources; i++, n++) {
+		views[n] = view(raw, off4[i], off4[i + 1] - off4[i], off6[i],
+		    off6[i + 1] - off6[i]);
+		lab[n].name = so->name != NULL ? so->name :
+		    url_host(so->sources[i].url, hosts[i], sizeof(hosts[i]));
+		lab[n].list = &views[n];
+	}
+	(void)cfg;
+	notes_compute(want, lab, n);
+}
+
+/*
+ * The one label of a section's list when only one has ranges (statics,
+ * the section, or one source's host), into buf; NULL when several do.
+ */
+static const char *
+single_label(const struct run_section *sec, const size_t *off4,
+    const size_t *off6, char *buf, size_t bufsz)
+{
+	const struct source_opts *so = sec->so;
+	const char *name = NULL;
+	size_t i, n = 0;
+
+	if (off4[0] + off6[0] > 0) {
+		name = "static";
+		n++;
+	}
+	for (i = 0; i < so->nsources; i++) {
+		if (off4[i + 1] + off6[i + 1] == off4[i] + off6[i])
+			continue;
+		if (so->name != NULL && name == so->name)
+			continue;
+		name = so->name != NULL ? so->name :
+		    url_host(so->sources[i].url, buf, bufsz);
+		n++;
+	}
+	return n <= 1 ? (name != NULL ? name : "") : NULL;
+}
+
 /* See allowsync.h. */
 enum as_status
 run_section_want(const struct config *cfg, const struct run_section *sec,
     const struct srcstate *states, struct rangelist *want, bool keep_going)
 {
-	size_t i;
+	size_t i, off4[MAX_SOURCES + 1], off6[MAX_SOURCES + 1];
+	struct note_label lab;
+	struct rangelist raw;
+	const char *one = NULL;
+	char host[128];
 	enum as_status st;
 
 	want->n4 = want->n6 = 0;
 	if ((st = run_statics(cfg, sec->so, want, keep_going)) != AS_OK &&
 	    !keep_going)
 		return st;
-	for (i = 0; i < sec->so->nsources; i++)
+	for (i = 0; i < sec->so->nsources; i++) {
+		off4[i] = want->n4;
+		off6[i] = want->n6;
 		if (states[i].present)
 			entryset_append(want, &states[i].ent);
+	}
+	off4[i] = want->n4;
+	off6[i] = want->n6;
+	if (!cfg->annotate ||
+	    (one = single_label(sec, off4, off6, host, sizeof(host))) != NULL) {
+		rangelist_normalise(want);
+		lab.name = one;
+		lab.list = want;
+		if (cfg->annotate)
+			notes_compute(want, &lab, 1);
+		return st;
+	}
+	rangelist_init(&raw);
+	rangelist_append(&raw, want);
 	rangelist_normalise(want);
+	section_notes(cfg, sec, want, &raw, off4, off6);
+	rangelist_free(&raw);
 	return st;
 }
 
@@ -275,22 +400,24 @@ run_section_want(const struct config *cfg, const struct run_section *sec,
 void
 run_targets_want(struct run_report *rep)
 {
+	struct rangelist parts[MAX_SECTIONS];
 	struct run_section *sec;
 	struct run_target *rt;
-	size_t i, k, data;
+	size_t i, k, data, n;
 
 	for (k = 0; k < rep->ntargets; k++) {
 		rt = &rep->targets[k];
 		rt->want.n4 = rt->want.n6 = 0;
 		/* A port is guarded only with a list of its own section. */
 		rt->tgt.nports = 0;
-		data = 0;
+		data = n = 0;
 		for (i = 0; i < rep->nsections; i++) {
 			sec = &rep->sections[i];
 			if (sec->target != k)
 				continue;
 			data += sec->have_data;
 			rangelist_append(&rt->want, &sec->want);
+			parts[n++] = sec->want;
 			if (sec->have_data > 0)
 				(void)ports_merge(rt, sec->so);
 		}
@@ -299,6 +426,8 @@ run_targets_want(struct run_report *rep)
 			if (rep->sections[i].target == k)
 				(void)ports_merge(rt, rep->sections[i].so);
 		rangelist_normalise(&rt->want);
+		if (rep->cfg->annotate)
+			notes_merge(&rt->want, parts, n);
 		rt->nodata = data == 0;
 		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;
 	}

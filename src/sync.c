@@ -146,6 +146,8 @@ kernel_read(struct nftset *ns, enum nft_create create,
 		for (k = 0; k < rep->ntargets; k++) {
 			rt = &rep->targets[k];
 			rt->have.n4 = rt->have.n6 = 0;
+			if (rt->prev.note4 != NULL)
+				rangelist_notes_on(&rt->have);
 			if (active(rt))
 				rangelist_append(&rt->have, &rt->prev);
 		}
@@ -322,8 +324,9 @@ warn_left_guard(struct nftset *ns, const struct run_report *rep)
  * Read the active targets into their have and plan the change to their
  * want.  With commit, apply all of it in one transaction, retrying when
  * another commit raced ours (ERESTART) a bounded number of times; with
- * record, write down what the sets hold afterwards (kernel record), and
- * use the last one to skip the slow dumps.  Fills rep.
+ * record, use the last kernel record to skip the slow dumps (a dry run
+ * too) and, when committing, write down what the sets hold afterwards.
+ * Fills rep.
  */
 static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
@@ -337,7 +340,8 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	    commit ? NFT_CREATE_YES : cfg->dry_run ? NFT_CREATE_PLAN :
 	    NFT_CREATE_NO;
 	uint32_t newgen = 0;
-	bool known = commit && record && kernel_known(cfg, rep, &rec);
+	/* A dry run reads the record too (without the lock: read only). */
+	bool known = record && kernel_known(cfg, rep, &rec);
 	bool skip = false;
 	int attempt;
 	size_t k;
@@ -533,21 +537,28 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 static void
 sync_prev(const struct config *cfg, struct run_report *rep)
 {
-	struct rangelist tmp;
+	struct rangelist tmp[MAX_SECTIONS], parts[MAX_SECTIONS];
 	struct run_section *sec;
-	size_t i;
+	size_t i, k, n;
 
-	rangelist_init(&tmp);
 	for (i = 0; i < rep->nsections; i++) {
+		rangelist_init(&tmp[i]);
 		sec = &rep->sections[i];
 		if (sec->have_old == 0)
 			continue;
-		run_section_want(cfg, sec, sec->old, &tmp, false);
-		rangelist_append(&rep->targets[sec->target].prev, &tmp);
+		run_section_want(cfg, sec, sec->old, &tmp[i], false);
+		rangelist_append(&rep->targets[sec->target].prev, &tmp[i]);
 	}
-	for (i = 0; i < rep->ntargets; i++)
-		rangelist_normalise(&rep->targets[i].prev);
-	rangelist_free(&tmp);
+	for (k = 0; k < rep->ntargets; k++) {
+		rangelist_normalise(&rep->targets[k].prev);
+		for (i = n = 0; i < rep->nsections; i++)
+			if (rep->sections[i].target == k)
+				parts[n++] = tmp[i];
+		if (cfg->annotate)
+			notes_merge(&rep->targets[k].prev, parts, n);
+	}
+	for (i = 0; i < rep->nsections; i++)
+		rangelist_free(&tmp[i]);
 }
 
 /*
@@ -630,8 +641,7 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	for (i = 0; i < rep->nsections; i++)
 		run_load_states(cfg, &rep->sections[i]);
 	worst = sync_fetch(cfg, rep, now);
-	if (!cfg->dry_run)
-		sync_prev(cfg, rep);
+	sync_prev(cfg, rep);
 	guard = sync_guards(cfg, rep);
 	if (guard != AS_OK)
 		worst = guard;
@@ -782,6 +792,7 @@ enum as_status
 check_run(const struct config *cfg, struct run_report *rep)
 {
 	enum as_status st;
+	size_t k;
 
 	if ((st = state_dir_check(cfg->state_dir)) != AS_OK ||
 	    (st = run_layout(cfg, rep)) != AS_OK)
@@ -792,6 +803,9 @@ check_run(const struct config *cfg, struct run_report *rep)
 		return AS_ENOINPUT;
 	if ((st = sync_kernel(cfg, rep, false, false)) != AS_OK)
 		return st;
+	/* Drift is in the ranges; the next sync corrects comments. */
+	for (k = 0; k < rep->ntargets; k++)
+		rangelist_free(&rep->targets[k].plan.renote);
 	if (plans_empty(rep))
 		rep->outcome = "in sync";
 	else {

@@ -574,6 +574,61 @@ assert d["exit_code"] == 78 and "timeot" in d["error"], d' "$OUT" ||
 	run 75 --url "$URL" --metrics-file "$CT/none/m.prom"
 }
 
+# comments SET: "element comment" per element, sorted ("-" for none).
+comments() {
+	nft -j list set inet filter "$1" | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("set", {}).get("elem", []):
+        c = "-"
+        if isinstance(e, dict) and "elem" in e:
+            c = e["elem"].get("comment", "-")
+            e = e["elem"]["val"]
+        if isinstance(e, dict) and "prefix" in e:
+            e = "%s/%d" % (e["prefix"]["addr"], e["prefix"]["len"])
+        elif isinstance(e, dict) and "range" in e:
+            e = "%s-%s" % tuple(e["range"])
+        print(e, c)
+' | sort
+}
+
+# Every element names where it came from (the URL's host, static), as
+# nft shows it; a comment that changes while the range stays is corrected
+# in the same transaction, and the include file carries the comments.
+case_element_comments() {
+	mksets
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	expect_eq "$(comments docplanner_v4)" $'185.10.20.1 127.0.0.1\n185.10.21.0/24 127.0.0.1' "v4 comments"
+	expect_eq "$(comments docplanner_v6)" "2a01:4f8:10::/48 127.0.0.1" "v6 comment"
+	# The same range from a static entry too: only its comment changes.
+	run 0 --url "$URL" --static 185.10.20.1 --static 185.99.0.0/24
+	expect_grep '~ 185.10.20.1 comment "static, 127.0.0.1"' "$OUT" "plan"
+	expect_grep '1 comments corrected' "$OUT" "summary"
+	expect_eq "$(comments docplanner_v4)" $'185.10.20.1 static, 127.0.0.1\n185.10.21.0/24 127.0.0.1\n185.99.0.0/24 static' "corrected"
+	expect_grep '185.99.0.0/24 comment "static"' "$CT/state/allowsync.nft" \
+	    "include file"
+	# Then nothing to do, without a dump.
+	run 0 --url "$URL" --static 185.10.20.1 --static 185.99.0.0/24 -v
+	expect_grep "not dumping the sets" "$ERR" "record holds with comments"
+	expect_grep "nothing to do" "$OUT" "in sync"
+	# A comment changed behind our back is drift for nobody but the sync.
+	nft delete element inet filter docplanner_v4 '{ 185.10.21.0/24 }'
+	nft add element inet filter docplanner_v4 '{ 185.10.21.0/24 comment "x" }'
+	run 0 --url "$URL" --static 185.10.20.1 --static 185.99.0.0/24 --check
+	run 0 --url "$URL" --static 185.10.20.1 --static 185.99.0.0/24
+	expect_grep '~ 185.10.21.0/24 comment "127.0.0.1"' "$OUT" "fixed"
+	# The include file loads, comments and all.
+	nft flush set inet filter docplanner_v4
+	nft -f "$CT/state/allowsync.nft"
+	expect_eq "$(comments docplanner_v4 | grep -c static)" 2 "reloaded"
+	# annotate = no: new elements get none, and none are corrected.
+	run 0 --url "$URL" --annotate=no --static 185.98.0.1
+	expect_grep "185.98.0.1 -" <(comments docplanner_v4) "no comment"
+	expect_grep "185.10.20.1 static, 127.0.0.1" <(comments docplanner_v4) \
+	    "old comment kept"
+}
+
 case_root_run_keeps_service_owner() {
 	mksets
 	serve_list 185.10.20.1
@@ -595,6 +650,16 @@ case_generation_skips_dump() {
 	expect_grep "not dumping the sets" "$ERR" "dump skipped when quiet"
 	expect_eq "$(stat -c %Y.%i "$CT/state/allowsync.nft" "$CT/state/kernel.state")" \
 	    "$stamp" "unchanged run rewrites neither include nor record"
+	# A dry run trusts the record too, and writes nothing.
+	local before
+	before=$(ls -l --time-style=+%s.%N "$CT/state" | sort)
+	serve_list 185.10.20.1 185.10.22.0/24 2a01:4f8:10::/48
+	run 0 --url "$URL" -v --dry-run --remove-after 1
+	expect_grep "not dumping the sets" "$ERR" "dry run: no dump"
+	expect_grep "+ 185.10.22.0/24" "$OUT" "dry run plans from the record"
+	expect_eq "$(ls -l --time-style=+%s.%N "$CT/state" | sort)" "$before" \
+	    "dry run wrote nothing"
+	serve_list 185.10.20.1 185.10.21.0/24 2a01:4f8:10::/48
 	rm "$CT/state/allowsync.nft"
 	run 0 --url "$URL"
 	[ -s "$CT/state/allowsync.nft" ] || fail "missing include file rewritten"
@@ -892,7 +957,8 @@ case_large_100k() {
 	run 0 --url "$url" "${opts[@]}" --explain "$addr"
 	t1=$(date +%s%N)
 	expect_grep "$addr: allowed" "$OUT" "100k: explain a listed address"
-	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] ||
+	# Timed only unwrapped: under valgrind a second means nothing.
+	[ -n "${ALLOWSYNC_WRAP:-}" ] || [ $(( (t1 - t0) / 1000000 )) -lt 1000 ] ||
 	    fail "100k: --explain took $(( (t1 - t0) / 1000000 )) ms"
 	run 1 --url "$url" "${opts[@]}" --explain 1.1.1.1
 	expect_grep "1.1.1.1: not allowed" "$OUT" "100k: explain an unlisted one"

@@ -184,6 +184,36 @@ remove-after = 1"
 }
 
 # A section that fails stands on its cache; the others move on.
+# Element comments name the section; a range two sections share names
+# both, and a --section run of one keeps the other's name on it.
+case_comments_name_sections() {
+	mksets
+	serve a.json '{"API": ["185.10.20.0/24", "185.10.30.1"]}'
+	serve b.json '{"API": ["185.10.20.128/25", "185.10.40.1"]}'
+	conf "[a]
+url = ${URL%/list.json}/a.json
+static = 185.10.50.1
+[b]
+url = ${URL%/list.json}/b.json"
+	runc 0
+	nft -j list set inet filter docplanner_v4 > "$CT/set.json"
+	python3 - "$CT/set.json" <<-'EOF' || fail "comments"
+		import json, sys
+		got = {}
+		for o in json.load(open(sys.argv[1]))["nftables"]:
+		    for e in o.get("set", {}).get("elem", []):
+		        v = e["elem"]["val"]
+		        if isinstance(v, dict):
+		            v = "%s/%d" % (v["prefix"]["addr"], v["prefix"]["len"])
+		        got[v] = e["elem"].get("comment")
+		want = {"185.10.20.0/24": "a, b", "185.10.30.1": "a",
+		        "185.10.40.1": "b", "185.10.50.1": "static"}
+		assert got == want, got
+	EOF
+	runc 0 --section b
+	expect_grep "nothing to do" "$OUT" "--section keeps the names"
+}
+
 case_failing_section_uses_cache() {
 	mksets
 	nft -f - <<-'EOF'

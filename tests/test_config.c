@@ -696,6 +696,7 @@ static const struct {
 	{ "stale-warn", "3650", NULL },
 	{ "wait", "3600", NULL },
 	{ "metrics-file", "/var/lib/prometheus/allowsync.prom", NULL },
+	{ "annotate", "no", NULL },
 	{ "restore", "yes", NULL },
 	{ "check", "yes", NULL },
 	{ "status", "yes", NULL },

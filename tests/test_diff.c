@@ -328,6 +328,120 @@ test_random(void **state)
 	}
 }
 
+/* Note i of family af of rl, as text. */
+static const char *
+nt(const struct rangelist *rl, int af, size_t i)
+{
+	return note_str(rangelist_note(rl, af, i));
+}
+
+/*
+ * Notes: kept beside the ranges by add and append, dropped by normalise;
+ * a range two labels reach names both, one label alone names it; a
+ * range both sides hold with another comment is a renote, and what is
+ * added carries its note.
+ */
+static void
+test_notes(void **state)
+{
+	struct rangelist a, b, fin, have, parts[2];
+	struct note_label lab[3];
+	struct plan pl;
+
+	(void)state;
+	rangelist_init(&a);
+	rangelist_init(&b);
+	rangelist_init(&fin);
+	rangelist_init(&have);
+	add4(&a, A4(10, 0, 0, 0), A4(10, 0, 0, 255));
+	add4(&a, A4(192, 0, 2, 1), A4(192, 0, 2, 1));
+	add4(&b, A4(10, 0, 0, 128), A4(10, 0, 0, 255));
+	add4(&b, A4(10, 0, 1, 0), A4(10, 0, 1, 255));
+	add6(&b, 1, 0, 1, 5);
+	rangelist_append(&fin, &a);
+	rangelist_append(&fin, &b);
+	rangelist_normalise(&fin);
+	assert_null(fin.note4);
+	lab[0].name = "a";
+	lab[0].list = &a;
+	lab[1].name = "b";
+	lab[1].list = &b;
+	lab[2].name = "a";		/* the same name: one bit */
+	lab[2].list = &a;
+	notes_compute(&fin, lab, 3);
+	assert_int_equal(fin.n4, 2);
+	assert_string_equal(nt(&fin, 4, 0), "a, b");
+	assert_string_equal(nt(&fin, 4, 1), "a");
+	assert_string_equal(nt(&fin, 6, 0), "b");
+	/* A copy keeps them; a merge of two noted lists names both. */
+	rangelist_append(&have, &fin);
+	assert_null(have.note4);
+	rangelist_notes_on(&have);
+	have.n4 = have.n6 = 0;
+	rangelist_append(&have, &fin);
+	assert_string_equal(nt(&have, 4, 0), "a, b");
+	add4(&have, A4(203, 0, 113, 0), A4(203, 0, 113, 0));
+	assert_int_equal(rangelist_note(&have, 4, 2), 0);
+	parts[0] = fin;
+	parts[1] = have;
+	rangelist_set_note(&have, 4, 0, note_id("c", 1));
+	notes_merge(&have, parts, 2);
+	assert_string_equal(nt(&have, 4, 0), "a, b, c");
+	assert_string_equal(nt(&have, 4, 2), "");
+	/* The diff. */
+	plan_init(&pl);
+	rangelist_set_note(&have, 4, 1, note_id("old", 3));
+	diff_ranges(&fin, &have, &pl);
+	assert_int_equal(pl.renote.n4, 2);
+	assert_string_equal(nt(&pl.renote, 4, 0), "a, b");
+	assert_string_equal(nt(&pl.renote, 4, 1), "a");
+	assert_int_equal(pl.del.n4, 1);
+	assert_int_equal(pl.add.n4 + pl.add.n6, 0);
+	assert_false(plan_empty(&pl));
+	plan_free(&pl);
+	/* Without notes on one side there is no renote. */
+	plan_init(&pl);
+	rangelist_notes_off(&have);
+	diff_ranges(&fin, &have, &pl);
+	assert_int_equal(pl.renote.n4 + pl.renote.n6, 0);
+	plan_free(&pl);
+	rangelist_free(&a);
+	rangelist_free(&b);
+	rangelist_free(&fin);
+	rangelist_free(&have);
+}
+
+/* Many labels: the comment is cut with an ellipsis within NOTE_MAX. */
+static void
+test_note_cut(void **state)
+{
+	static char names[40][16];
+	struct note_label lab[40];
+	struct rangelist l, fin;
+	const char *s;
+	size_t i;
+
+	(void)state;
+	rangelist_init(&l);
+	rangelist_init(&fin);
+	add4(&l, A4(185, 0, 0, 0), A4(185, 0, 0, 255));
+	rangelist_append(&fin, &l);
+	for (i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof(names[i]), "section-%02zu", i);
+		lab[i].name = names[i];
+		lab[i].list = &l;
+	}
+	notes_compute(&fin, lab, 40);
+	s = nt(&fin, 4, 0);
+	assert_true(strlen(s) <= NOTE_MAX);
+	assert_true(strncmp(s, "section-00, section-01", 22) == 0);
+	assert_string_equal(s + strlen(s) - 5, ", \xe2\x80\xa6");
+	assert_int_equal(note_id("", 0), 0);
+	assert_int_equal(note_id(s, strlen(s)), rangelist_note(&fin, 4, 0));
+	rangelist_free(&l);
+	rangelist_free(&fin);
+}
+
 int
 main(void)
 {
@@ -337,6 +451,8 @@ main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_note_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

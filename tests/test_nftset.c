@@ -585,6 +585,66 @@ test_genid_moved(void **state)
 	plan_free(&p);
 }
 
+/*
+ * Comments: written on the start element as nft writes them (nft shows
+ * them), read back as notes from our own elements and from nft's, a
+ * range's renote replaces its comment in one commit, and a comment of
+ * 128 bytes (nft's limit) goes through whole.
+ */
+static void
+test_comments(void **state)
+{
+	static const char *want = "[{\"elem\": {\"val\": {\"prefix\": "
+	    "{\"addr\": \"10.0.0.0\", \"len\": 8}}, \"comment\": "
+	    "\"dp, static\"}}";
+	char long_note[NOTE_MAX + 1];
+	struct rangelist have;
+	struct plan p;
+	uint32_t newgen, g;
+
+	(void)state;
+	memset(long_note, 'x', NOTE_MAX);
+	long_note[NOTE_MAX] = '\0';
+	create_sets();
+	plan_init(&p);
+	add4(&p.add, "10.0.0.0", "10.255.255.255");
+	add4(&p.add, "192.0.2.1", "192.0.2.1");
+	add6(&p.add, "2001:db8::1", "2001:db8::1");
+	rangelist_notes_on(&p.add);
+	rangelist_set_note(&p.add, 4, 0, note_id("dp, static", 10));
+	rangelist_set_note(&p.add, 4, 1, note_id(long_note, NOTE_MAX));
+	rangelist_set_note(&p.add, 6, 0, note_id("stripe", 6));
+	assert_int_equal(commit_plan(&p, &newgen), AS_OK);
+	plan_free(&p);
+	assert_int_equal(NFT("-j", "list", "set", "inet", "filter",
+	    "docplanner_v4"), 0);
+	assert_non_null(strstr(nft_out, want + 1));
+	assert_non_null(strstr(nft_out, long_note));
+	/* nft's own comment, read back. */
+	assert_int_equal(NFT("add", "element", "inet", "filter",
+	    "docplanner_v4", "{ 198.51.100.0/24 comment \"by hand\" }"), 0);
+	rangelist_init(&have);
+	assert_int_equal(read_gen(&tgt, false, &have, &g), AS_OK);
+	assert_int_equal(have.n4, 3);
+	assert_string_equal(note_str(rangelist_note(&have, 4, 0)),
+	    "dp, static");
+	assert_string_equal(note_str(rangelist_note(&have, 4, 1)), long_note);
+	assert_string_equal(note_str(rangelist_note(&have, 4, 2)), "by hand");
+	assert_string_equal(note_str(rangelist_note(&have, 6, 0)), "stripe");
+	/* A renote changes the comment and keeps the range. */
+	plan_init(&p);
+	add4(&p.renote, "198.51.100.0", "198.51.100.255");
+	rangelist_notes_on(&p.renote);
+	rangelist_set_note(&p.renote, 4, 0, note_id("dp", 2));
+	assert_int_equal(commit_plan(&p, &newgen), AS_OK);
+	plan_free(&p);
+	have.n4 = have.n6 = 0;
+	assert_int_equal(read_gen(&tgt, false, &have, &g), AS_OK);
+	assert_int_equal(have.n4, 3);
+	assert_string_equal(note_str(rangelist_note(&have, 4, 2)), "dp");
+	rangelist_free(&have);
+}
+
 static void
 test_read_nft_filled(void **state)
 {
@@ -752,6 +812,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_overlap_names_element,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_genid_moved, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_comments, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_nft_filled, setup,
 		    teardown),
