@@ -43,6 +43,10 @@ check() {
 
 # mark: remember where the journal ends; logged UNIT TEXT: UNIT logged TEXT
 # since the last mark (the journal may lag behind a unit that just ended).
+# Not journalctl -u: a line from the process systemd forked for a command
+# that failed before it ran ("Failed at step GROUP") names the unit in
+# UNIT=, and gets no _SYSTEMD_UNIT= when the process is gone before
+# journald looks at it.
 mark() {
 	CURSOR=$(journalctl -q -n 1 --show-cursor 2>/dev/null |
 	    sed -n 's/^-- cursor: //p')
@@ -52,7 +56,7 @@ logged() {
 	for _ in $(seq 30); do
 		journalctl --sync 2>/dev/null
 		journalctl -q -o cat ${CURSOR:+"--after-cursor=$CURSOR"} \
-		    -u "$1" >"$T/journal" 2>&1
+		    "_SYSTEMD_UNIT=$1" + "UNIT=$1" >"$T/journal" 2>&1
 		grep -qF -- "$2" "$T/journal" && return 0
 		sleep 0.1
 	done
