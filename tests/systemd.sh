@@ -281,7 +281,7 @@ boot() {
 	return $rc
 }
 
-# report BOOTED: the container's TAP lines and the host's own, counted.
+# report TIMED_OUT: the container's TAP lines and the host's own, counted.
 report() {
 	local tap=$TREE/$TAP
 
@@ -303,7 +303,7 @@ cleanup() {
 }
 
 main() {
-	local booted=0
+	local timed_out=0
 
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	W=$(mktemp -d /var/tmp/allowsync-systemd.XXXXXX) || exit 1
@@ -315,8 +315,8 @@ main() {
 	unpack_tree
 	stage_files
 	install_deb
-	boot || booted=1
-	report "$booted"
+	boot || timed_out=1
+	report "$timed_out"
 	if [ "$failed" != 0 ]; then
 		echo "    the container's console:"
 		log_tail "$W/console.log" 40
