@@ -139,6 +139,13 @@ ci-extra: $(BENCH_BINS)
 demo: allowsync
 	tests/demo.sh ./allowsync
 
+# The Debian package under a real systemd as PID 1, in a container booted
+# from a cached debootstrap (not in CI: the first debootstrap takes too
+# long for it).
+.PHONY: systemd-test
+systemd-test:
+	tests/systemd.sh
+
 # Everything under $(DESTDIR); files in $(SYSCONFDIR) are installed only
 # when absent and removed only when unchanged.  The units and the cron
 # file name /usr/sbin/allowsync; SBIN_SED points them at $(SBINDIR).
