@@ -37,7 +37,7 @@ endif
 ALL_CPPFLAGS	:= -D_GNU_SOURCE -DALLOWSYNC_VERSION='"$(VERSION)"' -Isrc \
 		   $(CPPFLAGS)
 ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
+ALL_LDFLAGS	:= -pthread -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 # The internal headers; every object depends on all of them.
 HDRS		:= src/allowsync.h src/config.h src/kernel.h src/nftapi.h \

@@ -22,6 +22,7 @@
 #ifndef ALLOWSYNC_H
 #define ALLOWSYNC_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -138,6 +139,24 @@ void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
  */
 enum as_status atomic_write(const char *path,
 	    int (*fill)(FILE *, const void *), const void *arg);
+/*
+ * atomic_write() in two steps, so that a big file can be written while
+ * the kernel applies a commit: atomic_stage() writes and fsyncs the
+ * temporary file without logging (safe in a thread of its own); then
+ * atomic_publish() renames it into place, or logs why it could not
+ * (AS_ECANTCREAT), or atomic_discard() removes it.
+ */
+struct staged {
+	char	path[PATH_MAX];
+	char	tmp[PATH_MAX + 16];	/* "": none */
+	int	err;			/* errno of a failure, else 0 */
+	int	chown_err;		/* of handing it to the dir's owner */
+	bool	ready;			/* written: publish may rename it */
+};
+void	 atomic_stage(const char *path, int (*fill)(FILE *, const void *),
+	    const void *arg, struct staged *);
+enum as_status atomic_publish(struct staged *);
+void	 atomic_discard(struct staged *);
 
 /*
  * FNV-1a, 64 bits, of the string s, going on from h (FNV1A_INIT to
@@ -786,6 +805,9 @@ void	 state_load(const char *dir, const char *section, const char *url,
  * Returns AS_OK or AS_ESOFTWARE after logging.
  */
 enum as_status state_save(const char *dir, const struct srcstate *st);
+/* state_save() staged only (atomic_stage(): quiet, thread-safe). */
+void	 state_stage(const char *dir, const struct srcstate *st,
+	    struct staged *);
 /* Write the record of the last attempt for st atomically. */
 enum as_status state_save_attempt(const char *dir, const struct srcstate *st);
 /* A target and the list its sets hold, or are to hold. */
@@ -806,6 +828,9 @@ uint64_t nft_lists_digest(const struct nft_list *l, size_t n);
  */
 enum as_status state_write_include(const char *dir, const struct nft_list *l,
 	    size_t n);
+/* state_write_include() staged only (atomic_stage()). */
+void	 state_stage_include(const char *dir, const struct nft_list *l,
+	    size_t n, struct staged *);
 /*
  * True when DIR/allowsync.nft is a file that state_write_include() wrote
  * for exactly l[0..n) (its digest line says so).

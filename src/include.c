@@ -246,6 +246,18 @@ state_write_include(const char *dir, const struct nft_list *l, size_t n)
 }
 
 /* See allowsync.h. */
+void
+state_stage_include(const char *dir, const struct nft_list *l, size_t n,
+    struct staged *sf)
+{
+	struct include_arg ia = { l, n };
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_INCLUDE);
+	atomic_stage(path, fill_include, &ia, sf);
+}
+
+/* See allowsync.h. */
 bool
 state_include_current(const char *dir, const struct nft_list *l, size_t n)
 {

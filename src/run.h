@@ -6,6 +6,8 @@
 #ifndef ALLOWSYNC_RUN_H
 #define ALLOWSYNC_RUN_H
 
+#include <pthread.h>
+
 /* --------------------------------------------------------------- report.c */
 
 /* What happened to one source this run, for the report. */
@@ -213,6 +215,41 @@ enum as_status sync_read_kernel(const struct config *, struct run_report *);
  * AS_EUSAGE for a malformed address, or a failure after logging.
  */
 enum as_status explain_run(const struct config *);
+
+/* ---------------------------------------------------------------- stage.c */
+
+/*
+ * The state files and the include file of a sync, staged by a thread of
+ * their own while the kernel applies the commit (stage.c says why).
+ */
+struct stage {
+	const struct config	*cfg;
+	const struct run_report	*rep;
+	struct nft_list		 lists[MAX_SECTIONS];	/* the include's */
+	size_t			 nlists;
+	struct staged		*files;		/* states, then include */
+	size_t			 nfiles;
+	pthread_t		 thread;
+	bool			 started;	/* the thread runs or ran */
+	bool			 joined;
+};
+
+/*
+ * Start staging the files of rep (l[0..n): the include's lists), once; a
+ * thread that cannot start leaves sg not started, and the run writes its
+ * files itself.
+ */
+void	 stage_start(struct stage *, const struct config *,
+	    const struct run_report *, const struct nft_list *l, size_t n);
+/* Wait for the staging thread, if any. */
+void	 stage_join(struct stage *);
+/*
+ * Put the staged files in place (the include only when every state file
+ * went in); AS_OK or AS_ECANTCREAT after logging.
+ */
+enum as_status stage_publish(struct stage *);
+/* Remove what was staged and not published, and free sg. */
+void	 stage_free(struct stage *);
 
 /* ----------------------------------------------------------------- sync.c */
 

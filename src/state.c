@@ -204,6 +204,16 @@ state_save(const char *dir, const struct srcstate *st)
 	return atomic_write(path, fill_state, st);
 }
 
+/* See allowsync.h. */
+void
+state_stage(const char *dir, const struct srcstate *st, struct staged *sf)
+{
+	char path[PATH_MAX];
+
+	state_path(dir, st->section, st->url, "state", path, sizeof(path));
+	atomic_stage(path, fill_state, st, sf);
+}
+
 /*
  * A file of "key value" lines being read.  The source state file, the
  * attempt record and the kernel record all go through kv_next(); each

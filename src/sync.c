@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "allowsync.h"
+#include "run.h"
 
 /* True when the run reads and may change target rt. */
 static bool
@@ -330,8 +331,9 @@ warn_left_guard(struct nftset *ns, const struct run_report *rep)
  */
 static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
-    bool record)
+    bool record, struct stage *sg)
 {
+	struct nft_list l[MAX_SECTIONS];
 	struct nft_found found[MAX_SECTIONS];
 	struct nftset *ns = NULL;
 	struct kernel_record rec;
@@ -375,7 +377,13 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 				kernel_remember(cfg, rep);
 			goto out;
 		}
+		/* The files to write afterwards, written meanwhile. */
+		if (sg != NULL)
+			stage_start(sg, cfg, rep, l, lists_of(rep, l, false,
+			    true));
 		st = kernel_commit(ns, rep, &newgen);
+		if (sg != NULL)
+			stage_join(sg);
 		if (st == AS_EKERNEL && skip) {
 			/* Nothing was applied: trust the kernel now. */
 			log_warnx("commit planned from the kernel record "
@@ -624,9 +632,12 @@ enum as_status
 sync_run(const struct config *cfg, struct run_report *rep)
 {
 	enum as_status st, worst, guard;
+	struct stage sg;
 	time_t now = time(NULL);
 	size_t i;
 	int lockfd = -1;
+
+	memset(&sg, 0, sizeof(sg));
 
 	if ((st = state_dir_check(cfg->state_dir)) != AS_OK ||
 	    (st = run_layout(cfg, rep)) != AS_OK)
@@ -648,20 +659,25 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	st = worst;
 	if (!any_active(rep))
 		goto attempts;
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, true)) != AS_OK) {
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, true, cfg->dry_run ?
+	    NULL : &sg)) != AS_OK) {
 		sections_failed(rep, st);
 		goto attempts;
 	}
-	for (i = 0; !cfg->dry_run && st == AS_OK && i < rep->nsections; i++)
+	if (sg.started)
+		st = stage_publish(&sg);
+	for (i = 0; !sg.started && !cfg->dry_run && st == AS_OK &&
+	    i < rep->nsections; i++)
 		if (rep->sections[i].so->selected)
 			st = run_save_lists(cfg, &rep->sections[i]);
-	if (!cfg->dry_run && st == AS_OK)
+	if (!sg.started && !cfg->dry_run && st == AS_OK)
 		st = save_include(cfg, rep);
 	if (st != AS_OK)
 		sections_failed(rep, st);
 	else
 		st = worst;
  attempts:
+	stage_free(&sg);
 	/* Accepted lists change only above; attempts are always recorded. */
 	for (i = 0; !cfg->dry_run && lockfd != -1 && i < rep->nsections; i++)
 		if (rep->sections[i].so->selected)
@@ -775,7 +791,8 @@ restore_run(const struct config *cfg, struct run_report *rep)
 		st = late != AS_OK ? late : AS_ENOINPUT;
 		goto out;
 	}
-	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, writes)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, !cfg->dry_run, writes, NULL)) !=
+	    AS_OK)
 		goto out;
 	if (writes)
 		st = save_include(cfg, rep);
@@ -801,7 +818,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 		return st;
 	if (!any_active(rep))
 		return AS_ENOINPUT;
-	if ((st = sync_kernel(cfg, rep, false, false)) != AS_OK)
+	if ((st = sync_kernel(cfg, rep, false, false, NULL)) != AS_OK)
 		return st;
 	/* Drift is in the ranges; the next sync corrects comments. */
 	for (k = 0; k < rep->ntargets; k++)
@@ -819,7 +836,7 @@ check_run(const struct config *cfg, struct run_report *rep)
 enum as_status
 sync_read_kernel(const struct config *cfg, struct run_report *rep)
 {
-	return sync_kernel(cfg, rep, false, false);
+	return sync_kernel(cfg, rep, false, false, NULL);
 }
 
 /* The table guard mode owns: a guard section's, or the default's. */

@@ -129,69 +129,137 @@ safe_fopen_read(const char *path)
 	return NULL;
 }
 
+/* The directory of path, into dir. */
+static void
+dir_of(const char *path, char *dir, size_t dirsz)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, dirsz, ".");
+	else
+		snprintf(dir, dirsz, "%.*s",
+		    (int)(slash == path ? 1 : slash - path), path);
+}
+
 /*
  * See allowsync.h.  The temporary file is ".NAME.XXXXXX" beside path, so
- * the rename stays within one file system; after the rename the directory
- * is fsync'ed so the new name survives a crash.
+ * the rename stays within one file system.  Never logs: it may run in a
+ * thread of its own (sync.c), and says why it failed in sf->err.
  */
+void
+atomic_stage(const char *path, int (*fill)(FILE *, const void *),
+    const void *arg, struct staged *sf)
+{
+	char iobuf[1 << 16], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+	struct stat sb;
+	FILE *f;
+	int fd;
+
+	memset(sf, 0, sizeof(*sf));
+	dir_of(path, dir, sizeof(dir));
+	snprintf(sf->path, sizeof(sf->path), "%s", path);
+	if (strlen(path) + 9 > PATH_MAX) {
+		sf->err = ENAMETOOLONG;
+		return;
+	}
+	base = slash != NULL ? slash + 1 : path;
+	snprintf(sf->tmp, sizeof(sf->tmp), "%.*s.%s.XXXXXX",
+	    (int)(base - path), path, base);
+	if ((fd = mkostemp(sf->tmp, O_CLOEXEC)) == -1) {
+		sf->err = errno;
+		sf->tmp[0] = '\0';
+		return;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		sf->err = errno;
+		close(fd);
+		atomic_discard(sf);
+		return;
+	}
+	/* Big files (a million ranges) go out in big writes. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
+	errno = EIO;
+	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
+	    fchmod(fd, 0644) == -1 || fsync(fd) == -1) {
+		sf->err = errno;
+		fclose(f);
+		atomic_discard(sf);
+		return;
+	}
+	/* Best effort, as own_like_dir(), and quiet. */
+	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
+	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+		sf->chown_err = errno;
+	if (fclose(f) == EOF) {
+		sf->err = errno;
+		atomic_discard(sf);
+		return;
+	}
+	sf->ready = true;
+}
+
+/* See allowsync.h. */
+void
+atomic_discard(struct staged *sf)
+{
+	if (sf->tmp[0] != '\0')
+		unlink(sf->tmp);
+	sf->tmp[0] = '\0';
+	sf->ready = false;
+}
+
+/*
+ * See allowsync.h.  After the rename the directory is fsync'ed so the new
+ * name survives a crash.
+ */
+enum as_status
+atomic_publish(struct staged *sf)
+{
+	char dir[PATH_MAX];
+	int dfd, ok = 0;
+
+	dir_of(sf->path, dir, sizeof(dir));
+	if (sf->chown_err != 0)
+		log_warnx("%s: cannot hand a new file to its owner: %s", dir,
+		    strerror(sf->chown_err));
+	if (!sf->ready)
+		errno = sf->err != 0 ? sf->err : EINVAL;
+	else if (rename(sf->tmp, sf->path) == -1)
+		sf->err = errno;
+	else {
+		sf->tmp[0] = '\0';
+		ok = 1;
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+		    -1) {
+			if (fsync(dfd) == -1)
+				ok = 0;
+			close(dfd);
+		}
+	}
+	if (!ok) {
+		if (sf->err == ENAMETOOLONG)
+			log_err("%s: path too long", sf->path);
+		else
+			log_err("%s: cannot write: %s", sf->path,
+			    strerror(sf->ready ? errno : sf->err));
+		atomic_discard(sf);
+		return AS_ECANTCREAT;
+	}
+	sf->ready = false;
+	return AS_OK;
+}
+
+/* See allowsync.h. */
 enum as_status
 atomic_write(const char *path, int (*fill)(FILE *, const void *),
     const void *arg)
 {
-	static char iobuf[1 << 16];
-	char tmp[PATH_MAX + 16], dir[PATH_MAX];
-	const char *slash;
-	FILE *f = NULL;
-	int fd, dfd, ok = 0;
+	struct staged sf;
 
-	if ((slash = strrchr(path, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s",
-		    (int)(slash == path ? 1 : slash - path), path);
-	if (strlen(path) + 9 > PATH_MAX) {
-		log_err("%s: path too long", path);
-		return AS_ECANTCREAT;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir,
-	    slash ? slash + 1 : path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		log_err("%s: cannot create a temporary file: %s", path,
-		    strerror(errno));
-		return AS_ECANTCREAT;
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		goto out;
-	}
-	/* Big files (a million ranges) go out in big writes. */
-	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
-	if (fill(f, arg) < 0 || fflush(f) == EOF || ferror(f) ||
-	    fchmod(fd, 0644) == -1 || fsync(fd) == -1)
-		goto out;
-	own_like_dir(fd, dir);
-	if (fclose(f) == EOF) {
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) == -1)
-		goto out;
-	ok = 1;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		if (fsync(dfd) == -1)
-			ok = 0;
-		close(dfd);
-	}
- out:
-	if (!ok) {
-		log_err("%s: cannot write: %s", path, strerror(errno));
-		if (f != NULL)
-			fclose(f);
-		unlink(tmp);
-		return AS_ECANTCREAT;
-	}
-	return AS_OK;
+	atomic_stage(path, fill, arg, &sf);
+	return atomic_publish(&sf);
 }
 
 /* See allowsync.h. */
