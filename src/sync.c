@@ -252,12 +252,18 @@ kernel_verify(struct nftset *ns, struct run_report *rep)
 	return st;
 }
 
-/* Commit the plans of the active targets in one transaction. */
+/*
+ * Commit the plans of the active targets in one transaction, staging the
+ * files that follow it meanwhile when sg is given.
+ */
 static enum as_status
-kernel_commit(struct nftset *ns, struct run_report *rep, uint32_t *newgen)
+kernel_commit(const struct config *cfg, struct nftset *ns,
+    struct run_report *rep, struct stage *sg, uint32_t *newgen)
 {
+	struct nft_list l[MAX_SECTIONS];
 	struct nft_change c[MAX_SECTIONS];
 	struct run_target *rt;
+	enum as_status st;
 	size_t k, n = 0;
 
 	for (k = 0; k < rep->ntargets; k++) {
@@ -268,7 +274,13 @@ kernel_commit(struct nftset *ns, struct run_report *rep, uint32_t *newgen)
 		c[n].p = &rt->plan;
 		memcpy(c[n++].set_size, rt->set_size, sizeof(rt->set_size));
 	}
-	return nftset_commit_all(ns, c, n, rep->gen_before, newgen);
+	/* The files to write afterwards are written meanwhile. */
+	if (sg != NULL)
+		stage_start(sg, cfg, rep, l, lists_of(rep, l, false, true));
+	st = nftset_commit_all(ns, c, n, rep->gen_before, newgen);
+	if (sg != NULL)
+		stage_join(sg);
+	return st;
 }
 
 /* Log what the commit did to each active target. */
@@ -333,7 +345,6 @@ static enum as_status
 sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
     bool record, struct stage *sg)
 {
-	struct nft_list l[MAX_SECTIONS];
 	struct nft_found found[MAX_SECTIONS];
 	struct nftset *ns = NULL;
 	struct kernel_record rec;
@@ -377,13 +388,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 				kernel_remember(cfg, rep);
 			goto out;
 		}
-		/* The files to write afterwards, written meanwhile. */
-		if (sg != NULL)
-			stage_start(sg, cfg, rep, l, lists_of(rep, l, false,
-			    true));
-		st = kernel_commit(ns, rep, &newgen);
-		if (sg != NULL)
-			stage_join(sg);
+		st = kernel_commit(cfg, ns, rep, sg, &newgen);
 		if (st == AS_EKERNEL && skip) {
 			/* Nothing was applied: trust the kernel now. */
 			log_warnx("commit planned from the kernel record "
