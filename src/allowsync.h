@@ -768,6 +768,11 @@ struct srcstate {
 	char		*reader;
 	time_t		 fetched;	/* last 200 or 304; 0: never */
 	time_t		 accepted;	/* last accepted document */
+	/*
+	 * A 304 that changed nothing but these two times: the state file
+	 * is left as it was, and the attempt record carries the time.
+	 */
+	time_t		 reaccepted;
 	struct entryset	 ent;		/* the accepted entries */
 	/* The last attempt, kept apart in DIR/source-HASH.attempt. */
 	time_t		 attempt;	/* whatever its outcome */

@@ -172,6 +172,31 @@ fetch_forms(const struct source_opts *so, const struct source *src,
  * old into cur with it (a 304 re-accepts the cached document as it was),
  * keep its validators, and say so in res.
  */
+/* strcmp(3) that takes NULLs: true when both are NULL or equal. */
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * True when the state cur would save differs from old's file in its
+ * times alone (a 304 with no entry waiting out remove-after): the file
+ * need not be written again (srcstate.reaccepted).
+ */
+static bool
+only_times_moved(const struct srcstate *old, const struct srcstate *cur)
+{
+	return old->present && !old->legacy && !old->unusable &&
+	    old->document == cur->document &&
+	    entryset_pending(&old->ent) == 0 &&
+	    entryset_count(&old->ent) == entryset_count(&cur->ent) &&
+	    same_str(old->etag, cur->etag) &&
+	    same_str(old->last_modified, cur->last_modified) &&
+	    same_str(old->reader, cur->reader) &&
+	    same_str(old->skipped, cur->skipped);
+}
+
 static void
 accept_document(const struct source_opts *so, const struct srcstate *old,
     struct srcstate *cur, struct source_result *res, struct fetched *f,
@@ -213,6 +238,8 @@ accept_document(const struct source_opts *so, const struct srcstate *old,
 	cur->fetched = cur->accepted = now;
 	cur->result = nm ? RESULT_NOT_MODIFIED : RESULT_OK;
 	cur->present = true;
+	if (nm && only_times_moved(old, cur))
+		cur->reaccepted = now;
 	log_info("%s: %s form %s, %zu entries", res->src->name,
 	    form_name(parsed), nm ? "not modified" : "accepted",
 	    entryset_count(&cur->ent));

@@ -585,6 +585,7 @@ run_save_lists(const struct config *cfg, const struct run_section *sec)
 
 	for (i = 0; i < sec->so->nsources; i++)
 		if (sec->results[i].status == AS_OK &&
+		    sec->cur[i].reaccepted == 0 &&
 		    (st1 = state_save(cfg->state_dir, &sec->cur[i])) != AS_OK)
 			st = st1;
 	return st;

@@ -30,7 +30,8 @@ stage_main(void *arg)
 	for (i = 0; i < sg->rep->nsections; i++) {
 		sec = &sg->rep->sections[i];
 		for (j = 0; sec->so->selected && j < sec->so->nsources; j++)
-			if (sec->results[j].status == AS_OK)
+			if (sec->results[j].status == AS_OK &&
+			    sec->cur[j].reaccepted == 0)
 				state_stage(sg->cfg->state_dir, &sec->cur[j],
 				    &sg->files[sg->nfiles++]);
 	}

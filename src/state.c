@@ -547,13 +547,14 @@ printable_ascii(const char *s)
 
 /* The keys of an attempt record. */
 enum {
-	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_SKIPPED, AK_NKEYS
+	AK_ATTEMPT, AK_RESULT, AK_ERROR, AK_JSON_REJECTED, AK_SKIPPED,
+	AK_REACCEPTED, AK_NKEYS
 };
 
 static const char *const attempt_keys[AK_NKEYS] = {
 	[AK_ATTEMPT] = "attempt",	[AK_RESULT] = "result",
 	[AK_ERROR] = "error",		[AK_JSON_REJECTED] = "json-rejected",
-	[AK_SKIPPED] = "skipped",
+	[AK_SKIPPED] = "skipped",	[AK_REACCEPTED] = "reaccepted",
 };
 
 /*
@@ -592,6 +593,8 @@ load_attempt(const char *dir, const char *section, const char *url,
 			set_once(&st->json_rejected, val);
 		else if (k == AK_SKIPPED)
 			set_once(&st->skipped, val);
+		else if (k == AK_REACCEPTED && parse_time(val, &t) == 0)
+			st->reaccepted = t;
 	}
 	fclose(kv.f);
 	if (r == -1) {
@@ -600,7 +603,7 @@ load_attempt(const char *dir, const char *section, const char *url,
 		free(st->skipped);
 		st->error = st->json_rejected = st->skipped = NULL;
 		st->result = RESULT_NONE;
-		st->attempt = 0;
+		st->attempt = st->reaccepted = 0;
 	}
 }
 
@@ -670,6 +673,9 @@ state_load(const char *dir, const char *section, const char *url,
 	drop_bad_validator(&st->last_modified, "last-modified", path);
 	entryset_sort(&st->ent);
 	st->present = st->accepted != 0;
+	/* A later 304 re-accepted this very list (see srcstate). */
+	if (st->present && !st->legacy && st->reaccepted > st->accepted)
+		st->fetched = st->accepted = st->reaccepted;
 	return;
  absent:
 	/* No accepted list; the record of the last attempt stays. */
@@ -681,7 +687,7 @@ state_load(const char *dir, const char *section, const char *url,
 	st->url = xstrdup(url);
 	st->document = FORM_NONE;
 	st->etag = st->last_modified = st->reader = NULL;
-	st->fetched = st->accepted = 0;
+	st->fetched = st->accepted = st->reaccepted = 0;
 	st->present = false;
 }
 /* Print an attempt file; returns <0 on a write error. */
@@ -701,6 +707,9 @@ fill_attempt(FILE *f, const void *arg)
 		fprintf(f, "json-rejected %s\n", st->json_rejected);
 	if (st->skipped != NULL)
 		fprintf(f, "skipped %s\n", st->skipped);
+	if (st->reaccepted != 0)
+		fprintf(f, "reaccepted %s\n", state_time(st->reaccepted, t,
+		    sizeof(t)));
 	return ferror(f) ? -1 : 0;
 }
 

@@ -639,8 +639,9 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	enum as_status st, worst, guard;
 	struct stage sg;
 	time_t now = time(NULL);
-	size_t i;
+	size_t i, j;
 	int lockfd = -1;
+	bool saved = false;
 
 	memset(&sg, 0, sizeof(sg));
 
@@ -679,10 +680,16 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		st = save_include(cfg, rep);
 	if (st != AS_OK)
 		sections_failed(rep, st);
-	else
+	else {
+		saved = true;
 		st = worst;
+	}
  attempts:
 	stage_free(&sg);
+	/* A 304's new time goes to the attempt record of a saved run only. */
+	for (i = 0; !saved && i < rep->nsections; i++)
+		for (j = 0; j < rep->sections[i].so->nsources; j++)
+			rep->sections[i].cur[j].reaccepted = 0;
 	/* Accepted lists change only above; attempts are always recorded. */
 	for (i = 0; !cfg->dry_run && lockfd != -1 && i < rep->nsections; i++)
 		if (rep->sections[i].so->selected)

@@ -297,6 +297,38 @@ case_etag_304() {
 	expect_grep "+ 185.10.20.1" "$OUT" "repair planned"
 }
 
+# A 304 that changes nothing but the times leaves the state file alone
+# (one write less a typical run) and records the time in the attempt
+# record, which the next load reads as the list's accepted time.  One with
+# an entry waiting out remove-after rewrites it (its count moves).
+case_reaccepted_304() {
+	local ino
+	mksets
+	serve_list 185.10.20.1 2a01:4f8:10::/48
+	run 0 --url "$URL"
+	sed -i 's/^accepted .*/accepted 2026-01-01T00:00:00Z/; s/^fetched .*/fetched 2026-01-01T00:00:00Z/' \
+	    "$CT"/state/source-*.state
+	ino=$(stat -c %i:%Y "$CT"/state/source-*.state)
+	run 0 --url "$URL" --json
+	expect_grep '"not_modified":true' "$OUT" "304"
+	expect_eq "$(stat -c %i:%Y "$CT"/state/source-*.state)" "$ino" \
+	    "state file left as it was"
+	expect_grep "reaccepted 20" "$CT"/state/source-*.attempt \
+	    "the time in the attempt record"
+	run 0 --url "$URL" --status --json
+	expect_nogrep '"accepted":"2026-01-01' "$OUT" "accepted time moved"
+	# An entry waiting out remove-after: the file is written again.
+	serve_list 2a01:4f8:10::/48
+	run 0 --url "$URL" --remove-after 3
+	grep -q "^pending 185.10.20.1 1" "$CT"/state/source-*.state ||
+	    fail "pending entry not saved"
+	run 0 --url "$URL" --remove-after 3
+	expect_grep "pending 185.10.20.1 2" "$CT"/state/source-*.state \
+	    "a 304 ages a pending entry"
+	expect_nogrep "reaccepted" "$CT"/state/source-*.attempt \
+	    "no reaccepted when the file was written"
+}
+
 case_source_down_uses_cache() {
 	mksets
 	serve_list 185.10.20.1 2a01:4f8:10::/48
