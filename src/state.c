@@ -215,19 +215,22 @@ state_stage(const char *dir, const struct srcstate *st, struct staged *sf)
 }
 
 /*
- * A file of "key value" lines being read.  The source state file, the
- * attempt record and the kernel record all go through kv_next(); each
- * reader has a table of its key names, and seen tells which it has read.
+ * A file of "key value" lines being read, whole, from memory: a state
+ * file of a million entries is one read, not a million fgets() calls.
+ * The source state file, the attempt record and the kernel record all go
+ * through kv_next(); each reader has a table of its key names, and seen
+ * tells which it has read.
  */
 struct kvfile {
-	FILE		*f;
+	char		*buf;		/* the file, NUL-terminated */
+	size_t		 len;
+	size_t		 pos;		/* of the next line */
 	size_t		 lineno;	/* of the last line read */
 	uint32_t	 seen;		/* keys read, one bit by index */
-	char		 line[MAX_STATE_LINE + 2];
 };
 
 /*
- * Open path for kv_next() with safe_fopen_read(), which refuses links,
+ * Read path for kv_next() with safe_fopen_read(), which refuses links,
  * and only when it holds at most max bytes: a huge (or sparse) file
  * planted in the directory must not stall a restore at boot.  Returns
  * false with errno set (EFBIG for a file too big).
@@ -236,18 +239,40 @@ static bool
 kv_open(struct kvfile *kv, const char *path, off_t max)
 {
 	struct stat sb;
+	size_t n;
+	FILE *f;
+	int e;
 
-	kv->lineno = 0;
-	kv->seen = 0;
-	if ((kv->f = safe_fopen_read(path)) == NULL)
+	memset(kv, 0, sizeof(*kv));
+	if ((f = safe_fopen_read(path)) == NULL)
 		return false;
-	if (fstat(fileno(kv->f), &sb) == -1 || sb.st_size > max) {
-		fclose(kv->f);
-		kv->f = NULL;
+	if (fstat(fileno(f), &sb) == -1 || sb.st_size > max) {
+		fclose(f);
 		errno = EFBIG;
 		return false;
 	}
+	/* One byte more than it said: a file that grew is too big too. */
+	kv->buf = xmalloc((size_t)sb.st_size + 2);
+	n = fread(kv->buf, 1, (size_t)sb.st_size + 1, f);
+	e = ferror(f) ? EIO : n > (size_t)sb.st_size ? EFBIG : 0;
+	fclose(f);
+	if (e != 0) {
+		free(kv->buf);
+		kv->buf = NULL;
+		errno = e;
+		return false;
+	}
+	kv->buf[n] = '\0';
+	kv->len = n;
 	return true;
+}
+
+/* Free what kv_open() read. */
+static void
+kv_close(struct kvfile *kv)
+{
+	free(kv->buf);
+	kv->buf = NULL;
 }
 
 /*
@@ -273,33 +298,33 @@ static int
 kv_next(struct kvfile *kv, const char *const *keys, int nkeys, int *k,
     char **val, const char **why)
 {
-	char *sp;
+	char *line, *nl, *sp;
 	size_t len;
 
 	do {
-		if (fgets_unlocked(kv->line, sizeof(kv->line), kv->f) ==
-		    NULL) {
-			if (!ferror(kv->f))
-				return 0;
-			*why = "read error";
-			return -1;
-		}
+		if (kv->pos >= kv->len)
+			return 0;
+		line = kv->buf + kv->pos;
 		kv->lineno++;
-		len = strlen(kv->line);
-		if (len == 0 || kv->line[len - 1] != '\n') {
+		nl = memchr(line, '\n', kv->len - kv->pos);
+		len = nl != NULL ? (size_t)(nl - line) : kv->len - kv->pos;
+		/* As fgets() into a line buffer saw it: a NUL cuts it. */
+		if (nl == NULL || len > MAX_STATE_LINE ||
+		    memchr(line, '\0', len) != NULL) {
 			*why = "line too long or unterminated";
 			return -1;
 		}
-		kv->line[len - 1] = '\0';
-	} while (kv->line[0] == '#');
-	if ((sp = strchr(kv->line, ' ')) == NULL) {
+		*nl = '\0';
+		kv->pos += len + 1;
+	} while (line[0] == '#');
+	if ((sp = memchr(line, ' ', len)) == NULL) {
 		*why = "expected \"key value\"";
 		return -1;
 	}
 	*sp = '\0';
 	*val = sp + 1;
 	for (*k = 0; *k < nkeys; (*k)++)
-		if (strcmp(kv->line, keys[*k]) == 0)
+		if (strcmp(line, keys[*k]) == 0)
 			return 1;
 	*k = -1;
 	return 1;
@@ -527,9 +552,8 @@ state_read(struct kvfile *kv, struct state_read *rd)
 			return why;
 		if (rd->ended) {
 			kv->lineno++;
-			if (getc(kv->f) != EOF)
-				return "data after the end line";
-			return ferror(kv->f) ? "read error" : NULL;
+			return kv->pos < kv->len ? "data after the end line" :
+			    NULL;
 		}
 	}
 	return r == -1 ? why : "no end line: truncated file?";
@@ -596,7 +620,7 @@ load_attempt(const char *dir, const char *section, const char *url,
 		else if (k == AK_REACCEPTED && parse_time(val, &t) == 0)
 			st->reaccepted = t;
 	}
-	fclose(kv.f);
+	kv_close(&kv);
 	if (r == -1) {
 		free(st->error);
 		free(st->json_rejected);
@@ -656,7 +680,7 @@ state_load(const char *dir, const char *section, const char *url,
 		goto absent;
 	}
 	why = state_read(&kv, &rd);
-	fclose(kv.f);
+	kv_close(&kv);
 	if (why == NULL && (st->url == NULL || strcmp(st->url, url) != 0))
 		why = "written for another URL";
 	if (why == NULL && st->accepted != 0 && st->document == FORM_NONE)
@@ -866,6 +890,6 @@ state_load_kernel(const char *dir, struct kernel_record *rec)
 			r = -1;
 			break;
 		}
-	fclose(kv.f);
+	kv_close(&kv);
 	return r == 0 && kv.seen == (1U << KK_NKEYS) - 1;
 }

@@ -245,6 +245,52 @@ verdict_why(const struct verdict *v)
 	return v->held != NULL ? v->held : v->touched;
 }
 
+/* The rows of special4[] merged into spans (address order), into span. */
+static size_t
+spans4(struct range4 *span)
+{
+	uint32_t first, last;
+	size_t i, n = 0;
+
+	for (i = 0; i < NSPECIAL4; i++) {
+		first = special4[i].net;
+		last = special4[i].len >= 32 ? first :
+		    first | UINT32_MAX >> special4[i].len;
+		if (n > 0 && first <= span[n - 1].last) {
+			if (last > span[n - 1].last)
+				span[n - 1].last = last;
+			continue;
+		}
+		span[n].first = first;
+		span[n++].last = last;
+	}
+	return n;
+}
+
+/*
+ * True when r touches a row of special4[], whatever the policy: one
+ * binary search over the rows merged into spans, made at the first call.
+ */
+static bool
+touches_any4(const struct range4 *r)
+{
+	static struct range4 span[NSPECIAL4];
+	static size_t nspan;
+	size_t i, lo, hi;
+
+	if (nspan == 0)
+		nspan = spans4(span);
+	/* The last span that starts at or below r->last. */
+	for (lo = 0, hi = nspan; lo < hi; ) {
+		i = lo + (hi - lo) / 2;
+		if (span[i].first <= r->last)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return lo > 0 && span[lo - 1].last >= r->first;
+}
+
 /*
  * Note in vs[0] (private rows) or vs[1] (the others) each row of the
  * table that the range first..last touches.
@@ -255,7 +301,9 @@ touch4(const struct policy *pol, const struct range4 *r, struct verdict *vs)
 	uint32_t first, last;
 	size_t i;
 
-	/* Every entry of a document comes here: no call per row. */
+	/* Every entry of a document comes here: most touch no row at all. */
+	if (!touches_any4(r))
+		return;
 	for (i = 0; i < NSPECIAL4; i++) {
 		first = special4[i].net;
 		last = special4[i].len >= 32 ? first :
