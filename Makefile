@@ -98,6 +98,7 @@ faults: $(BIN)
 	tests/faults.sh ./$(BIN)
 	tests/e2e_packets.sh ./$(BIN)
 	tests/guard.sh ./$(BIN)
+	tests/scale_attack.sh ./$(BIN)
 
 check: unit integration faults
 

@@ -350,17 +350,28 @@ rangelist_unique(struct rangelist *rl)
 	rl->n6 = n;
 }
 
-/* One step of the digest: FNV-1a over a 64-bit word rather than a byte. */
+/*
+ * One step of the digest: the word folded in, then mixed through
+ * splitmix64's finaliser, a bijection in which every input bit moves
+ * about half of the output bits.  (A bare multiply, as FNV does, leaves
+ * the top bit of a word to the top bit alone: flipping it in two words
+ * cancels out, and 2a01::/16 and aa01::/16 would read as one list.)
+ */
 static uint64_t
 mix(uint64_t h, uint64_t w)
 {
-	return (h ^ w) * 0x100000001b3ULL;
+	h ^= w;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 /*
  * A 64-bit digest of the ranges (counts included), to recognise a list
- * without keeping a copy of it: FNV-1a taken a word at a time, so that a
- * million ranges cost two million multiplications, not sixteen.
+ * without keeping a copy of it, taken a word at a time.  It tells our own
+ * lists apart; it is not a defence against a list made to collide.
  */
 uint64_t
 rangelist_digest(const struct rangelist *rl)

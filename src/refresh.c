@@ -265,6 +265,8 @@ stand_on_cache(const struct source_opts *so, const struct srcstate *old,
 	validation_from_summary(old->skipped, &res->val);
 	cur->fetched = old->fetched;
 	cur->accepted = old->accepted;
+	/* The file stays as it is: so does a 304's later time. */
+	cur->reaccepted = old->reaccepted;
 	cur->present = true;
 	res->cached = true;
 	res->document = old->document;

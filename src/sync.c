@@ -686,10 +686,14 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	}
  attempts:
 	stage_free(&sg);
-	/* A 304's new time goes to the attempt record of a saved run only. */
+	/*
+	 * A 304's new time goes to the attempt record of a saved run only;
+	 * a run that saved nothing keeps the one recorded before.
+	 */
 	for (i = 0; !saved && i < rep->nsections; i++)
 		for (j = 0; j < rep->sections[i].so->nsources; j++)
-			rep->sections[i].cur[j].reaccepted = 0;
+			rep->sections[i].cur[j].reaccepted =
+			    rep->sections[i].old[j].reaccepted;
 	/* Accepted lists change only above; attempts are always recorded. */
 	for (i = 0; !cfg->dry_run && lockfd != -1 && i < rep->nsections; i++)
 		if (rep->sections[i].so->selected)

@@ -57,7 +57,7 @@ case_reaccepted_lost_when_the_vendor_fails() {
 	    "second day of the outage, list re-accepted the day before"
 }
 
-# LOW-MEDIUM.  rangelist_digest() now mixes 64-bit words with FNV-1a's
+# LOW-MEDIUM.  rangelist_digest() mixed 64-bit words with FNV-1a's
 # (h ^ w) * P.  Flipping bit 63 of a word flips bit 63 of the state and
 # nothing else, and the next flip of bit 63 flips it back; an IPv6
 # range's first and last both start with the same high word, so any IPv6
@@ -76,7 +76,9 @@ case_digest_collision_skips_needed_dump() {
 	serve_list 185.10.20.1 2a01:4f8:10::1
 	run 0 --url "$URL" --remove-after 1 --max-remove-percent 100
 	f=$(echo "$CT"/state/source-*.state)
-	chattr +i "$f" 2> /dev/null || { fail "chattr +i: not supported here"; return; }
+	# The unit test test_digest_ipv6_top_bit covers file systems without.
+	chattr +i "$f" 2> /dev/null || {
+		echo "    skipped: chattr +i is not supported here" >&2; return; }
 	serve_list 185.10.20.1 aa01:4f8:10::1
 	run 73 --url "$URL" --remove-after 1 --max-remove-percent 100
 	chattr -i "$f"
