@@ -252,7 +252,11 @@ kv_open(struct kvfile *kv, const char *path, off_t max)
 		return false;
 	}
 	/* One byte more than it said: a file that grew is too big too. */
-	kv->buf = xmalloc((size_t)sb.st_size + 2);
+	if ((kv->buf = malloc((size_t)sb.st_size + 2)) == NULL) {
+		fclose(f);
+		errno = ENOMEM;
+		return false;
+	}
 	n = fread(kv->buf, 1, (size_t)sb.st_size + 1, f);
 	e = ferror(f) ? EIO : n > (size_t)sb.st_size ? EFBIG : 0;
 	fclose(f);

@@ -233,6 +233,8 @@ netns_steps() {
 import json, sys
 for o in json.load(sys.stdin)["nftables"]:
     for e in o.get("set", {}).get("elem", []):
+        if isinstance(e, dict) and "elem" in e:
+            e = e["elem"]["val"]    # an element with a comment
         p = e.get("prefix") if isinstance(e, dict) else None
         print("%s/%d" % (p["addr"], p["len"]) if p else e)'
 	}
