@@ -167,11 +167,6 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 	return st;
 }
 
-/*
- * The form f->form of the source was accepted at now: age the entries of
- * old into cur with it (a 304 re-accepts the cached document as it was),
- * keep its validators, and say so in res.
- */
 /* strcmp(3) that takes NULLs: true when both are NULL or equal. */
 static bool
 same_str(const char *a, const char *b)
@@ -197,6 +192,11 @@ only_times_moved(const struct srcstate *old, const struct srcstate *cur)
 	    same_str(old->skipped, cur->skipped);
 }
 
+/*
+ * The form f->form of the source was accepted at now: age the entries of
+ * old into cur with it (a 304 re-accepts the cached document as it was),
+ * keep its validators, and say so in res.
+ */
 static void
 accept_document(const struct source_opts *so, const struct srcstate *old,
     struct srcstate *cur, struct source_result *res, struct fetched *f,
