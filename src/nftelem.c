@@ -614,16 +614,20 @@ elemdump_finish(struct elemdump *d, struct rangelist *have, size_t *nelems)
 	return d->bad;
 }
 
-/* What a GETSETELEM of one key answered. */
+/* What a GETSETELEM of one key, or of the catch-all, answered. */
 struct elem_get {
 	size_t		keylen;
+	bool		catchall;	/* asked for the catch-all */
 	bool		found;
 	struct u128	key;
 	bool		end;
 	uint16_t	note;
 };
 
-/* Reply callback for a GETSETELEM of one key: its element. */
+/*
+ * Reply callback for a GETSETELEM: the element of the key, or for the
+ * catch-all any element at all (it has no key to parse).
+ */
 static int
 elem_get_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -638,21 +642,25 @@ elem_get_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	mnl_attr_for_each_nested(el, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
-		if (!g->found && elem_parse(el, g->keylen, &g->key, &g->end,
-		    &g->note, NULL) == 0)
+		if (!g->found && (g->catchall ?
+		    mnl_attr_get_type(el) == NFTA_LIST_ELEM :
+		    elem_parse(el, g->keylen, &g->key, &g->end, &g->note,
+		    NULL) == 0))
 			g->found = true;
 	return MNL_CB_OK;
 }
 
-/* See kernel.h. */
-int
-nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
-    struct u128 key, bool end, struct u128 *got, bool *got_end)
+/*
+ * One GETSETELEM on t's set of family af: of key (end: its interval's
+ * end), or of the catch-all.  Returns 0 with g filled, or -1 with errno.
+ */
+static int
+elem_request(struct nlbatch *nb, const struct nft_target *t, int af,
+    struct u128 key, bool end, struct elem_get *g)
 {
 	char buf[NLB_HDR_ROOM + PAIR_MAX] = { 0 };
-	struct elem_get g = { af == 4 ? 4 : 16, false, { 0, 0 }, false, 0 };
 	struct nlmsghdr *nlh;
-	struct nlattr *list;
+	struct nlattr *list, *el;
 
 	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 |
 	    NFT_MSG_GETSETELEM, (uint8_t)nft_target_proto(t->family),
@@ -660,9 +668,26 @@ nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, nft_target_set(t, af));
 	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	put_elem(nlh, key, g.keylen, end, 0);
+	if (g->catchall) {
+		el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+		    htonl(NFT_SET_ELEM_CATCHALL));
+		mnl_attr_nest_end(nlh, el);
+	} else
+		put_elem(nlh, key, g->keylen, end, 0);
 	mnl_attr_nest_end(nlh, list);
-	if (nlbatch_request(nb, nlh, elem_get_cb, &g) == -1)
+	return nlbatch_request(nb, nlh, elem_get_cb, g);
+}
+
+/* See kernel.h. */
+int
+nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
+    struct u128 key, bool end, struct u128 *got, bool *got_end)
+{
+	struct elem_get g = { af == 4 ? 4 : 16, false, false, { 0, 0 },
+	    false, 0 };
+
+	if (elem_request(nb, t, af, key, end, &g) == -1)
 		return -1;
 	if (!g.found) {
 		errno = ENOENT;
@@ -673,47 +698,14 @@ nftelem_get(struct nlbatch *nb, const struct nft_target *t, int af,
 	return 0;
 }
 
-/* Reply callback for a GETSETELEM of the catch-all: any element is it. */
-static int
-catchall_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1] = { NULL };
-	struct nlb_attrs t = { tb, NFTA_SET_ELEM_LIST_MAX };
-	bool *found = data;
-	const struct nlattr *el;
-
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), nlbatch_attr_cb,
-	    &t) < 0 || tb[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL) {
-		errno = EPROTO;
-		return MNL_CB_ERROR;
-	}
-	mnl_attr_for_each_nested(el, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
-		if (mnl_attr_get_type(el) == NFTA_LIST_ELEM)
-			*found = true;
-	return MNL_CB_OK;
-}
-
 /* See kernel.h. */
 int
 nftelem_get_catchall(struct nlbatch *nb, const struct nft_target *t, int af)
 {
-	char buf[NLB_HDR_ROOM + PAIR_MAX] = { 0 };
-	struct nlmsghdr *nlh;
-	struct nlattr *list, *el;
-	bool found = false;
+	struct elem_get g = { af == 4 ? 4 : 16, true, false, { 0, 0 },
+	    false, 0 };
 
-	nlh = nlbatch_header(nb, buf, NFNL_SUBSYS_NFTABLES << 8 |
-	    NFT_MSG_GETSETELEM, (uint8_t)nft_target_proto(t->family),
-	    NLM_F_ACK);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, t->table);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, nft_target_set(t, af));
-	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-	el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
-	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
-	    htonl(NFT_SET_ELEM_CATCHALL));
-	mnl_attr_nest_end(nlh, el);
-	mnl_attr_nest_end(nlh, list);
-	if (nlbatch_request(nb, nlh, catchall_cb, &found) == -1)
+	if (elem_request(nb, t, af, g.key, false, &g) == -1)
 		return errno == ENOENT ? 0 : -1;
-	return found;
+	return g.found;
 }

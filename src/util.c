@@ -86,6 +86,18 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* own_like_dir() without the warning: 0, or the errno of the fchown. */
+static int
+chown_like_dir(int fd, const char *dir)
+{
+	struct stat sb;
+
+	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
+	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+		return errno;
+	return 0;
+}
+
 /*
  * When root writes into a directory someone else owns (a by-hand run
  * beside the service's DynamicUser), give the file the directory's owner,
@@ -94,13 +106,13 @@ xstrndup(const char *s, size_t n)
 void
 own_like_dir(int fd, const char *dir)
 {
-	struct stat sb;
+	int e;
 
-	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
-	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+	if ((e = chown_like_dir(fd, dir)) != 0)
 		log_warnx("%s: cannot hand a new file to its owner: %s", dir,
-		    strerror(errno));
+		    strerror(e));
 }
+
 
 /* See allowsync.h. */
 FILE *
@@ -153,7 +165,6 @@ atomic_stage(const char *path, int (*fill)(FILE *, const void *),
 {
 	char iobuf[1 << 16], dir[PATH_MAX];
 	const char *slash = strrchr(path, '/'), *base;
-	struct stat sb;
 	FILE *f;
 	int fd;
 
@@ -188,10 +199,8 @@ atomic_stage(const char *path, int (*fill)(FILE *, const void *),
 		atomic_discard(sf);
 		return;
 	}
-	/* Best effort, as own_like_dir(), and quiet. */
-	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0 &&
-	    fchown(fd, sb.st_uid, sb.st_gid) == -1)
-		sf->chown_err = errno;
+	/* Best effort, as own_like_dir(); publish says why it failed. */
+	sf->chown_err = chown_like_dir(fd, dir);
 	if (fclose(f) == EOF) {
 		sf->err = errno;
 		atomic_discard(sf);

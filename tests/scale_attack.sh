@@ -16,16 +16,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/harness.sh
 . "$HERE/harness.sh"
 
-# json_get FILE EXPR: evaluate the Python expression EXPR over the JSON
-# object in FILE (bound to r) and print the result's repr.
-json_get() {
-	python3 - "$1" "$2" <<-'PY'
-	import json, sys
-	r = json.load(open(sys.argv[1]))
-	print(repr(eval(sys.argv[2])))
-	PY
-}
-
 # ------------------------------------------------------------ cases
 
 # MEDIUM.  A 304 that changes nothing leaves the .state file alone and
