@@ -257,6 +257,62 @@ parse_len(const char *s, size_t n, unsigned int max, unsigned int *len,
 }
 
 /*
+ * The common entry in one pass: a dotted quad and an optional "/len",
+ * without leading zeros or host bits.  Returns 0 with *p filled as
+ * prefix_parse() would, or -1 for anything else, valid or not, which is
+ * left to prefix_parse()'s general path: that alone words the errors.
+ */
+static int
+fast_v4(const char *s, size_t n, struct prefix *p)
+{
+	uint32_t a = 0;
+	unsigned int v = 0, digits = 0, octets = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i] - '0';
+		if (c <= 9) {
+			if (digits == 1 && v == 0)
+				return -1;
+			v = v * 10 + c;
+			if (++digits > 3 || v > 255)
+				return -1;
+			continue;
+		}
+		if ((s[i] != '.' && s[i] != '/') || digits == 0)
+			return -1;
+		a = a << 8 | v;
+		v = digits = 0;
+		if (++octets == 4 || s[i] == '/')
+			break;
+	}
+	if (i == n) {
+		if (digits == 0 || octets != 3)
+			return -1;
+		a = a << 8 | v;
+		p->len = 32;
+	} else {
+		/* s[i] ended the fourth octet: a slash, one or two digits. */
+		if (octets != 4 || s[i] != '/' || n - i < 2 || n - i > 3)
+			return -1;
+		for (v = 0, i++; i < n; i++) {
+			c = (unsigned char)s[i] - '0';
+			if (c > 9 || (v == 0 && i + 1 < n && c == 0))
+				return -1;
+			v = v * 10 + c;
+		}
+		if (v > 32)
+			return -1;
+		p->len = v;
+	}
+	if ((a & ~mask4(p->len)) != 0)
+		return -1;
+	p->family = 4;
+	p->v4 = a;
+	return 0;
+}
+
+/*
  * See allowsync.h.  The address part decides the family: anything with a
  * colon is IPv6.  An IPv4-mapped address (::ffff:0:0/96) is turned into
  * the IPv4 prefix it stands for, so that it meets the IPv4 policy.
@@ -278,6 +334,9 @@ prefix_parse(const char *s, size_t n, struct prefix *p, const char **why)
 		*why = "entry too long";
 		return -1;
 	}
+	if (fast_v4(s, n, p) == 0)
+		return 0;
+	memset(p, 0, sizeof(*p));
 	slash = memchr(s, '/', n);
 	alen = slash != NULL ? (size_t)(slash - s) : n;
 	if (memchr(s, ':', alen) != NULL && memchr(s, '%', alen) != NULL) {

@@ -5,6 +5,7 @@
  * Every input is parsed from a heap copy of exactly n bytes with no NUL
  * after it, so a sanitizer build catches any read past the entry.
  */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -513,6 +514,136 @@ test_format_bounds(void **state)
 	assert_int_equal(n, 5);
 }
 
+/*
+ * IPv4 entries as an independent oracle reads them: inet_pton(3) for the
+ * address (glibc takes exactly four decimal octets, no leading zeros),
+ * then a prefix length of one or two digits, no leading zero, at most 32,
+ * and no host bits.  Returns 0 with *a and *len set, or -1.
+ */
+static int
+oracle_v4(const char *s, uint32_t *a, unsigned int *len)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/'), *l;
+	struct in_addr in;
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return -1;
+	*a = ntohl(in.s_addr);
+	*len = 32;
+	if (slash != NULL) {
+		l = slash + 1;
+		if (strlen(l) < 1 || strlen(l) > 2 || strspn(l, "0123456789") !=
+		    strlen(l) || (l[0] == '0' && l[1] != '\0'))
+			return -1;
+		*len = (unsigned int)atoi(l);
+		if (*len > 32)
+			return -1;
+	}
+	if (*len < 32 && (*a & (UINT32_MAX >> *len)) != 0)
+		return -1;
+	return 0;
+}
+
+/* prefix_parse() and oracle_v4() agree on buf; *ok counts accepted. */
+static void
+check_v4(const char *buf, unsigned int *ok)
+{
+	struct prefix p;
+	const char *why;
+	uint32_t a = 0;
+	unsigned int len = 0;
+	int want, got;
+
+	want = oracle_v4(buf, &a, &len);
+	got = parse_exact(buf, strlen(buf), &p, &why);
+	if (want != got)
+		fail_msg("\"%s\": oracle %d, prefix_parse %d", buf, want, got);
+	if (got == 0) {
+		(*ok)++;
+		if (p.family != 4 || p.v4 != a || p.len != len)
+			fail_msg("\"%s\": read as %d %08x/%u", buf, p.family,
+			    p.v4, p.len);
+	}
+}
+
+/*
+ * prefix_parse() reads colon-free text exactly as the oracle does, over
+ * strings built from the pieces where a one-pass reader goes wrong:
+ * leading zeros, octets of 255 and 256, four digits, a fifth octet, dots
+ * and slashes doubled or at either end, two-digit and three-digit
+ * lengths, and stray bytes.
+ */
+static void
+test_v4_oracle(void **state)
+{
+	static const char *const octets[] = {
+		"0", "1", "9", "10", "25", "255", "0", "1", "9", "10", "25",
+		"255", "00", "01", "099", "256", "299", "999", "1000", "0255",
+	};
+	static const char *const lens[] = {
+		"/0", "/8", "/24", "/32", "/0", "/8", "/24", "/32", "/33",
+		"/00", "/024", "/100", "/", "/1", "//",
+	};
+	static const char *const stray[] = {
+		".", "/", " ", "+", "-", "a", "x", "\t", "%", "..", "1",
+	};
+	static const unsigned int shapes[] = { 1, 3, 5, 7, 7, 7, 8, 8, 8, 9 };
+	uint64_t rnd = 0x9e3779b97f4a7c15ULL;
+	char buf[64];
+	unsigned int i, k, nparts, ok = 0;
+
+	(void)state;
+	for (i = 0; i < 400000; i++) {
+		buf[0] = '\0';
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		nparts = shapes[(rnd >> 59) % 10];
+		for (k = 0; k < nparts; k++) {
+			rnd = rnd * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			/* Octet, dot, octet..., a length: valid quite often. */
+			if ((rnd >> 20) % 16 == 0)
+				strcat(buf, stray[(rnd >> 33) % 11]);
+			else if (k == 7)
+				strcat(buf, lens[(rnd >> 33) % 15]);
+			else if (k % 2 == 1)
+				strcat(buf, ".");
+			else
+				strcat(buf, octets[(rnd >> 33) % 20]);
+		}
+		check_v4(buf, &ok);
+	}
+	/* Every tail of up to three bytes after a few addresses. */
+	static const char *const bases[] = {
+		"0.0.0.0", "10.0.0.0", "1.2.3.4", "255.255.255.255",
+		"10.0.0", "10.0.0.0.",
+	};
+	static const char alpha[] = "0123456789/.";
+	unsigned int b, tn, v, lim, j;
+	char *tail;
+
+	for (b = 0; b < 6; b++)
+		for (tn = 0, lim = 1; tn <= 3; tn++, lim *= 12)
+			for (v = 0; v < lim; v++) {
+				snprintf(buf, sizeof(buf), "%s/", bases[b]);
+				tail = buf + strlen(buf);
+				for (j = 0, k = v; j < tn; j++, k /= 12)
+					tail[j] = alpha[k % 12];
+				tail[tn] = '\0';
+				check_v4(buf, &ok);
+				tail[-1] = '\0';
+				check_v4(buf, &ok);
+			}
+	/* The generator must reach both sides often. */
+	assert_true(ok > 1000);
+	assert_true(ok < 399000);
+}
+
 int
 main(void)
 {
@@ -527,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_format4),
 		cmocka_unit_test(test_format6),
 		cmocka_unit_test(test_format_bounds),
+		cmocka_unit_test(test_v4_oracle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
