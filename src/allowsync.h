@@ -201,6 +201,22 @@ const char *log_escape(const char *s, size_t len, char *buf, size_t bufsz);
 /* The text of the last error-level line logged (even if not printed). */
 const char *log_last_error(void);
 
+/* Lines a thread logged, kept to be printed later by another. */
+struct log_capture {
+	char	*buf;		/* level byte, line, NUL; again */
+	size_t	 len, cap;
+};
+/*
+ * From now on the calling thread's lines go to c (started empty) instead
+ * of stderr and log_last_error(), until log_capture_stop().  A thread
+ * that works beside the main one logs this way, so that its lines come
+ * out whole, from one thread, and never change the main one's last error.
+ */
+void	 log_capture_start(struct log_capture *c);
+void	 log_capture_stop(void);
+/* Log what c kept, in order, as if logged now; then empty c. */
+void	 log_capture_replay(struct log_capture *c);
+
 /* --------------------------------------------------------------- prefix.c */
 
 /* A 128-bit unsigned integer in host order, for IPv6 arithmetic. */
@@ -805,6 +821,15 @@ void	 srcstate_free(struct srcstate *);
  */
 void	 state_load(const char *dir, const char *section, const char *url,
 	    const struct policy *, struct srcstate *st);
+/*
+ * A guess at what state_load() will find, made in a moment from the head
+ * of the file alone: present, url, reader and validators (etag,
+ * last-modified) into *h, the rest empty.  A request can go out with them
+ * while the entries are still being read; the caller checks them against
+ * the state loaded, which alone is trusted.
+ */
+void	 state_peek(const char *dir, const char *section, const char *url,
+	    struct srcstate *h);
 /*
  * Write *st atomically (temporary file, fsync, rename, fsync of dir).
  * Returns AS_OK or AS_ESOFTWARE after logging.

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "allowsync.h"
@@ -15,6 +16,8 @@
 static enum log_level	log_threshold = LOG_LVL_NOTICE;
 static int		log_journal;
 static char		log_lasterr[2048];
+/* Where this thread's lines go instead (log_capture_start()), or NULL. */
+static _Thread_local struct log_capture *log_cap;
 
 /* Syslog priorities for each level, used as journal prefixes. */
 static const int log_prio[] = { 3, 4, 5, 6, 7 };
@@ -48,6 +51,48 @@ log_init(enum log_level threshold)
 	log_journal = stderr_is_journal();
 }
 
+/* Keep line at level lvl in c, for log_capture_replay(). */
+static void
+capture(struct log_capture *c, enum log_level lvl, const char *line)
+{
+	size_t n = strlen(line) + 2;
+
+	if (c->len + n > c->cap) {
+		c->cap = c->len + n > 2 * c->cap ? c->len + n : 2 * c->cap;
+		c->buf = xreallocarray(c->buf, c->cap, 1);
+	}
+	c->buf[c->len] = (char)lvl;
+	memcpy(c->buf + c->len + 1, line, n - 1);
+	c->len += n;
+}
+
+/* See allowsync.h. */
+void
+log_capture_start(struct log_capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	log_cap = c;
+}
+
+/* See allowsync.h. */
+void
+log_capture_stop(void)
+{
+	log_cap = NULL;
+}
+
+/* See allowsync.h. */
+void
+log_capture_replay(struct log_capture *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->len; i += strlen(c->buf + i + 1) + 2)
+		log_msg((enum log_level)c->buf[i], "%s", c->buf + i + 1);
+	free(c->buf);
+	memset(c, 0, sizeof(*c));
+}
+
 /*
  * Print one line.  The message must not contain untrusted text that has
  * not been through log_escape().  A trailing newline is added here.
@@ -61,6 +106,10 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (log_cap != NULL) {
+		capture(log_cap, lvl, line);
+		return;
+	}
 	if (lvl == LOG_LVL_ERR)
 		snprintf(log_lasterr, sizeof(log_lasterr), "%s", line);
 	if (lvl > log_threshold)

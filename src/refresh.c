@@ -101,6 +101,22 @@ refresh_reader(const struct source_opts *so, const struct source *src,
 	    (unsigned long long)fnv1a(text, FNV1A_INIT));
 }
 
+/*
+ * The validators of old that a request for the form read by reader
+ * carries: old's own, when old was read that way.
+ */
+static void
+cond_of(const struct srcstate *old, const char *reader,
+    struct fetch_cond *cond)
+{
+	memset(cond, 0, sizeof(*cond));
+	if (old->present && old->reader != NULL &&
+	    strcmp(old->reader, reader) == 0) {
+		cond->etag = old->etag;
+		cond->last_modified = old->last_modified;
+	}
+}
+
 /* The forms of a source, in the order they are tried (index i). */
 static const enum form forms[2] = { FORM_JSON, FORM_TEXT };
 
@@ -133,13 +149,8 @@ fetch_forms(const struct source_opts *so, const struct source *src,
 		 * Validators only fit the form they came with, read as they
 		 * were: a 304 re-accepts the list as it was kept.
 		 */
-		memset(&cond, 0, sizeof(cond));
 		refresh_reader(so, src, f->form, f->reader, sizeof(f->reader));
-		if (old->present && old->reader != NULL &&
-		    strcmp(old->reader, f->reader) == 0) {
-			cond.etag = old->etag;
-			cond.last_modified = old->last_modified;
-		}
+		cond_of(old, f->reader, &cond);
 		rangelist_free(&f->doc);
 		f->parsed = f->form == 1 ? FORM_TEXT : src->sniff ? FORM_NONE :
 		    FORM_JSON;
@@ -279,12 +290,29 @@ stand_on_cache(const struct source_opts *so, const struct srcstate *old,
 		    "days)", res->src->name, so->stale_warn);
 }
 
-/* See allowsync.h. */
+/*
+ * True when a 304 got with the validators of hint (for the form read by
+ * reader) is one that old's would have got too: the same were sent.
+ */
+static bool
+same_cond(const struct srcstate *hint, const struct srcstate *old,
+    const char *reader)
+{
+	struct fetch_cond a, b;
+
+	cond_of(hint, reader, &a);
+	cond_of(old, reader, &b);
+	return same_str(a.etag, b.etag) &&
+	    same_str(a.last_modified, b.last_modified);
+}
+
+/* See run.h. */
 void
 refresh_source(const struct source_opts *so, const struct source *src,
-    const struct srcstate *old, struct srcstate *cur,
-    struct source_result *res, time_t now)
+    const struct saved *sv, struct srcstate *cur, struct source_result *res,
+    time_t now)
 {
+	const struct srcstate *old = sv->old;
 	struct fetched f;
 	enum as_status st;
 
@@ -296,7 +324,24 @@ refresh_source(const struct source_opts *so, const struct source *src,
 	entryset_init(&cur->ent);
 	cur->url = xstrdup(src->url);
 	cur->attempt = now;
-	res->status = st = fetch_forms(so, src, old, res, &f);
+	res->status = st = fetch_forms(so, src, sv->hint != NULL ? sv->hint :
+	    old, res, &f);
+	if (sv->wait != NULL)
+		sv->wait(sv->arg);
+	/*
+	 * A 304 to the guessed validators stands only if the saved state,
+	 * now read whole, has them too; else (it was corrupt, or saved
+	 * another way) the source is asked again with the right ones.
+	 */
+	if (st == AS_OK && f.not_modified && sv->hint != NULL &&
+	    !same_cond(sv->hint, old, f.reader)) {
+		log_info("%s: the saved state was not what its head said: "
+		    "fetching again", src->name);
+		fetch_result_free(&f.fr);
+		f.err[0] = f.json_err[0] = '\0';
+		res->rejected[0] = res->rejected[1] = false;
+		res->status = st = fetch_forms(so, src, old, res, &f);
+	}
 	if (st == AS_OK)
 		accept_document(so, old, cur, res, &f, now);
 	else {

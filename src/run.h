@@ -119,12 +119,25 @@ enum as_status metrics_write(const struct config *,
 /* -------------------------------------------------------------- refresh.c */
 
 /*
- * Refresh one source src of the section so.  old is its saved state; cur
+ * The saved state of a source as refresh_source() takes it: old, which
+ * may still be being read by another thread until wait(arg) returns
+ * (wait NULL: it is read), and hint, state_peek()'s guess at it (NULL:
+ * none), whose validators the request carries meanwhile.
+ */
+struct saved {
+	const struct srcstate	*old;
+	const struct srcstate	*hint;
+	void			(*wait)(void *);
+	void			*arg;
+};
+
+/*
+ * Refresh one source src of the section so from its saved state sv; cur
  * receives the state to save after a successful apply; res what
  * happened.  A source that fails keeps its cached list in cur.
  */
 void	 refresh_source(const struct source_opts *so,
-	    const struct source *src, const struct srcstate *old,
+	    const struct source *src, const struct saved *sv,
 	    struct srcstate *cur, struct source_result *res, time_t now);
 /*
  * The reader of form i (0: the url, 1: its text form) of src under so, as
@@ -250,6 +263,29 @@ void	 stage_join(struct stage *);
 enum as_status stage_publish(struct stage *);
 /* Remove what was staged and not published, and free sg. */
 void	 stage_free(struct stage *);
+
+/* -------------------------------------------------------------- preload.c */
+
+/* The saved states of a sync, read by a thread of their own (preload.c). */
+struct preload {
+	const struct config	*cfg;
+	struct run_report	*rep;
+	pthread_t		 thread;
+	bool			 started;	/* running, not joined */
+	struct log_capture	 cap;		/* its log lines */
+};
+
+/*
+ * Start reading the saved states of every section of rep into their old
+ * (run_load_states()); a thread that cannot start leaves them read.
+ */
+void	 preload_start(struct preload *, const struct config *,
+	    struct run_report *);
+/*
+ * Wait until the states are read, and print what the thread logged; a
+ * struct preload * as arg, for struct saved.
+ */
+void	 preload_wait(void *);
 
 /* ----------------------------------------------------------------- sync.c */
 

@@ -635,6 +635,72 @@ load_attempt(const char *dir, const char *section, const char *url,
 	}
 }
 
+/* What state_peek() reads: more than the header lines can take. */
+#define STATE_HEAD	(16 * MAX_STATE_LINE)
+
+/*
+ * The head of path for kv_next(): at most STATE_HEAD bytes, cut after
+ * the last whole line.  Returns false with errno set.
+ */
+static bool
+kv_open_head(struct kvfile *kv, const char *path)
+{
+	FILE *f;
+	size_t n;
+
+	memset(kv, 0, sizeof(*kv));
+	if ((f = safe_fopen_read(path)) == NULL)
+		return false;
+	kv->buf = xmalloc(STATE_HEAD + 1);
+	n = fread(kv->buf, 1, STATE_HEAD, f);
+	fclose(f);
+	while (n > 0 && kv->buf[n - 1] != '\n')
+		n--;
+	kv->buf[n] = '\0';
+	kv->len = n;
+	return true;
+}
+
+/*
+ * See allowsync.h.  The header lines are read as state_read() reads them,
+ * up to the first line that is not one: nothing is checked that only the
+ * whole file can prove, and nothing is logged.
+ */
+void
+state_peek(const char *dir, const char *section, const char *url,
+    struct srcstate *h)
+{
+	char path[PATH_MAX], *val;
+	struct kvfile kv;
+	const char *why;
+	int k;
+
+	memset(h, 0, sizeof(*h));
+	entryset_init(&h->ent);
+	state_path(dir, section, url, "state", path, sizeof(path));
+	if (!kv_open_head(&kv, path)) {
+		if (errno != ENOENT || section == NULL)
+			return;
+		state_path(dir, NULL, url, "state", path, sizeof(path));
+		if (!kv_open_head(&kv, path))
+			return;
+	}
+	while (kv_next(&kv, state_keys, SK_NKEYS, &k, &val, &why) == 1 &&
+	    k != -1 && k != SK_ENTRY && k != SK_PENDING && k != SK_END &&
+	    kv_first(&kv, k) && printable_ascii(val)) {
+		if (k == SK_URL)
+			set_once(&h->url, val);
+		else if (k == SK_ETAG)
+			set_value(&h->etag, val);
+		else if (k == SK_LAST_MODIFIED)
+			set_value(&h->last_modified, val);
+		else if (k == SK_READER)
+			set_value(&h->reader, val);
+	}
+	kv_close(&kv);
+	h->present = h->url != NULL && strcmp(h->url, url) == 0;
+}
+
 /*
  * Drop a stored validator (*v, named key) holding a byte outside printable
  * ASCII, which fetch.c never keeps: it would be sent back in a request

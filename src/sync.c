@@ -511,16 +511,25 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 	struct run_section *sec;
 	const struct source_result *res;
 	enum as_status worst = AS_OK;
+	struct preload pl;
+	struct srcstate hint;
+	struct saved sv = { NULL, NULL, preload_wait, &pl };
 	size_t i, j;
 
+	preload_start(&pl, cfg, rep);
 	fetch_global_init();
 	for (i = 0; i < rep->nsections; i++) {
 		sec = &rep->sections[i];
 		if (!sec->so->selected)
 			continue;
 		for (j = 0; j < sec->so->nsources; j++) {
-			refresh_source(sec->so, &sec->so->sources[j],
-			    &sec->old[j], &sec->cur[j], &sec->results[j], now);
+			state_peek(cfg->state_dir, sec->so->name,
+			    sec->so->sources[j].url, &hint);
+			sv.old = &sec->old[j];
+			sv.hint = &hint;
+			refresh_source(sec->so, &sec->so->sources[j], &sv,
+			    &sec->cur[j], &sec->results[j], now);
+			srcstate_free(&hint);
 			res = &sec->results[j];
 			sec->have_data += sec->cur[j].present;
 			if (res->status == AS_EDATA ||
@@ -532,6 +541,7 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 		if (sec->status == AS_EDATA || worst == AS_OK)
 			worst = sec->status;
 	}
+	preload_wait(&pl);
 	fetch_global_cleanup();
 	for (i = 0; i < rep->nsections; i++) {
 		sec = &rep->sections[i];
@@ -655,8 +665,6 @@ sync_run(const struct config *cfg, struct run_report *rep)
 			return st;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		return st;
-	for (i = 0; i < rep->nsections; i++)
-		run_load_states(cfg, &rep->sections[i]);
 	worst = sync_fetch(cfg, rep, now);
 	sync_prev(cfg, rep);
 	guard = sync_guards(cfg, rep);

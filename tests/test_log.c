@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -110,6 +111,48 @@ test_journal_prefixes(void **state)
 	unsetenv("JOURNAL_STREAM");
 }
 
+/* A thread's lines, kept by log_capture_start() in arg. */
+static void *
+captured_thread(void *arg)
+{
+	log_capture_start(arg);
+	log_err("thread e%d", 2);
+	log_info("thread i");
+	log_warnx("thread w");
+	log_capture_stop();
+	return NULL;
+}
+
+static void
+run_captured(void)
+{
+	struct log_capture c;
+	pthread_t t;
+
+	log_err("main e1");
+	assert_int_equal(pthread_create(&t, NULL, captured_thread, &c), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	/* Nothing printed yet, and the main thread's last error stands. */
+	assert_string_equal(log_last_error(), "main e1");
+	log_notice("main n");
+	log_capture_replay(&c);
+	assert_null(c.buf);
+	log_capture_replay(&c);
+}
+
+static void
+test_capture(void **state)
+{
+	(void)state;
+	unsetenv("JOURNAL_STREAM");
+	log_init(LOG_LVL_NOTICE);
+	assert_string_equal(capture(run_captured), "allowsync: main e1\n"
+	    "allowsync: main n\nallowsync: thread e2\nallowsync: thread w\n");
+	/* Replayed, a kept error is the last one, as if logged then. */
+	assert_string_equal(log_last_error(), "thread e2");
+	log_init(LOG_LVL_ERR);
+}
+
 int
 main(void)
 {
@@ -118,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_escape_truncates),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_journal_prefixes),
+		cmocka_unit_test(test_capture),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

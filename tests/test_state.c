@@ -72,6 +72,7 @@ sample(struct srcstate *st)
 	st->document = FORM_JSON;
 	st->etag = xstrdup("\"abc def\"");
 	st->last_modified = xstrdup("Sat, 28 Nov 2026 10:00:00 GMT");
+	st->reader = xstrdup("0123456789abcdef");
 	st->fetched = st->accepted = st->attempt = 1795860000;
 	st->result = RESULT_OK;
 	entryset_add4(&st->ent, &r1, 0);
@@ -750,6 +751,52 @@ test_init_mode(void **state)
 	rmdir(sub);
 }
 
+/* state_peek() finds what state_load() will, from the head alone. */
+static void
+test_peek(void **state)
+{
+	struct srcstate a, h;
+	char path[PATH_MAX];
+
+	(void)state;
+	state_peek(dir, NULL, URL, &h);
+	assert_false(h.present);
+	srcstate_free(&h);
+	sample(&a);
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	state_peek(dir, NULL, URL, &h);
+	assert_true(h.present);
+	assert_string_equal(h.etag, a.etag);
+	assert_string_equal(h.last_modified, a.last_modified);
+	assert_string_equal(h.reader, a.reader);
+	assert_int_equal(entryset_count(&h.ent), 0);
+	srcstate_free(&h);
+	/* Another URL's file, or a head that is not a header: no hint. */
+	state_peek(dir, NULL, "https://other.example/x.json", &h);
+	assert_false(h.present);
+	srcstate_free(&h);
+	write_file(state_file(), "version 1\nurl " URL "\nurl " URL "\n"
+	    "etag \"x\"\nend 0 0\n");
+	state_peek(dir, NULL, URL, &h);
+	assert_null(h.etag);
+	srcstate_free(&h);
+	/* A section without a file of its own peeks at the old one. */
+	assert_int_equal(state_save(dir, &a), AS_OK);
+	state_peek(dir, "docplanner", URL, &h);
+	assert_true(h.present);
+	assert_string_equal(h.etag, a.etag);
+	srcstate_free(&h);
+	/* A file cut in its header: the whole lines before the cut. */
+	snprintf(path, sizeof(path), "%s", state_file());
+	write_file(path, "version 1\nurl " URL "\netag \"y\"\nlast-mod");
+	state_peek(dir, NULL, URL, &h);
+	assert_true(h.present);
+	assert_string_equal(h.etag, "\"y\"");
+	assert_null(h.last_modified);
+	srcstate_free(&h);
+	srcstate_free(&a);
+}
+
 int
 main(void)
 {
@@ -784,6 +831,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_mode, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_peek, setup, teardown),
 	};
 
 	log_init(LOG_LVL_ERR);
