@@ -130,6 +130,22 @@ FILE	*safe_fopen_read(const char *path);
 /* qsort(3) that accepts an empty, possibly NULL, array. */
 void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
 /*
+ * Lines made in place and written 64 KiB at a time: a million lines of
+ * a big state or include file are a few dozen writes, not a million
+ * fwrite(3) calls and copies.  outbuf_room(ob, n) gives room for n more
+ * bytes (at most OUTBUF_LINE); outbuf_done() says where they end.  A
+ * write error shows on f (ferror) after outbuf_flush().
+ */
+#define OUTBUF_LINE	1024
+struct outbuf {
+	FILE	*f;
+	size_t	 len;
+	char	 buf[1 << 16];
+};
+char	*outbuf_room(struct outbuf *, size_t n);
+void	 outbuf_done(struct outbuf *, const char *end);
+void	 outbuf_flush(struct outbuf *);
+/*
  * Write what fill() prints (it returns <0 on error) to path atomically:
  * a temporary file ".NAME.XXXXXX" created exclusively (so never through a
  * link) in the same directory, fsync, rename over path (which replaces a
@@ -830,6 +846,8 @@ void	 state_load(const char *dir, const char *section, const char *url,
  */
 void	 state_peek(const char *dir, const char *section, const char *url,
 	    struct srcstate *h);
+/* The size of the file state_load() would read; 0 for none. */
+off_t	 state_size(const char *dir, const char *section, const char *url);
 /*
  * Write *st atomically (temporary file, fsync, rename, fsync of dir).
  * Returns AS_OK or AS_ESOFTWARE after logging.

@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -36,14 +37,15 @@ comment_text(uint16_t note, char *buf, size_t bufsz)
 }
 
 /*
- * The ranges of family af of w, one per line after indent, ","-joined.
- * Each line is made in a buffer and written with one call: a million of
- * them are most of what a big sync writes.
+ * The ranges of family af of w, one per line after indent, ","-joined,
+ * made in place in an outbuf: a million of them are most of what a big
+ * sync writes.
  */
 static void
 print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 {
-	char line[512], *p;
+	struct outbuf *ob = xmalloc(sizeof(*ob));
+	char *p;
 	size_t i, n = af == 4 ? w->n4 : w->n6, ilen = strlen(indent);
 	uint16_t note, last = 0;
 	size_t clen = 0;
@@ -51,9 +53,12 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 
 	if (ilen > 64)
 		ilen = 64;
-	memcpy(line, indent, ilen);
+	ob->f = f;
+	ob->len = 0;
 	for (i = 0; i < n; i++) {
-		p = line + ilen;
+		p = outbuf_room(ob, ilen + RANGE_STRLEN + sizeof(cmt) + 2);
+		memcpy(p, indent, ilen);
+		p += ilen;
 		if (af == 4)
 			p += range4_format(&w->v4[i], p, RANGE_STRLEN);
 		else
@@ -67,8 +72,10 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 		if (i + 1 < n)
 			*p++ = ',';
 		*p++ = '\n';
-		fwrite_unlocked(line, 1, (size_t)(p - line), f);
+		outbuf_done(ob, p);
 	}
+	outbuf_flush(ob);
+	free(ob);
 }
 
 /*

@@ -32,6 +32,31 @@ preload_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Saved states smaller than this in all are read before the fetch, as
+ * they always were: a few milliseconds, less than a thread's start and
+ * the memory its arena takes in a run that should stay near libcurl's
+ * floor.  A state file takes about 20 bytes an entry.
+ */
+#define PRELOAD_MIN	(1 << 20)
+
+/* The bytes of every saved state the sections of rep would read. */
+static off_t
+saved_bytes(const struct config *cfg, const struct run_report *rep)
+{
+	const struct source_opts *so;
+	off_t total = 0;
+	size_t i, j;
+
+	for (i = 0; i < rep->nsections; i++) {
+		so = rep->sections[i].so;
+		for (j = 0; j < so->nsources; j++)
+			total += state_size(cfg->state_dir, so->name,
+			    so->sources[j].url);
+	}
+	return total;
+}
+
 /* See run.h. */
 void
 preload_start(struct preload *pl, const struct config *cfg,
@@ -40,7 +65,8 @@ preload_start(struct preload *pl, const struct config *cfg,
 	memset(pl, 0, sizeof(*pl));
 	pl->cfg = cfg;
 	pl->rep = rep;
-	if (pthread_create(&pl->thread, NULL, preload_main, pl) == 0) {
+	if (saved_bytes(cfg, rep) >= PRELOAD_MIN &&
+	    pthread_create(&pl->thread, NULL, preload_main, pl) == 0) {
 		pl->started = true;
 		return;
 	}

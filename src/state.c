@@ -140,13 +140,13 @@ state_path(const char *dir, const char *section, const char *url,
 
 /*
  * Print one entry line: "entry R" for a document entry, "pending R MISS"
- * for one pending removal.  r is range4 or range6 by af.  One write a
- * line, made in a buffer: a million of them are most of a big state file.
+ * for one pending removal.  r is range4 or range6 by af.  Made in place
+ * in ob: a million of them are most of a big state file.
  */
 static void
-print_entry(FILE *f, int af, const void *r, unsigned int miss)
+print_entry(struct outbuf *ob, int af, const void *r, unsigned int miss)
 {
-	char line[RANGE_STRLEN + 32], *p = line;
+	char *p = outbuf_room(ob, RANGE_STRLEN + 32);
 
 	if (miss > 0) {
 		memcpy(p, "pending ", 8);
@@ -160,7 +160,7 @@ print_entry(FILE *f, int af, const void *r, unsigned int miss)
 	if (miss > 0)
 		p += snprintf(p, 16, " %u", miss);
 	*p++ = '\n';
-	fwrite_unlocked(line, 1, (size_t)(p - line), f);
+	outbuf_done(ob, p);
 }
 
 /*
@@ -172,6 +172,7 @@ fill_state(FILE *f, const void *arg)
 {
 	const struct srcstate *st = arg;
 	const struct entryset *es = &st->ent;
+	struct outbuf *ob;
 	char t1[32], t2[32];
 	size_t i, npending = entryset_pending(es);
 
@@ -186,10 +187,15 @@ fill_state(FILE *f, const void *arg)
 	    st->reader ? st->reader : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
 	    state_time(st->accepted, t2, sizeof(t2)));
+	ob = xmalloc(sizeof(*ob));
+	ob->f = f;
+	ob->len = 0;
 	for (i = 0; i < es->n4; i++)
-		print_entry(f, 4, &es->v4[i].r, es->v4[i].miss);
+		print_entry(ob, 4, &es->v4[i].r, es->v4[i].miss);
 	for (i = 0; i < es->n6; i++)
-		print_entry(f, 6, &es->v6[i].r, es->v6[i].miss);
+		print_entry(ob, 6, &es->v6[i].r, es->v6[i].miss);
+	outbuf_flush(ob);
+	free(ob);
 	return fprintf(f, "end %zu %zu\n", entryset_count(es) - npending,
 	    npending);
 }
@@ -659,6 +665,24 @@ kv_open_head(struct kvfile *kv, const char *path)
 	kv->buf[n] = '\0';
 	kv->len = n;
 	return true;
+}
+
+/* See allowsync.h. */
+off_t
+state_size(const char *dir, const char *section, const char *url)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	state_path(dir, section, url, "state", path, sizeof(path));
+	if (lstat(path, &sb) == -1) {
+		if (errno != ENOENT || section == NULL)
+			return 0;
+		state_path(dir, NULL, url, "state", path, sizeof(path));
+		if (lstat(path, &sb) == -1)
+			return 0;
+	}
+	return S_ISREG(sb.st_mode) ? sb.st_size : 0;
 }
 
 /*

@@ -523,13 +523,16 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 		if (!sec->so->selected)
 			continue;
 		for (j = 0; j < sec->so->nsources; j++) {
-			state_peek(cfg->state_dir, sec->so->name,
-			    sec->so->sources[j].url, &hint);
+			/* The states being read, the request takes a guess. */
+			if (pl.started)
+				state_peek(cfg->state_dir, sec->so->name,
+				    sec->so->sources[j].url, &hint);
 			sv.old = &sec->old[j];
-			sv.hint = &hint;
+			sv.hint = pl.started ? &hint : NULL;
 			refresh_source(sec->so, &sec->so->sources[j], &sv,
 			    &sec->cur[j], &sec->results[j], now);
-			srcstate_free(&hint);
+			if (sv.hint != NULL)
+				srcstate_free(&hint);
 			res = &sec->results[j];
 			sec->have_data += sec->cur[j].present;
 			if (res->status == AS_EDATA ||

@@ -298,3 +298,28 @@ fnv1a(const char *s, uint64_t h)
 	}
 	return h;
 }
+
+/* See allowsync.h. */
+void
+outbuf_flush(struct outbuf *ob)
+{
+	if (ob->len > 0)
+		fwrite_unlocked(ob->buf, 1, ob->len, ob->f);
+	ob->len = 0;
+}
+
+/* See allowsync.h. */
+char *
+outbuf_room(struct outbuf *ob, size_t n)
+{
+	if (n > sizeof(ob->buf) - ob->len)
+		outbuf_flush(ob);
+	return ob->buf + ob->len;
+}
+
+/* See allowsync.h. */
+void
+outbuf_done(struct outbuf *ob, const char *end)
+{
+	ob->len = (size_t)(end - ob->buf);
+}
