@@ -185,6 +185,37 @@ is_blank(char c)
 }
 
 /*
+ * True when line p[0..n) holds only printable ASCII and tabs, as almost
+ * every line does: one test a byte.  Otherwise logs why not, naming the
+ * first byte at fault, and returns false.
+ */
+static bool
+line_clean(const char *p, size_t n, const char *src, size_t lineno)
+{
+	const unsigned char *c = (const unsigned char *)p, *e = c + n;
+
+	for (; c < e; c++) {
+		/* Below 0x20 or above 0x7e wraps to 0x5f or more. */
+		if ((unsigned char)(*c - 0x20) < 0x5f && *c != '<')
+			continue;
+		if (*c == '\t')
+			continue;
+		if (*c == '\0')
+			log_err("%s: line %zu: NUL byte", src, lineno);
+		else if (*c >= 0x80)
+			log_err("%s: line %zu: non-ASCII byte", src, lineno);
+		else if (*c == '<')
+			log_err("%s: line %zu: looks like HTML, not an address "
+			    "list (captive portal or error page?)", src, lineno);
+		else
+			log_err("%s: line %zu: control character 0x%02x", src,
+			    lineno, *c);
+		return false;
+	}
+	return true;
+}
+
+/*
  * See allowsync.h.  One entry per line.  Allowed and ignored: spaces and
  * tabs around an entry, CRLF line ends, blank lines, '#' comments (a whole
  * line, or after an entry), a UTF-8 BOM and a missing final newline.
@@ -214,35 +245,8 @@ parse_text(const char *doc, size_t len, const char *src,
 		llen = (size_t)(eol - p);
 		if (llen > 0 && p[llen - 1] == '\r')
 			llen--;
-		for (c = p; c < p + llen; c++) {
-			unsigned char u = (unsigned char)*c;
-
-			if (u == '\0') {
-				log_err("%s: line %zu: NUL byte", src, lineno);
-				goto out;
-			}
-			if (u >= 0x80) {
-				log_err("%s: line %zu: non-ASCII byte", src,
-				    lineno);
-				goto out;
-			}
-			if (u == '<') {
-				log_err("%s: line %zu: looks like HTML, not an "
-				    "address list (captive portal or error "
-				    "page?)", src, lineno);
-				goto out;
-			}
-			if (u < 0x20 && u != '\t') {
-				log_err("%s: line %zu: control character "
-				    "0x%02x", src, lineno, u);
-				goto out;
-			}
-			if (u == 0x7f) {
-				log_err("%s: line %zu: control character "
-				    "0x7f", src, lineno);
-				goto out;
-			}
-		}
+		if (!line_clean(p, llen, src, lineno))
+			goto out;
 		if (llen > MAX_TEXT_LINE) {
 			log_err("%s: line %zu: longer than %d bytes", src,
 			    lineno, MAX_TEXT_LINE);
