@@ -206,7 +206,8 @@ line_clean(const char *p, size_t n, const char *src, size_t lineno)
 			log_err("%s: line %zu: non-ASCII byte", src, lineno);
 		else if (*c == '<')
 			log_err("%s: line %zu: looks like HTML, not an address "
-			    "list (captive portal or error page?)", src, lineno);
+			    "list (captive portal or error page?)", src,
+			    lineno);
 		else
 			log_err("%s: line %zu: control character 0x%02x", src,
 			    lineno, *c);
