@@ -335,7 +335,7 @@ refresh_source(const struct source_opts *so, const struct source *src,
 	 */
 	if (st == AS_OK && f.not_modified && sv->hint != NULL &&
 	    !same_cond(sv->hint, old, f.reader)) {
-		log_info("%s: the saved state was not what its head said: "
+		log_warnx("%s: the saved state was not what its head said: "
 		    "fetching again", src->name);
 		fetch_result_free(&f.fr);
 		f.err[0] = f.json_err[0] = '\0';

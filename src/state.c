@@ -711,7 +711,10 @@ state_peek(const char *dir, const char *section, const char *url,
 	}
 	while (kv_next(&kv, state_keys, SK_NKEYS, &k, &val, &why) == 1 &&
 	    k != -1 && k != SK_ENTRY && k != SK_PENDING && k != SK_END &&
-	    kv_first(&kv, k) && printable_ascii(val)) {
+	    kv_first(&kv, k)) {
+		/* state_load() drops such a validator, and reads on. */
+		if (!printable_ascii(val))
+			continue;
 		if (k == SK_URL)
 			set_once(&h->url, val);
 		else if (k == SK_ETAG)

@@ -516,8 +516,9 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 	struct saved sv = { NULL, NULL, preload_wait, &pl };
 	size_t i, j;
 
-	preload_start(&pl, cfg, rep);
+	/* libcurl's global set-up first: it need not be thread-safe. */
 	fetch_global_init();
+	preload_start(&pl, cfg, rep);
 	for (i = 0; i < rep->nsections; i++) {
 		sec = &rep->sections[i];
 		if (!sec->so->selected)

@@ -43,6 +43,7 @@
  * RFC 4193 unique local) is what allow-private = yes opens; every other
  * row is special and always refused.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "allowsync.h"
@@ -267,6 +268,18 @@ spans4(struct range4 *span)
 	return n;
 }
 
+/* special4[] merged into spans, made once (spans_once()). */
+static struct range4	span4[NSPECIAL4];
+static size_t		nspan4;
+static pthread_once_t	span4_once = PTHREAD_ONCE_INIT;
+
+/* Make span4: once, whichever thread classifies first (preload.c). */
+static void
+spans_once(void)
+{
+	nspan4 = spans4(span4);
+}
+
 /*
  * True when r touches a row of special4[], whatever the policy: one
  * binary search over the rows merged into spans, made at the first call.
@@ -274,12 +287,11 @@ spans4(struct range4 *span)
 static bool
 touches_any4(const struct range4 *r)
 {
-	static struct range4 span[NSPECIAL4];
-	static size_t nspan;
-	size_t i, lo, hi;
+	const struct range4 *span = span4;
+	size_t i, lo, hi, nspan;
 
-	if (nspan == 0)
-		nspan = spans4(span);
+	pthread_once(&span4_once, spans_once);
+	nspan = nspan4;
 	/* The last span that starts at or below r->last. */
 	for (lo = 0, hi = nspan; lo < hi; ) {
 		i = lo + (hi - lo) / 2;

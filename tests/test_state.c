@@ -786,6 +786,14 @@ test_peek(void **state)
 	assert_true(h.present);
 	assert_string_equal(h.etag, a.etag);
 	srcstate_free(&h);
+	/* A validator state_load() would drop is skipped, not the end. */
+	write_file(state_file(), "version 1\nurl " URL "\netag \"\x01\"\n"
+	    "last-modified Sat, 28 Nov 2026 10:00:00 GMT\nend 0 0\n");
+	state_peek(dir, NULL, URL, &h);
+	assert_true(h.present);
+	assert_null(h.etag);
+	assert_string_equal(h.last_modified, "Sat, 28 Nov 2026 10:00:00 GMT");
+	srcstate_free(&h);
 	/* A file cut in its header: the whole lines before the cut. */
 	snprintf(path, sizeof(path), "%s", state_file());
 	write_file(path, "version 1\nurl " URL "\netag \"y\"\nlast-mod");
