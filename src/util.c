@@ -16,9 +16,14 @@
 
 #include "allowsync.h"
 
+/*
+ * Out of memory: say so and abort.  A thread whose lines are being kept
+ * (log_capture_start()) prints this one itself: nobody will replay them.
+ */
 static void
 oom(void)
 {
+	log_capture_stop();
 	log_err("out of memory");
 	abort();
 }
