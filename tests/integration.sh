@@ -1290,7 +1290,8 @@ case_early_failure_still_reports() {
 	mksets
 	serve_list 185.10.20.1
 	run 0 --url "$URL"
-	flock "$CT/state/lock" sleep 2 &
+	# Held until both runs are done (under valgrind a run takes seconds).
+	flock "$CT/state/lock" sleep 60 &
 	local holder=$!
 	sleep 0.3
 	run 75 --url "$URL" --metrics-file "$CT/m.prom"
@@ -1298,7 +1299,8 @@ case_early_failure_still_reports() {
 	    fail "lock busy: metrics file does not say 75"
 	run 75 --url "$URL" --json
 	expect_grep '"exit_code":75' "$OUT" "lock busy: JSON report"
-	wait "$holder"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
 	rm "$CT/state/lock"
 	ln -s "$CT/nowhere" "$CT/state/lock"
 	run 73 --url "$URL" --json --metrics-file "$CT/m.prom"
