@@ -193,18 +193,25 @@ key4(const struct range4 *r)
 	return (uint64_t)r->first << 32 | r->last;
 }
 
+#define RADIX_BITS	11		/* a digit: the counts fit in L1 */
+#define RADIX_PASSES	6		/* 6 x 11 bits cover the 64-bit key */
+
 /*
  * Sort IPv4 ranges in range4_cmp() order: a list already in order is
  * left alone after one pass; a big one gets an LSD radix sort over the
- * 64-bit key, 16 bits a pass, which is several times faster than qsort(3)
- * with a comparison function for a million ranges.
+ * 64-bit key, 11 bits a pass, which is several times faster than qsort(3)
+ * with a comparison function for a million ranges.  The counts of every
+ * pass are taken in one read, and a pass whose digit is the same in every
+ * key is skipped.  (16-bit digits were slower: 65536 counters and as many
+ * write streams miss the caches.)
  */
 static void
 sort4(struct range4 *v, size_t n)
 {
 	struct range4 *tmp, *src, *dst, *t;
-	size_t *count, i, sum, c;
-	unsigned int shift;
+	size_t *count, *c, i, sum, k;
+	unsigned int p, d;
+	uint64_t key;
 
 	for (i = 1; i < n && key4(&v[i - 1]) <= key4(&v[i]); i++)
 		;
@@ -215,25 +222,33 @@ sort4(struct range4 *v, size_t n)
 		return;
 	}
 	tmp = xreallocarray(NULL, n, sizeof(*tmp));
-	count = xcalloc(1 << 16, sizeof(*count));
+	count = xcalloc((size_t)RADIX_PASSES << RADIX_BITS, sizeof(*count));
+	for (i = 0; i < n; i++)
+		for (key = key4(&v[i]), p = 0; p < RADIX_PASSES; p++)
+			count[(size_t)p << RADIX_BITS | (key >> (p *
+			    RADIX_BITS) & ((1U << RADIX_BITS) - 1))]++;
 	src = v;
 	dst = tmp;
-	for (shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, (1 << 16) * sizeof(*count));
-		for (i = 0; i < n; i++)
-			count[key4(&src[i]) >> shift & 0xffff]++;
-		for (sum = 0, i = 0; i < 1 << 16; i++) {
-			c = count[i];
-			count[i] = sum;
-			sum += c;
+	for (p = 0; p < RADIX_PASSES; p++) {
+		c = count + ((size_t)p << RADIX_BITS);
+		d = (unsigned int)(key4(&src[0]) >> (p * RADIX_BITS) &
+		    ((1U << RADIX_BITS) - 1));
+		if (c[d] == n)
+			continue;	/* one digit for all: order stands */
+		for (sum = 0, d = 0; d < 1U << RADIX_BITS; d++) {
+			k = c[d];
+			c[d] = sum;
+			sum += k;
 		}
 		for (i = 0; i < n; i++)
-			dst[count[key4(&src[i]) >> shift & 0xffff]++] = src[i];
+			dst[c[key4(&src[i]) >> (p * RADIX_BITS) &
+			    ((1U << RADIX_BITS) - 1)]++] = src[i];
 		t = src;
 		src = dst;
 		dst = t;
 	}
-	/* Four passes: the sorted data is back in v. */
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 	free(count);
 	free(tmp);
 }

@@ -459,6 +459,47 @@ test_large_sort(void **state)
 	rangelist_free(&ref);
 }
 
+/*
+ * The radix sort against qsort(3), range by range, on lists where some
+ * digits are the same in every key (those passes are skipped, and the
+ * data can end in the scratch buffer): one /16, single addresses, and
+ * ranges sharing first.
+ */
+static void
+test_sort_skipped_passes(void **state)
+{
+	static const uint32_t masks[] = { 0xffff, 0xffffff, 0xff00ff00 };
+	struct rangelist rl, ref;
+	struct range4 r;
+	size_t i, j, m, n = 50000;
+	uint32_t x = 777;
+
+	(void)state;
+	for (m = 0; m < 3; m++) {
+		rangelist_init(&rl);
+		rangelist_init(&ref);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			r.first = 0x0a000000u | ((x >> 4) & masks[m]);
+			r.last = m == 2 ? r.first + (x & 3) : r.first;
+			rangelist_add4(&rl, &r);
+		}
+		rangelist_append(&ref, &rl);
+		qsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
+		for (i = j = 0; i < ref.n4; i++)
+			if (j == 0 || range4_cmp(&ref.v4[j - 1],
+			    &ref.v4[i]) != 0)
+				ref.v4[j++] = ref.v4[i];
+		ref.n4 = j;
+		rangelist_unique(&rl);
+		assert_int_equal(rl.n4, ref.n4);
+		for (i = 0; i < rl.n4; i++)
+			assert_int_equal(range4_cmp(&rl.v4[i], &ref.v4[i]), 0);
+		rangelist_free(&rl);
+		rangelist_free(&ref);
+	}
+}
+
 int
 main(void)
 {
@@ -471,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_large_sort),
+		cmocka_unit_test(test_sort_skipped_passes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
