@@ -500,6 +500,49 @@ test_sort_skipped_passes(void **state)
 	}
 }
 
+/*
+ * The IPv6 sort against qsort(3), range by range: radix on the top half
+ * of first, then the runs that tie there.  Some lists share the top half
+ * (one /64), some differ only there (/48s), some tie on first.
+ */
+static void
+test_sort6(void **state)
+{
+	struct rangelist rl, ref;
+	struct range6 r;
+	size_t i, j, m, n = 20000;
+	uint64_t x = 99;
+
+	(void)state;
+	for (m = 0; m < 3; m++) {
+		rangelist_init(&rl);
+		rangelist_init(&ref);
+		for (i = 0; i < n; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			r.first.hi = m == 0 ? 0x2a01000000000000ULL :
+			    0x2a01000000000000ULL | (x >> 40) << 16;
+			r.first.lo = m == 1 ? 0 : (x >> 20) & 0xff;
+			r.last = r.first;
+			if (m == 2)
+				r.last.lo |= x & 7;
+			rangelist_add6(&rl, &r);
+		}
+		rangelist_append(&ref, &rl);
+		qsort(ref.v6, ref.n6, sizeof(*ref.v6), range6_cmp);
+		for (i = j = 0; i < ref.n6; i++)
+			if (j == 0 || range6_cmp(&ref.v6[j - 1],
+			    &ref.v6[i]) != 0)
+				ref.v6[j++] = ref.v6[i];
+		ref.n6 = j;
+		rangelist_unique(&rl);
+		assert_int_equal(rl.n6, ref.n6);
+		for (i = 0; i < rl.n6; i++)
+			assert_int_equal(range6_cmp(&rl.v6[i], &ref.v6[i]), 0);
+		rangelist_free(&rl);
+		rangelist_free(&ref);
+	}
+}
+
 int
 main(void)
 {
@@ -513,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_large_sort),
 		cmocka_unit_test(test_sort_skipped_passes),
+		cmocka_unit_test(test_sort6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
