@@ -132,9 +132,10 @@ void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
 /*
  * Lines made in place and written 64 KiB at a time: a million lines of
  * a big state or include file are a few dozen writes, not a million
- * fwrite(3) calls and copies.  outbuf_room(ob, n) gives room for n more
- * bytes (at most OUTBUF_LINE); outbuf_done() says where they end.  A
- * write error shows on f (ferror) after outbuf_flush().
+ * fwrite(3) calls and copies.  outbuf_new(f) makes one for f (on the
+ * heap: 64 KiB); outbuf_room(ob, n) gives room for n more bytes (at most
+ * OUTBUF_LINE); outbuf_done() says where they end; outbuf_free() writes
+ * what is left and frees ob.  A write error shows on f (ferror).
  */
 #define OUTBUF_LINE	1024
 struct outbuf {
@@ -142,9 +143,10 @@ struct outbuf {
 	size_t	 len;
 	char	 buf[1 << 16];
 };
+struct outbuf *outbuf_new(FILE *f);
+void	 outbuf_free(struct outbuf *);
 char	*outbuf_room(struct outbuf *, size_t n);
 void	 outbuf_done(struct outbuf *, const char *end);
-void	 outbuf_flush(struct outbuf *);
 /*
  * Write what fill() prints (it returns <0 on error) to path atomically:
  * a temporary file ".NAME.XXXXXX" created exclusively (so never through a

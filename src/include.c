@@ -6,7 +6,6 @@
  */
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -44,7 +43,7 @@ comment_text(uint16_t note, char *buf, size_t bufsz)
 static void
 print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 {
-	struct outbuf *ob = xmalloc(sizeof(*ob));
+	struct outbuf *ob = outbuf_new(f);
 	char *p;
 	size_t i, n = af == 4 ? w->n4 : w->n6, ilen = strlen(indent);
 	uint16_t note, last = 0;
@@ -53,8 +52,6 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 
 	if (ilen > 64)
 		ilen = 64;
-	ob->f = f;
-	ob->len = 0;
 	for (i = 0; i < n; i++) {
 		p = outbuf_room(ob, ilen + RANGE_STRLEN + sizeof(cmt) + 2);
 		memcpy(p, indent, ilen);
@@ -74,8 +71,7 @@ print_ranges(FILE *f, const struct rangelist *w, int af, const char *indent)
 		*p++ = '\n';
 		outbuf_done(ob, p);
 	}
-	outbuf_flush(ob);
-	free(ob);
+	outbuf_free(ob);
 }
 
 /*

@@ -139,6 +139,22 @@ state_path(const char *dir, const char *section, const char *url,
 }
 
 /*
+ * After the file of a section's source at path could not be opened with
+ * err: the path of the file the source had before the config had
+ * sections, when that is the one to try (the section's own file does not
+ * exist yet).  False when there is none to try.
+ */
+static bool
+state_path_before_sections(int err, const char *dir, const char *section,
+    const char *url, char *path, size_t pathsz)
+{
+	if (err != ENOENT || section == NULL)
+		return false;
+	state_path(dir, NULL, url, "state", path, pathsz);
+	return true;
+}
+
+/*
  * Print one entry line: "entry R" for a document entry, "pending R MISS"
  * for one pending removal.  r is range4 or range6 by af.  Made in place
  * in ob: a million of them are most of a big state file.
@@ -187,15 +203,12 @@ fill_state(FILE *f, const void *arg)
 	    st->reader ? st->reader : "-",
 	    state_time(st->fetched, t1, sizeof(t1)),
 	    state_time(st->accepted, t2, sizeof(t2)));
-	ob = xmalloc(sizeof(*ob));
-	ob->f = f;
-	ob->len = 0;
+	ob = outbuf_new(f);
 	for (i = 0; i < es->n4; i++)
 		print_entry(ob, 4, &es->v4[i].r, es->v4[i].miss);
 	for (i = 0; i < es->n6; i++)
 		print_entry(ob, 6, &es->v6[i].r, es->v6[i].miss);
-	outbuf_flush(ob);
-	free(ob);
+	outbuf_free(ob);
 	return fprintf(f, "end %zu %zu\n", entryset_count(es) - npending,
 	    npending);
 }
@@ -675,13 +688,9 @@ state_size(const char *dir, const char *section, const char *url)
 	struct stat sb;
 
 	state_path(dir, section, url, "state", path, sizeof(path));
-	if (lstat(path, &sb) == -1) {
-		if (errno != ENOENT || section == NULL)
-			return 0;
-		state_path(dir, NULL, url, "state", path, sizeof(path));
-		if (lstat(path, &sb) == -1)
-			return 0;
-	}
+	if (lstat(path, &sb) == -1 && (!state_path_before_sections(errno, dir,
+	    section, url, path, sizeof(path)) || lstat(path, &sb) == -1))
+		return 0;
 	return S_ISREG(sb.st_mode) ? sb.st_size : 0;
 }
 
@@ -702,13 +711,9 @@ state_peek(const char *dir, const char *section, const char *url,
 	memset(h, 0, sizeof(*h));
 	entryset_init(&h->ent);
 	state_path(dir, section, url, "state", path, sizeof(path));
-	if (!kv_open_head(&kv, path)) {
-		if (errno != ENOENT || section == NULL)
-			return;
-		state_path(dir, NULL, url, "state", path, sizeof(path));
-		if (!kv_open_head(&kv, path))
-			return;
-	}
+	if (!kv_open_head(&kv, path) && (!state_path_before_sections(errno,
+	    dir, section, url, path, sizeof(path)) || !kv_open_head(&kv, path)))
+		return;
 	while (kv_next(&kv, state_keys, SK_NKEYS, &k, &val, &why) == 1 &&
 	    k != -1 && k != SK_ENTRY && k != SK_PENDING && k != SK_END &&
 	    kv_first(&kv, k)) {
@@ -765,10 +770,9 @@ state_load(const char *dir, const char *section, const char *url,
 	load_attempt(dir, section, url, st);
 	state_path(dir, section, url, "state", path, sizeof(path));
 	open = kv_open(&kv, path, state_size_max(pol));
-	if (!open && errno == ENOENT && section != NULL) {
-		state_path(dir, NULL, url, "state", path, sizeof(path));
+	if (!open && state_path_before_sections(errno, dir, section, url,
+	    path, sizeof(path)))
 		open = st->legacy = kv_open(&kv, path, state_size_max(pol));
-	}
 	if (!open) {
 		if (errno != ENOENT) {
 			log_warnx("%s: %s: ignored", path, open_error(errno));

@@ -304,13 +304,32 @@ fnv1a(const char *s, uint64_t h)
 	return h;
 }
 
-/* See allowsync.h. */
-void
+/* Write what ob holds. */
+static void
 outbuf_flush(struct outbuf *ob)
 {
 	if (ob->len > 0)
 		fwrite_unlocked(ob->buf, 1, ob->len, ob->f);
 	ob->len = 0;
+}
+
+/* See allowsync.h. */
+struct outbuf *
+outbuf_new(FILE *f)
+{
+	struct outbuf *ob = xmalloc(sizeof(*ob));
+
+	ob->f = f;
+	ob->len = 0;
+	return ob;
+}
+
+/* See allowsync.h. */
+void
+outbuf_free(struct outbuf *ob)
+{
+	outbuf_flush(ob);
+	free(ob);
 }
 
 /* See allowsync.h. */

@@ -40,6 +40,15 @@ serve() {
 	printf '%s' "$2" > "$WWW/$1"
 }
 
+# serve_many N: publish list.json holding the N addresses from 185.10.0.0
+# on (up to 65536), a list big enough for a state file of 1 MiB or more
+# from 50000 on (preload.c).
+serve_many() {
+	python3 -c 'import json, sys; print(json.dumps({"API": ["185.10.%d.%d" %
+	    (i // 256, i % 256) for i in range(int(sys.argv[1]))]}))' "$1" \
+	    > "$WWW/list.json"
+}
+
 # serve_list V4_AND_V6_ENTRIES...: publish list.json and list.txt.
 serve_list() {
 	local json="" e

@@ -382,9 +382,8 @@ case_no_data_at_all() {
 # without them.
 case_corrupt_state_304() {
 	mksets
-	# 60000 single addresses, 2 ranges once merged: a state file of 1.2 MB.
-	python3 -c 'import json; print(json.dumps({"API": ["185.10.%d.%d" %
-	    (i // 256, i % 256) for i in range(60000)]}))' > "$WWW/list.json"
+	# 60000 single addresses, one range once merged: a 1.2 MB state file.
+	serve_many 60000
 	local big=(--url "$URL" --max-entries 100000)
 	run 0 "${big[@]}"
 	local f

@@ -91,11 +91,9 @@ case_digest_collision_skips_needed_dump() {
 case_preload_race() {
 	mksets
 	local big=(--url "$URL" --max-entries 100000)
-	python3 -c 'import json; print(json.dumps({"API": ["185.10.%d.%d" %
-	    (i // 256, i % 256) for i in range(60000)]}))' > "$WWW/list.json"
+	serve_many 60000
 	run 0 "${big[@]}"
-	python3 -c 'import json; print(json.dumps({"API": ["185.10.%d.%d" %
-	    (i // 256, i % 256) for i in range(60001)]}))' > "$WWW/list.json"
+	serve_many 60001
 	run 0 "${big[@]}"
 	expect_nogrep "ThreadSanitizer" "$ERR" "no data race"
 	expect_eq "$(elems docplanner_v4)" "185.10.0.0-185.10.234.96" \
@@ -139,8 +137,7 @@ EOF
 	cc -shared -fPIC -o "$CT/failthread.so" "$CT/failthread.c" -ldl ||
 	    { fail "cannot build the preload library"; return; }
 	local big=(--url "$URL" --max-entries 100000)
-	python3 -c 'import json; print(json.dumps({"API": ["185.10.%d.%d" %
-	    (i // 256, i % 256) for i in range(60000)]}))' > "$WWW/list.json"
+	serve_many 60000
 	run 0 "${big[@]}"
 	ALLOWSYNC_WRAP="env LD_PRELOAD=$CT/failthread.so" run 134 "${big[@]}"
 	expect_grep "out of memory" "$ERR" "said before the abort"
