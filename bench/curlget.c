@@ -2,7 +2,8 @@
  * The floor under a typical allowsync run: one HTTPS GET with libcurl and
  * nothing else, with the same trust setting (CAINFO only, no CApath) and
  * the same global initialisation (fetch_global_init(), which keeps
- * libssh2 from loading OpenSSL).
+ * libssh2 from loading OpenSSL) and the same end (exit_now(), which skips
+ * the libraries' destructors).
  * The benchmark runs it beside allowsync so that what allowsync adds on
  * top of its TLS dependency can be told from the dependency itself.
  * usage: curlget CA_FILE URL
@@ -49,5 +50,5 @@ main(int argc, char *argv[])
 		fprintf(stderr, "curlget: %s\n", curl_easy_strerror(rc));
 	curl_easy_cleanup(h);
 	fetch_global_cleanup();
-	return rc == CURLE_OK ? 0 : 1;
+	exit_now(rc == CURLE_OK ? 0 : 1);
 }

@@ -119,6 +119,11 @@ char	*xstrndup(const char *, size_t);
 /* As root, give the new file fd the owner of directory dir. */
 void	 own_like_dir(int fd, const char *dir);
 /*
+ * End the process with code: stdio flushed, the libraries' destructors
+ * not run (see util.c).  Sanitizer builds return normally from main.
+ */
+_Noreturn void exit_now(int code);
+/*
  * Open path (a file this program keeps) for reading without following a
  * symbolic link, and only if it is a regular file.  A second hard link
  * is fine (a "cp -al" backup): the file is only read, and replaced by

@@ -170,5 +170,9 @@ main(int argc, char *argv[])
 	code = report(&cfg, &rep, loaded, st);
 	run_report_free(&rep);
 	config_free(&cfg);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	exit_now(code);
+#else
 	return code;
+#endif
 }
