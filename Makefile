@@ -31,7 +31,7 @@ endif
 HARDEN		:= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 ifneq ($(SANITIZE),)
 HARDEN		:= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
-		   -fno-sanitize-recover=all
+		   -fno-sanitize-recover=all -DALLOWSYNC_SANITIZE
 LDSAN		:= -fsanitize=$(SANITIZE)
 endif
 # The typical run's memory: no unwind tables (C without exceptions,

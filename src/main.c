@@ -11,6 +11,21 @@
 
 #include "allowsync.h"
 
+/*
+ * A sanitizer build (make SANITIZE=..., or any compiler's own) returns
+ * from main: LeakSanitizer and ThreadSanitizer report from exit handlers,
+ * which exit_now() would skip.
+ */
+#if defined(ALLOWSYNC_SANITIZE) || defined(__SANITIZE_ADDRESS__) || \
+    defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(leak_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
 /* The one place results become exit codes (allowsync(8), EXIT STATUS). */
 static int
 exit_code(enum as_status st)
@@ -170,9 +185,9 @@ main(int argc, char *argv[])
 	code = report(&cfg, &rep, loaded, st);
 	run_report_free(&rep);
 	config_free(&cfg);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-	exit_now(code);
+#ifdef SANITIZED
+	return code;	/* the sanitizers report from exit handlers */
 #else
-	return code;
+	exit_now(code);
 #endif
 }
