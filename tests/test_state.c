@@ -3,6 +3,7 @@
  * lock, and the include file.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -805,6 +806,47 @@ test_peek(void **state)
 	srcstate_free(&a);
 }
 
+/*
+ * exit_now() ends the process without the libraries' destructors, but
+ * what stdio still holds gets out: a child prints to a pipe (so stdout is
+ * fully buffered) and a file, and ends with exit_now(3).
+ */
+static void
+test_exit_now_flushes(void **state)
+{
+	char path[PATH_MAX], buf[64] = "";
+	int fds[2], status;
+	ssize_t n;
+	FILE *f;
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out", dir);
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		if (dup2(fds[1], STDOUT_FILENO) == -1 ||
+		    (f = fopen(path, "w")) == NULL)
+			_exit(99);
+		printf("to stdout");
+		fprintf(f, "to a file");
+		exit_now(3);
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	assert_int_equal(n, 9);
+	assert_string_equal(buf, "to stdout");
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "to a file");
+}
+
 int
 main(void)
 {
@@ -840,6 +882,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_init_mode, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_peek, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_now_flushes, setup,
+		    teardown),
 	};
 
 	log_init(LOG_LVL_ERR);
