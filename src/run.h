@@ -242,18 +242,30 @@ struct stage {
 	size_t			 nlists;
 	struct staged		*files;		/* states, then include */
 	size_t			 nfiles;
+	/* The kernel record's lists, and their nft_lists_digest(). */
+	struct nft_list		 rec[MAX_SECTIONS];
+	size_t			 nrec;
+	uint64_t		 rec_digest;	/* valid once joined */
 	pthread_t		 thread;
 	bool			 started;	/* the thread runs or ran */
 	bool			 joined;
 };
 
 /*
- * Start staging the files of rep (l[0..n): the include's lists), once; a
- * thread that cannot start leaves sg not started, and the run writes its
- * files itself.
+ * Start staging the files of rep (l[0..n): the include's lists), once,
+ * and taking the digest of the kernel record's lists r[0..nr); a thread
+ * that cannot start leaves sg not started, and the run writes its files
+ * itself.
  */
 void	 stage_start(struct stage *, const struct config *,
-	    const struct run_report *, const struct nft_list *l, size_t n);
+	    const struct run_report *, const struct nft_list *l, size_t n,
+	    const struct nft_list *r, size_t nr);
+/*
+ * The digest of the record's lists r[0..n) that the staging thread took
+ * into *digest: true when it ran and its lists were these.
+ */
+bool	 stage_digest(struct stage *, const struct nft_list *r, size_t n,
+	    uint64_t *digest);
 /* Wait for the staging thread, if any. */
 void	 stage_join(struct stage *);
 /*

@@ -38,13 +38,16 @@ stage_main(void *arg)
 	if (sg->nlists > 0)
 		state_stage_include(sg->cfg->state_dir, sg->lists, sg->nlists,
 		    &sg->files[sg->nfiles++]);
+	/* A million ranges take tens of ms; the commit takes longer. */
+	sg->rec_digest = nft_lists_digest(sg->rec, sg->nrec);
 	return NULL;
 }
 
 /* See run.h. */
 void
 stage_start(struct stage *sg, const struct config *cfg,
-    const struct run_report *rep, const struct nft_list *l, size_t n)
+    const struct run_report *rep, const struct nft_list *l, size_t n,
+    const struct nft_list *r, size_t nr)
 {
 	size_t i, max = 1;
 
@@ -57,6 +60,8 @@ stage_start(struct stage *sg, const struct config *cfg,
 	sg->rep = rep;
 	memcpy(sg->lists, l, n * sizeof(*l));
 	sg->nlists = n;
+	memcpy(sg->rec, r, nr * sizeof(*r));
+	sg->nrec = nr;
 	sg->files = xcalloc(max, sizeof(*sg->files));
 	/* Without the thread the run writes its files as it always did. */
 	if (pthread_create(&sg->thread, NULL, stage_main, sg) != 0) {
@@ -75,6 +80,23 @@ stage_join(struct stage *sg)
 		pthread_join(sg->thread, NULL);
 		sg->joined = true;
 	}
+}
+
+/* See run.h. */
+bool
+stage_digest(struct stage *sg, const struct nft_list *r, size_t n,
+    uint64_t *digest)
+{
+	size_t i;
+
+	if (!sg->started || n != sg->nrec)
+		return false;
+	for (i = 0; i < n; i++)
+		if (r[i].t != sg->rec[i].t || r[i].want != sg->rec[i].want)
+			return false;
+	stage_join(sg);
+	*digest = sg->rec_digest;
+	return true;
 }
 
 /* See run.h. */

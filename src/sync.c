@@ -90,9 +90,13 @@ kernel_known(const struct config *cfg, const struct run_report *rep,
 	    rec->digest == nft_lists_digest(l, n);
 }
 
-/* Record that the active targets hold their want at rep->gen_after. */
+/*
+ * Record that the active targets hold their want at rep->gen_after; the
+ * digest of their lists comes from the staging thread sg when it took it.
+ */
 static void
-kernel_remember(const struct config *cfg, const struct run_report *rep)
+kernel_remember(const struct config *cfg, const struct run_report *rep,
+    struct stage *sg)
 {
 	struct nft_list l[MAX_SECTIONS];
 	struct kernel_record rec;
@@ -102,7 +106,8 @@ kernel_remember(const struct config *cfg, const struct run_report *rep)
 	    !kernel_record_here(l, n, &rec))
 		return;
 	rec.generation = rep->gen_after;
-	rec.digest = nft_lists_digest(l, n);
+	if (sg == NULL || !stage_digest(sg, l, n, &rec.digest))
+		rec.digest = nft_lists_digest(l, n);
 	state_save_kernel(cfg->state_dir, &rec);
 }
 
@@ -260,7 +265,7 @@ static enum as_status
 kernel_commit(const struct config *cfg, struct nftset *ns,
     struct run_report *rep, struct stage *sg, uint32_t *newgen)
 {
-	struct nft_list l[MAX_SECTIONS];
+	struct nft_list l[MAX_SECTIONS], r[MAX_SECTIONS];
 	struct nft_change c[MAX_SECTIONS];
 	struct run_target *rt;
 	enum as_status st;
@@ -276,7 +281,8 @@ kernel_commit(const struct config *cfg, struct nftset *ns,
 	}
 	/* The files to write afterwards are written meanwhile. */
 	if (sg != NULL)
-		stage_start(sg, cfg, rep, l, lists_of(rep, l, false, true));
+		stage_start(sg, cfg, rep, l, lists_of(rep, l, false, true), r,
+		    lists_of(rep, r, false, false));
 	st = nftset_commit_all(ns, c, n, rep->gen_before, newgen);
 	if (sg != NULL)
 		stage_join(sg);
@@ -387,7 +393,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 			/* A record that held already holds; keep its files. */
 			rep->unchanged = skip;
 			if (!rep->unchanged && record)
-				kernel_remember(cfg, rep);
+				kernel_remember(cfg, rep, NULL);
 			goto out;
 		}
 		st = kernel_commit(cfg, ns, rep, sg, &newgen);
@@ -416,7 +422,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	if (newgen != rep->gen_before + 1)
 		st = kernel_verify(ns, rep);
 	if (st == AS_OK && record)
-		kernel_remember(cfg, rep);
+		kernel_remember(cfg, rep, sg);
  out:
 	for (k = 0; k < MAX_SECTIONS; k++)
 		free(found[k].odd);
