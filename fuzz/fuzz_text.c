@@ -18,9 +18,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Abort unless list is a well-formed result of parsing size bytes. */
+/* Abort unless list is a well-formed result of parsing doc[0..size). */
 static void
-check_entries(const struct entrylist *list, size_t size)
+check_entries(const struct entrylist *list, const char *doc, size_t size)
 {
 	const struct entry *e;
 	size_t i, j;
@@ -34,8 +34,8 @@ check_entries(const struct entrylist *list, size_t size)
 			fuzz_fail("text entry has a JSON location");
 		if (e->len == 0 || e->len > MAX_TEXT_LINE)
 			fuzz_fail("text entry length out of bounds");
-		if (e->text < list->buf || e->text + e->len > list->buf + size)
-			fuzz_fail("entry outside the list's buffer");
+		if (e->text < doc || e->text + e->len > doc + size)
+			fuzz_fail("entry outside the document");
 		if (e->text[0] == ' ' || e->text[0] == '\t' ||
 		    e->text[e->len - 1] == ' ' || e->text[e->len - 1] == '\t')
 			fuzz_fail("text entry not trimmed");
@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("failed parse left entries behind");
 		return 0;
 	}
-	check_entries(&list, size);
+	check_entries(&list, (const char *)data, size);
 	fuzz_validate(&list);
 	entrylist_free(&list);
 	return 0;

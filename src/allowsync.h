@@ -118,10 +118,7 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 /* As root, give the new file fd the owner of directory dir. */
 void	 own_like_dir(int fd, const char *dir);
-/*
- * End the process with code: stdio flushed, the libraries' destructors
- * not run (see util.c).  Sanitizer builds return normally from main.
- */
+/* _exit(code) with stdio flushed: no library destructors (util.c). */
 _Noreturn void exit_now(int code);
 /*
  * Open path (a file this program keeps) for reading without following a
@@ -510,10 +507,10 @@ void	 jselection_free(struct jselection *);
 /* ---------------------------------------------------------------- parse.c */
 
 /*
- * One raw entry of a document.  text points into the entrylist's own copy
- * of the document and is not NUL-terminated.  where is the 1-based line
- * number of the text form; loc is where a JSON entry stood, such as
- * "prefixes[3].ip_prefix" (NULL for the text form and --static).
+ * One raw entry of a document.  text points into the list's copy of the
+ * document (parse_json) or into it (parse_text); no NUL ends it.  where
+ * is the 1-based line number of the text form; loc is where a JSON entry
+ * stood, such as "prefixes[3].ip_prefix" (NULL for text and --static).
  */
 struct entry {
 	const char	*text;
@@ -525,7 +522,7 @@ struct entry {
 struct entrylist {
 	struct entry	*v;
 	size_t		 n, cap;
-	char		*buf;	/* owns the bytes text points into */
+	char		*buf;	/* owns the bytes text points into, or NULL */
 	char		*locs;	/* owns the bytes loc points into */
 };
 
@@ -543,8 +540,9 @@ enum as_status parse_json(const char *doc, size_t len, const char *src,
  */
 enum form parse_sniff(const char *doc, size_t len);
 /*
- * Parse the text form: one entry per line, see allowsync.conf(5).
- * Returns AS_OK or AS_EDATA (after logging why).
+ * Parse the text form: one entry per line, see allowsync.conf(5).  The
+ * entries point into doc, which must outlive out (no copy: a million
+ * entries are 15 MB).  Returns AS_OK or AS_EDATA (after logging why).
  */
 enum as_status parse_text(const char *doc, size_t len, const char *src,
 	    struct entrylist *out);

@@ -33,7 +33,7 @@ form_parse(const char *s, enum form *f)
 	return true;
 }
 
-/* Append one entry; text must point into list->buf. */
+/* Append one entry; text must outlive list (see struct entry). */
 static void
 entrylist_push(struct entrylist *list, const char *text, size_t len,
     size_t where, const char *loc)
@@ -227,15 +227,11 @@ enum as_status
 parse_text(const char *doc, size_t len, const char *src,
     struct entrylist *out)
 {
-	const char *p, *end, *eol, *s, *e, *c;
+	const char *p = doc, *end = doc + len, *eol, *s, *e, *c;
 	size_t lineno = 0, llen;
 	enum as_status rc = AS_EDATA;
 
 	memset(out, 0, sizeof(*out));
-	out->buf = xmalloc(len + 1);
-	memcpy(out->buf, doc, len);
-	p = out->buf;
-	end = out->buf + len;
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
 

@@ -167,6 +167,10 @@ test_text_good(void **state)
 	assert_entry(&el, 2, "2a00:1450::/32", 5);
 	assert_entry(&el, 3, "9.9.9.9", 7);
 	assert_null(el.v[0].loc);
+	/* No copy of the document: the entries point into it. */
+	assert_ptr_equal(el.v[0].text, doc + 18);
+	assert_ptr_equal(el.v[3].text, doc + sizeof(doc) - 8);
+	assert_null(el.buf);
 	entrylist_free(&el);
 }
 
