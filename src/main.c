@@ -12,17 +12,18 @@
 #include "allowsync.h"
 
 /*
- * A sanitizer build (make SANITIZE=..., or any compiler's own) returns
- * from main: LeakSanitizer and ThreadSanitizer report from exit handlers,
- * which exit_now() would skip.
+ * A build whose tools report or write their data from exit handlers,
+ * which exit_now() skips, returns from main: sanitizers (LeakSanitizer,
+ * ThreadSanitizer), gcov and gprof.  The Makefile says so with
+ * ALLOWSYNC_FULL_EXIT; the compilers' own sanitizer macros count too.
  */
-#if defined(ALLOWSYNC_SANITIZE) || defined(__SANITIZE_ADDRESS__) || \
+#if defined(ALLOWSYNC_FULL_EXIT) || defined(__SANITIZE_ADDRESS__) || \
     defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
+#define FULL_EXIT 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
     __has_feature(leak_sanitizer)
-#define SANITIZED 1
+#define FULL_EXIT 1
 #endif
 #endif
 
@@ -185,8 +186,8 @@ main(int argc, char *argv[])
 	code = report(&cfg, &rep, loaded, st);
 	run_report_free(&rep);
 	config_free(&cfg);
-#ifdef SANITIZED
-	return code;	/* the sanitizers report from exit handlers */
+#ifdef FULL_EXIT
+	return code;
 #else
 	exit_now(code);
 #endif
