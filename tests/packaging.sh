@@ -329,6 +329,21 @@ for t in sync restore; do
 done
 
 # --- Debian package --------------------------------------------------------
+# dpkg-shlibdeps sees symbol versions, not GLIBC_ABI_DT_RELR (glibc 2.36).
+deb_relr_depends() {
+	! readelf -V "$T/debx/usr/sbin/allowsync" | grep -q GLIBC_ABI_DT_RELR ||
+	    dpkg-deb -f "$DEB" Depends | grep -q 'libc6 (>= 2\.3[6-9]'
+}
+# More than the C runtime's few bytes of .eh_frame: gdb, perf and a core
+# dump's stack need them, debug symbols or not.
+deb_unwind_tables() {
+	local size
+
+	size=$(readelf -SW "$T/debx/usr/sbin/allowsync" |
+	    sed -n 's/.* \.eh_frame  *PROGBITS  *[0-9a-f]*  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
+	[ -n "$size" ] && [ $((16#$size)) -gt 4096 ]
+}
+
 rm -f build/allowsync_*.deb
 check "make deb" make deb
 DEB=$(ls build/allowsync_"$VERSION"_*.deb 2>/dev/null | head -n 1)
@@ -343,6 +358,11 @@ if [ -n "$DEB" ]; then
 	check "deb ships /etc/allowsync/allowsync.conf as a conffile" \
 	    sh -c 'dpkg-deb -I "$1" conffiles |
 	    grep -qx /etc/allowsync/allowsync.conf' sh "$DEB"
+	dpkg-deb -x "$DEB" "$T/debx"
+	check "deb: libc6 (>= 2.36) when the binary needs DT_RELR" \
+	    deb_relr_depends
+	check "deb: the binary keeps its unwind tables (crash stacks)" \
+	    deb_unwind_tables
 fi
 
 DEB_FILES="/usr/sbin/allowsync /etc/allowsync/allowsync.conf
