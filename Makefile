@@ -39,10 +39,12 @@ endif
 # binary's resident pages.
 SIZELDFLAGS	:= -Wl,-z,pack-relative-relocs
 # main() ends with exit_now(), which skips exit handlers; builds whose
-# tools report or write their data from one (sanitizers, gcov, gprof)
-# exit normally.
-FULL_EXIT	:= $(if $(SANITIZE)$(filter --coverage -fprofile-arcs \
-		   -fprofile-generate% -pg -fsanitize=%,$(CFLAGS) $(LDFLAGS)),1)
+# tools report or write their data from one (sanitizers, gcov, llvm-cov,
+# gprof) exit normally.
+FULL_EXIT	:= $(if $(SANITIZE)$(filter --coverage -coverage \
+		   -fprofile-arcs -fprofile-generate% -fprofile-instr-generate% \
+		   -fcs-profile-generate% -pg -fsanitize=%,$(CC) $(CFLAGS) \
+		   $(LDFLAGS)),1)
 ALL_CPPFLAGS	:= -D_GNU_SOURCE -DALLOWSYNC_VERSION='"$(VERSION)"' -Isrc \
 		   $(if $(FULL_EXIT),-DALLOWSYNC_FULL_EXIT) $(CPPFLAGS)
 ALL_CFLAGS	:= $(WARNFLAGS) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)

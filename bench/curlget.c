@@ -50,7 +50,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "curlget: %s\n", curl_easy_strerror(rc));
 	curl_easy_cleanup(h);
 	fetch_global_cleanup();
-#ifdef ALLOWSYNC_FULL_EXIT
+#if defined(ALLOWSYNC_FULL_EXIT) || defined(__SANITIZE_ADDRESS__) || \
+    defined(__SANITIZE_THREAD__)
 	return rc == CURLE_OK ? 0 : 1;
 #else
 	exit_now(rc == CURLE_OK ? 0 : 1);

@@ -57,6 +57,7 @@ load_document(const struct source_opts *so, const char *url,
 		st = parse_text(f->fr.body, f->fr.len, url, &el);
 	if (st != AS_OK)
 		return st;
+	/* The text form's entries point into f->fr.body: free them first. */
 	st = validate_entries(&el, url, &f->pol, &f->doc, &f->val);
 	entrylist_free(&el);
 	rangelist_unique(&f->doc);

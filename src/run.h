@@ -242,8 +242,9 @@ struct stage {
 	size_t			 nlists;
 	struct staged		*files;		/* states, then include */
 	size_t			 nfiles;
-	/* The kernel record's lists, and their nft_lists_digest(). */
+	/* The kernel record's lists, their sizes, their nft_lists_digest(). */
 	struct nft_list		 rec[MAX_SECTIONS];
+	size_t			 rec_n[MAX_SECTIONS][2];
 	size_t			 nrec;
 	uint64_t		 rec_digest;	/* valid once joined */
 	pthread_t		 thread;
@@ -262,7 +263,8 @@ void	 stage_start(struct stage *, const struct config *,
 	    const struct nft_list *r, size_t nr);
 /*
  * The digest of the record's lists r[0..n) that the staging thread took
- * into *digest: true when it ran and its lists were these.
+ * into *digest: true when it ran and its lists were these (the same
+ * targets and want lists, of the same sizes).
  */
 bool	 stage_digest(struct stage *, const struct nft_list *r, size_t n,
 	    uint64_t *digest);

@@ -61,6 +61,10 @@ stage_start(struct stage *sg, const struct config *cfg,
 	memcpy(sg->lists, l, n * sizeof(*l));
 	sg->nlists = n;
 	memcpy(sg->rec, r, nr * sizeof(*r));
+	for (i = 0; i < nr; i++) {
+		sg->rec_n[i][0] = r[i].want->n4;
+		sg->rec_n[i][1] = r[i].want->n6;
+	}
 	sg->nrec = nr;
 	sg->files = xcalloc(max, sizeof(*sg->files));
 	/* Without the thread the run writes its files as it always did. */
@@ -91,8 +95,11 @@ stage_digest(struct stage *sg, const struct nft_list *r, size_t n,
 
 	if (!sg->started || n != sg->nrec)
 		return false;
+	/* A want list rebuilt since (none is, today) is digested anew. */
 	for (i = 0; i < n; i++)
-		if (r[i].t != sg->rec[i].t || r[i].want != sg->rec[i].want)
+		if (r[i].t != sg->rec[i].t || r[i].want != sg->rec[i].want ||
+		    r[i].want->n4 != sg->rec_n[i][0] ||
+		    r[i].want->n6 != sg->rec_n[i][1])
 			return false;
 	stage_join(sg);
 	*digest = sg->rec_digest;

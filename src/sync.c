@@ -342,7 +342,9 @@ warn_left_guard(struct nftset *ns, const struct run_report *rep)
 /*
  * Read the active targets into their have and plan the change to their
  * want.  With commit, apply all of it in one transaction, retrying when
- * another commit raced ours (ERESTART) a bounded number of times; with
+ * another commit raced ours (ERESTART) a bounded number of times (the
+ * targets and their want lists stay as they are across attempts: sg's
+ * thread, started once, writes and digests them); with
  * record, use the last kernel record to skip the slow dumps (a dry run
  * too) and, when committing, write down what the sets hold afterwards.
  * Fills rep.

@@ -100,8 +100,8 @@ xstrndup(const char *s, size_t n)
  * its code only to free memory the kernel is about to take back: 340 KiB,
  * the typical run's peak RSS, and some CPU.  Everything allowsync writes
  * is fsync'ed and closed before this; stdout and stderr are flushed here.
- * Sanitizer builds never get here (LeakSanitizer and ThreadSanitizer
- * report from exit handlers): see main.c.
+ * Builds whose tools report or write their data from exit handlers
+ * (sanitizers, coverage, gprof) never get here: see main.c.
  */
 _Noreturn void
 exit_now(int code)
