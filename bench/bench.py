@@ -19,6 +19,8 @@ production, it measures in one run:
   2. an update where 1% of the entries changed: allowsync (nothing else
      touched the ruleset since its last run, so it may skip the dump) vs
      `nft -f` with `flush set` + `add element` of the whole new list;
+     three of each, to the new list, back and to it again, and the
+     median of each tool's three;
   3. a --dry-run of the same list right after that sync (the list is
      fetched again, not answered with a 304);
   4. normalisation alone: bench/normalise vs `iprange --optimize`;
@@ -47,6 +49,7 @@ import time
 RUNSTAT = None      # bench/runstat, from the command line
 CURLGET = None      # bench/curlget, from the command line
 TYPICAL_RUNS = 21   # steady-state runs of the typical case (odd: a median)
+UPDATE_RUNS = 3     # 1% updates of each size and shape (odd: a median)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -75,6 +78,13 @@ def run(argv, stdout=subprocess.DEVNULL, check=True):
     if check and int(code) != 0:
         sys.exit("bench: %s exited %s:\n%s" % (" ".join(argv), code, err))
     return float(wall), float(cpu), int(rss) / 1024.0, int(code)
+
+
+def by_median_wall(runs, pick):
+    """The run() result of median wall time among runs, with the RSS
+    that pick (max or min) chooses among them all."""
+    mid = sorted(runs)[len(runs) // 2]
+    return (mid[0], mid[1], pick(r[2] for r in runs), mid[3])
 
 
 def median(runs, i):
@@ -228,14 +238,20 @@ class Bench:
         url = self.base + "list.txt"
         nft("flush ruleset\n" + SETS % "filter" + SETS % "nftb")
 
-        # allowsync: initial sync, then a 1% update (no other commit
-        # in between, as on a quiet host), then a dry run of the same
-        # list, fetched again (a blank line at its end changes its ETag).
+        # allowsync: initial sync, then UPDATE_RUNS 1% updates, to the
+        # updated list and back (no other commit in between, as on a
+        # quiet host; more than a second apart, so that the kernel's
+        # commit walks for garbage every time), then a dry run of the
+        # updated list, fetched again (a blank line at its end changes
+        # its ETag).
         a_init = self.allowsync_run(url, state)
         include = open(os.path.join(state, "allowsync.nft")).read()
         upd = update(entries, n)
-        write_list(lst, upd)
-        a_upd = self.allowsync_run(url, state)
+        a_upds = []
+        for i in range(UPDATE_RUNS):
+            write_list(lst, upd if i % 2 == 0 else entries)
+            time.sleep(1.1)
+            a_upds.append(self.allowsync_run(url, state))
         include2 = open(os.path.join(state, "allowsync.nft")).read()
         with open(lst, "a") as f:
             f.write("\n")
@@ -251,12 +267,20 @@ class Bench:
         with open(f1, "w") as f:
             f.write(plain(include))
         n_init = run(["nft", "-f", f1])
+        flush = ("flush set inet nftb docplanner_v4\n"
+                 "flush set inet nftb docplanner_v6\n")
         f2 = os.path.join(d, "update.nft")
         with open(f2, "w") as f:
-            f.write("flush set inet nftb docplanner_v4\n"
-                    "flush set inet nftb docplanner_v6\n")
-            f.write(plain(include2))
-        n_upd = run(["nft", "-f", f2])
+            f.write(flush + plain(include2))
+        f3 = os.path.join(d, "back.nft")
+        with open(f3, "w") as f:
+            f.write(flush + plain(include))
+        n_upds = [run(["nft", "-f", f2 if i % 2 == 0 else f3])
+                  for i in range(UPDATE_RUNS)]
+        # Each tool's median update by wall time; its peak RSS is the
+        # highest (allowsync) or lowest (nft) of them all.
+        a_upd = by_median_wall(a_upds, max)
+        n_upd = by_median_wall(n_upds, min)
         same = mine == self.digest("nftb")
         ranges = sum(int(x) for x in mine.split()[:2])
 
