@@ -135,11 +135,11 @@ void	 xqsort(void *, size_t, size_t, int (*)(const void *, const void *));
  * Lines made in place and written 64 KiB at a time: a million lines of
  * a big state or include file are a few dozen writes, not a million
  * fwrite(3) calls and copies.  outbuf_new(f) makes one for f (on the
- * heap: 64 KiB); outbuf_room(ob, n) gives room for n more bytes (at most
- * OUTBUF_LINE); outbuf_done() says where they end; outbuf_free() writes
- * what is left and frees ob.  A write error shows on f (ferror).
+ * heap: 64 KiB); outbuf_room(ob, n) gives room for n more bytes (a
+ * line: n is far below 64 KiB); outbuf_done() says where they end;
+ * outbuf_free() writes what is left and frees ob.  A write error shows on
+ * f (ferror).
  */
-#define OUTBUF_LINE	1024
 struct outbuf {
 	FILE	*f;
 	size_t	 len;

@@ -226,20 +226,17 @@ atomic_stage(const char *path, int (*fill)(FILE *, const void *),
 	    fchmod(fd, 0644) == -1 || fsync(fd) == -1) {
 		sf->err = errno;
 		fclose(f);
-		free(iobuf);
-		atomic_discard(sf);
-		return;
-	}
-	/* Best effort, as own_like_dir(); publish says why it failed. */
-	sf->chown_err = chown_like_dir(fd, dir);
-	if (fclose(f) == EOF) {
-		sf->err = errno;
-		free(iobuf);
-		atomic_discard(sf);
-		return;
+	} else {
+		/* Best effort, as own_like_dir(); publish says why. */
+		sf->chown_err = chown_like_dir(fd, dir);
+		if (fclose(f) == EOF)
+			sf->err = errno;
+		else
+			sf->ready = true;
 	}
 	free(iobuf);
-	sf->ready = true;
+	if (!sf->ready)
+		atomic_discard(sf);
 }
 
 /* See allowsync.h. */

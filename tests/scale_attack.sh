@@ -2,10 +2,10 @@
 # The scale changes under attack: the files staged in a second thread
 # during the commit, the 'reaccepted' key of the attempt record, the
 # word-wise list digest, the in-order entry sets, the buffered writers
-# and the saved states read beside the fetch.  Each case is a defect an outside review found, and failed on
-# the code it was written against.  Every case runs in its own network
-# namespace with its own HTTPS server (tests/harness.sh), so the host's
-# ruleset is never touched.
+# and the saved states read beside the fetch.  Each case is a defect an
+# outside review found, and failed on the code it was written against.
+# Every case runs in its own network namespace with its own HTTPS server
+# (tests/harness.sh), so the host's ruleset is never touched.
 #
 # usage: tests/scale_attack.sh ./allowsync [case ...]
 set -u

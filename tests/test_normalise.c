@@ -460,6 +460,39 @@ test_large_sort(void **state)
 }
 
 /*
+ * rangelist_unique(rl) against qsort(3) and a pass that drops repeats,
+ * family by family and range by range; frees rl.
+ */
+static void
+assert_unique_as_qsort(struct rangelist *rl)
+{
+	struct rangelist ref;
+	size_t i, j;
+
+	rangelist_init(&ref);
+	rangelist_append(&ref, rl);
+	qsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
+	for (i = j = 0; i < ref.n4; i++)
+		if (j == 0 || range4_cmp(&ref.v4[j - 1], &ref.v4[i]) != 0)
+			ref.v4[j++] = ref.v4[i];
+	ref.n4 = j;
+	qsort(ref.v6, ref.n6, sizeof(*ref.v6), range6_cmp);
+	for (i = j = 0; i < ref.n6; i++)
+		if (j == 0 || range6_cmp(&ref.v6[j - 1], &ref.v6[i]) != 0)
+			ref.v6[j++] = ref.v6[i];
+	ref.n6 = j;
+	rangelist_unique(rl);
+	assert_int_equal(rl->n4, ref.n4);
+	for (i = 0; i < rl->n4; i++)
+		assert_int_equal(range4_cmp(&rl->v4[i], &ref.v4[i]), 0);
+	assert_int_equal(rl->n6, ref.n6);
+	for (i = 0; i < rl->n6; i++)
+		assert_int_equal(range6_cmp(&rl->v6[i], &ref.v6[i]), 0);
+	rangelist_free(&ref);
+	rangelist_free(rl);
+}
+
+/*
  * The radix sort against qsort(3), range by range, on lists where some
  * digits are the same in every key (those passes are skipped, and the
  * data can end in the scratch buffer): one /16, single addresses, and
@@ -469,34 +502,21 @@ static void
 test_sort_skipped_passes(void **state)
 {
 	static const uint32_t masks[] = { 0xffff, 0xffffff, 0xff00ff00 };
-	struct rangelist rl, ref;
+	struct rangelist rl;
 	struct range4 r;
-	size_t i, j, m, n = 50000;
+	size_t i, m, n = 50000;
 	uint32_t x = 777;
 
 	(void)state;
 	for (m = 0; m < 3; m++) {
 		rangelist_init(&rl);
-		rangelist_init(&ref);
 		for (i = 0; i < n; i++) {
 			x = x * 1103515245u + 12345u;
 			r.first = 0x0a000000u | ((x >> 4) & masks[m]);
 			r.last = m == 2 ? r.first + (x & 3) : r.first;
 			rangelist_add4(&rl, &r);
 		}
-		rangelist_append(&ref, &rl);
-		qsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
-		for (i = j = 0; i < ref.n4; i++)
-			if (j == 0 || range4_cmp(&ref.v4[j - 1],
-			    &ref.v4[i]) != 0)
-				ref.v4[j++] = ref.v4[i];
-		ref.n4 = j;
-		rangelist_unique(&rl);
-		assert_int_equal(rl.n4, ref.n4);
-		for (i = 0; i < rl.n4; i++)
-			assert_int_equal(range4_cmp(&rl.v4[i], &ref.v4[i]), 0);
-		rangelist_free(&rl);
-		rangelist_free(&ref);
+		assert_unique_as_qsort(&rl);
 	}
 }
 
@@ -508,15 +528,14 @@ test_sort_skipped_passes(void **state)
 static void
 test_sort6(void **state)
 {
-	struct rangelist rl, ref;
+	struct rangelist rl;
 	struct range6 r;
-	size_t i, j, m, n = 20000;
+	size_t i, m, n = 20000;
 	uint64_t x = 99;
 
 	(void)state;
 	for (m = 0; m < 3; m++) {
 		rangelist_init(&rl);
-		rangelist_init(&ref);
 		for (i = 0; i < n; i++) {
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 			r.first.hi = m == 0 ? 0x2a01000000000000ULL :
@@ -527,19 +546,7 @@ test_sort6(void **state)
 				r.last.lo |= x & 7;
 			rangelist_add6(&rl, &r);
 		}
-		rangelist_append(&ref, &rl);
-		qsort(ref.v6, ref.n6, sizeof(*ref.v6), range6_cmp);
-		for (i = j = 0; i < ref.n6; i++)
-			if (j == 0 || range6_cmp(&ref.v6[j - 1],
-			    &ref.v6[i]) != 0)
-				ref.v6[j++] = ref.v6[i];
-		ref.n6 = j;
-		rangelist_unique(&rl);
-		assert_int_equal(rl.n6, ref.n6);
-		for (i = 0; i < rl.n6; i++)
-			assert_int_equal(range6_cmp(&rl.v6[i], &ref.v6[i]), 0);
-		rangelist_free(&rl);
-		rangelist_free(&ref);
+		assert_unique_as_qsort(&rl);
 	}
 }
 
