@@ -471,12 +471,12 @@ assert_unique_as_qsort(struct rangelist *rl)
 
 	rangelist_init(&ref);
 	rangelist_append(&ref, rl);
-	qsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
+	xqsort(ref.v4, ref.n4, sizeof(*ref.v4), range4_cmp);
 	for (i = j = 0; i < ref.n4; i++)
 		if (j == 0 || range4_cmp(&ref.v4[j - 1], &ref.v4[i]) != 0)
 			ref.v4[j++] = ref.v4[i];
 	ref.n4 = j;
-	qsort(ref.v6, ref.n6, sizeof(*ref.v6), range6_cmp);
+	xqsort(ref.v6, ref.n6, sizeof(*ref.v6), range6_cmp);
 	for (i = j = 0; i < ref.n6; i++)
 		if (j == 0 || range6_cmp(&ref.v6[j - 1], &ref.v6[i]) != 0)
 			ref.v6[j++] = ref.v6[i];
