@@ -3,8 +3,12 @@
 # benchmark's sets and the nft baseline never touch the host's ruleset.
 set -eu
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-command -v iprange > /dev/null || {
-	echo "bench: needs iprange (apt-get install -y iprange)" >&2; exit 1; }
+for tool in iprange strace; do
+	command -v $tool > /dev/null || {
+		echo "bench: needs $tool (apt-get install -y $tool)" >&2
+		exit 1
+	}
+done
 [ "$(id -u)" == 0 ] || { echo "bench: run as root" >&2; exit 1; }
 echo "machine: $(nproc) CPUs, $(uname -r), $(nft --version)"
 exec unshare -n python3 "$HERE/bench.py" "$@"
