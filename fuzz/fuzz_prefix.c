@@ -129,6 +129,27 @@ reparse_addr(const char *text, size_t n, int family, uint32_t a4,
 		fuzz_fail("formatted address parses to another address");
 }
 
+/* Abort unless text starts with inet_ntop(3)'s text of a, then ends. */
+static void
+ntop_prefix(const char *text, struct u128 a)
+{
+	char want[INET6_ADDRSTRLEN];
+	struct in6_addr in;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		in.s6_addr[i] = (uint8_t)(a.hi >> (56 - 8 * i));
+		in.s6_addr[i + 8] = (uint8_t)(a.lo >> (56 - 8 * i));
+	}
+	if (inet_ntop(AF_INET6, &in, want, sizeof(want)) == NULL)
+		fuzz_fail("inet_ntop failed");
+	n = strlen(want);
+	if (strncmp(text, want, n) != 0 || (text[n] != '\0' &&
+	    text[n] != '/' && text[n] != '-'))
+		fuzz_fail("IPv6 text differs from inet_ntop's");
+}
+
 /* Format r4 and r6 and check the text stands for exactly those ranges. */
 static void
 check_format(const struct range4 *r4, const struct range6 *r6)
@@ -159,6 +180,9 @@ check_format(const struct range4 *r4, const struct range6 *r6)
 	n = range6_format(r6, buf, sizeof(buf));
 	if (n != strlen(buf) || n == 0)
 		fuzz_fail("range6_format length");
+	ntop_prefix(buf, r6->first);
+	if ((dash = memchr(buf, '-', n)) != NULL)
+		ntop_prefix(dash + 1, r6->last);
 	if ((dash = memchr(buf, '-', n)) != NULL) {
 		reparse_addr(buf, (size_t)(dash - buf), 6, 0, r6->first);
 		reparse_addr(dash + 1, n - (size_t)(dash - buf) - 1, 6, 0,

@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <stdio.h>
 #include <string.h>
 
 #include "allowsync.h"
@@ -443,17 +442,6 @@ is_low_mask64(uint64_t x)
 	return (x & (x + 1)) == 0;
 }
 
-/* The length of what snprintf(3) wrote, clamped to what fits in bufsz. */
-static size_t
-format_len(int r, size_t bufsz)
-{
-	if (r < 0 || bufsz == 0)
-		return 0;
-	if ((size_t)r >= bufsz)
-		return bufsz - 1;
-	return (size_t)r;
-}
-
 /*
  * Write a as a dotted quad at p (at least 15 bytes) without printf, which
  * dominated the time to write a million ranges; returns the end.
@@ -476,19 +464,85 @@ addr4_put(uint32_t a, char *p)
 	}
 }
 
-/* RFC 5952 text of a, by inet_ntop(3); buf is INET6_ADDRSTRLEN bytes. */
-static void
-addr6_text(struct u128 a, char *buf, size_t bufsz)
+/*
+ * Write a at p (INET6_ADDRSTRLEN bytes free) in the RFC 5952 text that
+ * inet_ntop(3) writes, without the printf under glibc's, which took most
+ * of the time to write a hundred thousand IPv6 ranges; returns the end.
+ * Lowercase hex without leading zeros; the first of the longest runs of
+ * two or more zero groups becomes "::".  An address whose first five
+ * groups are zero is left to inet_ntop(3), which writes some of those
+ * with a dotted-quad tail (::ffff:1.2.3.4).
+ */
+static char *
+addr6_put(struct u128 a, char *p)
 {
+	static const char hex[] = "0123456789abcdef";
 	struct in6_addr in;
-	int i;
+	unsigned int g[IPV6_GROUPS], i, best = IPV6_GROUPS, bestlen = 1, run;
+	int shift;
 
-	for (i = 0; i < 8; i++) {
-		in.s6_addr[i] = (uint8_t)(a.hi >> (56 - 8 * i));
-		in.s6_addr[i + 8] = (uint8_t)(a.lo >> (56 - 8 * i));
+	if (a.hi == 0 && a.lo >> 48 == 0) {
+		for (i = 0; i < 8; i++) {
+			in.s6_addr[i] = (uint8_t)(a.hi >> (56 - 8 * i));
+			in.s6_addr[i + 8] = (uint8_t)(a.lo >> (56 - 8 * i));
+		}
+		if (inet_ntop(AF_INET6, &in, p, INET6_ADDRSTRLEN) == NULL)
+			*p = '\0';
+		return p + strlen(p);
 	}
-	if (inet_ntop(AF_INET6, &in, buf, (socklen_t)bufsz) == NULL)
-		buf[0] = '\0';
+	for (i = 0, run = 0; i < IPV6_GROUPS; i++) {
+		g[i] = (unsigned int)((i < 4 ? a.hi : a.lo) >>
+		    (48 - 16 * (i % 4)) & 0xffff);
+		run = g[i] == 0 ? run + 1 : 0;
+		if (run > bestlen) {
+			bestlen = run;
+			best = i + 1 - run;
+		}
+	}
+	for (i = 0; i < IPV6_GROUPS; i++) {
+		if (i >= best && i < best + bestlen) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i > 0)
+			*p++ = ':';
+		for (shift = 12; shift > 0 && (g[i] >> shift) == 0; shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			*p++ = hex[g[i] >> shift & 0xf];
+	}
+	if (best + bestlen == IPV6_GROUPS)
+		*p++ = ':';
+	return p;
+}
+
+/* Copy text[0..end) into buf as a string cut to bufsz; its length. */
+static size_t
+text_out(const char *text, const char *end, char *buf, size_t bufsz)
+{
+	size_t n = (size_t)(end - text);
+
+	if (bufsz == 0)
+		return 0;
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return n;
+}
+
+/* Write "/len" at p; returns the end. */
+static char *
+len_put(unsigned int len, char *p)
+{
+	*p++ = '/';
+	if (len >= 100)
+		*p++ = (char)('0' + len / 100);
+	if (len >= 10)
+		*p++ = (char)('0' + len / 10 % 10);
+	*p++ = (char)('0' + len % 10);
+	return p;
 }
 
 /* See allowsync.h. */
@@ -497,35 +551,24 @@ range4_format(const struct range4 *r, char *buf, size_t bufsz)
 {
 	char text[2 * INET_ADDRSTRLEN + 4], *p;
 	uint32_t x = r->first ^ r->last;
-	unsigned int len;
-	size_t n;
 
 	p = addr4_put(r->first, text);
-	if (x != 0 && is_low_mask64(x) && (r->first & x) == 0) {
-		len = 32 - popcount64(x);
-		*p++ = '/';
-		if (len >= 10)
-			*p++ = (char)('0' + len / 10);
-		*p++ = (char)('0' + len % 10);
-	} else if (x != 0) {
+	if (x != 0 && is_low_mask64(x) && (r->first & x) == 0)
+		p = len_put(32 - popcount64(x), p);
+	else if (x != 0) {
 		*p++ = '-';
 		p = addr4_put(r->last, p);
 	}
-	if (bufsz == 0)
-		return 0;
-	n = (size_t)(p - text) < bufsz ? (size_t)(p - text) : bufsz - 1;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	return n;
+	return text_out(text, p, buf, bufsz);
 }
 
 /* See allowsync.h. */
 size_t
 range6_format(const struct range6 *r, char *buf, size_t bufsz)
 {
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	char text[2 * INET6_ADDRSTRLEN + 4], *p;
 	struct u128 x;
-	int cidr, n;
+	int cidr;
 
 	x.hi = r->first.hi ^ r->last.hi;
 	x.lo = r->first.lo ^ r->last.lo;
@@ -535,15 +578,12 @@ range6_format(const struct range6 *r, char *buf, size_t bufsz)
 		cidr = x.hi == 0 && is_low_mask64(x.lo);
 	cidr = cidr && (r->first.hi & x.hi) == 0 && (r->first.lo & x.lo) == 0;
 
-	addr6_text(r->first, a, sizeof(a));
-	if (x.hi == 0 && x.lo == 0)
-		n = snprintf(buf, bufsz, "%s", a);
-	else if (cidr)
-		n = snprintf(buf, bufsz, "%s/%u", a,
-		    128 - popcount64(x.hi) - popcount64(x.lo));
-	else {
-		addr6_text(r->last, b, sizeof(b));
-		n = snprintf(buf, bufsz, "%s-%s", a, b);
+	p = addr6_put(r->first, text);
+	if (cidr && (x.hi != 0 || x.lo != 0))
+		p = len_put(128 - popcount64(x.hi) - popcount64(x.lo), p);
+	else if (x.hi != 0 || x.lo != 0) {
+		*p++ = '-';
+		p = addr6_put(r->last, p);
 	}
-	return format_len(n, bufsz);
+	return text_out(text, p, buf, bufsz);
 }

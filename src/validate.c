@@ -268,16 +268,46 @@ spans4(struct range4 *span)
 	return n;
 }
 
-/* special4[] merged into spans, made once (spans_once()). */
-static struct range4	span4[NSPECIAL4];
-static size_t		nspan4;
-static pthread_once_t	span4_once = PTHREAD_ONCE_INIT;
+/*
+ * The rows of special6[] merged into spans, into span: sorted first,
+ * since the table lists ::/96 after the addresses inside it.
+ */
+static size_t
+spans6(struct range6 *span)
+{
+	struct prefix sp = { .family = 6 };
+	struct range6 r[NSPECIAL6];
+	size_t i, n = 0;
 
-/* Make span4: once, whichever thread classifies first (preload.c). */
+	for (i = 0; i < NSPECIAL6; i++) {
+		sp.v6 = special6[i].net;
+		sp.len = special6[i].len;
+		prefix_range6(&sp, &r[i]);
+	}
+	xqsort(r, NSPECIAL6, sizeof(r[0]), range6_cmp);
+	for (i = 0; i < NSPECIAL6; i++) {
+		if (n > 0 && u128_cmp(r[i].first, span[n - 1].last) <= 0) {
+			if (u128_cmp(r[i].last, span[n - 1].last) > 0)
+				span[n - 1].last = r[i].last;
+			continue;
+		}
+		span[n++] = r[i];
+	}
+	return n;
+}
+
+/* special4[] and special6[] merged into spans, made once (spans_once()). */
+static struct range4	span4[NSPECIAL4];
+static struct range6	span6[NSPECIAL6];
+static size_t		nspan4, nspan6;
+static pthread_once_t	spans_made = PTHREAD_ONCE_INIT;
+
+/* Make the spans: once, whichever thread classifies first (preload.c). */
 static void
 spans_once(void)
 {
 	nspan4 = spans4(span4);
+	nspan6 = spans6(span6);
 }
 
 /*
@@ -290,7 +320,7 @@ touches_any4(const struct range4 *r)
 	const struct range4 *span = span4;
 	size_t i, lo, hi, nspan;
 
-	pthread_once(&span4_once, spans_once);
+	pthread_once(&spans_made, spans_once);
 	nspan = nspan4;
 	/* The last span that starts at or below r->last. */
 	for (lo = 0, hi = nspan; lo < hi; ) {
@@ -329,6 +359,25 @@ touch4(const struct policy *pol, const struct range4 *r, struct verdict *vs)
 	}
 }
 
+/* The same for IPv6, where the table is longer and a compare dearer. */
+static bool
+touches_any6(const struct range6 *r)
+{
+	const struct range6 *span = span6;
+	size_t i, lo, hi, nspan;
+
+	pthread_once(&spans_made, spans_once);
+	nspan = nspan6;
+	for (lo = 0, hi = nspan; lo < hi; ) {
+		i = lo + (hi - lo) / 2;
+		if (u128_cmp(span[i].first, r->last) <= 0)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	return lo > 0 && u128_cmp(span[lo - 1].last, r->first) >= 0;
+}
+
 /* The same for IPv6. */
 static void
 touch6(const struct policy *pol, const struct range6 *r, struct verdict *vs)
@@ -337,6 +386,8 @@ touch6(const struct policy *pol, const struct range6 *r, struct verdict *vs)
 	struct range6 s;
 	size_t i;
 
+	if (!touches_any6(r))
+		return;
 	for (i = 0; i < NSPECIAL6; i++) {
 		if (class_allowed(pol, special6[i].class))
 			continue;

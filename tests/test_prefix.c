@@ -491,6 +491,74 @@ test_format6(void **state)
 	}
 }
 
+/* inet_ntop(3)'s text of a, the oracle for range6_format(). */
+static void
+ntop6(struct u128 a, char *buf)
+{
+	struct in6_addr in;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		in.s6_addr[i] = (uint8_t)(a.hi >> (56 - 8 * i));
+		in.s6_addr[i + 8] = (uint8_t)(a.lo >> (56 - 8 * i));
+	}
+	assert_non_null(inet_ntop(AF_INET6, &in, buf, INET6_ADDRSTRLEN));
+}
+
+/* Group i (0-7) of a set to v. */
+static void
+set_group(struct u128 *a, unsigned int i, uint64_t v)
+{
+	uint64_t *w = i < 4 ? &a->hi : &a->lo;
+	unsigned int shift = 48 - 16 * (i % 4);
+
+	*w = (*w & ~(0xffffULL << shift)) | v << shift;
+}
+
+/*
+ * range6_format() writes addresses as inet_ntop(3) does, without it: every
+ * pattern of zero and non-zero groups (where "::" goes, and ties between
+ * runs), with group values of one to four digits, and the addresses that
+ * inet_ntop writes with a dotted-quad tail; alone and as range ends.
+ */
+static void
+test_format6_as_ntop(void **state)
+{
+	static const uint64_t vals[] = { 1, 0xa, 0x10, 0xf0f, 0xabc, 0x1000,
+	    0xffff, 0x1 };
+	char want[2 * INET6_ADDRSTRLEN + 2], b[INET6_ADDRSTRLEN],
+	    got[RANGE_STRLEN];
+	struct range6 r;
+	struct u128 a;
+	unsigned int mask, i, v;
+
+	(void)state;
+	for (mask = 0; mask < 256; mask++)
+		for (v = 0; v < 8; v++) {
+			a.hi = a.lo = 0;
+			for (i = 0; i < 8; i++)
+				if (mask & 1U << i)
+					set_group(&a, i, vals[(i + v) % 8]);
+			if (mask == 0x20 || mask == 0x60)
+				set_group(&a, 5, 0xffff);	/* ::ffff:... */
+			ntop6(a, want);
+			r.first = r.last = a;
+			assert_int_equal(range6_format(&r, got, sizeof(got)),
+			    strlen(want));
+			assert_string_equal(got, want);
+			/* As the first end of a range to ff..ff. */
+			r.last.hi = r.last.lo = UINT64_MAX;
+			if (u128_cmp(r.first, r.last) == 0)
+				continue;
+			ntop6(r.last, b);
+			strcat(want, "-");
+			strcat(want, b);
+			range6_format(&r, got, sizeof(got));
+			if (strchr(got, '/') == NULL)
+				assert_string_equal(got, want);
+		}
+}
+
 /* The longest possible text fits RANGE_STRLEN; short buffers truncate. */
 static void
 test_format_bounds(void **state)
@@ -657,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_u128_cmp),
 		cmocka_unit_test(test_format4),
 		cmocka_unit_test(test_format6),
+		cmocka_unit_test(test_format6_as_ntop),
 		cmocka_unit_test(test_format_bounds),
 		cmocka_unit_test(test_v4_oracle),
 	};
