@@ -53,7 +53,7 @@ ALL_LDFLAGS	:= -pthread -pie -Wl,-z,relro,-z,now $(SIZELDFLAGS) $(LDSAN) \
 
 # The internal headers; every object depends on all of them.
 HDRS		:= src/allowsync.h src/config.h src/kernel.h src/nftapi.h \
-		   src/run.h
+		   src/run.h src/textfast.h
 
 # Build into a directory per variant so sanitizer objects never mix.
 comma		:= ,

@@ -26,7 +26,7 @@ production, it measures in one run:
   4. normalisation alone: bench/normalise vs `iprange --optimize`;
   5. the floor under the initial sync and the update, for any tool: the
      kernel's time in allowsync's transaction (its sendmsg(2) under
-     strace, for two more updates and a load into the flushed sets) plus
+     strace, for two more updates and a load into new sets) plus
      a bare GET of the list; the goals say what ratio that floor allows;
 
 and finally a typical 10-entry run from the same server, interleaved with
@@ -214,30 +214,28 @@ class Bench:
             time.sleep(0.05)
         self.base = "https://127.0.0.1:%s/" % open(portf).read().strip()
 
-    def allowsync_run(self, url, state, extra=()):
+    def allowsync_argv(self, url, state, extra=()):
         conf = os.path.join(self.tmp, "empty.conf")
         open(conf, "w").close()
-        return run([self.allowsync, "-c", conf, "-q", "--url", url,
-                    "--ca-file", self.ca + "/ca.pem",
-                    "--state-dir", state, "--max-entries", "2000000",
-                    "--max-bytes", str(256 << 20), "--min-prefix4", "8",
-                    "--remove-after", "1", "--max-remove-percent", "100"]
-                   + list(extra)
-                   + os.environ.get("BENCH_ALLOWSYNC_ARGS", "").split())
+        return ([self.allowsync, "-c", conf, "-q", "--url", url,
+                 "--ca-file", self.ca + "/ca.pem",
+                 "--state-dir", state, "--max-entries", "2000000",
+                 "--max-bytes", str(256 << 20), "--min-prefix4", "8",
+                 "--remove-after", "1", "--max-remove-percent", "100"]
+                + list(extra)
+                + os.environ.get("BENCH_ALLOWSYNC_ARGS", "").split())
+
+    def allowsync_run(self, url, state, extra=()):
+        return run(self.allowsync_argv(url, state, extra))
 
     def kernel_time(self, url, state):
         """Run allowsync once under strace and return how long its
         batch's sendmsg(2) took: the kernel runs the whole transaction,
         element operations and commit, before that call returns."""
-        conf = os.path.join(self.tmp, "empty.conf")
         out = os.path.join(self.tmp, "strace.out")
         run(["strace", "-f", "--seccomp-bpf", "-qq", "-T", "-e",
-             "trace=sendmsg", "-o", out, self.allowsync, "-c", conf, "-q",
-             "--url", url, "--ca-file", self.ca + "/ca.pem",
-             "--state-dir", state, "--max-entries", "2000000",
-             "--max-bytes", str(256 << 20), "--min-prefix4", "8",
-             "--remove-after", "1", "--max-remove-percent", "100"]
-            + os.environ.get("BENCH_ALLOWSYNC_ARGS", "").split())
+             "trace=sendmsg", "-o", out]
+            + self.allowsync_argv(url, state))
         with open(out) as f:
             times = [float(m) for m in
                      re.findall(r"sendmsg\(.*<([0-9.]+)>$", f.read(), re.M)]
@@ -249,8 +247,8 @@ class Bench:
         initial load: the kernel's part of allowsync's transaction, which
         carries nothing but the change, and a bare GET of the list
         (bench/curlget).  Two more updates (back, and to upd again, as
-        far apart as the measured ones), then an initial load into the
-        same sets flushed.  Returns (update floor, initial floor, their
+        far apart as the measured ones), then an initial load into new
+        sets.  Returns (update floor, initial floor, their
         kernel parts, the GET)."""
         k_upd = []
         for e in (entries, upd):
@@ -258,8 +256,10 @@ class Bench:
             time.sleep(1.1)
             k_upd.append(self.kernel_time(url, state))
         get = run([CURLGET, self.ca + "/ca.pem", url])[0]
-        nft("flush set inet filter docplanner_v4\n"
-            "flush set inet filter docplanner_v6\n")
+        # New, empty sets, as the measured initial sync had: flushed ones
+        # load slower while the kernel is still freeing the old elements.
+        nft("delete table inet filter\n" + SETS % "filter")
+        time.sleep(1.1)
         k_init = self.kernel_time(url, state)
         k_u = sum(k_upd) / len(k_upd)
         return k_u + get, k_init + get, k_u, k_init, get

@@ -4,9 +4,11 @@
  * text grammar: trimmed, no comment, printable ASCII or tab, within the
  * line limit, line numbers increasing.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "textfast.h"
 
 /* libFuzzer calls this once before the first input. */
 int
@@ -51,18 +53,99 @@ check_entries(const struct entrylist *list, const char *doc, size_t size)
 	}
 }
 
+/*
+ * Abort unless doc, with a comment holding a tab added on a line of its
+ * own (which sends it down the byte-by-byte path), parses to the same
+ * entries as list: the word-at-a-time path must change nothing.
+ */
+static void
+check_slow_path(const struct entrylist *list, const char *doc, size_t size)
+{
+	struct entrylist slow;
+	char *copy;
+	size_t i;
+
+	copy = xmalloc(size + 3);
+	memcpy(copy, doc, size);
+	memcpy(copy + size, "\n#\t", 3);
+	if (parse_text(copy, size + 3, "fuzz", &slow) != AS_OK)
+		fuzz_fail("the byte-by-byte path refused a document");
+	if (slow.n != list->n)
+		fuzz_fail("the two paths found different entries");
+	for (i = 0; i < list->n; i++)
+		if (slow.v[i].len != list->v[i].len ||
+		    slow.v[i].where != list->v[i].where ||
+		    memcmp(slow.v[i].text, list->v[i].text,
+		    list->v[i].len) != 0)
+			fuzz_fail("the two paths found different entries");
+	entrylist_free(&slow);
+	free(copy);
+}
+
+/*
+ * Abort unless text_ranges(), on doc repeated (a line apart) until it is
+ * big enough for the fast path, gives what parse_text() and
+ * validate_entries() give, whenever it gives anything: the usual path
+ * must take the document, skip nothing and make the same ranges.
+ */
+static void
+check_fast_path(const char *doc, size_t size)
+{
+	struct policy pol = {
+		.min_prefix4 = DEFAULT_MIN_PREFIX4,
+		.min_prefix6 = DEFAULT_MIN_PREFIX6,
+		.max_entries = 1000000,
+		.want4 = true,
+		.want6 = true,
+	};
+	struct rangelist fast, slow;
+	struct entrylist list;
+	struct validation v;
+	size_t reps = TEXT_FAST_MIN / (size + 1) + 1, i, len = 0;
+	char *big = xmalloc(reps * (size + 1));
+
+	for (i = 0; i < reps; i++) {
+		memcpy(big + len, doc, size);
+		len += size;
+		big[len++] = '\n';
+	}
+	rangelist_init(&fast);
+	rangelist_init(&slow);
+	if (text_ranges(big, len, &pol, &fast)) {
+		if (parse_text(big, len, "fuzz", &list) != AS_OK)
+			fuzz_fail("fast path took what parse_text refuses");
+		if (validate_entries(&list, "fuzz", &pol, &slow, &v) != AS_OK)
+			fuzz_fail("fast path took what validation refuses");
+		for (i = 0; i < NCLASSES; i++)
+			if (v.skipped[i] != 0)
+				fuzz_fail("fast path took a skipped entry");
+		if (fast.n4 != slow.n4 || fast.n6 != slow.n6 ||
+		    (fast.n4 > 0 && memcmp(fast.v4, slow.v4,
+		    fast.n4 * sizeof(*fast.v4)) != 0) ||
+		    (fast.n6 > 0 && memcmp(fast.v6, slow.v6,
+		    fast.n6 * sizeof(*fast.v6)) != 0))
+			fuzz_fail("the fast path made other ranges");
+		entrylist_free(&list);
+	}
+	rangelist_free(&fast);
+	rangelist_free(&slow);
+	free(big);
+}
+
 /* One input: parse it; validate what parses. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct entrylist list;
 
+	check_fast_path((const char *)data, size);
 	if (parse_text((const char *)data, size, "fuzz", &list) != AS_OK) {
 		if (list.v != NULL || list.buf != NULL || list.n != 0)
 			fuzz_fail("failed parse left entries behind");
 		return 0;
 	}
 	check_entries(&list, (const char *)data, size);
+	check_slow_path(&list, (const char *)data, size);
 	fuzz_validate(&list);
 	entrylist_free(&list);
 	return 0;

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "allowsync.h"
+#include "textfast.h"
 
 static const char *const form_names[] = { NULL, "json", "text" };
 
@@ -230,19 +231,21 @@ parse_text(const char *doc, size_t len, const char *src,
 	const char *p = doc, *end = doc + len, *eol, *s, *e, *c;
 	size_t lineno = 0, llen;
 	enum as_status rc = AS_EDATA;
+	bool plain, hash;
 
 	memset(out, 0, sizeof(*out));
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
 		p += 3;
+	plain = text_plain(p, (size_t)(end - p), &hash);
 
 	for (; p < end; p = eol + 1) {
 		lineno++;
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
 		llen = (size_t)(eol - p);
-		if (llen > 0 && p[llen - 1] == '\r')
+		if (!plain && llen > 0 && p[llen - 1] == '\r')
 			llen--;
-		if (!line_clean(p, llen, src, lineno))
+		if (!plain && !line_clean(p, llen, src, lineno))
 			goto out;
 		if (llen > MAX_TEXT_LINE) {
 			log_err("%s: line %zu: longer than %d bytes", src,
@@ -251,7 +254,7 @@ parse_text(const char *doc, size_t len, const char *src,
 		}
 		s = p;
 		e = p + llen;
-		if ((c = memchr(s, '#', llen)) != NULL)
+		if (hash && (c = memchr(s, '#', llen)) != NULL)
 			e = c;
 		while (s < e && is_blank(*s))
 			s++;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "allowsync.h"
+#include "textfast.h"
 
 /* What fetch_forms() got. */
 struct fetched {
@@ -51,6 +52,12 @@ load_document(const struct source_opts *so, const char *url,
 	}
 	if (f->parsed == FORM_NONE)
 		f->parsed = parse_sniff(f->fr.body, f->fr.len);
+	/* A big plain list: the same ranges, without the entry list. */
+	if (f->parsed == FORM_TEXT &&
+	    text_ranges(f->fr.body, f->fr.len, &f->pol, &f->doc)) {
+		rangelist_unique(&f->doc);
+		return AS_OK;
+	}
 	if (f->parsed == FORM_JSON)
 		st = parse_json(f->fr.body, f->fr.len, url, &so->paths, &el);
 	else

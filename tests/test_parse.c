@@ -174,6 +174,75 @@ test_text_good(void **state)
 	entrylist_free(&el);
 }
 
+/*
+ * A document of printable ASCII alone takes the word-at-a-time path
+ * (text_plain()); a tab anywhere sends it byte by byte.  Both give the
+ * same entries, with and without comments.
+ */
+static void
+test_text_plain(void **state)
+{
+	static const char *const docs[] = {
+		"1.2.3.0/24\n# c\n 5.6.7.8 # office\n\n9.9.9.9",
+		"1.2.3.0/24\n\n 5.6.7.8  \n9.9.9.9\n",
+	};
+	struct entrylist a, b;
+	char slow[128];
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		snprintf(slow, sizeof(slow), "%s\n#\t", docs[i]);
+		assert_int_equal(pt(docs[i], strlen(docs[i]), &a), AS_OK);
+		assert_int_equal(pt(slow, strlen(slow), &b), AS_OK);
+		assert_int_equal(a.n, 3);
+		assert_entry(&a, 0, "1.2.3.0/24", 1);
+		assert_entry(&a, 1, "5.6.7.8", 3);
+		assert_entry(&a, 2, "9.9.9.9", i == 0 ? 5 : 4);
+		assert_int_equal(b.n, a.n);
+		for (k = 0; k < a.n; k++) {
+			assert_int_equal(b.v[k].len, a.v[k].len);
+			assert_memory_equal(b.v[k].text, a.v[k].text,
+			    a.v[k].len);
+			assert_int_equal(b.v[k].where, a.v[k].where);
+		}
+		entrylist_free(&a);
+		entrylist_free(&b);
+	}
+}
+
+/*
+ * Every byte value, at every place in an 8-byte word, inside a comment:
+ * the document is accepted exactly when the byte is one a line may hold,
+ * whichever path it takes.
+ */
+static void
+test_text_every_byte(void **state)
+{
+	char doc[64];
+	struct entrylist el;
+	unsigned int b, k;
+	size_t len;
+	bool ok;
+
+	(void)state;
+	for (b = 0; b < 256; b++)
+		for (k = 0; k < 16; k++) {
+			len = (size_t)snprintf(doc, sizeof(doc),
+			    "1.2.3.0/24 #%.*s", (int)k, "................");
+			doc[len++] = (char)b;
+			memcpy(doc + len, "x\n5.6.7.8", 9);
+			len += 9;
+			ok = (b >= 0x20 && b <= 0x7e && b != '<') ||
+			    b == '\t' || b == '\n';
+			if (pt(doc, len, &el) != (ok ? AS_OK : AS_EDATA))
+				fail_msg("byte 0x%02x at %u: wrong verdict", b,
+				    k);
+			if (ok)
+				entrylist_free(&el);
+		}
+}
+
 static void
 test_text_bad(void **state)
 {
@@ -255,6 +324,8 @@ main(void)
 		cmocka_unit_test(test_json_bad_shapes),
 		cmocka_unit_test(test_json_nul_and_nesting),
 		cmocka_unit_test(test_text_good),
+		cmocka_unit_test(test_text_plain),
+		cmocka_unit_test(test_text_every_byte),
 		cmocka_unit_test(test_text_bad),
 		cmocka_unit_test(test_text_long_line),
 		cmocka_unit_test(test_html_message),
