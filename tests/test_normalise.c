@@ -496,24 +496,27 @@ assert_unique_as_qsort(struct rangelist *rl)
  * The radix sort against qsort(3), range by range, on lists where some
  * digits are the same in every key (those passes are skipped, and the
  * data can end in the scratch buffer): one /16, single addresses, and
- * ranges sharing first.
+ * ranges sharing first: about 50 and 200 at a time (put in order by
+ * qsort) and about 3 (by insertion).
  */
 static void
 test_sort_skipped_passes(void **state)
 {
-	static const uint32_t masks[] = { 0xffff, 0xffffff, 0xff00ff00 };
+	static const uint32_t masks[] = { 0xffff, 0xffffff, 0xff00ff00,
+	    0xff00, 0x3fff };
 	struct rangelist rl;
 	struct range4 r;
 	size_t i, m, n = 50000;
 	uint32_t x = 777;
 
 	(void)state;
-	for (m = 0; m < 3; m++) {
+	for (m = 0; m < 5; m++) {
 		rangelist_init(&rl);
 		for (i = 0; i < n; i++) {
 			x = x * 1103515245u + 12345u;
 			r.first = 0x0a000000u | ((x >> 4) & masks[m]);
-			r.last = m == 2 ? r.first + (x & 3) : r.first;
+			r.last = m >= 3 ? r.first + (x >> 20) :
+			    m == 2 ? r.first + (x >> 29) : r.first;
 			rangelist_add4(&rl, &r);
 		}
 		assert_unique_as_qsort(&rl);
