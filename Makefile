@@ -145,7 +145,8 @@ CI_FUZZ_SECONDS	?= 30
 ci-extra: $(BENCH_BINS)
 	$(MAKE) check SANITIZE=address,undefined
 	$(MAKE) build-thread/allowsync SANITIZE=thread
-	tests/scale_attack.sh build-thread/allowsync preload_race
+	tests/scale_attack.sh build-thread/allowsync preload_race \
+	    fast_path_race
 	$(MAKE) valgrind
 	$(MAKE) analyze
 	$(MAKE) -j2 fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)

@@ -86,17 +86,26 @@ check_slow_path(const struct entrylist *list, const char *doc, size_t size)
  * Abort unless text_ranges(), on doc repeated (a line apart) until it is
  * big enough for the fast path, gives what parse_text() and
  * validate_entries() give, whenever it gives anything: the usual path
- * must take the document, skip nothing and make the same ranges.
+ * must take the document, skip nothing and make the same ranges.  The
+ * document's first byte picks the policy: families, private space
+ * allowed or skipped, lenient, static entries, a small max-entries,
+ * the widest prefixes.
  */
 static void
 check_fast_path(const char *doc, size_t size)
 {
+	unsigned char c = size > 0 ? (unsigned char)doc[0] : 0;
 	struct policy pol = {
-		.min_prefix4 = DEFAULT_MIN_PREFIX4,
-		.min_prefix6 = DEFAULT_MIN_PREFIX6,
-		.max_entries = 1000000,
-		.want4 = true,
-		.want6 = true,
+		.min_prefix4 = c & 0x80 ? 1 : DEFAULT_MIN_PREFIX4,
+		.min_prefix6 = c & 0x80 ? 1 : DEFAULT_MIN_PREFIX6,
+		.decide = { c & 0x04 ? DEC_ALLOW : c & 0x08 ? DEC_SKIP :
+		    DEC_REJECT, c & 0x08 ? DEC_SKIP : DEC_REJECT,
+		    DEC_REJECT },
+		.max_entries = c & 0x20 ? 5 : 1000000,
+		.lenient = (c & 0x10) != 0,
+		.want4 = (c & 0x01) == 0,
+		.want6 = (c & 0x02) == 0,
+		.statics = (c & 0x40) != 0,
 	};
 	struct rangelist fast, slow;
 	struct entrylist list;
@@ -116,6 +125,8 @@ check_fast_path(const char *doc, size_t size)
 			fuzz_fail("fast path took what parse_text refuses");
 		if (validate_entries(&list, "fuzz", &pol, &slow, &v) != AS_OK)
 			fuzz_fail("fast path took what validation refuses");
+		if (v.refused)
+			fuzz_fail("fast path took a refused document");
 		for (i = 0; i < NCLASSES; i++)
 			if (v.skipped[i] != 0)
 				fuzz_fail("fast path took a skipped entry");

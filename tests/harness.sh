@@ -49,6 +49,15 @@ serve_many() {
 	    > "$WWW/list.json"
 }
 
+# serve_many_text N: publish list.txt holding N entries, one a line: the
+# addresses from 185.10.0.0 up, and every tenth an IPv6 /64 instead.
+serve_many_text() {
+	python3 -c 'import sys; print("\n".join("2a01:4f8:%x:%x::/64" %
+	    (i >> 16, i & 0xffff) if i % 10 == 9 else "185.%d.%d.%d" %
+	    (10 + i // 65536, i // 256 % 256, i % 256)
+	    for i in range(int(sys.argv[1]))))' "$1" > "$WWW/list.txt"
+}
+
 # serve_list V4_AND_V6_ENTRIES...: publish list.json and list.txt.
 serve_list() {
 	local json="" e
