@@ -296,31 +296,45 @@ spans6(struct range6 *span)
 	return n;
 }
 
-/* special4[] and special6[] merged into spans, made once (spans_once()). */
+/*
+ * special4[] and special6[] merged into spans, made once (spans_once()),
+ * and a bit for every IPv4 /16 that some span touches.
+ */
 static struct range4	span4[NSPECIAL4];
 static struct range6	span6[NSPECIAL6];
 static size_t		nspan4, nspan6;
+static uint64_t		touched16[(1U << 16) / 64];
 static pthread_once_t	spans_made = PTHREAD_ONCE_INIT;
 
 /* Make the spans: once, whichever thread classifies first (preload.c). */
 static void
 spans_once(void)
 {
+	size_t i;
+	uint32_t b;
+
 	nspan4 = spans4(span4);
 	nspan6 = spans6(span6);
+	for (i = 0; i < nspan4; i++)
+		for (b = span4[i].first >> 16; b <= span4[i].last >> 16; b++)
+			touched16[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
 /*
  * True when r touches a row of special4[], whatever the policy: one
- * binary search over the rows merged into spans, made at the first call.
+ * binary search over the rows merged into spans, made at the first call;
+ * none for a range inside a /16 that no span touches (most of them).
  */
 static bool
 touches_any4(const struct range4 *r)
 {
 	const struct range4 *span = span4;
 	size_t i, lo, hi, nspan;
+	uint32_t b = r->first >> 16;
 
 	pthread_once(&spans_made, spans_once);
+	if (b == r->last >> 16 && (touched16[b / 64] >> (b % 64) & 1) == 0)
+		return false;
 	nspan = nspan4;
 	/* The last span that starts at or below r->last. */
 	for (lo = 0, hi = nspan; lo < hi; ) {

@@ -460,6 +460,71 @@ test_special4(void **state)
 	RUN_RULES_PRIVATE_TOO(&pol, t);
 }
 
+/* Whether p (IPv4) is refused under pol, as the policy would have it. */
+static bool
+refused4(const struct policy *pol, uint32_t a, unsigned int len)
+{
+	struct prefix p = { .family = 4, .len = len, .v4 = a };
+
+	return policy_check(pol, &p) != NULL;
+}
+
+/*
+ * Every IPv4 /16, whole and at its first and last address, and the
+ * edges of every block: refused exactly when it touches a block of the
+ * registry, given here as text, apart from the table in validate.c (whose
+ * spans a bit for each /16 lets most ranges skip).
+ */
+static void
+test_special4_sweep(void **state)
+{
+	static const char *const blocks[] = { "0.0.0.0/8", "10.0.0.0/8",
+	    "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+	    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
+	    "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+	    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",
+	    "240.0.0.0/4" };
+	enum { NB = sizeof(blocks) / sizeof(blocks[0]) };
+	struct range4 b[NB], r;
+	struct policy pol = defaults;
+	struct prefix p;
+	const char *why;
+	uint32_t a, e[4];
+	size_t i, k, m;
+	bool want;
+
+	(void)state;
+	pol.min_prefix4 = 8;
+	for (i = 0; i < NB; i++) {
+		assert_int_equal(prefix_parse(blocks[i], strlen(blocks[i]),
+		    &p, &why), 0);
+		prefix_range4(&p, &b[i]);
+	}
+	for (a = 0; a <= 0xffff; a++) {
+		for (k = 0; k < 3; k++) {
+			r.first = a << 16 | (k == 2 ? 0xffff : 0);
+			r.last = k == 1 ? r.first : a << 16 | 0xffff;
+			for (want = false, i = 0; i < NB; i++)
+				want |= r.first <= b[i].last &&
+				    b[i].first <= r.last;
+			assert_int_equal(refused4(&pol, r.first,
+			    r.first == r.last ? 32 : 16), want);
+		}
+	}
+	for (i = 0; i < NB; i++) {
+		e[0] = b[i].first - 1;
+		e[1] = b[i].first;
+		e[2] = b[i].last;
+		e[3] = b[i].last + 1;
+		for (k = 0; k < 4; k++) {
+			for (want = false, m = 0; m < NB; m++)
+				want |= b[m].first <= e[k] &&
+				    e[k] <= b[m].last;
+			assert_int_equal(refused4(&pol, e[k], 32), want);
+		}
+	}
+}
+
 /* Likewise for IPv6. */
 static void
 test_special6(void **state)
@@ -1035,6 +1100,7 @@ main(void)
 		cmocka_unit_test(test_embedded6),
 		cmocka_unit_test(test_mapped4),
 		cmocka_unit_test(test_special4),
+		cmocka_unit_test(test_special4_sweep),
 		cmocka_unit_test(test_special6),
 		cmocka_unit_test(test_private_only),
 		cmocka_unit_test(test_accept),
