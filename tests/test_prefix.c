@@ -450,6 +450,44 @@ test_format4(void **state)
 	}
 }
 
+/*
+ * Every octet value in every place of an address, and the widest ranges'
+ * text, as inet_ntop(3) writes the addresses (the digits come from a
+ * table now).
+ */
+static void
+test_format4_as_ntop(void **state)
+{
+	char buf[RANGE_STRLEN], want[2 * INET_ADDRSTRLEN + 2];
+	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+	struct in_addr in;
+	struct range4 r;
+	unsigned int o, k;
+
+	(void)state;
+	for (o = 0; o < 256; o++)
+		for (k = 0; k < 4; k++) {
+			r.first = (0x01020304U & ~(0xffU << (8 * k))) |
+			    o << (8 * k);
+			r.last = r.first == UINT32_MAX ? r.first :
+			    UINT32_MAX - (r.first & 1);
+			in.s_addr = htonl(r.first);
+			assert_non_null(inet_ntop(AF_INET, &in, a1,
+			    sizeof(a1)));
+			in.s_addr = htonl(r.last);
+			assert_non_null(inet_ntop(AF_INET, &in, a2,
+			    sizeof(a2)));
+			snprintf(want, sizeof(want), "%s-%s", a1, a2);
+			assert_int_equal(range4_format(&r, buf, sizeof(buf)),
+			    strlen(want));
+			assert_string_equal(buf, want);
+			r.last = r.first;
+			assert_int_equal(range4_format(&r, buf, sizeof(buf)),
+			    strlen(a1));
+			assert_string_equal(buf, a1);
+		}
+}
+
 static void
 test_format6(void **state)
 {
@@ -712,6 +750,72 @@ test_v4_oracle(void **state)
 	assert_true(ok < 399000);
 }
 
+/*
+ * prefix_parse() against oracle_v4() on two million strings near the
+ * dotted quad: well formed ones (random octets of every length, with and
+ * without a length), then each spoiled by a byte put in, taken out or
+ * changed (digits, dots, slashes, a space, a letter, a NUL), or cut.  The
+ * fast path for a dotted quad and the general path must agree with it.
+ */
+static void
+test_parse4_as_pton(void **state)
+{
+	static const char alpha[] = "0123456789./ x";
+	char s[40];
+	struct prefix p;
+	const char *why;
+	uint32_t a, x = 12345;
+	unsigned int len, i, n, k;
+	bool ok;
+	int r;
+
+	(void)state;
+	for (i = 0; i < 2000000; i++) {
+		x = x * 1103515245U + 12345U;
+		a = x ^ x << 13;
+		x = x * 1103515245U + 12345U;
+		len = x % 40;
+		if (len <= 32 && len > 0)
+			a &= UINT32_MAX << (32 - len);
+		n = (unsigned int)snprintf(s, sizeof(s), "%u.%u.%u.%u",
+		    a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+		if (len <= 32)
+			n += (unsigned int)snprintf(s + n, sizeof(s) - n, "/%u",
+			    len);
+		x = x * 1103515245U + 12345U;
+		k = x % n;
+		switch (x >> 16 & 7) {
+		case 0:		/* changed */
+			s[k] = alpha[(x >> 8) % (sizeof(alpha) - 1)];
+			break;
+		case 1:		/* put in */
+			memmove(s + k + 1, s + k, n - k + 1);
+			s[k] = alpha[(x >> 8) % (sizeof(alpha) - 1)];
+			n++;
+			break;
+		case 2:		/* taken out */
+			memmove(s + k, s + k + 1, n - k);
+			n--;
+			break;
+		case 3:		/* cut */
+			s[k] = '\0';
+			n = k;
+			break;
+		case 4:		/* a NUL inside */
+			s[k] = '\0';
+			break;
+		}
+		r = parse_exact(s, n, &p, &why);
+		ok = strlen(s) == n && oracle_v4(s, &a, &len) == 0;
+		assert_int_equal(r, ok ? 0 : -1);
+		if (ok) {
+			assert_int_equal(p.family, 4);
+			assert_int_equal(p.v4, a);
+			assert_int_equal(p.len, len);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -724,6 +828,8 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_u128_cmp),
 		cmocka_unit_test(test_format4),
+		cmocka_unit_test(test_format4_as_ntop),
+		cmocka_unit_test(test_parse4_as_pton),
 		cmocka_unit_test(test_format6),
 		cmocka_unit_test(test_format6_as_ntop),
 		cmocka_unit_test(test_format_bounds),
