@@ -247,6 +247,14 @@ struct stage {
 	size_t			 rec_n[MAX_SECTIONS][2];
 	size_t			 nrec;
 	uint64_t		 rec_digest;	/* valid once joined */
+	/*
+	 * The commit's netlink socket, closed by stage_free() once the
+	 * files are in place.  Its close waits for the kernel to finish
+	 * freeing what the commit took out (NETLINK_URELEASE flushes
+	 * nf_tables' destroy work, an RCU grace period: about 8 ms after
+	 * a million-range update), which it does by itself meanwhile.
+	 */
+	struct nftset		*ns;
 	pthread_t		 thread;
 	bool			 started;	/* the thread runs or ran */
 	bool			 joined;
@@ -275,7 +283,12 @@ void	 stage_join(struct stage *);
  * went in); AS_OK or AS_ECANTCREAT after logging.
  */
 enum as_status stage_publish(struct stage *);
-/* Remove what was staged and not published, and free sg. */
+/*
+ * Keep the commit's socket ns in sg (NULL, or a stage that never started:
+ * close it now) for stage_free() to close.
+ */
+void	 stage_hold(struct stage *, struct nftset *ns);
+/* Remove what was staged and not published, close ns, and free sg. */
 void	 stage_free(struct stage *);
 
 /* -------------------------------------------------------------- preload.c */

@@ -125,6 +125,16 @@ stage_publish(struct stage *sg)
 
 /* See run.h. */
 void
+stage_hold(struct stage *sg, struct nftset *ns)
+{
+	if (sg != NULL && sg->started)
+		sg->ns = ns;
+	else
+		nftset_close(ns);
+}
+
+/* See run.h. */
+void
 stage_free(struct stage *sg)
 {
 	size_t i;
@@ -132,6 +142,7 @@ stage_free(struct stage *sg)
 	stage_join(sg);
 	for (i = 0; sg->files != NULL && i < sg->nfiles; i++)
 		atomic_discard(&sg->files[i]);
+	nftset_close(sg->ns);
 	free(sg->files);
 	memset(sg, 0, sizeof(*sg));
 }

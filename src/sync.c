@@ -149,13 +149,16 @@ kernel_read(struct nftset *ns, enum nft_create create,
 	if (same) {
 		log_info("ruleset unchanged since the last run "
 		    "(generation %u): not dumping the sets", rep->gen_before);
+		/* prev has done its part (kernel_known()): it moves. */
 		for (k = 0; k < rep->ntargets; k++) {
 			rt = &rep->targets[k];
 			rt->have.n4 = rt->have.n6 = 0;
-			if (rt->prev.note4 != NULL)
+			if (active(rt)) {
+				rangelist_free(&rt->have);
+				rt->have = rt->prev;
+				rangelist_init(&rt->prev);
+			} else if (rt->prev.note4 != NULL)
 				rangelist_notes_on(&rt->have);
-			if (active(rt))
-				rangelist_append(&rt->have, &rt->prev);
 		}
 		*from_record = true;
 		return AS_OK;
@@ -429,7 +432,7 @@ sync_kernel(const struct config *cfg, struct run_report *rep, bool commit,
 	for (k = 0; k < MAX_SECTIONS; k++)
 		free(found[k].odd);
 	free(found);
-	nftset_close(ns);
+	stage_hold(sg, ns);
 	return st;
 }
 
@@ -575,25 +578,39 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 static void
 sync_prev(const struct config *cfg, struct run_report *rep)
 {
-	struct rangelist tmp[MAX_SECTIONS], parts[MAX_SECTIONS];
+	struct rangelist tmp[MAX_SECTIONS], parts[MAX_SECTIONS], *prev;
 	struct run_section *sec;
-	size_t i, k, n;
+	size_t i, k, n, one = 0;
 
 	for (i = 0; i < rep->nsections; i++) {
 		rangelist_init(&tmp[i]);
 		sec = &rep->sections[i];
-		if (sec->have_old == 0)
-			continue;
-		run_section_want(cfg, sec, sec->old, &tmp[i], false);
-		rangelist_append(&rep->targets[sec->target].prev, &tmp[i]);
+		if (sec->have_old > 0)
+			run_section_want(cfg, sec, sec->old, &tmp[i], false);
 	}
 	for (k = 0; k < rep->ntargets; k++) {
-		rangelist_normalise(&rep->targets[k].prev);
+		prev = &rep->targets[k].prev;
 		for (i = n = 0; i < rep->nsections; i++)
-			if (rep->sections[i].target == k)
+			if (rep->sections[i].target == k &&
+			    rep->sections[i].have_old > 0) {
+				one = i;
+				n++;
+			}
+		/* One section's list, sorted and noted: the target's. */
+		if (n == 1 && prev->n4 + prev->n6 == 0) {
+			rangelist_free(prev);
+			*prev = tmp[one];
+			rangelist_init(&tmp[one]);
+			continue;
+		}
+		for (i = n = 0; i < rep->nsections; i++)
+			if (rep->sections[i].target == k) {
+				rangelist_append(prev, &tmp[i]);
 				parts[n++] = tmp[i];
+			}
+		rangelist_normalise(prev);
 		if (cfg->annotate)
-			notes_merge(&rep->targets[k].prev, parts, n);
+			notes_merge(prev, parts, n);
 	}
 	for (i = 0; i < rep->nsections; i++)
 		rangelist_free(&tmp[i]);
