@@ -146,17 +146,21 @@ fast_lines(const char *p, const char *end, const struct fastjob *j,
 
 /*
  * Take chunks until none is left or one was not plain, then sort the
- * ranges taken (unless they are to be thrown away).
+ * ranges taken (unless they are to be thrown away).  They go into a list
+ * on this thread's stack until then: the two parts side by side in one
+ * cache line, written an entry at a time, took longer than one thread.
  */
 static void *
 fast_worker(void *arg)
 {
 	struct fastpart *part = arg;
 	struct fastjob *j = part->job;
+	struct rangelist rl;
 	size_t n;
 	bool ok;
 	int i;
 
+	rangelist_init(&rl);
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
 		i = j->bail ? FAST_CHUNKS : j->next++;
@@ -165,7 +169,7 @@ fast_worker(void *arg)
 		if (i >= FAST_CHUNKS)
 			break;
 		n = 0;
-		ok = fast_lines(j->cut[i], j->cut[i + 1], j, &part->rl, &n);
+		ok = fast_lines(j->cut[i], j->cut[i + 1], j, &rl, &n);
 		pthread_mutex_lock(&j->mu);
 		j->n[i] = n;
 		if (!ok)
@@ -173,7 +177,8 @@ fast_worker(void *arg)
 		pthread_mutex_unlock(&j->mu);
 	}
 	if (ok)
-		rangelist_unique(&part->rl);
+		rangelist_unique(&rl);
+	part->rl = rl;
 	return NULL;
 }
 
@@ -219,8 +224,6 @@ text_ranges(const char *doc, size_t len, const struct policy *pol,
 		return false;
 	fast_cut(&j, doc, len);
 	pthread_mutex_init(&j.mu, NULL);
-	rangelist_init(&part[0].rl);
-	rangelist_init(&part[1].rl);
 	threaded = pthread_create(&t, NULL, fast_worker, &part[1]) == 0;
 	fast_worker(&part[0]);
 	if (threaded)
