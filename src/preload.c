@@ -8,9 +8,11 @@
  * waits for the whole state before it uses it, and asks again when a 304
  * answered validators the state turned out not to have.
  *
- * The thread reads the sections' saved states (run_load_states()) and
- * nothing else; the main thread leaves them alone until preload_wait().
- * Its log lines are kept and printed by the main thread when it waits.
+ * The thread reads the sections' saved states (run_load_states()), then
+ * makes the targets' prev from them (run_prev(), which the plan would
+ * otherwise wait for), and nothing else; the main thread leaves them
+ * alone until preload_wait(), and interns no note (notes.c) before.  Its
+ * log lines are kept and printed by the main thread when it waits.
  */
 #include <pthread.h>
 #include <string.h>
@@ -28,6 +30,7 @@ preload_main(void *arg)
 	log_capture_start(&pl->cap);
 	for (i = 0; i < pl->rep->nsections; i++)
 		run_load_states(pl->cfg, &pl->rep->sections[i]);
+	run_prev(pl->cfg, pl->rep);
 	log_capture_stop();
 	return NULL;
 }

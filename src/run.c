@@ -409,6 +409,48 @@ run_section_want(const struct config *cfg, const struct run_section *sec,
 	return st;
 }
 
+/* See run.h. */
+void
+run_prev(const struct config *cfg, struct run_report *rep)
+{
+	struct rangelist tmp[MAX_SECTIONS], parts[MAX_SECTIONS], *prev;
+	struct run_section *sec;
+	size_t i, k, n, one = 0;
+
+	for (i = 0; i < rep->nsections; i++) {
+		rangelist_init(&tmp[i]);
+		sec = &rep->sections[i];
+		if (sec->have_old > 0)
+			run_section_want(cfg, sec, sec->old, &tmp[i], false);
+	}
+	for (k = 0; k < rep->ntargets; k++) {
+		prev = &rep->targets[k].prev;
+		for (i = n = 0; i < rep->nsections; i++)
+			if (rep->sections[i].target == k &&
+			    rep->sections[i].have_old > 0) {
+				one = i;
+				n++;
+			}
+		/* One section's list, sorted and noted: the target's. */
+		if (n == 1 && prev->n4 + prev->n6 == 0) {
+			rangelist_free(prev);
+			*prev = tmp[one];
+			rangelist_init(&tmp[one]);
+			continue;
+		}
+		for (i = n = 0; i < rep->nsections; i++)
+			if (rep->sections[i].target == k) {
+				rangelist_append(prev, &tmp[i]);
+				parts[n++] = tmp[i];
+			}
+		rangelist_normalise(prev);
+		if (cfg->annotate)
+			notes_merge(prev, parts, n);
+	}
+	for (i = 0; i < rep->nsections; i++)
+		rangelist_free(&tmp[i]);
+}
+
 /* See allowsync.h. */
 void
 run_targets_want(struct run_report *rep)
@@ -429,7 +471,6 @@ run_targets_want(struct run_report *rep)
 			if (sec->target != k)
 				continue;
 			data += sec->have_data;
-			rangelist_append(&rt->want, &sec->want);
 			parts[n++] = sec->want;
 			if (sec->have_data > 0)
 				(void)ports_merge(rt, sec->so);
@@ -438,9 +479,16 @@ run_targets_want(struct run_report *rep)
 		for (i = 0; data == 0 && i < rep->nsections; i++)
 			if (rep->sections[i].target == k)
 				(void)ports_merge(rt, rep->sections[i].so);
-		rangelist_normalise(&rt->want);
-		if (rep->cfg->annotate)
-			notes_merge(&rt->want, parts, n);
+		/* One section's want, sorted and noted, is the target's. */
+		if (n == 1 && rep->cfg->annotate)
+			rangelist_notes_on(&rt->want);
+		for (i = 0; i < n; i++)
+			rangelist_append(&rt->want, &parts[i]);
+		if (n != 1) {
+			rangelist_normalise(&rt->want);
+			if (rep->cfg->annotate)
+				notes_merge(&rt->want, parts, n);
+		}
 		rt->nodata = data == 0;
 		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;
 	}

@@ -181,6 +181,11 @@ enum as_status run_section_want(const struct config *,
 	    const struct run_section *sec, const struct srcstate *states,
 	    struct rangelist *want, bool keep_going);
 /*
+ * Each target's prev: what the last run left in it, the union of its
+ * sections' saved lists (their old) and statics, for the kernel record.
+ */
+void	 run_prev(const struct config *, struct run_report *);
+/*
  * Each target's want: the union of its sections' want.  A target none of
  * whose sections has a list (have_data), or with an empty union, is
  * marked skip: left as it is.
@@ -304,13 +309,14 @@ struct preload {
 
 /*
  * Start reading the saved states of every section of rep into their old
- * (run_load_states()); a thread that cannot start leaves them read.
+ * (run_load_states()), then the targets' prev from them (run_prev()); a
+ * thread that cannot start leaves both done.
  */
 void	 preload_start(struct preload *, const struct config *,
 	    struct run_report *);
 /*
- * Wait until the states are read, and print what the thread logged; a
- * struct preload * as arg, for struct saved.
+ * Wait until the states are read and prev made, and print what the
+ * thread logged; a struct preload * as arg, for struct saved.
  */
 void	 preload_wait(void *);
 

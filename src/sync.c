@@ -572,51 +572,6 @@ sync_fetch(const struct config *cfg, struct run_report *rep, time_t now)
 }
 
 /*
- * Each target's prev: what the last run left in it, the union of its
- * sections' saved lists and statics, for the kernel record.
- */
-static void
-sync_prev(const struct config *cfg, struct run_report *rep)
-{
-	struct rangelist tmp[MAX_SECTIONS], parts[MAX_SECTIONS], *prev;
-	struct run_section *sec;
-	size_t i, k, n, one = 0;
-
-	for (i = 0; i < rep->nsections; i++) {
-		rangelist_init(&tmp[i]);
-		sec = &rep->sections[i];
-		if (sec->have_old > 0)
-			run_section_want(cfg, sec, sec->old, &tmp[i], false);
-	}
-	for (k = 0; k < rep->ntargets; k++) {
-		prev = &rep->targets[k].prev;
-		for (i = n = 0; i < rep->nsections; i++)
-			if (rep->sections[i].target == k &&
-			    rep->sections[i].have_old > 0) {
-				one = i;
-				n++;
-			}
-		/* One section's list, sorted and noted: the target's. */
-		if (n == 1 && prev->n4 + prev->n6 == 0) {
-			rangelist_free(prev);
-			*prev = tmp[one];
-			rangelist_init(&tmp[one]);
-			continue;
-		}
-		for (i = n = 0; i < rep->nsections; i++)
-			if (rep->sections[i].target == k) {
-				rangelist_append(prev, &tmp[i]);
-				parts[n++] = tmp[i];
-			}
-		rangelist_normalise(prev);
-		if (cfg->annotate)
-			notes_merge(prev, parts, n);
-	}
-	for (i = 0; i < rep->nsections; i++)
-		rangelist_free(&tmp[i]);
-}
-
-/*
  * The shrink guard of every selected section with a list, and the
  * sections whose target has data but an empty list.  Returns AS_EDATA
  * when one of them held removals back or had nothing to apply.
@@ -698,7 +653,6 @@ sync_run(const struct config *cfg, struct run_report *rep)
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		return st;
 	worst = sync_fetch(cfg, rep, now);
-	sync_prev(cfg, rep);
 	guard = sync_guards(cfg, rep);
 	if (guard != AS_OK)
 		worst = guard;
