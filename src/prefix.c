@@ -443,9 +443,10 @@ is_low_mask64(uint64_t x)
 }
 
 /*
- * Write a as a dotted quad at p (16 bytes free: the last octet's copy
- * writes one past the end) without printf or a division, which dominated
- * the time to write a million ranges; returns the end.
+ * Write a as a dotted quad at p (16 bytes free: each octet's copy writes
+ * four bytes, up to three past the end returned, never past p + 16)
+ * without printf or a division, which dominated the time to write a
+ * million ranges; returns the end.
  */
 static char *
 addr4_put(uint32_t a, char *p)

@@ -45,7 +45,8 @@ struct run_target {
 	struct guard_port	 ports[MAX_GUARD_PORTS];	/* union */
 	struct rangelist	 want;		/* desired contents */
 	struct rangelist	 have;		/* kernel contents read */
-	struct rangelist	 prev;		/* what the last run left */
+	/* What the last run left; kernel_read() may move it into have. */
+	struct rangelist	 prev;
 	struct plan		 plan;
 	bool			 touched;	/* a selected section's */
 	bool			 skip;		/* no list: left as it is */
@@ -181,8 +182,9 @@ enum as_status run_section_want(const struct config *,
 	    const struct run_section *sec, const struct srcstate *states,
 	    struct rangelist *want, bool keep_going);
 /*
- * Each target's prev: what the last run left in it, the union of its
- * sections' saved lists (their old) and statics, for the kernel record.
+ * Each target's prev: what the last run left in it, for the kernel
+ * record: the union of its sections' saved lists (their old), with the
+ * statics of the sections that have one (not of the others).
  */
 void	 run_prev(const struct config *, struct run_report *);
 /*
@@ -253,11 +255,12 @@ struct stage {
 	size_t			 nrec;
 	uint64_t		 rec_digest;	/* valid once joined */
 	/*
-	 * The commit's netlink socket, closed by stage_free() once the
-	 * files are in place.  Its close waits for the kernel to finish
-	 * freeing what the commit took out (NETLINK_URELEASE flushes
-	 * nf_tables' destroy work, an RCU grace period: about 8 ms after
-	 * a million-range update), which it does by itself meanwhile.
+	 * The commit's netlink socket, closed by stage_free() after the
+	 * files are put in place (or thrown away).  Its close waits for
+	 * the kernel to finish freeing what the commit took out
+	 * (NETLINK_URELEASE flushes nf_tables' destroy work, an RCU grace
+	 * period: about 8 ms after a million-range update), which it does
+	 * by itself meanwhile.
 	 */
 	struct nftset		*ns;
 	pthread_t		 thread;

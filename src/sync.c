@@ -116,7 +116,8 @@ kernel_remember(const struct config *cfg, const struct run_report *rep,
  * into found[k].  With rec (the kernel record, when it matches their
  * prev), the slow dumps are skipped if the ruleset generation is still
  * the recorded one and no set can change without a commit; *from_record
- * then says prev stands in for the dumps.  rep->gen_before is the first
+ * then says prev stands in for the dumps: an active target's prev moves
+ * into its have, and is empty afterwards.  rep->gen_before is the first
  * generation read: a commit made after it makes ours fail and retry.
  */
 static enum as_status
