@@ -10,9 +10,10 @@
  * and the usual path reads the document again and says what is wrong:
  * the answer is the same either way, only the time differs.
  *
- * Nothing here logs, and nothing but the job's counts is written by more
- * than one thread; prefix_parse() and policy_classify() are safe in
- * any thread (validate.c makes its tables once, under pthread_once).
+ * Nothing here logs, and nothing but the job's counts, next chunk and
+ * bail flag (under its mutex) is written by more than one thread;
+ * prefix_parse() and policy_classify() are safe in any thread
+ * (validate.c makes its tables once, under pthread_once).
  */
 #include <pthread.h>
 #include <string.h>

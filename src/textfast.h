@@ -20,9 +20,10 @@ bool	 text_plain(const char *doc, size_t len, bool *hash);
  * lines plain (text_plain()), each one blank, a comment or an entry that
  * the policy takes as it is, of a family it wants, and at least one and
  * at most max-entries entries.  Then the ranges validate_entries() would
- * append to out are appended, each family's as two runs in range4_cmp()
- * (range6_cmp()) order without exact duplicates (rangelist_unique() then
- * merges them, no slower than a pass), and it returns true.  For any
+ * append to out are appended, each family's as at most two runs in
+ * range4_cmp() (range6_cmp()) order, each without exact duplicates (one
+ * may repeat ranges of the other), and it returns true: on an empty out,
+ * rangelist_unique() merges them in a pass.  For any
  * other document it returns false with out as it was, and the caller
  * takes the usual path, which says what is wrong.
  */
