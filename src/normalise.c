@@ -272,55 +272,10 @@ u64_cmp(const void *a, const void *b)
 }
 
 /*
- * Whether v[0..n) is two runs in range4_cmp() order, the second from
- * v[at] (where the first one ends): then they are merged, the first
- * through a copy, into place, and it returns true.  The text form's fast
- * path (textfast.c) leaves its ranges so, one sorted run a thread.
- */
-static bool
-merge_runs4(struct range4 *v, size_t n, size_t at)
-{
-	struct range4 *a;
-	size_t i, j, k;
-
-	for (j = at + 1; j < n && key4(&v[j - 1]) <= key4(&v[j]); j++)
-		;
-	if (j < n)
-		return false;
-	a = xreallocarray(NULL, at, sizeof(*a));
-	memcpy(a, v, at * sizeof(*a));
-	for (i = 0, j = at, k = 0; i < at; k++)
-		v[k] = j < n && key4(&v[j]) < key4(&a[i]) ? v[j++] : a[i++];
-	free(a);
-	return true;
-}
-
-/* As merge_runs4(), for IPv6. */
-static bool
-merge_runs6(struct range6 *v, size_t n, size_t at)
-{
-	struct range6 *a;
-	size_t i, j, k;
-
-	for (j = at + 1; j < n && range6_cmp(&v[j - 1], &v[j]) <= 0; j++)
-		;
-	if (j < n)
-		return false;
-	a = xreallocarray(NULL, at, sizeof(*a));
-	memcpy(a, v, at * sizeof(*a));
-	for (i = 0, j = at, k = 0; i < at; k++)
-		v[k] = j < n && range6_cmp(&v[j], &a[i]) < 0 ? v[j++] :
-		    a[i++];
-	free(a);
-	return true;
-}
-
-/*
  * Sort IPv4 ranges in range4_cmp() order: a list already in order is
- * left alone after one pass, and one of two runs in order is merged; a
- * big one is radix-sorted on its first address (the top half of its
- * 64-bit key: three passes, not six), and each run of ranges that start
- * together then on its last.
+ * left alone after one pass; a big one is radix-sorted on its first
+ * address (the top half of its 64-bit key: three passes, not six), and
+ * each run of ranges that start together then on its last.
  */
 static void
 sort4(struct range4 *v, size_t n)
@@ -330,7 +285,7 @@ sort4(struct range4 *v, size_t n)
 
 	for (i = 1; i < n && key4(&v[i - 1]) <= key4(&v[i]); i++)
 		;
-	if (i >= n || merge_runs4(v, n, i))
+	if (i >= n)
 		return;
 	if (n < RADIX_MIN) {
 		qsort(v, n, sizeof(*v), range4_cmp);
@@ -363,10 +318,9 @@ sort4(struct range4 *v, size_t n)
 
 /*
  * Sort IPv6 ranges in range6_cmp() order: a list already in order is
- * left alone, and one of two runs in order is merged; a big one is
- * radix-sorted on the top 64 bits of first (where a /64 or wider prefix
- * takes its place), and each run of ranges that tie there is then put in
- * order by qsort(3).
+ * left alone; a big one is radix-sorted on the top 64 bits of first
+ * (where a /64 or wider prefix takes its place), and each run of ranges
+ * that tie there is then put in order by qsort(3).
  */
 static void
 sort6(struct range6 *v, size_t n)
@@ -378,7 +332,7 @@ sort6(struct range6 *v, size_t n)
 
 	for (i = 1; i < n && range6_cmp(&v[i - 1], &v[i]) <= 0; i++)
 		;
-	if (i >= n || merge_runs6(v, n, i))
+	if (i >= n)
 		return;
 	if (n < RADIX_MIN || n > UINT32_MAX) {
 		qsort(v, n, sizeof(*v), range6_cmp);

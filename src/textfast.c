@@ -4,16 +4,13 @@
  * log nothing, and what they hand on is the ranges alone.  text_ranges()
  * reads those straight from the document, a line at a time, with no
  * entry list between (32 bytes an entry), in chunks that two threads
- * share; each thread sorts its own ranges, which leaves the caller's
- * rangelist_unique() two runs to merge, not a million ranges to sort.
- * At the first line or entry that is anything else it gives up,
+ * share.  At the first line or entry that is anything else it gives up,
  * and the usual path reads the document again and says what is wrong:
  * the answer is the same either way, only the time differs.
  *
- * Nothing here logs, and nothing but the job's counts, next chunk and
- * bail flag (under its mutex) is written by more than one thread;
- * prefix_parse() and policy_classify() are safe in any thread
- * (validate.c makes its tables once, under pthread_once).
+ * Nothing here logs, and nothing but the chunks' own lists is written by
+ * more than one thread; prefix_parse() and policy_classify() are safe in
+ * any thread (validate.c makes its tables once, under pthread_once).
  */
 #include <pthread.h>
 #include <string.h>
@@ -86,15 +83,10 @@ struct fastjob {
 	/* Chunk i is the lines from cut[i] to cut[i + 1]. */
 	const char		*cut[FAST_CHUNKS + 1];
 	pthread_mutex_t		 mu;		/* guards what follows */
-	size_t			 n[FAST_CHUNKS];	/* chunk i's entries */
+	struct rangelist	 out[FAST_CHUNKS];	/* chunk i's ranges */
+	size_t			 n[FAST_CHUNKS];	/* and entries */
 	int			 next;		/* the next chunk to take */
 	bool			 bail;		/* a chunk was not plain */
-};
-
-/* One thread's part of a job: the ranges of the chunks it took. */
-struct fastpart {
-	struct fastjob		*job;
-	struct rangelist	 rl;
 };
 
 /*
@@ -145,42 +137,32 @@ fast_lines(const char *p, const char *end, const struct fastjob *j,
 	return true;
 }
 
-/*
- * Take chunks until none is left or one was not plain, then sort the
- * ranges taken (unless they are to be thrown away).  They go into a list
- * on this thread's stack until then: the two parts side by side in one
- * cache line, written an entry at a time, took longer than one thread.
- */
+/* Take chunks until none is left or one was not plain. */
 static void *
 fast_worker(void *arg)
 {
-	struct fastpart *part = arg;
-	struct fastjob *j = part->job;
+	struct fastjob *j = arg;
 	struct rangelist rl;
 	size_t n;
 	bool ok;
 	int i;
 
-	rangelist_init(&rl);
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
 		i = j->bail ? FAST_CHUNKS : j->next++;
-		ok = !j->bail;
 		pthread_mutex_unlock(&j->mu);
 		if (i >= FAST_CHUNKS)
-			break;
+			return NULL;
+		rangelist_init(&rl);
 		n = 0;
 		ok = fast_lines(j->cut[i], j->cut[i + 1], j, &rl, &n);
 		pthread_mutex_lock(&j->mu);
+		j->out[i] = rl;
 		j->n[i] = n;
 		if (!ok)
 			j->bail = true;
 		pthread_mutex_unlock(&j->mu);
 	}
-	if (ok)
-		rangelist_unique(&rl);
-	part->rl = rl;
-	return NULL;
 }
 
 /* Cut doc[0..len) into FAST_CHUNKS runs of whole lines. */
@@ -207,7 +189,6 @@ text_ranges(const char *doc, size_t len, const struct policy *pol,
     struct rangelist *out)
 {
 	struct fastjob j;
-	struct fastpart part[2] = { { &j, { 0 } }, { &j, { 0 } } };
 	pthread_t t;
 	size_t total = 0;
 	bool ok, threaded;
@@ -225,18 +206,18 @@ text_ranges(const char *doc, size_t len, const struct policy *pol,
 		return false;
 	fast_cut(&j, doc, len);
 	pthread_mutex_init(&j.mu, NULL);
-	threaded = pthread_create(&t, NULL, fast_worker, &part[1]) == 0;
-	fast_worker(&part[0]);
+	threaded = pthread_create(&t, NULL, fast_worker, &j) == 0;
+	fast_worker(&j);
 	if (threaded)
 		pthread_join(t, NULL);
 	pthread_mutex_destroy(&j.mu);
 	for (i = 0; i < FAST_CHUNKS; i++)
 		total += j.n[i];
 	ok = !j.bail && total > 0 && total <= pol->max_entries;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < FAST_CHUNKS; i++) {
 		if (ok)
-			rangelist_append(out, &part[i].rl);
-		rangelist_free(&part[i].rl);
+			rangelist_append(out, &j.out[i]);
+		rangelist_free(&j.out[i]);
 	}
 	return ok;
 }

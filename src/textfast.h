@@ -19,13 +19,11 @@ bool	 text_plain(const char *doc, size_t len, bool *hash);
  * (TEXT_FAST_MIN bytes or more) that both would take without a word: its
  * lines plain (text_plain()), each one blank, a comment or an entry that
  * the policy takes as it is, of a family it wants, and at least one and
- * at most max-entries entries.  Then the ranges validate_entries() would
- * append to out are appended, each family's as at most two runs in
- * range4_cmp() (range6_cmp()) order, each without exact duplicates (one
- * may repeat ranges of the other), and it returns true: on an empty out,
- * rangelist_unique() merges them in a pass.  For any
- * other document it returns false with out as it was, and the caller
- * takes the usual path, which says what is wrong.
+ * at most max-entries entries.  Then the entries' ranges are appended to
+ * out, in document order, exactly as validate_entries() would append
+ * them, and it returns true.  For any other document it returns false
+ * with out as it was, and the caller takes the usual path, which says
+ * what is wrong.
  */
 #ifndef TEXT_FAST_MIN
 #define TEXT_FAST_MIN	(64 * 1024)	/* fuzz/fuzz.mk makes it smaller */

@@ -553,92 +553,6 @@ test_sort6(void **state)
 	}
 }
 
-/*
- * Runs of n random ranges each (first in [0, span), a few long), every
- * run sorted and unique as the text form's fast path leaves its two
- * (textfast.c), into rl.
- */
-static void
-add_runs(struct rangelist *rl, size_t runs, size_t n, uint32_t span)
-{
-	struct rangelist run;
-	struct range6 r6;
-	size_t k, i, j;
-	uint32_t f;
-
-	for (k = 0; k < runs; k++) {
-		rangelist_init(&run);
-		for (i = 0; i < n; i++) {
-			f = (uint32_t)rand() % span;
-			add4(&run, f, f + (uint32_t)(rand() % 4 == 0 ?
-			    rand() % 100 : 0));
-			r6.first = (struct u128){ 0x2a01000000000000ULL,
-			    (uint64_t)f << 16 };
-			r6.last = r6.first;
-			r6.last.lo += (uint64_t)(rand() % 3);
-			rangelist_add6(&run, &r6);
-		}
-		xqsort(run.v4, run.n4, sizeof(*run.v4), range4_cmp);
-		for (i = j = 0; i < run.n4; i++)
-			if (j == 0 || range4_cmp(&run.v4[j - 1],
-			    &run.v4[i]) != 0)
-				run.v4[j++] = run.v4[i];
-		run.n4 = j;
-		xqsort(run.v6, run.n6, sizeof(*run.v6), range6_cmp);
-		for (i = j = 0; i < run.n6; i++)
-			if (j == 0 || range6_cmp(&run.v6[j - 1],
-			    &run.v6[i]) != 0)
-				run.v6[j++] = run.v6[i];
-		run.n6 = j;
-		rangelist_append(rl, &run);
-		rangelist_free(&run);
-	}
-}
-
-/*
- * A list of two sorted runs is merged, not sorted: the same as qsort(3)
- * whatever the runs' sizes and overlap (a short run first or second, the
- * second wholly before or after the first, ranges that start together,
- * the same range in both); three runs go to the radix sort.
- */
-static void
-test_two_runs(void **state)
-{
-	static const struct { size_t a, b; uint32_t span; } c[] = {
-		{ 5000, 5000, 3000 }, { 1, 6000, 100000 }, { 6000, 1, 50 },
-		{ 3000, 9000, 1 << 30 }, { 2, 2, 10 },
-	};
-	struct rangelist rl;
-	size_t i;
-
-	(void)state;
-	srand(7);
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		rangelist_init(&rl);
-		add_runs(&rl, 1, c[i].a, c[i].span);
-		add_runs(&rl, 1, c[i].b, c[i].span);
-		assert_unique_as_qsort(&rl);
-	}
-	/* The second run wholly below the first, and three runs. */
-	rangelist_init(&rl);
-	add_runs(&rl, 1, 5000, 1000);
-	for (i = 0; i < rl.n4; i++) {
-		rl.v4[i].first += 5000;
-		rl.v4[i].last += 5000;
-	}
-	add_runs(&rl, 1, 5000, 1000);
-	assert_unique_as_qsort(&rl);
-	rangelist_init(&rl);
-	add_runs(&rl, 3, 4000, 20000);
-	assert_unique_as_qsort(&rl);
-	/* Two runs but for two neighbours the wrong way round, late on. */
-	rangelist_init(&rl);
-	add_runs(&rl, 2, 3000, 1 << 20);
-	add4(&rl, 1U << 21, (1U << 21) + 1);
-	add4(&rl, 1U << 21, 1U << 21);
-	assert_unique_as_qsort(&rl);
-}
-
 int
 main(void)
 {
@@ -653,7 +567,6 @@ main(void)
 		cmocka_unit_test(test_large_sort),
 		cmocka_unit_test(test_sort_skipped_passes),
 		cmocka_unit_test(test_sort6),
-		cmocka_unit_test(test_two_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
