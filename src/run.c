@@ -417,17 +417,16 @@ run_prev(const struct config *cfg, struct run_report *rep)
 	struct run_section *sec;
 	size_t i, k, n, one = 0;
 
+	/* A section without a saved list adds its statics, as it did. */
 	for (i = 0; i < rep->nsections; i++) {
 		rangelist_init(&tmp[i]);
 		sec = &rep->sections[i];
-		if (sec->have_old > 0)
-			run_section_want(cfg, sec, sec->old, &tmp[i], false);
+		run_section_want(cfg, sec, sec->old, &tmp[i], false);
 	}
 	for (k = 0; k < rep->ntargets; k++) {
 		prev = &rep->targets[k].prev;
 		for (i = n = 0; i < rep->nsections; i++)
-			if (rep->sections[i].target == k &&
-			    rep->sections[i].have_old > 0) {
+			if (rep->sections[i].target == k) {
 				one = i;
 				n++;
 			}

@@ -183,8 +183,8 @@ enum as_status run_section_want(const struct config *,
 	    struct rangelist *want, bool keep_going);
 /*
  * Each target's prev: what the last run left in it, for the kernel
- * record: the union of its sections' saved lists (their old), with the
- * statics of the sections that have one (not of the others).
+ * record: the union of its sections' saved lists (their old) and static
+ * entries.
  */
 void	 run_prev(const struct config *, struct run_report *);
 /*

@@ -183,6 +183,27 @@ remove-after = 1"
 	    '[s["section"] for s in r["sources"]] == ["b"]'
 }
 
+# A section with static entries and no list of its own (its fetch fails)
+# shares the set pair: what the last run left is its statics and the
+# other's list, so the kernel record still proves the sets, and the next
+# run does not dump them.
+case_static_only_section_keeps_record() {
+	mksets
+	serve a.json '{"API": ["185.10.20.0/24", "185.10.30.1"]}'
+	conf "[a]
+url = ${URL%/list.json}/a.json
+[b]
+url = ${URL%/list.json}/missing.json
+static = 185.10.60.1"
+	runc 75 -v
+	expect_eq "$(elems docplanner_v4)" \
+	    $'185.10.20.0/24\n185.10.30.1\n185.10.60.1' "list and statics"
+	runc 75 -v
+	expect_grep "not dumping the sets" "$ERR" "the record holds"
+	expect_eq "$(elems docplanner_v4)" \
+	    $'185.10.20.0/24\n185.10.30.1\n185.10.60.1' "sets unchanged"
+}
+
 # A section that fails stands on its cache; the others move on.
 # Element comments name the section; a range two sections share names
 # both, and a --section run of one keeps the other's name on it.
