@@ -3,11 +3,15 @@
  * the result to an exit code.  This is the only file that knows about
  * sysexits.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "allowsync.h"
 
@@ -89,6 +93,40 @@ report(const struct config *cfg, struct run_report *rep, bool loaded,
 	return rep->exit_code;
 }
 
+/*
+ * Open /dev/null on any of descriptors 0 to 2 that is closed (a by-hand
+ * `allowsync >&-`): the first files this run opens would take their
+ * numbers, and the plan or a log line would be written into the lock, a
+ * state file or the netlink socket.  Returns false when it cannot.
+ */
+static bool
+std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			return false;
+	return true;
+}
+
+/*
+ * The exit code once standard output is flushed: a plan or a JSON object
+ * that could not be written (a full disk, a closed pipe) fails a run
+ * that was otherwise fine, as metrics that could not be written do.
+ */
+static int
+stdout_flushed(int code)
+{
+	int e = fflush(stdout) == EOF ? errno : 0;
+
+	if (e == 0 && !ferror(stdout))
+		return code;
+	log_err("standard output: %s", e != 0 ? strerror(e) : "write error");
+	return code == EX_OK ? EX_IOERR : code;
+}
+
 /* Run the mode the configuration chose; its status. */
 static enum as_status
 run_mode(const struct config *cfg, struct run_report *rep)
@@ -149,6 +187,10 @@ main(int argc, char *argv[])
 	 * million-entry sync then peaked 40 MiB higher.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	if (!std_fds_open())
+		_exit(EX_OSERR);
+	/* A reader that went away is a write error (EPIPE), not death. */
+	signal(SIGPIPE, SIG_IGN);
 	log_init(LOG_LVL_NOTICE);
 	run_report_init(&rep, &cfg);
 	rep.exit_of = exit_code;
@@ -183,7 +225,7 @@ main(int argc, char *argv[])
 	st = run_mode(&cfg, &rep);
 
  done:
-	code = report(&cfg, &rep, loaded, st);
+	code = stdout_flushed(report(&cfg, &rep, loaded, st));
 	run_report_free(&rep);
 	config_free(&cfg);
 #ifdef FULL_EXIT

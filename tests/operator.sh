@@ -248,4 +248,59 @@ case_status_json_config_error_prints_nothing() {
 	done
 }
 
+# MEDIUM.  A plan written to a full disk (a cron job's `allowsync >
+# /var/log/allowsync.plan`) was lost without a word: every write failed,
+# and the run still exited 0.  So was the --json object a monitoring
+# script waits for.
+case_stdout_write_error_exits_0() {
+	mksets
+	serve_list 185.10.20.0/24 2a01:4f8:10::/48
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" > /dev/full 2> "$ERR"
+	expect_eq "$?" 74 "exit status with the plan unwritable"
+	expect_grep "standard output: " "$ERR" "the error"
+	expect_grep "185.10.20.0/24" <(elems docplanner_v4) "the sync applied"
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" --json > /dev/full 2> "$ERR"
+	expect_eq "$?" 74 "exit status with the JSON unwritable"
+	run 0 --url "$URL"
+	expect_grep "in sync" "$OUT" "the next run"
+}
+
+# MEDIUM.  Run with standard error closed (`allowsync 2>&-`, by hand or
+# from a careless wrapper), the state lock took descriptor 2 and every log
+# line of the run was written into it; with both closed, the netlink
+# socket took it and the log lines went to the kernel as messages.
+case_closed_stderr_logs_into_lock() {
+	local f how args
+	mksets
+	args="--url $URL -v --remove-after 1 --max-remove-percent 100"
+	for how in 2 1 12; do
+		serve_list 185.10.20.0/24 "2a01:4f8:1$how::/48"
+		# shellcheck disable=SC2086
+		case $how in
+		1) "$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" \
+		    --state-dir "$CT/state" $args >&- 2> /dev/null ;;
+		2) "$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" \
+		    --state-dir "$CT/state" $args 2>&- ;;
+		*) "$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" \
+		    --state-dir "$CT/state" $args >&- 2>&- ;;
+		esac > /dev/null
+		expect_eq "$?" 0 "exit status with $how closed"
+		for f in "$CT"/state/*; do
+			expect_nogrep "form accepted" "$f" "$how closed: log in $f"
+			expect_nogrep "+ 185.10.20.0/24" "$f" \
+			    "$how closed: plan in $f"
+		done
+		expect_eq "$(elems docplanner_v6)" "2a01:4f8:1$how::/48" \
+		    "$how closed: the sync applied"
+	done
+	# shellcheck disable=SC2086
+	run 0 $args --status
+	expect_nogrep "corrupt" "$ERR" "the state read back"
+	# shellcheck disable=SC2086
+	run 0 $args
+	expect_grep "in sync" "$OUT" "the next run"
+}
+
 harness_main "$@"
