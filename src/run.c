@@ -409,6 +409,29 @@ run_section_want(const struct config *cfg, const struct run_section *sec,
 	return st;
 }
 
+/*
+ * Add the union of n sorted and noted lists to dst.  One list into an
+ * empty dst is dst's as it is; otherwise dst is normalised and the notes
+ * merged.
+ */
+static void
+lists_union(struct rangelist *dst, const struct rangelist *parts, size_t n,
+    bool annotate)
+{
+	bool one = n == 1 && dst->n4 + dst->n6 == 0;
+	size_t i;
+
+	if (one && annotate)
+		rangelist_notes_on(dst);
+	for (i = 0; i < n; i++)
+		rangelist_append(dst, &parts[i]);
+	if (one)
+		return;
+	rangelist_normalise(dst);
+	if (annotate)
+		notes_merge(dst, parts, n);
+}
+
 /* See run.h. */
 void
 run_prev(const struct config *cfg, struct run_report *rep)
@@ -438,13 +461,9 @@ run_prev(const struct config *cfg, struct run_report *rep)
 			continue;
 		}
 		for (i = n = 0; i < rep->nsections; i++)
-			if (rep->sections[i].target == k) {
-				rangelist_append(prev, &tmp[i]);
+			if (rep->sections[i].target == k)
 				parts[n++] = tmp[i];
-			}
-		rangelist_normalise(prev);
-		if (cfg->annotate)
-			notes_merge(prev, parts, n);
+		lists_union(prev, parts, n, cfg->annotate);
 	}
 	for (i = 0; i < rep->nsections; i++)
 		rangelist_free(&tmp[i]);
@@ -478,16 +497,7 @@ run_targets_want(struct run_report *rep)
 		for (i = 0; data == 0 && i < rep->nsections; i++)
 			if (rep->sections[i].target == k)
 				(void)ports_merge(rt, rep->sections[i].so);
-		/* One section's want, sorted and noted, is the target's. */
-		if (n == 1 && rep->cfg->annotate)
-			rangelist_notes_on(&rt->want);
-		for (i = 0; i < n; i++)
-			rangelist_append(&rt->want, &parts[i]);
-		if (n != 1) {
-			rangelist_normalise(&rt->want);
-			if (rep->cfg->annotate)
-				notes_merge(&rt->want, parts, n);
-		}
+		lists_union(&rt->want, parts, n, rep->cfg->annotate);
 		rt->nodata = data == 0;
 		rt->skip = data == 0 || rt->want.n4 + rt->want.n6 == 0;
 	}
