@@ -125,6 +125,7 @@ run_free(struct run_report *rep)
 		free(sec->old);
 		free(sec->cur);
 		rangelist_free(&sec->want);
+		rangelist_free(&sec->statics);
 	}
 	for (i = 0; i < rep->ntargets; i++) {
 		rangelist_free(&rep->targets[i].want);
@@ -368,7 +369,20 @@ single_label(const struct run_section *sec, const size_t *off4,
 	return n <= 1 ? (name != NULL ? name : "") : NULL;
 }
 
-/* See allowsync.h. */
+/* See run.h. */
+enum as_status
+run_section_statics(const struct config *cfg, struct run_section *sec,
+    bool keep_going)
+{
+	if (!sec->statics_done) {
+		sec->statics_st = run_statics(cfg, sec->so, &sec->statics,
+		    keep_going);
+		sec->statics_done = true;
+	}
+	return sec->statics_st;
+}
+
+/* See run.h. */
 enum as_status
 run_section_want(const struct config *cfg, const struct run_section *sec,
     const struct srcstate *states, struct rangelist *want, bool keep_going)
@@ -381,8 +395,12 @@ run_section_want(const struct config *cfg, const struct run_section *sec,
 	enum as_status st;
 
 	want->n4 = want->n6 = 0;
-	if ((st = run_statics(cfg, sec->so, want, keep_going)) != AS_OK &&
-	    !keep_going)
+	if (sec->statics_done) {
+		rangelist_append(want, &sec->statics);
+		st = sec->statics_st;
+	} else
+		st = run_statics(cfg, sec->so, want, keep_going);
+	if (st != AS_OK && !keep_going)
 		return st;
 	for (i = 0; i < sec->so->nsources; i++) {
 		off4[i] = want->n4;

@@ -68,6 +68,9 @@ struct run_section {
 	size_t			 have_old;	/* old lists present */
 	size_t			 have_data;	/* lists for this run */
 	struct rangelist	 want;		/* its list, statics too */
+	struct rangelist	 statics;	/* run_section_statics() */
+	enum as_status		 statics_st;
+	bool			 statics_done;
 	size_t			 old_entries;	/* entries accepted before */
 	size_t			 removing;	/* of those, not covered */
 	size_t			 held;		/* removals held back */
@@ -174,6 +177,13 @@ size_t	 run_load_states(const struct config *, struct run_section *sec);
  */
 enum as_status run_statics(const struct config *, const struct source_opts *,
 	    struct rangelist *out, bool keep_going);
+/*
+ * Validate sec's static entries once a run, as run_statics() does, into
+ * sec->statics; later calls, and run_section_want(), take them from there
+ * without saying their warnings again.  Returns run_statics()'s status.
+ */
+enum as_status run_section_statics(const struct config *,
+	    struct run_section *sec, bool keep_going);
 /*
  * want = sec's statics and the lists of states (its old or cur), sorted
  * and merged.  Returns run_statics()'s status.

@@ -648,8 +648,8 @@ sync_run(const struct config *cfg, struct run_report *rep)
 		return st;
 	/* A bad static entry is a configuration error, found first. */
 	for (i = 0; i < rep->nsections; i++)
-		if ((st = run_statics(cfg, rep->sections[i].so,
-		    &rep->sections[i].want, false)) != AS_OK)
+		if ((st = run_section_statics(cfg, &rep->sections[i],
+		    false)) != AS_OK)
 			return st;
 	if (!cfg->dry_run && (st = take_lock(cfg, &lockfd)) != AS_OK)
 		return st;

@@ -303,4 +303,27 @@ case_closed_stderr_logs_into_lock() {
 	expect_grep "in sync" "$OUT" "the next run"
 }
 
+# LOW.  A static entry of a disabled family ("static = 2a01:..." with
+# set6 empty) was warned about three times in every run, at the default
+# level: the statics were validated, and logged, for the config check,
+# for the kernel record's prev and for the list.  Once a run is enough.
+case_static_warning_said_three_times() {
+	mksets
+	serve_list 185.10.20.0/24
+	printf 'static = 185.10.30.0/24\nstatic = 2a01:4f8:20::/48\n' \
+	    > "$CT/s.conf"
+	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" --set6= > "$OUT" 2> "$ERR"
+	expect_eq "$?" 0 "exit status of the first run"
+	expect_eq "$(grep -c "s.conf: skipping 1 IPv6" "$ERR")" 1 \
+	    "warnings about the static entry, first run"
+	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" --set6= > "$OUT" 2> "$ERR"
+	expect_eq "$?" 0 "exit status of the second run"
+	expect_eq "$(grep -c "s.conf: skipping 1 IPv6" "$ERR")" 1 \
+	    "warnings about the static entry, second run"
+	expect_grep "185.10.30.0/24" <(elems docplanner_v4) "the static entry"
+	expect_grep "in sync" "$OUT" "the second run"
+}
+
 harness_main "$@"
