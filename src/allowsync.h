@@ -120,6 +120,9 @@ char	*xstrndup(const char *, size_t);
 void	 own_like_dir(int fd, const char *dir);
 /* _exit(code) with stdio flushed: no library destructors (util.c). */
 _Noreturn void exit_now(int code);
+/* fflush(stdout); out_error() is the errno of its first failure, or 0. */
+void	 out_flush(void);
+int	 out_error(void);
 /*
  * Open path (a file this program keeps) for reading without following a
  * symbolic link, and only if it is a regular file.  A second hard link
@@ -752,10 +755,7 @@ bool	 state_lock_holder(const char *dir, char *buf, size_t bufsz);
  * not exist yet).  Returns AS_OK, or AS_ECONFIG after logging.
  */
 enum as_status state_dir_check(const char *dir);
-/*
- * Create dir (mode 0700) when it is missing.  Returns AS_OK,
- * AS_ECANTCREAT or AS_ECONFIG after logging.
- */
+/* Create dir (0700) if missing: AS_OK, or AS_ECANTCREAT/AS_ECONFIG logged. */
 enum as_status state_init(const char *dir);
 /*
  * Take the run lock DIR/lock, waiting up to wait seconds, and remove the

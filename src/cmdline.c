@@ -194,6 +194,6 @@ config_usage(void *fp)
 "Exit status: 0 in sync, 1 drift (--check), 64 usage, 65 list rejected or\n"
 "removals held, 66 no saved state (--restore, --check), 69 firewall objects\n"
 "missing or wrong, 70 internal error, 71 kernel error, 73 state file cannot\n"
-"be written, 75 no source reachable or lock busy, 77 no permission, 78\n"
-"config error.\n");
+"be written, 74 standard output cannot be written, 75 no source reachable or\n"
+"lock busy, 77 no permission, 78 config error.\n");
 }

@@ -484,6 +484,6 @@ explain_run(const struct config *cfg)
 		srcstate_free(&w[i].st);
 	free(w);
 	run_report_free(&rep);
-	fflush(stdout);
+	out_flush();
 	return st;
 }

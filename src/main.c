@@ -66,6 +66,56 @@ exit_code(enum as_status st)
 }
 
 /*
+ * Open /dev/null on any of descriptors 0 to 2 that is closed (a by-hand
+ * `allowsync >&-`): the first files this run opens would take their
+ * numbers, and the plan or a log line would be written into the lock, a
+ * state file or the netlink socket.  Returns false, having said why on
+ * descriptor 2 when that one is open, when it cannot.
+ */
+static bool
+std_fds_open(void)
+{
+	int fd, e;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) == fd)
+			continue;
+		e = errno;
+		if (fcntl(2, F_GETFD) != -1)
+			dprintf(2, "allowsync: /dev/null for closed descriptor "
+			    "%d: %s\n", fd, strerror(e));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The exit code with standard output flushed: a plan or a JSON object
+ * that could not be written (a full disk, a reader that went away) fails
+ * a run that was otherwise fine, as metrics that could not be written
+ * do.  Said once, with the reason of the first failed flush.
+ */
+static int
+stdout_flushed(int code)
+{
+	static bool said;
+	int e;
+
+	out_flush();
+	if (!ferror(stdout) && out_error() == 0)
+		return code;
+	if (!said) {
+		e = out_error();
+		log_err("standard output: %s", e != 0 ? strerror(e) :
+		    "write error");
+		said = true;
+	}
+	return code == EX_OK ? EX_IOERR : code;
+}
+
+/*
  * The end of every run: its exit code, its metrics and its JSON object,
  * when the mode has them.  Every sync, restore or check, whatever its
  * end, leaves metrics, a config error too once the file's path is known;
@@ -82,7 +132,8 @@ report(const struct config *cfg, struct run_report *rep, bool loaded,
 	    cfg->explain != NULL || cfg->is_configured;
 	enum as_status mst;
 
-	rep->exit_code = exit_code(st);
+	/* The plan, printed already, counts for the metrics' exit code. */
+	rep->exit_code = stdout_flushed(exit_code(st));
 	if (!other && cfg->metrics_file != NULL && !cfg->dry_run &&
 	    (mst = metrics_write(cfg, rep)) != AS_OK &&
 	    rep->exit_code == EX_OK)
@@ -91,40 +142,6 @@ report(const struct config *cfg, struct run_report *rep, bool loaded,
 	if (cfg->json && loaded && (!other || st == AS_ECONFIG))
 		report_json(rep);
 	return rep->exit_code;
-}
-
-/*
- * Open /dev/null on any of descriptors 0 to 2 that is closed (a by-hand
- * `allowsync >&-`): the first files this run opens would take their
- * numbers, and the plan or a log line would be written into the lock, a
- * state file or the netlink socket.  Returns false when it cannot.
- */
-static bool
-std_fds_open(void)
-{
-	int fd;
-
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDWR) != fd)
-			return false;
-	return true;
-}
-
-/*
- * The exit code once standard output is flushed: a plan or a JSON object
- * that could not be written (a full disk, a closed pipe) fails a run
- * that was otherwise fine, as metrics that could not be written do.
- */
-static int
-stdout_flushed(int code)
-{
-	int e = fflush(stdout) == EOF ? errno : 0;
-
-	if (e == 0 && !ferror(stdout))
-		return code;
-	log_err("standard output: %s", e != 0 ? strerror(e) : "write error");
-	return code == EX_OK ? EX_IOERR : code;
 }
 
 /* Run the mode the configuration chose; its status. */

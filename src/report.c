@@ -192,7 +192,7 @@ report_text(const struct run_report *r)
 		if (r->targets[k].planned)
 			report_target(r, k);
 	report_skipped(r);
-	fflush(stdout);
+	out_flush();
 }
 
 /*
@@ -439,7 +439,7 @@ json_print(cJSON *root)
 		abort();
 	}
 	printf("%s\n", text);
-	fflush(stdout);
+	out_flush();
 	free(text);
 	cJSON_Delete(root);
 }

@@ -374,10 +374,12 @@ enum as_status
 run_section_statics(const struct config *cfg, struct run_section *sec,
     bool keep_going)
 {
-	if (!sec->statics_done) {
+	if (!sec->statics_done || sec->statics_keep != keep_going) {
+		sec->statics.n4 = sec->statics.n6 = 0;
 		sec->statics_st = run_statics(cfg, sec->so, &sec->statics,
 		    keep_going);
 		sec->statics_done = true;
+		sec->statics_keep = keep_going;
 	}
 	return sec->statics_st;
 }
@@ -395,7 +397,7 @@ run_section_want(const struct config *cfg, const struct run_section *sec,
 	enum as_status st;
 
 	want->n4 = want->n6 = 0;
-	if (sec->statics_done) {
+	if (sec->statics_done && sec->statics_keep == keep_going) {
 		rangelist_append(want, &sec->statics);
 		st = sec->statics_st;
 	} else

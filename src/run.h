@@ -71,6 +71,7 @@ struct run_section {
 	struct rangelist	 statics;	/* run_section_statics() */
 	enum as_status		 statics_st;
 	bool			 statics_done;
+	bool			 statics_keep;	/* its keep_going */
 	size_t			 old_entries;	/* entries accepted before */
 	size_t			 removing;	/* of those, not covered */
 	size_t			 held;		/* removals held back */
@@ -179,8 +180,9 @@ enum as_status run_statics(const struct config *, const struct source_opts *,
 	    struct rangelist *out, bool keep_going);
 /*
  * Validate sec's static entries once a run, as run_statics() does, into
- * sec->statics; later calls, and run_section_want(), take them from there
- * without saying their warnings again.  Returns run_statics()'s status.
+ * sec->statics; later calls, and run_section_want() with the same
+ * keep_going, take them from there without saying their warnings again.
+ * Returns run_statics()'s status.
  */
 enum as_status run_section_statics(const struct config *,
 	    struct run_section *sec, bool keep_going);

@@ -239,7 +239,7 @@ status_run(const struct config *cfg)
 	if (root != NULL)
 		json_print(root);
 	run_report_free(&rep);
-	fflush(stdout);
+	out_flush();
 	return rc;
 }
 

@@ -94,6 +94,24 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* The errno of the first failed out_flush(), 0 while none failed. */
+static int out_errno;
+
+/* See allowsync.h. */
+void
+out_flush(void)
+{
+	if (fflush(stdout) == EOF && out_errno == 0)
+		out_errno = errno;
+}
+
+/* See allowsync.h. */
+int
+out_error(void)
+{
+	return out_errno;
+}
+
 /*
  * See allowsync.h.  At exit(3), each library libcurl brings (GnuTLS,
  * Kerberos, LDAP, nghttp2...) runs a destructor that faults in a window of

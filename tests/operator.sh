@@ -256,15 +256,41 @@ case_stdout_write_error_exits_0() {
 	mksets
 	serve_list 185.10.20.0/24 2a01:4f8:10::/48
 	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
-	    "$CT/state" --url "$URL" > /dev/full 2> "$ERR"
+	    "$CT/state" --url "$URL" --metrics-file "$CT/m.prom" \
+	    > /dev/full 2> "$ERR"
 	expect_eq "$?" 74 "exit status with the plan unwritable"
-	expect_grep "standard output: " "$ERR" "the error"
+	expect_grep "standard output: No space left on device" "$ERR" \
+	    "the error"
+	expect_grep "allowsync_exit_code 74" "$CT/m.prom" "the metrics"
 	expect_grep "185.10.20.0/24" <(elems docplanner_v4) "the sync applied"
 	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
 	    "$CT/state" --url "$URL" --json > /dev/full 2> "$ERR"
 	expect_eq "$?" 74 "exit status with the JSON unwritable"
+	expect_eq "$(grep -c "standard output" "$ERR")" 1 "errors said"
 	run 0 --url "$URL"
 	expect_grep "in sync" "$OUT" "the next run"
+}
+
+# MEDIUM.  A reader that goes away (`allowsync -v 2>&1 | head -1`, a
+# pager closed early) killed the run with SIGPIPE at its next write: at
+# the first log line, before the fetch, nothing applied and the run's
+# own exit code lost (141, not a sysexits code).  Now the sync goes on,
+# and exits 74 for the output it could not write.
+case_reader_gone_kills_run() {
+	local rc
+	mksets
+	serve_list 185.10.20.0/24 2a01:4f8:10::/48
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" -v 2>&1 | true
+	rc=${PIPESTATUS[0]}
+	expect_eq "$rc" 74 "exit status with the reader gone"
+	expect_grep "185.10.20.0/24" <(elems docplanner_v4) "the sync applied"
+	run 0 --url "$URL" -v < /dev/null
+	expect_grep "not dumping" "$ERR" "the kernel record of that run"
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" <&- > "$OUT" 2> "$ERR"
+	expect_eq "$?" 0 "exit status with standard input closed"
+	expect_grep "in sync" "$OUT" "the run with standard input closed"
 }
 
 # MEDIUM.  Run with standard error closed (`allowsync 2>&-`, by hand or
