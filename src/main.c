@@ -130,18 +130,30 @@ report(const struct config *cfg, struct run_report *rep, bool loaded,
 	bool other = !loaded || cfg->help || cfg->version ||
 	    cfg->list_presets || cfg->status || cfg->uninstall ||
 	    cfg->explain != NULL || cfg->is_configured;
-	enum as_status mst;
+	bool metrics = !other && cfg->metrics_file != NULL && !cfg->dry_run;
+	enum as_status mst = AS_OK;
+	int code;
 
 	/* The plan, printed already, counts for the metrics' exit code. */
 	rep->exit_code = stdout_flushed(exit_code(st));
-	if (!other && cfg->metrics_file != NULL && !cfg->dry_run &&
-	    (mst = metrics_write(cfg, rep)) != AS_OK &&
+	if (metrics && (mst = metrics_write(cfg, rep)) != AS_OK &&
 	    rep->exit_code == EX_OK)
 		rep->exit_code = exit_code(mst);
 	/* --status and --explain --json say why there is no answer. */
-	if (cfg->json && loaded && (!other || st == AS_ECONFIG))
-		report_json(rep);
-	return rep->exit_code;
+	if (!cfg->json || !loaded || (other && st != AS_ECONFIG))
+		return rep->exit_code;
+	report_json(rep);
+	/*
+	 * The object carries the metrics' outcome, so they come first; when
+	 * it is lost, they are written again to say 74 (metrics_write()
+	 * keeps the last success it read the first time).
+	 */
+	code = stdout_flushed(rep->exit_code);
+	if (code != rep->exit_code && metrics && mst == AS_OK) {
+		rep->exit_code = code;
+		(void)metrics_write(cfg, rep);
+	}
+	return code;
 }
 
 /* Run the mode the configuration chose; its status. */

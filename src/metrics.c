@@ -637,6 +637,8 @@ file_is_block(const struct config *cfg)
 enum as_status
 metrics_write(const struct config *cfg, const struct run_report *rep)
 {
+	static time_t first_last;
+	static bool have_last;
 	struct metrics_arg m, one;
 	struct run_report failed;
 	enum metrics_mode mode = cfg->restore ? MODE_RESTORE :
@@ -660,8 +662,17 @@ metrics_write(const struct config *cfg, const struct run_report *rep)
 	for (i = 0; trusted && i < NMODES; i++)
 		block_load(cfg, (enum metrics_mode)i, &m.block[i],
 		    &m.len[i]);
-	last_success = previous_success(cfg, m.block[MODE_SYNC],
-	    m.len[MODE_SYNC]);
+	/*
+	 * A second write in a run (main.c's, when the --json object written
+	 * after the first was lost) must not take the success that the
+	 * first one recorded for the last one.
+	 */
+	if (!have_last) {
+		first_last = previous_success(cfg, m.block[MODE_SYNC],
+		    m.len[MODE_SYNC]);
+		have_last = true;
+	}
+	last_success = first_last;
 	old = m.block[mode];
 	oldlen = m.len[mode];
 	m.block[mode] = NULL;

@@ -15,6 +15,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # json_get FILE EXPR: evaluate the Python expression EXPR over the JSON
 # object in FILE (bound to r) and print the result's repr.
+# metric NAME FILE: the value of allowsync_NAME (no labels) in FILE.
+metric() {
+	sed -n "s/^allowsync_$1 //p" "$2"
+}
+
 json_get() {
 	python3 - "$1" "$2" <<-'PY'
 	import json, sys
@@ -269,6 +274,36 @@ case_stdout_write_error_exits_0() {
 	expect_eq "$(grep -c "standard output" "$ERR")" 1 "errors said"
 	run 0 --url "$URL"
 	expect_grep "in sync" "$OUT" "the next run"
+}
+
+# MEDIUM.  A --json object lost to a full disk exited 74, but the metrics,
+# written before the object was, said 0 and a new last success: the
+# alert on allowsync_exit_code never fired.  They now say 74, and the
+# last success stays the one before the run.
+case_json_lost_metrics_say_74() {
+	local m="$CT/m.prom" before
+	mksets
+	serve_list 185.10.20.0/24
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" --json --metrics-file "$m" \
+	    > /dev/full 2> "$ERR"
+	expect_eq "$?" 74 "exit status, first run"
+	expect_eq "$(metric exit_code "$m")" 74 "the metrics, first run"
+	expect_eq "$(metric last_success_timestamp_seconds "$m")" 0 \
+	    "no last success, first run"
+	run 0 --url "$URL" --metrics-file "$m"
+	before=$(metric last_success_timestamp_seconds "$m")
+	sleep 1.1
+	serve_list 185.10.20.0/24 185.10.30.0/24
+	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
+	    "$CT/state" --url "$URL" --json --metrics-file "$m" \
+	    > /dev/full 2> "$ERR"
+	expect_eq "$?" 74 "exit status, second run"
+	expect_eq "$(metric exit_code "$m")" 74 "the metrics, second run"
+	expect_eq "$(metric last_success_timestamp_seconds "$m")" "$before" \
+	    "the last success before the run"
+	expect_grep "185.10.30.0/24" <(elems docplanner_v4) "the sync applied"
+	expect_eq "$(grep -c "standard output" "$ERR")" 1 "errors said"
 }
 
 # MEDIUM.  A reader that goes away (`allowsync -v 2>&1 | head -1`, a
