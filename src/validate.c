@@ -587,11 +587,11 @@ validate_finish(const char *src, const struct validation *res,
 	enum log_level lvl = added == 0 ? LOG_LVL_INFO : LOG_LVL_WARN;
 
 	if (skip4 > 0)
-		log_msg(lvl, "%s: skipping %zu IPv4 entries: set4 is empty "
-		    "(IPv4 disabled)", src, skip4);
+		log_msg(lvl, "%s: skipping %zu IPv4 entr%s: set4 is empty "
+		    "(IPv4 disabled)", src, skip4, skip4 == 1 ? "y" : "ies");
 	if (skip6 > 0)
-		log_msg(lvl, "%s: skipping %zu IPv6 entries: set6 is empty "
-		    "(IPv6 disabled)", src, skip6);
+		log_msg(lvl, "%s: skipping %zu IPv6 entr%s: set6 is empty "
+		    "(IPv6 disabled)", src, skip6, skip6 == 1 ? "y" : "ies");
 	if (added == 0 && (skip4 + skip6 == 0 || res->skipped[0] +
 	    res->skipped[1] + res->skipped[2] > 0)) {
 		log_err("%s: no usable entries%s", src, res->skipped[0] +

@@ -376,7 +376,7 @@ case_static_warning_said_three_times() {
 	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --state-dir \
 	    "$CT/state" --url "$URL" --set6= > "$OUT" 2> "$ERR"
 	expect_eq "$?" 0 "exit status of the first run"
-	expect_eq "$(grep -c "s.conf: skipping 1 IPv6" "$ERR")" 1 \
+	expect_eq "$(grep -c "s.conf: skipping 1 IPv6 entry:" "$ERR")" 1 \
 	    "warnings about the static entry, first run"
 	"$BIN" -c "$CT/s.conf" --ca-file "$CA/ca.pem" --state-dir \
 	    "$CT/state" --url "$URL" --set6= > "$OUT" 2> "$ERR"
