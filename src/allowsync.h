@@ -120,7 +120,9 @@ char	*xstrndup(const char *, size_t);
 void	 own_like_dir(int fd, const char *dir);
 /* _exit(code) with stdio flushed: no library destructors (util.c). */
 _Noreturn void exit_now(int code);
-/* fflush(stdout); out_error() is the errno of its first failure, or 0. */
+/* stdout on descriptor 1, its failures' errno kept for out_error(). */
+void	 out_open(void);
+/* fflush(stdout); out_error() is the errno of the first failure, or 0. */
 void	 out_flush(void);
 int	 out_error(void);
 /*

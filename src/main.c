@@ -220,6 +220,7 @@ main(int argc, char *argv[])
 		_exit(EX_OSERR);
 	/* A reader that went away is a write error (EPIPE), not death. */
 	signal(SIGPIPE, SIG_IGN);
+	out_open();
 	log_init(LOG_LVL_NOTICE);
 	run_report_init(&rep, &cfg);
 	rep.exit_of = exit_code;

@@ -94,15 +94,56 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-/* The errno of the first failed out_flush(), 0 while none failed. */
+/* The errno of the first failed write to standard output, 0 while none. */
 static int out_errno;
+
+/*
+ * out_open()'s stream writes here, so the reason of a failure is kept
+ * even when stdio flushes in the middle of a printf that returns none.
+ * The bytes written; fewer than len on an error (fopencookie(3)).
+ */
+static ssize_t
+out_write(void *cookie, const char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	(void)cookie;
+	while (done < len) {
+		n = write(STDOUT_FILENO, buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (out_errno == 0)
+				out_errno = n < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* See allowsync.h. */
+void
+out_open(void)
+{
+	cookie_io_functions_t io = { .write = out_write };
+	FILE *f;
+
+	/* Without it, stdio's own stdout: the failure, not its reason. */
+	if ((f = fopencookie(NULL, "w", io)) == NULL)
+		return;
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, 0);
+	stdout = f;
+}
 
 /* See allowsync.h. */
 void
 out_flush(void)
 {
 	if (fflush(stdout) == EOF && out_errno == 0)
-		out_errno = errno;
+		out_errno = errno != 0 ? errno : EIO;
 }
 
 /* See allowsync.h. */

@@ -272,6 +272,11 @@ case_stdout_write_error_exits_0() {
 	    "$CT/state" --url "$URL" --json > /dev/full 2> "$ERR"
 	expect_eq "$?" 74 "exit status with the JSON unwritable"
 	expect_eq "$(grep -c "standard output" "$ERR")" 1 "errors said"
+	# Bigger than stdio's buffer: the write fails inside a printf.
+	"$BIN" --help > /dev/full 2> "$ERR"
+	expect_eq "$?" 74 "exit status with --help unwritable"
+	expect_grep "standard output: No space left on device" "$ERR" \
+	    "the reason of a failure inside a printf"
 	run 0 --url "$URL"
 	expect_grep "in sync" "$OUT" "the next run"
 }
