@@ -257,7 +257,7 @@ case_status_json_config_error_prints_nothing() {
 # /var/log/allowsync.plan`) was lost without a word: every write failed,
 # and the run still exited 0.  So was the --json object a monitoring
 # script waits for.
-case_stdout_write_error_exits_0() {
+case_stdout_write_error_exits_74() {
 	mksets
 	serve_list 185.10.20.0/24 2a01:4f8:10::/48
 	"$BIN" -c "$CT/empty.conf" --ca-file "$CA/ca.pem" --state-dir \
